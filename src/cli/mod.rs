@@ -1,0 +1,372 @@
+//! Argument parsing and command wiring. Everything else lives in the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use modelgate::collect::{self, Context};
+use modelgate::config::LoadedConfig;
+use modelgate::error::{Error, ErrorKind, Result};
+use modelgate::evidence::{self, Evidence};
+use modelgate::exit::ExitStatus;
+use modelgate::policy::{self, Gate};
+use modelgate::report::{self, Format, RenderOptions, Report};
+
+#[derive(Debug, Parser)]
+#[command(name = "modelgate", version, about = "Policy-as-code deployment gate for machine-learning models")]
+#[command(after_help = "Exit codes: 0 allowed, 1 denied, 2 error (bad input, config or policy: the gate fails closed).")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Collect evidence for a model project, evaluate the policies, report the decision.
+    Check(CheckArgs),
+    /// Evaluate an evidence document against a policy repository.
+    Eval(EvalArgs),
+    /// Collect the evidence document only.
+    Collect(CollectArgs),
+    /// Create and test policy repositories.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Print the JSON Schema of the evidence document.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ProjectArgs {
+    /// The model project folder holding modelgate.toml.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Config file (default: DIR/modelgate.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Target environment (overrides [deployment] environment).
+    #[arg(long, short, env = "MODELGATE_ENVIRONMENT")]
+    environment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// Policy repository (overrides [policies] path).
+    #[arg(long, value_name = "DIR", env = "MODELGATE_POLICIES")]
+    policies: Option<PathBuf>,
+    /// Also write the collected evidence document to FILE.
+    #[arg(long, value_name = "FILE")]
+    evidence_out: Option<PathBuf>,
+    /// Evaluation time limit in milliseconds (overrides [policies] timeout_ms).
+    #[arg(long, value_name = "MS")]
+    timeout_ms: Option<u64>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct EvalArgs {
+    /// The evidence document (JSON); `-` reads standard input.
+    #[arg(long, short, value_name = "EVIDENCE.json")]
+    input: PathBuf,
+    /// Policy repository.
+    #[arg(long, value_name = "DIR", env = "MODELGATE_POLICIES")]
+    policies: PathBuf,
+    /// Evaluation time limit in milliseconds.
+    #[arg(long, value_name = "MS")]
+    timeout_ms: Option<u64>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct CollectArgs {
+    #[command(flatten)]
+    project: ProjectArgs,
+    /// Write the evidence document to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Write the built-in policy library to DIR, as a policy repository to version.
+    Init {
+        dir: PathBuf,
+        /// Write into a non-empty folder, overwriting the library's files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run the policy unit tests (rules named test_*) of a policy repository.
+    Test {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Report line coverage per policy file.
+        #[arg(long)]
+        coverage: bool,
+        #[arg(long, short, value_enum, default_value_t = TestFormat::Text)]
+        format: TestFormat,
+        /// Per-test time limit in milliseconds.
+        #[arg(long, value_name = "MS")]
+        timeout_ms: Option<u64>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TestFormat {
+    Text,
+    Json,
+}
+
+pub fn run(cli: Cli) -> ExitStatus {
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Eval(args) => eval(args),
+        Command::Collect(args) => collect_command(args),
+        Command::Policy(PolicyCommand::Init { dir, force }) => init(&dir, force),
+        Command::Policy(PolicyCommand::Test { dir, coverage, format, timeout_ms }) => {
+            policy_test(&dir, coverage, format, timeout_ms)
+        }
+        Command::Schema => {
+            let schema = evidence::json_schema();
+            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            ExitStatus::Success
+        }
+    }
+}
+
+fn timeout(flag: Option<u64>, config: Option<u64>) -> Duration {
+    flag.or(config).map(Duration::from_millis).unwrap_or(policy::engine::DEFAULT_TIMEOUT)
+}
+
+fn load_config(project: &ProjectArgs) -> Result<LoadedConfig> {
+    LoadedConfig::load(project.config.as_deref().unwrap_or(&project.dir))
+}
+
+fn check(args: CheckArgs) -> ExitStatus {
+    let started = Instant::now();
+    let config = match load_config(&args.project) {
+        Ok(config) => config,
+        Err(error) => return emit(&Report::from_error(&error), &args.output),
+    };
+    let collect_started = Instant::now();
+    let context = Context { config: &config, environment: args.project.environment.as_deref() };
+    let evidence = match collect::collect(&context) {
+        Ok(evidence) => evidence,
+        Err(error) => return emit(&Report::from_error(&error), &args.output),
+    };
+    let collect_us = collect_started.elapsed().as_micros() as u64;
+    if let Some(path) = &args.evidence_out {
+        if let Err(error) = write_json(path, &evidence) {
+            return emit(&Report::from_error(&error), &args.output);
+        }
+    }
+    let policies = match args.policies.clone().or_else(|| config.config.policies.path.as_ref().map(|path| config.resolve(path))) {
+        Some(policies) => policies,
+        None => {
+            let error = Error::new(ErrorKind::Config, format!("{}: no policy repository configured", config.path.display()))
+                .hint("set [policies] path = \"…\" in modelgate.toml or pass --policies DIR");
+            return emit(&Report::from_error(&error), &args.output);
+        }
+    };
+    let source = Some(config.path.display().to_string());
+    let mut report = judge(&policies, &evidence, source, timeout(args.timeout_ms, config.config.policies.timeout_ms));
+    report.timings.collect_us = collect_us;
+    report.timings.total_us = started.elapsed().as_micros() as u64;
+    emit(&report, &args.output)
+}
+
+fn eval(args: EvalArgs) -> ExitStatus {
+    let started = Instant::now();
+    let source = args.input.display().to_string();
+    let text = if args.input.as_os_str() == "-" {
+        let mut text = String::new();
+        match std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+            Ok(_) => Ok(text),
+            Err(error) => Err(Error::new(ErrorKind::Io, format!("cannot read standard input: {error}"))),
+        }
+    } else {
+        modelgate::error::read_to_string(&args.input)
+    };
+    let evidence = match text.and_then(|text| evidence::parse(&source, &text)) {
+        Ok(evidence) => evidence,
+        Err(error) => return emit(&Report::from_error(&error), &args.output),
+    };
+    let mut report = judge(&args.policies, &evidence, Some(source), timeout(args.timeout_ms, None));
+    report.timings.total_us = started.elapsed().as_micros() as u64;
+    emit(&report, &args.output)
+}
+
+/// Loads the policies and evaluates; any failure is an `error` report naming the model.
+fn judge(policies: &Path, evidence: &Evidence, source: Option<String>, timeout: Duration) -> Report {
+    match Gate::load(policies, timeout) {
+        Ok(mut gate) => gate.report(evidence, source),
+        Err(error) => {
+            let mut report = Report::from_error(&error);
+            report.model = Some(report::ModelRef {
+                name: evidence.model.name.clone(),
+                version: evidence.model.version.clone(),
+                owner: evidence.model.owner.clone(),
+                risk_tier: evidence.model.risk_tier.as_str().to_string(),
+            });
+            report.environment = evidence.deployment.as_ref().map(|d| d.environment.clone());
+            report.evidence_digest = Some(evidence::digest(evidence));
+            report.evidence_source = source;
+            report
+        }
+    }
+}
+
+/// Renders the report where it was asked for; the exit status follows the decision.
+fn emit(report: &Report, output: &OutputArgs) -> ExitStatus {
+    let to_terminal = output.output.is_none() && std::io::stdout().is_terminal();
+    let options = RenderOptions {
+        color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        github_step_summary: std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+    };
+    let mut buffer = Vec::new();
+    if let Err(error) = report::render(report, output.format, &options, &mut buffer) {
+        eprintln!("error: cannot render the report: {error}");
+        return ExitStatus::Error;
+    }
+    let written = match &output.output {
+        Some(path) => std::fs::write(path, &buffer).map_err(|error| Error::write(path, error)),
+        None => std::io::stdout().write_all(&buffer).map_err(|error| Error::new(ErrorKind::Io, error.to_string())),
+    };
+    if let Err(error) = written {
+        print_error(&error);
+        return ExitStatus::Error;
+    }
+    // A machine-readable report on stdout is for a program; a person still needs the reason.
+    if let (Some(error), true) = (&report.error, output.format != Format::Text || output.output.is_some()) {
+        eprintln!("error: {}", error.message);
+        if let Some(hint) = &error.hint {
+            eprintln!("hint: {hint}");
+        }
+    }
+    report.exit_status()
+}
+
+fn collect_command(args: CollectArgs) -> ExitStatus {
+    let result = load_config(&args.project).and_then(|config| {
+        let context = Context { config: &config, environment: args.project.environment.as_deref() };
+        collect::collect(&context)
+    });
+    let evidence = match result {
+        Ok(evidence) => evidence,
+        Err(error) => {
+            print_error(&error);
+            return ExitStatus::Error;
+        }
+    };
+    let written = match &args.output {
+        Some(path) => write_json(path, &evidence),
+        None => {
+            println!("{}", serde_json::to_string_pretty(&evidence).unwrap_or_default());
+            Ok(())
+        }
+    };
+    match written {
+        Ok(()) => ExitStatus::Success,
+        Err(error) => {
+            print_error(&error);
+            ExitStatus::Error
+        }
+    }
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|error| Error::new(ErrorKind::Io, format!("cannot serialize: {error}")))?;
+    text.push('\n');
+    std::fs::write(path, text).map_err(|error| Error::write(path, error))
+}
+
+fn init(dir: &Path, force: bool) -> ExitStatus {
+    match policy::library::init(dir, force) {
+        Ok(files) => {
+            println!("wrote the built-in policy library ({} files) to {}", files.len(), dir.display());
+            for file in files {
+                println!("  {file}");
+            }
+            println!("next: put it under version control, adjust data.yaml, and run `modelgate policy test {}`", dir.display());
+            ExitStatus::Success
+        }
+        Err(error) => {
+            print_error(&error);
+            ExitStatus::Error
+        }
+    }
+}
+
+fn policy_test(dir: &Path, coverage: bool, format: TestFormat, timeout_ms: Option<u64>) -> ExitStatus {
+    let run = match policy::testing::run(dir, coverage, timeout(timeout_ms, None)) {
+        Ok(run) => run,
+        Err(error) => {
+            print_error(&error);
+            return ExitStatus::Error;
+        }
+    };
+    match format {
+        TestFormat::Json => println!("{}", serde_json::to_string_pretty(&run).unwrap_or_default()),
+        TestFormat::Text => print_test_run(&run),
+    }
+    if run.passed == 0 && run.failed == 0 {
+        eprintln!("error: no test ran under {}", dir.display());
+        eprintln!("hint: write rules named test_* in *_test.rego files (todo_* rules are skipped)");
+    }
+    run.exit_status()
+}
+
+fn print_test_run(run: &policy::testing::TestRun) {
+    use policy::testing::TestStatus;
+    for test in &run.tests {
+        let label = match test.status {
+            TestStatus::Pass => "PASS",
+            TestStatus::Fail => "FAIL",
+            TestStatus::Error => "ERROR",
+            TestStatus::Skip => "SKIP",
+        };
+        println!("{label:5} data.{}.{} ({}:{})", test.package, test.name, test.file, test.line);
+        if let Some(message) = &test.message {
+            for line in message.lines() {
+                println!("        {line}");
+            }
+        }
+    }
+    if let Some(coverage) = &run.coverage {
+        println!();
+        println!("coverage:");
+        for file in coverage {
+            let missing = if file.not_covered.is_empty() {
+                String::new()
+            } else {
+                let lines: Vec<String> = file.not_covered.iter().map(u32::to_string).collect();
+                format!("  not covered: {}", lines.join(","))
+            };
+            println!("  {:6.1}%  {}{missing}", file.percent, file.path);
+        }
+    }
+    println!();
+    println!("{} passed, {} failed, {} skipped", run.passed, run.failed, run.skipped);
+}
+
+fn print_error(error: &Error) {
+    eprintln!("error: {}", error.message);
+    if let Some(hint) = &error.hint {
+        eprintln!("hint: {hint}");
+    }
+}

@@ -1,0 +1,139 @@
+//! Collectors: one per evidence category, each filling its own section of the evidence
+//! document. Collectors never decide; a section nobody collected stays `null`.
+//!
+//! The list is [`COLLECTORS`]; a new category adds its folder here and one line there.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+use crate::config::LoadedConfig;
+use crate::error::{Error, ErrorKind, Result};
+use crate::evidence::{self, Collector as CollectorInfo, Deployment, Evidence, Model, Pipeline};
+
+pub mod sections;
+
+/// What a collector gets to work with.
+pub struct Context<'a> {
+    pub config: &'a LoadedConfig,
+    /// `--environment`, overriding the config's default.
+    pub environment: Option<&'a str>,
+}
+
+pub trait Collector {
+    /// Short name, shown in errors and timings.
+    fn name(&self) -> &'static str;
+    fn collect(&self, context: &Context, evidence: &mut Evidence) -> Result<()>;
+}
+
+/// Every collector, in the order they run.
+pub static COLLECTORS: &[&(dyn Collector + Sync)] = &[&sections::SectionFiles];
+
+/// Builds the evidence document for a model project.
+pub fn collect(context: &Context) -> Result<Evidence> {
+    let config = &context.config.config;
+    let model = &config.model;
+    let mut evidence = Evidence {
+        schema_version: evidence::SCHEMA_VERSION.to_string(),
+        collected_at: crate::report::now_rfc3339(),
+        collector: CollectorInfo { name: "modelgate".into(), version: env!("CARGO_PKG_VERSION").into() },
+        model: Model {
+            name: model.name.clone(),
+            version: model.version.clone(),
+            owner: model.owner.clone(),
+            risk_tier: model.risk_tier,
+            task: model.task,
+            framework: model.framework.clone(),
+            tags: model.tags.clone(),
+            digest: model.digest.clone(),
+        },
+        deployment: deployment(context),
+        evaluation: None,
+        data: None,
+        artifacts: None,
+        documentation: None,
+        extensions: Default::default(),
+    };
+    for collector in COLLECTORS {
+        collector.collect(context, &mut evidence)?;
+    }
+    Ok(evidence)
+}
+
+fn deployment(context: &Context) -> Option<Deployment> {
+    let config = &context.config.config.deployment;
+    let environment = context.environment.map(str::to_string).or_else(|| config.environment.clone())?;
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let requested_by = config
+        .requested_by
+        .clone()
+        .or_else(|| env("MODELGATE_REQUESTED_BY"))
+        .or_else(|| env("GITHUB_ACTOR"))
+        .or_else(|| env("GITLAB_USER_LOGIN"))
+        .or_else(|| env("BUILD_USER_ID"));
+    Some(Deployment { environment, requested_by, pipeline: pipeline() })
+}
+
+/// What CI system runs us, from the variables the common ones set.
+fn pipeline() -> Option<Pipeline> {
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    if env("GITHUB_ACTIONS").is_some() {
+        let url = match (env("GITHUB_SERVER_URL"), env("GITHUB_REPOSITORY"), env("GITHUB_RUN_ID")) {
+            (Some(server), Some(repository), Some(run)) => Some(format!("{server}/{repository}/actions/runs/{run}")),
+            _ => None,
+        };
+        return Some(Pipeline {
+            provider: Some("github-actions".into()),
+            run_id: env("GITHUB_RUN_ID"),
+            url,
+            commit: env("GITHUB_SHA"),
+            git_ref: env("GITHUB_REF"),
+        });
+    }
+    if env("GITLAB_CI").is_some() {
+        return Some(Pipeline {
+            provider: Some("gitlab-ci".into()),
+            run_id: env("CI_PIPELINE_ID"),
+            url: env("CI_PIPELINE_URL"),
+            commit: env("CI_COMMIT_SHA"),
+            git_ref: env("CI_COMMIT_REF_NAME"),
+        });
+    }
+    if env("JENKINS_URL").is_some() {
+        return Some(Pipeline {
+            provider: Some("jenkins".into()),
+            run_id: env("BUILD_ID"),
+            url: env("BUILD_URL"),
+            commit: env("GIT_COMMIT"),
+            git_ref: env("GIT_BRANCH"),
+        });
+    }
+    None
+}
+
+/// Reads a JSON or YAML file into `T`, naming the file and the field on failure.
+pub fn read_section<T: DeserializeOwned>(path: &Path, section: &str) -> Result<T> {
+    let text = crate::error::read_to_string(path)?;
+    let is_yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+    let invalid = |field: String, message: String| {
+        let at = if field.is_empty() || field == "." { section.to_string() } else { format!("{section}.{field}") };
+        Error::new(
+            ErrorKind::EvidenceInvalid,
+            format!("{}: evidence section does not match the schema at `{at}`: {message}", path.display()),
+        )
+        .hint(format!("the file holds the `{section}` object of the evidence document; see docs/evidence.md"))
+    };
+    if is_yaml {
+        let deserializer = yaml_serde::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            let field = error.path().to_string();
+            invalid(field, error.into_inner().to_string())
+        })
+    } else {
+        let mut deserializer = serde_json::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let field = error.path().to_string();
+            invalid(field, error.into_inner().to_string())
+        })
+    }
+}

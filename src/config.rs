@@ -1,0 +1,186 @@
+//! `modelgate.toml`: what the model is, where its policies and its evidence live.
+//!
+//! The file is validated before anything runs: an unknown key, a wrong type or a
+//! missing required field is a configuration error naming the key.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::evidence::{RiskTier, Task};
+
+pub const CONFIG_FILE: &str = "modelgate.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub model: ModelConfig,
+    #[serde(default)]
+    pub deployment: DeploymentConfig,
+    #[serde(default)]
+    pub policies: PoliciesConfig,
+    #[serde(default)]
+    pub evidence: EvidenceConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub owner: Option<String>,
+    pub risk_tier: RiskTier,
+    pub task: Task,
+    #[serde(default)]
+    pub framework: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub digest: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentConfig {
+    /// The default target environment; `--environment` overrides it.
+    #[serde(default)]
+    pub environment: Option<String>,
+    #[serde(default)]
+    pub requested_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoliciesConfig {
+    /// The policy repository, relative to the config file; `--policies` overrides it.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Evaluation time limit in milliseconds.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+}
+
+/// Evidence sections computed elsewhere, merged into the document as they are.
+/// Each file holds one section object (for `evaluation`, the object that goes under
+/// `"evaluation"`), in JSON or YAML.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceConfig {
+    #[serde(default)]
+    pub evaluation: Option<PathBuf>,
+    #[serde(default)]
+    pub data: Option<PathBuf>,
+    #[serde(default)]
+    pub artifacts: Option<PathBuf>,
+    #[serde(default)]
+    pub documentation: Option<PathBuf>,
+    /// Organisation-specific sections: name to file, placed under `extensions`.
+    #[serde(default)]
+    pub extensions: std::collections::BTreeMap<String, PathBuf>,
+}
+
+/// A loaded config and the folder its relative paths are resolved from.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub path: PathBuf,
+    pub base_dir: PathBuf,
+}
+
+impl LoadedConfig {
+    /// Loads `path`, or `DIR/modelgate.toml` when `path` is a folder.
+    pub fn load(path: &Path) -> Result<LoadedConfig> {
+        let file = if path.is_dir() { path.join(CONFIG_FILE) } else { path.to_path_buf() };
+        let text = std::fs::read_to_string(&file).map_err(|source| {
+            let mut error = Error::read(&file, source);
+            error.kind = ErrorKind::Config;
+            error.hint("run modelgate in a model project folder that has a modelgate.toml, or pass --config FILE (see docs/configuration.md)")
+        })?;
+        let config = parse(&file, &text)?;
+        let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(LoadedConfig { config, path: file, base_dir })
+    }
+
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        crate::error::resolve(&self.base_dir, path)
+    }
+}
+
+/// Parses the text of a config file, naming the offending key on failure.
+pub fn parse(file: &Path, text: &str) -> Result<Config> {
+    let deserializer = toml::Deserializer::parse(text).map_err(|error| toml_error(file, text, &error))?;
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let key = error.path().to_string();
+        let inner = error.into_inner();
+        let message = inner.message().to_string();
+        let location = inner
+            .span()
+            .map(|span| format!(":{}", line_of(text, span.start)))
+            .unwrap_or_default();
+        let hint = if message.contains("unknown field") {
+            "remove or rename the key; the accepted keys are listed in docs/configuration.md"
+        } else if message.contains("missing field") {
+            "add the key; docs/configuration.md shows a complete example"
+        } else {
+            "fix the value's type; docs/configuration.md lists each key with its type"
+        };
+        Error::new(
+            ErrorKind::Config,
+            format!("{}{location}: invalid config at `{key}`: {message}", file.display()),
+        )
+        .hint(hint)
+    })
+}
+
+fn toml_error(file: &Path, text: &str, error: &toml::de::Error) -> Error {
+    let location = error.span().map(|span| format!(":{}", line_of(text, span.start))).unwrap_or_default();
+    Error::new(
+        ErrorKind::Config,
+        format!("{}{location}: not valid TOML: {}", file.display(), error.message()),
+    )
+    .hint("check the TOML syntax at that line")
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[model]
+name = "m"
+version = "1"
+risk_tier = "low"
+task = "regression"
+"#;
+
+    #[test]
+    fn minimal_config_parses() {
+        let config = parse(Path::new("modelgate.toml"), MINIMAL).expect("valid config");
+        assert_eq!(config.model.name, "m");
+        assert!(config.policies.path.is_none());
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let text = format!("{MINIMAL}colour = \"red\"\n");
+        let error = parse(Path::new("modelgate.toml"), &text).expect_err("unknown key");
+        assert!(error.message.contains("unknown field `colour`"), "{}", error.message);
+        assert!(error.message.contains("`model.colour`"), "{}", error.message);
+        assert!(error.message.starts_with("modelgate.toml:7:"), "{}", error.message);
+        assert!(error.hint.is_some());
+    }
+
+    #[test]
+    fn wrong_enum_value_is_named() {
+        let text = MINIMAL.replace("\"low\"", "\"extreme\"");
+        let error = parse(Path::new("modelgate.toml"), &text).expect_err("bad tier");
+        assert!(error.message.contains("model.risk_tier"), "{}", error.message);
+        assert_eq!(error.kind, ErrorKind::Config);
+    }
+}

@@ -1,0 +1,98 @@
+//! Errors people can act on: every error names what broke, where, and a `hint:` with the fix.
+//!
+//! Any error is exit 2 and a decision of `error`: the gate fails closed.
+
+use std::path::{Path, PathBuf};
+
+/// An error the user can act on: a message naming the file and field, and a hint.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    pub message: String,
+    pub hint: Option<String>,
+    /// What kind of problem this is; stable, for the JSON report (`policy-parse`, `evidence-invalid`, …).
+    pub kind: ErrorKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    Config,
+    Io,
+    EvidenceInvalid,
+    PolicyMissing,
+    PolicyParse,
+    PolicyUnknownBuiltin,
+    PolicyNoDeny,
+    PolicyPackage,
+    PolicyEvaluation,
+    PolicyTimeout,
+    PolicyResult,
+    Exceptions,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "config",
+            ErrorKind::Io => "io",
+            ErrorKind::EvidenceInvalid => "evidence-invalid",
+            ErrorKind::PolicyMissing => "policy-missing",
+            ErrorKind::PolicyParse => "policy-parse",
+            ErrorKind::PolicyUnknownBuiltin => "policy-unknown-builtin",
+            ErrorKind::PolicyNoDeny => "policy-no-deny",
+            ErrorKind::PolicyPackage => "policy-package",
+            ErrorKind::PolicyEvaluation => "policy-evaluation",
+            ErrorKind::PolicyTimeout => "policy-timeout",
+            ErrorKind::PolicyResult => "policy-result",
+            ErrorKind::Exceptions => "exceptions",
+        }
+    }
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            message: message.into(),
+            hint: None,
+            kind,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Error {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// A file could not be read.
+    pub fn read(path: &Path, source: std::io::Error) -> Error {
+        let hint = match source.kind() {
+            std::io::ErrorKind::NotFound => "check the path; relative paths are resolved from the config file's folder",
+            std::io::ErrorKind::PermissionDenied => "make the file readable by the user running modelgate",
+            _ => "check that the file exists and is readable",
+        };
+        Error::new(ErrorKind::Io, format!("cannot read {}: {source}", path.display())).hint(hint)
+    }
+
+    /// A file could not be written.
+    pub fn write(path: &Path, source: std::io::Error) -> Error {
+        Error::new(ErrorKind::Io, format!("cannot write {}: {source}", path.display()))
+            .hint("check that the folder exists and is writable")
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Reads a whole file, mapping the failure to an actionable error.
+pub fn read_to_string(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| Error::read(path, source))
+}
+
+/// Joins `path` onto `base` unless it is absolute.
+pub fn resolve(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}

@@ -1,0 +1,593 @@
+//! The evidence document: everything a policy may look at, in one JSON object.
+//!
+//! Collectors fill their own section; a section nobody collected is `null`, never
+//! invented. The JSON Schema in `docs/evidence.schema.json` is generated from these
+//! types (`modelgate schema`), so the types are the single source of truth and a
+//! document that deserializes here is a document that validates there.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The schema version this build reads and writes.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// A metric name to its value; `null` when it could not be computed (see `reasons`).
+pub type MetricMap = BTreeMap<String, Option<f64>>;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// Always "1" for this version of the document.
+    pub schema_version: String,
+    /// When the evidence was gathered (RFC 3339).
+    pub collected_at: String,
+    pub collector: Collector,
+    pub model: Model,
+    #[serde(default)]
+    pub deployment: Option<Deployment>,
+    #[serde(default)]
+    pub evaluation: Option<Evaluation>,
+    #[serde(default)]
+    pub data: Option<Data>,
+    #[serde(default)]
+    pub artifacts: Option<Artifacts>,
+    #[serde(default)]
+    pub documentation: Option<Documentation>,
+    /// Free-form sections an organisation adds for its own policies.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extensions: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Collector {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskTier {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl RiskTier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskTier::Low => "low",
+            RiskTier::Medium => "medium",
+            RiskTier::High => "high",
+            RiskTier::Critical => "critical",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    BinaryClassification,
+    MulticlassClassification,
+    Regression,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub owner: Option<String>,
+    pub risk_tier: RiskTier,
+    pub task: Task,
+    #[serde(default)]
+    pub framework: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// `sha256:<hex>` over the model's weight files, when known.
+    #[serde(default)]
+    pub digest: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// The environment the model is being promoted to (`staging`, `production`, …).
+    pub environment: String,
+    #[serde(default)]
+    pub requested_by: Option<String>,
+    #[serde(default)]
+    pub pipeline: Option<Pipeline>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pipeline {
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub run_id: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub commit: Option<String>,
+    #[serde(default, rename = "ref")]
+    pub git_ref: Option<String>,
+}
+
+// ---------------------------------------------------------------- evaluation
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evaluation {
+    #[serde(default)]
+    pub test_set: Option<TestSet>,
+    /// Overall metrics: `accuracy`, `precision`, `recall`, `f1`, `roc_auc`, …
+    #[serde(default)]
+    pub metrics: MetricMap,
+    /// Why a metric is `null`, by metric name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reasons: BTreeMap<String, String>,
+    /// Per sensitive attribute (`sex`) or intersection (`race,sex`).
+    #[serde(default)]
+    pub fairness: Option<BTreeMap<String, FairnessAttribute>>,
+    #[serde(default)]
+    pub serving: Option<Serving>,
+    /// The same measurements for the currently deployed model, when known.
+    #[serde(default)]
+    pub baseline: Option<Baseline>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestSet {
+    pub path: String,
+    /// `sha256:<hex>` of the file.
+    pub digest: String,
+    pub rows: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FairnessAttribute {
+    /// The attribute columns this entry covers (one, or several for an intersection).
+    pub attributes: Vec<String>,
+    /// Per group value (`female`, or `black,female` for an intersection).
+    pub groups: BTreeMap<String, GroupStats>,
+    #[serde(default)]
+    pub demographic_parity_difference: Option<f64>,
+    #[serde(default)]
+    pub demographic_parity_ratio: Option<f64>,
+    #[serde(default)]
+    pub equalized_odds_difference: Option<f64>,
+    #[serde(default)]
+    pub equalized_odds_ratio: Option<f64>,
+    #[serde(default)]
+    pub equal_opportunity_difference: Option<f64>,
+    #[serde(default)]
+    pub equal_opportunity_ratio: Option<f64>,
+    /// Lowest group selection rate over the highest (the "80% rule").
+    #[serde(default)]
+    pub four_fifths_ratio: Option<f64>,
+    /// Why an aggregate is `null`, by field name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reasons: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupStats {
+    pub count: u64,
+    /// `selection_rate`, `tpr`, `fpr`, `fnr`, `tnr`, `accuracy`, …
+    #[serde(default)]
+    pub metrics: MetricMap,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reasons: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Serving {
+    pub latency_ms: Latency,
+    #[serde(default)]
+    pub throughput_rps: Option<f64>,
+    #[serde(default)]
+    pub error_rate: Option<f64>,
+    /// Where the figures come from (a load-test report path, `modelgate loadtest`).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Latency {
+    #[serde(default)]
+    pub p50: Option<f64>,
+    #[serde(default)]
+    pub p90: Option<f64>,
+    #[serde(default)]
+    pub p95: Option<f64>,
+    #[serde(default)]
+    pub p99: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    /// The deployed version these figures belong to.
+    #[serde(default)]
+    pub model_version: Option<String>,
+    #[serde(default)]
+    pub test_set: Option<TestSet>,
+    #[serde(default)]
+    pub metrics: MetricMap,
+    #[serde(default)]
+    pub serving: Option<Serving>,
+}
+
+// ---------------------------------------------------------------- data
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Data {
+    #[serde(default)]
+    pub schema: Option<SchemaCheck>,
+    #[serde(default)]
+    pub prohibited: Option<ProhibitedScan>,
+    #[serde(default)]
+    pub lineage: Option<Lineage>,
+    #[serde(default)]
+    pub drift: Option<Drift>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaCheck {
+    /// The schema file the data was checked against.
+    #[serde(default)]
+    pub schema_path: Option<String>,
+    /// The table that was checked.
+    pub table_path: String,
+    pub rows: u64,
+    pub violations: Vec<SchemaViolation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaViolation {
+    /// Column name, or `*` for table-level checks (duplicate rows, primary key).
+    pub field: String,
+    /// `required`, `type`, `minimum`, `unique`, `missing-column`, `null-rate`, …
+    pub check: String,
+    pub failing_rows: u64,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProhibitedScan {
+    pub table_path: String,
+    pub sampled_rows: u64,
+    /// Never the matched values themselves.
+    pub detections: Vec<Detection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Detection {
+    pub column: String,
+    /// `us_ssn`, `payment_card`, `iban`, `email`, `phone`, `ip_address`, `date_of_birth`, …
+    pub category: String,
+    /// Fraction of sampled values that matched (0 when only the column name matched).
+    pub match_fraction: f64,
+    /// `name`, `values` or `both`.
+    pub matched_on: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lineage {
+    /// `dvc`, `openlineage` or `manifest`.
+    pub source: String,
+    /// The ordered step names that produced the training data.
+    pub steps: Vec<String>,
+    /// The recorded output hash of the final stage differs from the training file.
+    pub stale: bool,
+    #[serde(default)]
+    pub training_data: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Drift {
+    /// Reference (training) and current (serving) sample sizes.
+    pub reference_rows: u64,
+    pub current_rows: u64,
+    pub features: BTreeMap<String, FeatureDrift>,
+    /// Share of features flagged as drifted.
+    pub drifted_share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureDrift {
+    /// `ks`, `chi2`, `psi`, `wasserstein`, `jensenshannon`, …
+    pub method: String,
+    pub score: f64,
+    #[serde(default)]
+    pub p_value: Option<f64>,
+    /// The threshold the collector used to set `drifted`.
+    pub threshold: f64,
+    pub drifted: bool,
+}
+
+// ---------------------------------------------------------------- artifacts
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Artifacts {
+    #[serde(default)]
+    pub files: Vec<ArtifactFile>,
+    #[serde(default)]
+    pub signature: Option<Signature>,
+    #[serde(default)]
+    pub dependencies: Option<Dependencies>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactFile {
+    pub path: String,
+    pub size: u64,
+    /// Hex digest.
+    pub sha256: String,
+    /// Detected from content: `pickle`, `pytorch-zip`, `safetensors`, `onnx`, `gguf`, …
+    pub format: String,
+    /// The format can run code when loaded (pickle and friends).
+    pub executable_serialization: bool,
+    pub safe: bool,
+    #[serde(default)]
+    pub findings: Vec<ArtifactFinding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactFinding {
+    /// `global`, `opcode`, `container`, `format`, …
+    pub kind: String,
+    #[serde(default)]
+    pub global: Option<String>,
+    #[serde(default)]
+    pub offset: Option<u64>,
+    pub severity: Severity,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Signature {
+    pub present: bool,
+    pub verified: bool,
+    /// `sigstore`, `key`, `certificate`.
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub signer: Option<String>,
+    /// Files present in the model folder but absent from the signed manifest.
+    #[serde(default)]
+    pub unsigned_files: Vec<String>,
+    /// Files whose digest differs from the signed manifest.
+    #[serde(default)]
+    pub mismatched_files: Vec<String>,
+    /// Why verification failed, when it did.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dependencies {
+    /// Where the dependency list came from (`requirements.txt`, `poetry.lock`, …).
+    pub source: String,
+    pub packages: u64,
+    pub vulnerabilities: Vec<Vulnerability>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vulnerability {
+    pub package: String,
+    pub version: String,
+    /// `GHSA-…`, `CVE-…`, `PYSEC-…`.
+    pub id: String,
+    pub severity: Severity,
+    #[serde(default)]
+    pub fixed_version: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+}
+
+// ---------------------------------------------------------------- documentation
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Documentation {
+    #[serde(default)]
+    pub model_card: Option<Document>,
+    #[serde(default)]
+    pub datasheet: Option<Document>,
+    #[serde(default)]
+    pub risk_assessment: Option<Document>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    pub present: bool,
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `huggingface`, `model-card-toolkit`, `markdown`, `yaml`, `json`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Per required field or section: whether it is really filled in.
+    #[serde(default)]
+    pub fields: BTreeMap<String, DocumentField>,
+    /// RFC 3339 date of the last update.
+    #[serde(default)]
+    pub last_updated: Option<String>,
+    #[serde(default)]
+    pub age_days: Option<u64>,
+    /// The model version the document names, if any.
+    #[serde(default)]
+    pub model_version: Option<String>,
+    /// Risk assessments: when the next review is due (RFC 3339 date).
+    #[serde(default)]
+    pub next_review_due: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentField {
+    pub populated: bool,
+    /// Why a field counts as missing: `absent`, `empty`, `placeholder`, `heading-only`.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+// ---------------------------------------------------------------- shared
+
+/// Severity of a finding or violation, lowest first so that `Ord` sorts by urgency.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// The JSON Schema of the evidence document, as checked in at `docs/evidence.schema.json`.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Evidence);
+    serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
+}
+
+/// Parses and validates an evidence document, naming the offending field on failure.
+pub fn parse(source: &str, text: &str) -> crate::error::Result<Evidence> {
+    use crate::error::{Error, ErrorKind};
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let evidence: Evidence = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return Error::new(
+                ErrorKind::EvidenceInvalid,
+                format!("{source}:{}:{}: not valid JSON: {inner}", inner.line(), inner.column()),
+            )
+            .hint("the evidence document is one JSON object; check the syntax at that position");
+        }
+        let hint = if inner.to_string().contains("unknown field") {
+            "remove or rename the field; organisation-specific data goes under `extensions` (docs/evidence.md)"
+        } else {
+            "fix the field to match docs/evidence.schema.json"
+        };
+        Error::new(
+            ErrorKind::EvidenceInvalid,
+            format!("{source}: evidence does not match the schema at `{path}`: {inner}"),
+        )
+        .hint(hint)
+    })?;
+    if evidence.schema_version != SCHEMA_VERSION {
+        return Err(Error::new(
+            ErrorKind::EvidenceInvalid,
+            format!(
+                "{source}: evidence schema_version is `{}`, this modelgate reads `{SCHEMA_VERSION}`",
+                evidence.schema_version
+            ),
+        )
+        .hint("regenerate the evidence with `modelgate collect`, or upgrade modelgate"));
+    }
+    Ok(evidence)
+}
+
+/// `sha256:<hex>` over the canonical serialization (fixed field order, sorted maps).
+pub fn digest(evidence: &Evidence) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(evidence).unwrap_or_default();
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"{"schema_version": "1", "collected_at": "2026-01-01T00:00:00Z",
+        "collector": {"name": "t", "version": "0"},
+        "model": {"name": "m", "version": "1", "risk_tier": "low", "task": "regression"}}"#;
+
+    #[test]
+    fn minimal_document_parses_with_null_sections() {
+        let evidence = parse("e.json", MINIMAL).expect("valid");
+        assert!(evidence.evaluation.is_none());
+        let value = serde_json::to_value(&evidence).expect("json");
+        assert!(value["evaluation"].is_null());
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let text = MINIMAL.replace(r#""task": "regression""#, r#""task": "regression", "tags": "a""#);
+        let error = parse("e.json", &text).expect_err("tags must be a list");
+        assert!(error.message.contains("`model.tags`"), "{}", error.message);
+    }
+
+    #[test]
+    fn unknown_field_is_rejected() {
+        let text = MINIMAL.replace(r#""schema_version""#, r#""evaluaton": null, "schema_version""#);
+        let error = parse("e.json", &text).expect_err("typo");
+        assert!(error.message.contains("unknown field `evaluaton`"), "{}", error.message);
+    }
+
+    #[test]
+    fn wrong_schema_version_is_rejected() {
+        let text = MINIMAL.replace(r#""schema_version": "1""#, r#""schema_version": "2""#);
+        assert!(parse("e.json", &text).is_err());
+    }
+
+    #[test]
+    fn digest_is_stable_under_key_order() {
+        let a = parse("a", MINIMAL).expect("valid");
+        let reordered = r#"{"model": {"task": "regression", "risk_tier": "low", "version": "1", "name": "m"},
+            "collector": {"version": "0", "name": "t"}, "collected_at": "2026-01-01T00:00:00Z", "schema_version": "1"}"#;
+        let b = parse("b", reordered).expect("valid");
+        assert_eq!(digest(&a), digest(&b));
+    }
+}

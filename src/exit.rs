@@ -1,0 +1,23 @@
+//! The three exit codes, as a type: 0 allowed, 1 denied or findings, 2 broken.
+
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Allowed, or no findings.
+    Success,
+    /// Denied by policy, or findings reported.
+    Failure,
+    /// The tool or its input is broken; never looks like a pass.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> ExitCode {
+        match status {
+            ExitStatus::Success => ExitCode::from(0),
+            ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+        }
+    }
+}

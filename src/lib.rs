@@ -1,0 +1,13 @@
+//! modelgate: a policy-as-code deployment gate for machine-learning models.
+//!
+//! Evidence about a candidate model is collected ([`collect`]) into one document
+//! ([`evidence`]), judged by Rego policies ([`policy`]) and rendered ([`report`]).
+//! Each stage has one job and one data type at its boundary.
+
+pub mod collect;
+pub mod config;
+pub mod error;
+pub mod evidence;
+pub mod exit;
+pub mod policy;
+pub mod report;

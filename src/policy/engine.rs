@@ -1,0 +1,274 @@
+//! The regorus engine, loaded once with a bundle, evaluated once per evidence document.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use regorus::utils::limits::ExecutionTimerConfig;
+use regorus::{Engine, Value};
+
+use super::analyze::{check_calls, Outline};
+use super::bundle::{Bundle, FileKind};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Packages under this prefix gate a deployment.
+pub const PACKAGE_PREFIX: &str = "modelgate.";
+/// The entry module modelgate adds to evaluate every gating rule in one pass.
+const ENTRY_PACKAGE: &str = "modelgate_entry__";
+const ENTRY_RULE: &str = "data.modelgate_entry__.result";
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A gating package and the rules modelgate reads from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatingPackage {
+    /// `modelgate.fairness`
+    pub path: String,
+    pub has_deny: bool,
+    pub has_warn: bool,
+    pub has_catalog: bool,
+}
+
+impl GatingPackage {
+    /// `fairness` for `modelgate.fairness`; `acme.privacy` for `modelgate.acme.privacy`.
+    pub fn category(&self) -> &str {
+        self.path.strip_prefix(PACKAGE_PREFIX).unwrap_or(&self.path)
+    }
+}
+
+/// What one package produced for one evidence document, as plain JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageResult {
+    pub package: String,
+    pub deny: Vec<serde_json::Value>,
+    pub warn: Vec<serde_json::Value>,
+    pub catalog: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A bundle compiled into a ready engine.
+#[derive(Clone)]
+pub struct PolicyEngine {
+    engine: Engine,
+    pub packages: Vec<GatingPackage>,
+    pub outline: Outline,
+}
+
+/// How to build the engine.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineOptions {
+    pub timeout: Duration,
+    /// Load `*_test.rego` files too (for `policy test`).
+    pub include_tests: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions { timeout: DEFAULT_TIMEOUT, include_tests: false }
+    }
+}
+
+impl PolicyEngine {
+    /// Parses and checks every module and loads the bundle's data. Fails closed on
+    /// parse errors, unknown builtins, misplaced `deny` rules and a bundle with no `deny`.
+    pub fn compile(bundle: &Bundle, options: EngineOptions) -> Result<PolicyEngine> {
+        let mut engine = base_engine(bundle, options)?;
+        let outline = Outline::of(engine.get_modules())?;
+        check_calls(engine.get_modules(), &outline)?;
+        let packages = gating_packages(&outline)?;
+        if !options.include_tests {
+            engine
+                .add_policy(format!("<{ENTRY_PACKAGE}>"), entry_module(&packages))
+                .map_err(|error| Error::new(ErrorKind::PolicyParse, format!("internal entry module: {error}")))?;
+        }
+        Ok(PolicyEngine { engine, packages, outline })
+    }
+
+    /// Evaluates every gating rule against `input` (the evidence document).
+    pub fn evaluate(&mut self, input: &serde_json::Value) -> Result<Vec<PackageResult>> {
+        self.engine.set_input(Value::from(input.clone()));
+        let result = self.engine.eval_rule(ENTRY_RULE.to_string()).map_err(evaluation_error)?;
+        let result = serde_json::to_value(&result).map_err(|error| {
+            Error::new(ErrorKind::PolicyResult, format!("policy result is not JSON: {error}"))
+        })?;
+        let mut results = Vec::with_capacity(self.packages.len());
+        for package in &self.packages {
+            let entry = result.get(&package.path).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::PolicyResult,
+                    format!("package {} produced no result (a rule head is undefined)", package.path),
+                )
+                .hint("deny, warn and catalog must always be defined; use partial sets (`deny contains v if`) and a complete `catalog := {…}`")
+            })?;
+            results.push(PackageResult {
+                package: package.path.clone(),
+                deny: set_items(entry, "deny", &package.path)?,
+                warn: set_items(entry, "warn", &package.path)?,
+                catalog: match entry.get("catalog") {
+                    Some(serde_json::Value::Object(catalog)) => catalog.clone(),
+                    None => serde_json::Map::new(),
+                    Some(other) => {
+                        return Err(Error::new(
+                            ErrorKind::PolicyResult,
+                            format!("data.{}.catalog must be an object, found {}", package.path, kind_of(other)),
+                        )
+                        .hint("catalog maps each code to {title, description, severity, remediation}"))
+                    }
+                },
+            });
+        }
+        Ok(results)
+    }
+
+    /// The underlying engine, for the test runner.
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+}
+
+fn base_engine(bundle: &Bundle, options: EngineOptions) -> Result<Engine> {
+    let mut engine = Engine::new();
+    engine.set_rego_v0(false);
+    // Builtin errors (a type mismatch, a bad regex) are errors, not undefined: fail closed.
+    engine.set_strict_builtin_errors(true);
+    engine.set_execution_timer_config(ExecutionTimerConfig {
+        limit: options.timeout,
+        check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
+    });
+    for file in &bundle.files {
+        let load = match file.kind {
+            FileKind::Rego => true,
+            FileKind::RegoTest => options.include_tests,
+            FileKind::Data | FileKind::Exceptions => false,
+        };
+        if load {
+            engine.add_policy(file.path.clone(), file.contents.clone()).map_err(|error| {
+                Error::new(ErrorKind::PolicyParse, format!("policy does not parse: {error}"))
+                    .hint("fix the Rego syntax at the line shown (modelgate reads Rego v1: `deny contains v if { … }`)")
+            })?;
+        }
+    }
+    for file in bundle.files_of(FileKind::Data) {
+        let parsed: serde_json::Value = if file.path.ends_with(".json") {
+            serde_json::from_str(&file.contents).map_err(|error| data_error(file, &error.to_string()))?
+        } else {
+            yaml_serde::from_str(&file.contents).map_err(|error| data_error(file, &error.to_string()))?
+        };
+        let parsed = match parsed {
+            serde_json::Value::Null => serde_json::Value::Object(Default::default()),
+            object @ serde_json::Value::Object(_) => object,
+            _ => return Err(data_error(file, "the top level must be a mapping")),
+        };
+        // Nest under the file's folder, as `opa eval -d` and OPA bundles do.
+        let mut nested = parsed;
+        let folders: Vec<&str> = file.path.split('/').collect();
+        for folder in folders[..folders.len() - 1].iter().rev() {
+            let mut wrapper = serde_json::Map::new();
+            wrapper.insert((*folder).to_string(), nested);
+            nested = serde_json::Value::Object(wrapper);
+        }
+        engine.add_data(Value::from(nested)).map_err(|error| {
+            data_error(file, &format!("conflicts with other data: {error}"))
+        })?;
+    }
+    Ok(engine)
+}
+
+fn data_error(file: &super::bundle::BundleFile, message: &str) -> Error {
+    Error::new(ErrorKind::PolicyParse, format!("{}: invalid policy data: {message}", file.path))
+        .hint("data files hold YAML or JSON mappings of thresholds and settings (docs/policy-authoring.md)")
+}
+
+/// Finds the packages that gate and refuses bundles that would pass in silence.
+fn gating_packages(outline: &Outline) -> Result<Vec<GatingPackage>> {
+    let mut packages = Vec::new();
+    for (path, rules) in &outline.packages {
+        let has_deny = rules.contains("deny");
+        let has_warn = rules.contains("warn");
+        if !path.starts_with(PACKAGE_PREFIX) {
+            if has_deny || has_warn {
+                return Err(Error::new(
+                    ErrorKind::PolicyPackage,
+                    format!("package {path} defines deny/warn rules outside modelgate.*; they would never be evaluated"),
+                )
+                .hint(format!("rename it to `package modelgate.{}` (gating packages live under modelgate.<category>)", path.rsplit('.').next().unwrap_or(path))));
+            }
+            continue;
+        }
+        if has_deny || has_warn {
+            packages.push(GatingPackage {
+                path: path.clone(),
+                has_deny,
+                has_warn,
+                has_catalog: rules.contains("catalog"),
+            });
+        }
+    }
+    if !packages.iter().any(|package| package.has_deny) {
+        return Err(Error::new(
+            ErrorKind::PolicyNoDeny,
+            "no `deny` rule found in any package under modelgate.*: nothing could ever block a deployment",
+        )
+        .hint("check the package names (`package modelgate.fairness`) and that rules are named `deny`/`warn`"));
+    }
+    Ok(packages)
+}
+
+/// One rule that gathers every gating package's results, so one evaluation computes
+/// shared helper rules once.
+fn entry_module(packages: &[GatingPackage]) -> String {
+    let mut text = format!("package {ENTRY_PACKAGE}\n\nresult := {{\n");
+    for package in packages {
+        let mut fields = Vec::new();
+        if package.has_deny {
+            fields.push(format!("\"deny\": data.{}.deny", package.path));
+        }
+        if package.has_warn {
+            fields.push(format!("\"warn\": data.{}.warn", package.path));
+        }
+        if package.has_catalog {
+            fields.push(format!("\"catalog\": data.{}.catalog", package.path));
+        }
+        text.push_str(&format!("  \"{}\": {{{}}},\n", package.path, fields.join(", ")));
+    }
+    text.push_str("}\n");
+    text
+}
+
+fn set_items(entry: &serde_json::Value, rule: &str, package: &str) -> Result<Vec<serde_json::Value>> {
+    match entry.get(rule) {
+        None => Ok(Vec::new()),
+        Some(serde_json::Value::Array(items)) => Ok(items.clone()),
+        Some(other) => Err(Error::new(
+            ErrorKind::PolicyResult,
+            format!("data.{package}.{rule} must be a set, found {}", kind_of(other)),
+        )
+        .hint(format!("write `{rule} contains v if {{ … }}` so that {rule} is a set of violations"))),
+    }
+}
+
+fn kind_of(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+fn evaluation_error(error: anyhow::Error) -> Error {
+    if let Some(regorus::LimitError::TimeLimitExceeded { limit, .. }) = error.downcast_ref::<regorus::LimitError>() {
+        return Error::new(
+            ErrorKind::PolicyTimeout,
+            format!("policy evaluation exceeded the time limit of {} ms", limit.as_millis()),
+        )
+        .hint("look for unbounded iteration in recent policy changes, or raise [policies] timeout_ms / --timeout");
+    }
+    let text = format!("{error:#}");
+    if text.contains("exceeded") && text.contains("time limit") {
+        return Error::new(ErrorKind::PolicyTimeout, format!("policy evaluation timed out: {text}"))
+            .hint("look for unbounded iteration in recent policy changes, or raise [policies] timeout_ms / --timeout");
+    }
+    Error::new(ErrorKind::PolicyEvaluation, format!("policy evaluation failed: {text}"))
+        .hint("the rule at the location shown raised an error; fix the policy or the evidence it reads")
+}

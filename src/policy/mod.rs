@@ -1,0 +1,112 @@
+//! Policy bundles, the regorus engine, exceptions and the decision.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::error::Result;
+use crate::evidence::{self, Evidence};
+use crate::report::{ModelRef, Report, Timings, Tool, REPORT_SCHEMA_VERSION};
+
+pub mod analyze;
+pub mod bundle;
+pub mod decide;
+pub mod engine;
+pub mod exceptions;
+pub mod library;
+pub mod testing;
+
+use bundle::Bundle;
+use engine::{EngineOptions, PolicyEngine};
+use exceptions::Exception;
+
+/// A policy bundle compiled and ready to judge evidence documents.
+#[derive(Clone)]
+pub struct Gate {
+    pub bundle: bundle::BundleInfo,
+    engine: PolicyEngine,
+    exceptions: Vec<Exception>,
+    compile_time: Duration,
+}
+
+impl Gate {
+    pub fn load(root: &Path, timeout: Duration) -> Result<Gate> {
+        let started = Instant::now();
+        let bundle = Bundle::load(root)?;
+        let engine = PolicyEngine::compile(&bundle, EngineOptions { timeout, include_tests: false })?;
+        let exceptions = exceptions::load(&bundle)?;
+        Ok(Gate { bundle: bundle.info, engine, exceptions, compile_time: started.elapsed() })
+    }
+
+    pub fn packages(&self) -> &[engine::GatingPackage] {
+        &self.engine.packages
+    }
+
+    /// Judges one evidence document. Errors (evaluation, timeout, malformed results) are
+    /// returned, never turned into a pass; [`Gate::report`] turns them into an `error` report.
+    pub fn evaluate(&mut self, evidence: &Evidence, source: Option<String>) -> Result<Report> {
+        let started = Instant::now();
+        let input = serde_json::to_value(evidence).map_err(|error| {
+            crate::error::Error::new(crate::error::ErrorKind::EvidenceInvalid, format!("evidence is not JSON: {error}"))
+        })?;
+        let results = self.engine.evaluate(&input)?;
+        let environment = evidence.deployment.as_ref().map(|deployment| deployment.environment.clone());
+        let subject = decide::Subject {
+            model: &evidence.model.name,
+            version: &evidence.model.version,
+            environment: environment.as_deref(),
+            today: chrono::Utc::now().date_naive(),
+        };
+        let outcome = decide::decide(&results, &self.exceptions, &subject)?;
+        let evaluate_us = started.elapsed().as_micros() as u64;
+        Ok(Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            decision: outcome.decision,
+            decision_id: crate::report::new_decision_id(),
+            timestamp: crate::report::now_rfc3339(),
+            model: Some(ModelRef {
+                name: evidence.model.name.clone(),
+                version: evidence.model.version.clone(),
+                owner: evidence.model.owner.clone(),
+                risk_tier: evidence.model.risk_tier.as_str().to_string(),
+            }),
+            environment,
+            policy: Some(self.bundle.clone()),
+            evidence_digest: Some(evidence::digest(evidence)),
+            evidence_source: source,
+            violations: outcome.violations,
+            warnings: outcome.warnings,
+            exceptions: outcome.exceptions,
+            rules: outcome.rules,
+            error: None,
+            timings: Timings {
+                collect_us: 0,
+                compile_us: self.compile_time.as_micros() as u64,
+                evaluate_us,
+                total_us: 0,
+            },
+            tool: Tool::default(),
+        })
+    }
+
+    /// Like [`Gate::evaluate`], but an error becomes an `error` report that still names
+    /// the model, the bundle and the evidence.
+    pub fn report(&mut self, evidence: &Evidence, source: Option<String>) -> Report {
+        match self.evaluate(evidence, source.clone()) {
+            Ok(report) => report,
+            Err(error) => {
+                let mut report = Report::from_error(&error);
+                report.model = Some(ModelRef {
+                    name: evidence.model.name.clone(),
+                    version: evidence.model.version.clone(),
+                    owner: evidence.model.owner.clone(),
+                    risk_tier: evidence.model.risk_tier.as_str().to_string(),
+                });
+                report.environment = evidence.deployment.as_ref().map(|d| d.environment.clone());
+                report.policy = Some(self.bundle.clone());
+                report.evidence_digest = Some(evidence::digest(evidence));
+                report.evidence_source = source;
+                report
+            }
+        }
+    }
+}
