@@ -509,9 +509,12 @@ pub fn parse(source: &str, text: &str) -> crate::error::Result<Evidence> {
         let path = error.path().to_string();
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() {
+            let (line, column) = (inner.line(), inner.column());
+            let reason = inner.to_string();
+            let reason = reason.strip_suffix(&format!(" at line {line} column {column}")).unwrap_or(&reason);
             return Error::new(
                 ErrorKind::EvidenceInvalid,
-                format!("{source}:{}:{}: not valid JSON: {inner}", inner.line(), inner.column()),
+                format!("{source}:{line}:{column}: not valid JSON: {reason}"),
             )
             .hint("the evidence document is one JSON object; check the syntax at that position");
         }
@@ -541,9 +544,13 @@ pub fn parse(source: &str, text: &str) -> crate::error::Result<Evidence> {
 
 /// `sha256:<hex>` over the canonical serialization (fixed field order, sorted maps).
 pub fn digest(evidence: &Evidence) -> String {
+    digest_of_json(&serde_json::to_string(evidence).unwrap_or_default())
+}
+
+/// The digest of an evidence document already serialized by `serde_json::to_string`.
+pub fn digest_of_json(json: &str) -> String {
     use sha2::{Digest, Sha256};
-    let bytes = serde_json::to_vec(evidence).unwrap_or_default();
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+    format!("sha256:{}", hex::encode(Sha256::digest(json.as_bytes())))
 }
 
 #[cfg(test)]

@@ -85,7 +85,7 @@ impl Bundle {
         }
         let (revision, dirty) = git_revision(root);
         let info = BundleInfo {
-            path: root.display().to_string(),
+            path: display_path(root),
             digest: digest(&files),
             revision,
             dirty,
@@ -134,6 +134,26 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<BundleFile>) -> Result<()> {
         files.push(BundleFile { path: relative, contents, kind });
     }
     Ok(())
+}
+
+/// `examples/x/../../policies` as `policies`: folded lexically, so the path a report
+/// shows is the one a reader would type, without resolving symlinks.
+pub fn display_path(path: &Path) -> String {
+    use std::path::Component;
+    let mut parts: Vec<Component> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        return ".".to_string();
+    }
+    parts.iter().collect::<PathBuf>().display().to_string()
 }
 
 /// sha256 over `len(path) path len(contents) contents` of each file, sorted by path.
@@ -208,6 +228,14 @@ mod tests {
             ]
         );
         assert_eq!(bundle.info.digest, digest(&bundle.files));
+    }
+
+    #[test]
+    fn display_path_folds_parent_folders() {
+        assert_eq!(display_path(Path::new("examples/x/../../policies")), "policies");
+        assert_eq!(display_path(Path::new("../shared/./p")), "../shared/p");
+        assert_eq!(display_path(Path::new("/a/b/../c")), "/a/c");
+        assert_eq!(display_path(Path::new("a/..")), ".");
     }
 
     #[test]

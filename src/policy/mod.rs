@@ -12,6 +12,7 @@ pub mod bundle;
 pub mod decide;
 pub mod engine;
 pub mod exceptions;
+pub mod fleet;
 pub mod library;
 pub mod testing;
 
@@ -45,7 +46,8 @@ impl Gate {
     /// returned, never turned into a pass; [`Gate::report`] turns them into an `error` report.
     pub fn evaluate(&mut self, evidence: &Evidence, source: Option<String>) -> Result<Report> {
         let started = Instant::now();
-        let input = serde_json::to_value(evidence).map_err(|error| {
+        // One serialization serves as the policy input and as the digest's canonical bytes.
+        let input = serde_json::to_string(evidence).map_err(|error| {
             crate::error::Error::new(crate::error::ErrorKind::EvidenceInvalid, format!("evidence is not JSON: {error}"))
         })?;
         let results = self.engine.evaluate(&input)?;
@@ -71,7 +73,7 @@ impl Gate {
             }),
             environment,
             policy: Some(self.bundle.clone()),
-            evidence_digest: Some(evidence::digest(evidence)),
+            evidence_digest: Some(evidence::digest_of_json(&input)),
             evidence_source: source,
             violations: outcome.violations,
             warnings: outcome.warnings,

@@ -1,0 +1,358 @@
+# The training data behind the candidate model, from the `data` section:
+# schema validation, prohibited-data detections, lineage and drift.
+package modelgate.data
+
+import rego.v1
+
+import data.modelgate.lib
+
+catalog := {
+	"data/schema-violation": {
+		"title": "Data schema violation",
+		"description": "The training table fails a check of its declared schema (required column, type, range, uniqueness, null rate, …).",
+		"severity": "high",
+		"remediation": "Fix the rows or the pipeline step that produced them (see field, check and failing rows in the details), or update the schema if it is wrong, then re-run `modelgate check`.",
+	},
+	"data/prohibited-category": {
+		"title": "Prohibited data in the training set",
+		"description": "A column's values match a category of data the organisation prohibits in training data (national identifiers, payment cards, …).",
+		"severity": "critical",
+		"remediation": "Remove or irreversibly pseudonymise the column upstream, retrain on the cleaned data and delete copies of the raw data as your data-protection policy requires.",
+	},
+	"data/prohibited-category-suspected": {
+		"title": "Possible prohibited data",
+		"description": "A column matches a prohibited category by name, or in too few sampled values to block (at most max_prohibited_match_fraction).",
+		"severity": "medium",
+		"remediation": "Check the column: if it holds prohibited data, remove it; if not, rename it or record why it is safe.",
+	},
+	"data/required-step-missing": {
+		"title": "Required preprocessing step missing",
+		"description": "The training data's lineage does not include a step the organisation requires (deduplication, PII removal, …).",
+		"severity": "high",
+		"remediation": "Add the step to the data pipeline (DVC stage, OpenLineage job) under the required name and rebuild the training data.",
+	},
+	"data/lineage-stale": {
+		"title": "Stale lineage",
+		"description": "The recorded output of the final pipeline stage differs from the training file: the data was changed outside the pipeline or the pipeline was not re-run.",
+		"severity": "medium",
+		"remediation": "Re-run the pipeline (`dvc repro`) so the training file is the recorded output, and commit the updated lock file.",
+	},
+	"data/drift-share": {
+		"title": "Too many drifted features",
+		"description": "The share of features whose serving distribution drifted from training exceeds max_drifted_share.",
+		"severity": "high",
+		"remediation": "Investigate the upstream change (see the drifted features), then retrain on recent data or fix the serving pipeline.",
+	},
+	"data/feature-drift": {
+		"title": "Feature drift",
+		"description": "A feature's serving distribution drifted from training (by the collector's test and threshold).",
+		"severity": "low",
+		"remediation": "Check whether the shift is expected (seasonality, new market) or a pipeline bug; retrain if the model depends on the feature.",
+	},
+	"data/critical-feature-drift": {
+		"title": "Drift in a critical feature",
+		"description": "A feature the organisation lists in critical_features drifted from training.",
+		"severity": "high",
+		"remediation": "Find the cause of the shift in the critical feature and retrain or fix the pipeline before deploying.",
+	},
+	"data/evidence-missing": {
+		"title": "Data evidence missing",
+		"description": "The evidence has no data section, or lacks a data check the organisation requires (schema, prohibited, lineage, drift).",
+		"severity": "high",
+		"remediation": "Configure the missing check in modelgate.toml [data] (schema file, prohibited-data scan, lineage source, drift reference) and run `modelgate check`.",
+	},
+}
+
+_data := section if {
+	section := input.data
+	is_object(section)
+}
+
+_section(name) := value if {
+	value := _data[name]
+	is_object(value)
+}
+
+# ---------------------------------------------------------------- schema
+
+deny contains violation if {
+	schema := _section("schema")
+	some item in schema.violations
+	violation := lib.violation(
+		catalog,
+		"data/schema-violation",
+		sprintf("%s fails the %s check in %s rows of %s%s", [
+			_subject(item.field),
+			item.check,
+			lib.num(item.failing_rows),
+			schema.table_path,
+			_suffix(object.get(item, "message", null)),
+		]),
+		{
+			"measured": item.failing_rows,
+			"threshold": 0,
+			"field": item.field,
+			"check": item.check,
+			"table": schema.table_path,
+			"schema": object.get(schema, "schema_path", null),
+			"message": object.get(item, "message", null),
+		},
+	)
+}
+
+# `*` names table-level checks (duplicate rows, primary key).
+_subject(field) := "The table" if {
+	field == "*"
+} else := concat(" ", ["Column", field])
+
+# ": message." when there is a message, "." otherwise.
+_suffix(message) := concat("", [": ", message, "."]) if {
+	is_string(message)
+	message != ""
+} else := "."
+
+# ---------------------------------------------------------------- prohibited data
+
+_prohibited := lib.list_threshold("data", "prohibited_categories")
+
+_fraction_limit := lib.threshold("data", "max_prohibited_match_fraction") if {
+	lib.threshold("data", "max_prohibited_match_fraction")
+} else := {"value": 0, "source": "default (max_prohibited_match_fraction is not set)"}
+
+_prohibited_detections contains detection if {
+	scan := _section("prohibited")
+	some detection in scan.detections
+	detection.category in _prohibited.value
+}
+
+deny contains violation if {
+	some detection in _prohibited_detections
+	lib.violates("max_prohibited_match_fraction", detection.match_fraction, _fraction_limit.value)
+	violation := lib.violation(
+		catalog,
+		"data/prohibited-category",
+		sprintf("Column %s of %s contains %s data (%s of sampled values match), which is prohibited in training data.", [
+			detection.column,
+			_data.prohibited.table_path,
+			detection.category,
+			lib.percent(detection.match_fraction),
+		]),
+		_detection_details(detection),
+	)
+}
+
+warn contains violation if {
+	some detection in _prohibited_detections
+	not lib.violates("max_prohibited_match_fraction", detection.match_fraction, _fraction_limit.value)
+	violation := lib.violation(
+		catalog,
+		"data/prohibited-category-suspected",
+		sprintf("Column %s of %s may contain %s data (matched on %s, %s of sampled values).", [
+			detection.column,
+			_data.prohibited.table_path,
+			detection.category,
+			detection.matched_on,
+			lib.percent(detection.match_fraction),
+		]),
+		_detection_details(detection),
+	)
+}
+
+_detection_details(detection) := {
+	"measured": detection.match_fraction,
+	"threshold": _fraction_limit.value,
+	"threshold_source": _fraction_limit.source,
+	"column": detection.column,
+	"category": detection.category,
+	"matched_on": detection.matched_on,
+	"prohibited_categories": _prohibited.value,
+	"prohibited_categories_source": _prohibited.source,
+}
+
+# ---------------------------------------------------------------- lineage
+
+_required_steps := lib.list_threshold("data", "required_steps")
+
+deny contains violation if {
+	lineage := _section("lineage")
+	some step in _required_steps.value
+	not step in lineage.steps
+	violation := lib.violation(
+		catalog,
+		"data/required-step-missing",
+		sprintf("The training data lineage (%s) has no %s step.", [lineage.source, step]),
+		{
+			"measured": lineage.steps,
+			"threshold": _required_steps.value,
+			"threshold_source": _required_steps.source,
+			"step": step,
+			"lineage_source": lineage.source,
+		},
+	)
+}
+
+deny contains violation if {
+	some violation in _stale_lineage
+	lib.enabled("data", "require_fresh_lineage")
+}
+
+warn contains violation if {
+	some violation in _stale_lineage
+	not lib.enabled("data", "require_fresh_lineage")
+}
+
+_stale_lineage contains violation if {
+	lineage := _section("lineage")
+	lineage.stale == true
+	setting := _setting("require_fresh_lineage")
+	violation := lib.violation(
+		catalog,
+		"data/lineage-stale",
+		sprintf("The training data %s is not the recorded output of its %s pipeline.", [
+			_name_or(object.get(lineage, "training_data", null), "file"),
+			lineage.source,
+		]),
+		{
+			"measured": true,
+			"threshold": false,
+			"threshold_source": setting.source,
+			"blocking": setting.value,
+			"training_data": object.get(lineage, "training_data", null),
+			"lineage_source": lineage.source,
+		},
+	)
+}
+
+# ---------------------------------------------------------------- drift
+
+_critical_features := lib.list_threshold("data", "critical_features") if {
+	lib.list_threshold("data", "critical_features")
+} else := {"value": [], "source": "default (critical_features is not set)"}
+
+_drifted contains feature if {
+	drift := _section("drift")
+	some feature, stats in drift.features
+	stats.drifted == true
+}
+
+deny contains violation if {
+	drift := _section("drift")
+	resolved := lib.threshold("data", "max_drifted_share")
+	lib.violates("max_drifted_share", drift.drifted_share, resolved.value)
+	violation := lib.violation(
+		catalog,
+		"data/drift-share",
+		sprintf("%s of features drifted from training (%s), above the maximum of %s.", [
+			lib.percent(drift.drifted_share),
+			concat(", ", sort([f | some f in _drifted])),
+			lib.percent(resolved.value),
+		]),
+		object.union(lib.threshold_details(drift.drifted_share, resolved), {
+			"drifted_features": sort([f | some f in _drifted]),
+			"reference_rows": drift.reference_rows,
+			"current_rows": drift.current_rows,
+		}),
+	)
+}
+
+deny contains violation if {
+	some feature in _drifted
+	feature in _critical_features.value
+	violation := lib.violation(
+		catalog,
+		"data/critical-feature-drift",
+		sprintf("Critical feature %s drifted from training (%s).", [feature, _drift_summary(feature)]),
+		_drift_details(feature),
+	)
+}
+
+warn contains violation if {
+	some feature in _drifted
+	not feature in _critical_features.value
+	violation := lib.violation(
+		catalog,
+		"data/feature-drift",
+		sprintf("Feature %s drifted from training (%s).", [feature, _drift_summary(feature)]),
+		_drift_details(feature),
+	)
+}
+
+_drift_summary(feature) := sprintf("%s %s, threshold %s", [stats.method, lib.num(stats.score), lib.num(stats.threshold)]) if {
+	stats := _data.drift.features[feature]
+}
+
+_drift_details(feature) := {
+	"measured": stats.score,
+	"threshold": stats.threshold,
+	"threshold_source": sprintf("evidence: data.drift.features.%s.threshold", [feature]),
+	"feature": feature,
+	"method": stats.method,
+	"p_value": object.get(stats, "p_value", null),
+	"critical_features": _critical_features.value,
+	"critical_features_source": _critical_features.source,
+} if {
+	stats := _data.drift.features[feature]
+}
+
+# ---------------------------------------------------------------- missing evidence
+
+# The sub-sections that must be present: required_sections, plus lineage when
+# required_steps names any step.
+_required_sections contains name if {
+	some name in lib.list_threshold("data", "required_sections").value
+}
+
+_required_sections contains "lineage" if {
+	count(_required_steps.value) > 0
+}
+
+_missing contains "data" if not _data
+
+_missing contains name if {
+	_data
+	some name in _required_sections
+	not _section(name)
+}
+
+deny contains violation if {
+	some name in _missing
+	lib.evidence_required("data")
+	violation := _missing_evidence(name)
+}
+
+warn contains violation if {
+	some name in _missing
+	not lib.evidence_required("data")
+	violation := _missing_evidence(name)
+}
+
+_missing_evidence(name) := lib.violation(
+	catalog,
+	"data/evidence-missing",
+	_missing_message(name),
+	{
+		"measured": null,
+		"section": _section_path(name),
+		"required": _setting("require_evidence").value,
+		"threshold_source": _setting("require_evidence").source,
+	},
+)
+
+_missing_message(name) := "The evidence has no data section, so the training data was not checked." if {
+	name == "data"
+} else := sprintf("The evidence has no %s, which is required.", [_section_path(name)])
+
+_section_path(name) := "data" if {
+	name == "data"
+} else := concat(".", ["data", name])
+
+# ---------------------------------------------------------------- helpers
+
+# A boolean setting with where it came from; false when set nowhere.
+_setting(key) := lib.threshold("data", key) if {
+	lib.threshold("data", key)
+} else := {"value": false, "source": sprintf("default (%s is not set)", [key])}
+
+_name_or(value, fallback) := value if {
+	is_string(value)
+} else := fallback

@@ -1,0 +1,333 @@
+# Model documentation, from the `documentation` section: the model card,
+# the datasheet of the training data and the risk assessment.
+#
+# Problems with a document listed in required_documents block; the same
+# problems with a document that is present but not required are warnings.
+package modelgate.documentation
+
+import rego.v1
+
+import data.modelgate.lib
+
+catalog := {
+	"documentation/model-card-missing": {
+		"title": "Model card missing",
+		"description": "The model has no model card describing its intended use, limitations, training data and evaluation.",
+		"severity": "high",
+		"remediation": "Write a model card (e.g. the Hugging Face template) next to the model and point modelgate.toml [documentation] model_card at it.",
+	},
+	"documentation/datasheet-missing": {
+		"title": "Datasheet missing",
+		"description": "The training data has no datasheet describing its motivation, composition and collection process.",
+		"severity": "high",
+		"remediation": "Write a datasheet for the training data (Gebru et al., 'Datasheets for Datasets') and point modelgate.toml [documentation] datasheet at it.",
+	},
+	"documentation/risk-assessment-missing": {
+		"title": "Risk assessment missing",
+		"description": "The model has no risk assessment, which the organisation requires for this environment or risk tier.",
+		"severity": "high",
+		"remediation": "Complete the risk assessment with the risk team and point modelgate.toml [documentation] risk_assessment at it.",
+	},
+	"documentation/required-field-missing": {
+		"title": "Required documentation field missing",
+		"description": "A required field or section of a document is absent, empty or still a template placeholder.",
+		"severity": "medium",
+		"remediation": "Fill in the field named in the details with real content (template text such as '[More Information Needed]' counts as missing).",
+	},
+	"documentation/stale": {
+		"title": "Document out of date",
+		"description": "A document has not been updated for longer than max_age_days.",
+		"severity": "medium",
+		"remediation": "Review the document against the current model and data, update it, and commit the change.",
+	},
+	"documentation/version-mismatch": {
+		"title": "Document describes another model version",
+		"description": "A document names a model version other than the one being deployed.",
+		"severity": "medium",
+		"remediation": "Update the document for this model version (at least its version field and any changed results).",
+	},
+	"documentation/risk-review-overdue": {
+		"title": "Risk assessment review overdue",
+		"description": "The risk assessment's next review date has passed.",
+		"severity": "high",
+		"remediation": "Hold the scheduled risk review, record its outcome in the risk assessment and set the next review date.",
+	},
+	"documentation/review-date-invalid": {
+		"title": "Risk review date unreadable",
+		"description": "The risk assessment's next review date is not an RFC 3339 date, so whether the review is overdue could not be checked.",
+		"severity": "medium",
+		"remediation": "Write the next review date as YYYY-MM-DD (or a full RFC 3339 timestamp).",
+	},
+	"documentation/evidence-missing": {
+		"title": "Documentation evidence missing",
+		"description": "The evidence has no documentation section, so no documentation check ran.",
+		"severity": "high",
+		"remediation": "Configure modelgate.toml [documentation] with the paths of the model card, datasheet and risk assessment, and run `modelgate check` (or `modelgate docs`).",
+	},
+}
+
+# The documents modelgate knows, with the code for a missing one.
+documents := {
+	"model_card": {"label": "model card", "missing": "documentation/model-card-missing"},
+	"datasheet": {"label": "datasheet", "missing": "documentation/datasheet-missing"},
+	"risk_assessment": {"label": "risk assessment", "missing": "documentation/risk-assessment-missing"},
+}
+
+_documentation := section if {
+	section := input.documentation
+	is_object(section)
+}
+
+_required := lib.list_threshold("documentation", "required_documents") if {
+	lib.list_threshold("documentation", "required_documents")
+} else := {"value": [], "source": "default (required_documents is not set)"}
+
+_is_required(name) if name in _required.value
+
+# true/false rather than undefined, for use inside objects.
+_required_flag(name) := true if {
+	_is_required(name)
+} else := false
+
+# Present documents by name.
+_present[name] := document if {
+	some name, _ in documents
+	document := _documentation[name]
+	is_object(document)
+	document.present == true
+}
+
+# ---------------------------------------------------------------- missing documents
+
+deny contains violation if {
+	_documentation
+	some name in _required.value
+	spec := documents[name]
+	not _present[name]
+	violation := lib.violation(
+		catalog,
+		spec.missing,
+		sprintf("The %s is missing; it is required here.", [spec.label]),
+		{
+			"measured": false,
+			"threshold": true,
+			"threshold_source": _required.source,
+			"document": name,
+			"required_documents": _required.value,
+		},
+	)
+}
+
+# ---------------------------------------------------------------- required fields
+
+_field_problems contains [name, field, reason] if {
+	some name, document in _present
+	fields := lib.metric_threshold("documentation", "required_fields", name).value
+	is_array(fields)
+	some field in fields
+	reason := _field_problem(object.get(document, "fields", {}), field)
+}
+
+_field_problem(fields, field) := "absent" if {
+	not fields[field]
+} else := reason if {
+	fields[field].populated == false
+	reason := _text_or(object.get(fields[field], "reason", null), "not populated")
+}
+
+deny contains violation if {
+	some [name, field, reason] in _field_problems
+	_is_required(name)
+	violation := _field_violation(name, field, reason)
+}
+
+warn contains violation if {
+	some [name, field, reason] in _field_problems
+	not _is_required(name)
+	violation := _field_violation(name, field, reason)
+}
+
+_field_violation(name, field, reason) := lib.violation(
+	catalog,
+	"documentation/required-field-missing",
+	sprintf("The %s's %s field is missing (%s).", [documents[name].label, field, reason]),
+	{
+		"measured": reason,
+		"threshold": resolved.value,
+		"threshold_source": resolved.source,
+		"document": name,
+		"field": field,
+		"path": object.get(_present[name], "path", null),
+		"blocking": _required_flag(name),
+	},
+) if {
+	resolved := lib.metric_threshold("documentation", "required_fields", name)
+}
+
+# ---------------------------------------------------------------- stale documents
+
+deny contains violation if {
+	some violation in _stale
+	violation.details.blocking
+}
+
+warn contains violation if {
+	some violation in _stale
+	not violation.details.blocking
+}
+
+_stale contains violation if {
+	some name, document in _present
+	resolved := lib.threshold("documentation", "max_age_days")
+	age := object.get(document, "age_days", null)
+	lib.violates("max_age_days", age, resolved.value)
+	violation := lib.violation(
+		catalog,
+		"documentation/stale",
+		sprintf("The %s was last updated %s days ago, more than the maximum of %s days.", [
+			documents[name].label,
+			lib.num(age),
+			lib.num(resolved.value),
+		]),
+		object.union(lib.threshold_details(age, resolved), {
+			"document": name,
+			"last_updated": object.get(document, "last_updated", null),
+			"path": object.get(document, "path", null),
+			"blocking": _required_flag(name),
+		}),
+	)
+}
+
+# ---------------------------------------------------------------- version
+
+deny contains violation if {
+	some violation in _version_mismatch
+	violation.details.blocking
+}
+
+warn contains violation if {
+	some violation in _version_mismatch
+	not violation.details.blocking
+}
+
+_version_mismatch contains violation if {
+	some name, document in _present
+	named := object.get(document, "model_version", null)
+	is_string(named)
+	named != input.model.version
+	setting := _setting("require_document_version_match")
+	violation := lib.violation(
+		catalog,
+		"documentation/version-mismatch",
+		sprintf("The %s describes model version %s, but version %s is being deployed.", [
+			documents[name].label,
+			named,
+			input.model.version,
+		]),
+		{
+			"measured": named,
+			"threshold": input.model.version,
+			"threshold_source": setting.source,
+			"document": name,
+			"path": object.get(document, "path", null),
+			"blocking": _blocking_version_mismatch(name, setting.value),
+		},
+	)
+}
+
+_blocking_version_mismatch(name, setting) := true if {
+	setting == true
+	_is_required(name)
+} else := false
+
+# ---------------------------------------------------------------- risk review
+
+_review_due := due if {
+	due := _present.risk_assessment.next_review_due
+	is_string(due)
+}
+
+# The end of the due date: a bare date is due by the end of that day (UTC).
+_review_deadline_ns := lib.date_ns(_review_due) + lib.day_ns if {
+	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`, _review_due)
+} else := lib.date_ns(_review_due)
+
+deny contains violation if {
+	some violation in _review_overdue
+	violation.details.blocking
+}
+
+warn contains violation if {
+	some violation in _review_overdue
+	not violation.details.blocking
+}
+
+_review_overdue contains violation if {
+	now := time.now_ns()
+	now >= _review_deadline_ns
+	days := floor((now - _review_deadline_ns) / lib.day_ns)
+	violation := lib.violation(
+		catalog,
+		"documentation/risk-review-overdue",
+		sprintf("The risk assessment review was due on %s and is overdue.", [_review_due]),
+		{
+			"measured": _review_due,
+			"threshold": "a next review date in the future",
+			"days_overdue": days,
+			"path": object.get(_present.risk_assessment, "path", null),
+			"blocking": _required_flag("risk_assessment"),
+		},
+	)
+}
+
+warn contains violation if {
+	_review_due
+	not lib.date_ns(_review_due)
+	violation := lib.violation(
+		catalog,
+		"documentation/review-date-invalid",
+		sprintf("The risk assessment's next review date %s is not a date, so the review schedule was not checked.", [_review_due]),
+		{
+			"measured": _review_due,
+			"threshold": "an RFC 3339 date (YYYY-MM-DD)",
+			"path": object.get(_present.risk_assessment, "path", null),
+		},
+	)
+}
+
+# ---------------------------------------------------------------- missing evidence
+
+deny contains _missing_evidence if {
+	not _documentation
+	lib.evidence_required("documentation")
+}
+
+warn contains _missing_evidence if {
+	not _documentation
+	not lib.evidence_required("documentation")
+}
+
+_missing_evidence := lib.violation(
+	catalog,
+	"documentation/evidence-missing",
+	"The evidence has no documentation section, so the model card, datasheet and risk assessment were not checked.",
+	{
+		"measured": null,
+		"section": "documentation",
+		"required": _setting("require_evidence").value,
+		"threshold_source": _setting("require_evidence").source,
+		"required_documents": _required.value,
+	},
+)
+
+# ---------------------------------------------------------------- helpers
+
+# A boolean setting with where it came from; false when set nowhere.
+_setting(key) := lib.threshold("documentation", key) if {
+	lib.threshold("documentation", key)
+} else := {"value": false, "source": sprintf("default (%s is not set)", [key])}
+
+_text_or(value, fallback) := value if {
+	is_string(value)
+	value != ""
+} else := fallback

@@ -1,0 +1,204 @@
+# Group fairness of the candidate model, from evaluation.fairness: one entry
+# per sensitive attribute ("sex") or intersection ("race,sex"), each with
+# per-group counts and fairlearn-style aggregates.
+package modelgate.fairness
+
+import rego.v1
+
+import data.modelgate.lib
+
+catalog := {
+	"fairness/demographic-parity-difference": {
+		"title": "Demographic parity difference",
+		"description": "The largest gap in selection rate (share of positive predictions) between groups of a sensitive attribute exceeds the maximum.",
+		"severity": "high",
+		"remediation": "Rebalance or reweight the training data for the disadvantaged group, or apply a fairness-constrained training or post-processing method (fairlearn ExponentiatedGradient, ThresholdOptimizer), then re-evaluate.",
+	},
+	"fairness/demographic-parity-ratio": {
+		"title": "Demographic parity ratio",
+		"description": "The lowest group selection rate divided by the highest is below the minimum (the four-fifths rule at 0.8).",
+		"severity": "high",
+		"remediation": "Raise the selection rate of the lowest group (reweighting, group-aware thresholds) or lower that of the highest, then re-evaluate.",
+	},
+	"fairness/equalized-odds-difference": {
+		"title": "Equalized odds difference",
+		"description": "The largest gap in true- or false-positive rate between groups exceeds the maximum.",
+		"severity": "high",
+		"remediation": "Check the error rates per group in the fairness report; collect more labelled data for the group with the worst rates or post-process with an equalized-odds constraint.",
+	},
+	"fairness/equalized-odds-ratio": {
+		"title": "Equalized odds ratio",
+		"description": "The smallest ratio of true- or false-positive rates between groups is below the minimum.",
+		"severity": "high",
+		"remediation": "Check the error rates per group in the fairness report; collect more labelled data for the group with the worst rates or post-process with an equalized-odds constraint.",
+	},
+	"fairness/equal-opportunity-difference": {
+		"title": "Equal opportunity difference",
+		"description": "The largest gap in true-positive rate (recall) between groups exceeds the maximum.",
+		"severity": "high",
+		"remediation": "Improve recall for the group with the lowest true-positive rate (more positive examples, group-aware thresholds), then re-evaluate.",
+	},
+	"fairness/small-group": {
+		"title": "Group below the minimum size",
+		"description": "A group has fewer test rows than the minimum group size, so its rates and the aggregates that use them are unreliable.",
+		"severity": "medium",
+		"remediation": "Evaluate on a larger or stratified test set so every group reaches the minimum size, or merge the group with a documented justification.",
+	},
+	"fairness/metric-unavailable": {
+		"title": "Fairness metric could not be computed",
+		"description": "A fairness aggregate with a configured threshold is null in the evidence (for example a rate over a group with no positives), so the check could not run.",
+		"severity": "medium",
+		"remediation": "See the reason in the details; usually the test set lacks positives or members of a group. Use a test set where every group has both labels.",
+	},
+	"fairness/evidence-missing": {
+		"title": "Fairness evidence missing",
+		"description": "The evidence has no fairness section (evaluation.fairness is null or empty), so no fairness check ran.",
+		"severity": "high",
+		"remediation": "Declare the sensitive attributes in modelgate.toml [fairness] and run `modelgate check` (or `modelgate fairness`) on a test set that contains them.",
+	},
+}
+
+# The aggregates checked per fairness entry, with their threshold key and code.
+aggregates := {
+	"demographic_parity_difference": {"key": "max_demographic_parity_difference", "code": "fairness/demographic-parity-difference", "label": "Demographic parity difference"},
+	"demographic_parity_ratio": {"key": "min_demographic_parity_ratio", "code": "fairness/demographic-parity-ratio", "label": "Demographic parity ratio"},
+	"equalized_odds_difference": {"key": "max_equalized_odds_difference", "code": "fairness/equalized-odds-difference", "label": "Equalized odds difference"},
+	"equalized_odds_ratio": {"key": "min_equalized_odds_ratio", "code": "fairness/equalized-odds-ratio", "label": "Equalized odds ratio"},
+	"equal_opportunity_difference": {"key": "max_equal_opportunity_difference", "code": "fairness/equal-opportunity-difference", "label": "Equal opportunity difference"},
+}
+
+# The fairness entries, {} when the section is missing.
+_entries := entries if {
+	entries := input.evaluation.fairness
+	is_object(entries)
+} else := {}
+
+_has_evidence if count(_entries) > 0
+
+# The thresholds, looked up once per evaluation rather than once per entry.
+_limits := {field: resolved |
+	some field, spec in aggregates
+	resolved := lib.threshold("fairness", spec.key)
+}
+
+_min_group_size := lib.threshold("fairness", "min_group_size")
+
+# ---------------------------------------------------------------- aggregates
+
+deny contains violation if {
+	some attribute, entry in _entries
+	some field, spec in aggregates
+	measured := object.get(entry, field, null)
+	resolved := _limits[field]
+	lib.violates(spec.key, measured, resolved.value)
+	violation := lib.violation(
+		catalog,
+		spec.code,
+		sprintf("%s for %s is %s, %s the %s of %s.", [
+			spec.label,
+			attribute,
+			lib.num(measured),
+			_side(spec.key),
+			_bound(spec.key),
+			lib.num(resolved.value),
+		]),
+		object.union(lib.threshold_details(measured, resolved), {
+			"attribute": attribute,
+			"groups": _group_summary(entry),
+		}),
+	)
+}
+
+# A null aggregate with a configured threshold is reported, never passed in silence.
+warn contains violation if {
+	some attribute, entry in _entries
+	some field, spec in aggregates
+	object.get(entry, field, null) == null
+	resolved := _limits[field]
+	reason := object.get(object.get(entry, "reasons", {}), field, "no reason given")
+	violation := lib.violation(
+		catalog,
+		"fairness/metric-unavailable",
+		sprintf("%s for %s could not be computed (%s), so it was not checked against the %s of %s.", [
+			spec.label,
+			attribute,
+			reason,
+			_bound(spec.key),
+			lib.num(resolved.value),
+		]),
+		{
+			"measured": null,
+			"threshold": resolved.value,
+			"threshold_source": resolved.source,
+			"attribute": attribute,
+			"metric": field,
+			"reason": reason,
+		},
+	)
+}
+
+# ---------------------------------------------------------------- group size
+
+warn contains violation if {
+	some attribute, entry in _entries
+	groups := object.get(entry, "groups", {})
+	is_object(groups)
+	some group, stats in groups
+	resolved := _min_group_size
+	lib.violates("min_group_size", stats.count, resolved.value)
+	violation := lib.violation(
+		catalog,
+		"fairness/small-group",
+		sprintf("Group %s of %s has %s test rows, below the minimum group size of %s; its rates are unreliable.", [
+			group,
+			attribute,
+			lib.num(stats.count),
+			lib.num(resolved.value),
+		]),
+		object.union(lib.threshold_details(stats.count, resolved), {
+			"attribute": attribute,
+			"group": group,
+		}),
+	)
+}
+
+# ---------------------------------------------------------------- missing evidence
+
+deny contains _missing_evidence if {
+	not _has_evidence
+	lib.evidence_required("fairness")
+}
+
+warn contains _missing_evidence if {
+	not _has_evidence
+	not lib.evidence_required("fairness")
+}
+
+_missing_evidence := lib.violation(
+	catalog,
+	"fairness/evidence-missing",
+	"The evidence has no fairness results (evaluation.fairness is missing), so group fairness was not checked.",
+	{
+		"measured": null,
+		"section": "evaluation.fairness",
+		"required": _required_setting.value,
+		"threshold_source": _required_setting.source,
+	},
+)
+
+_required_setting := lib.threshold("fairness", "require_evidence") if {
+	lib.threshold("fairness", "require_evidence")
+} else := {"value": false, "source": "default (require_evidence is not set)"}
+
+# ---------------------------------------------------------------- helpers
+
+_side(key) := "above" if startswith(key, "max_")
+
+_side(key) := "below" if startswith(key, "min_")
+
+_bound(key) := "maximum" if startswith(key, "max_")
+
+_bound(key) := "minimum" if startswith(key, "min_")
+
+# {group: count}, so a report shows which groups the aggregate compares.
+_group_summary(entry) := {group: stats.count | some group, stats in entry.groups}

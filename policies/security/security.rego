@@ -1,0 +1,371 @@
+# Supply-chain security of the model artifacts, from the `artifacts` section:
+# serialization scan of the model files, signature verification and
+# vulnerable dependencies.
+package modelgate.security
+
+import rego.v1
+
+import data.modelgate.lib
+
+catalog := {
+	"security/unsafe-artifact": {
+		"title": "Unsafe model file",
+		"description": "The scanner found code that would run when the file is loaded (dangerous pickle globals or opcodes, an unexpected container).",
+		"severity": "critical",
+		"remediation": "Do not load the file. Re-export the model from a trusted training run in a safe format (safetensors, ONNX), and find out how the dangerous content got in.",
+	},
+	"security/executable-serialization": {
+		"title": "Executable serialization format",
+		"description": "A model file uses a format that can run code when loaded (pickle, PyTorch .pt/.bin, joblib), even though the scan found nothing dangerous in it.",
+		"severity": "high",
+		"remediation": "Save the weights as safetensors (`safetensors.torch.save_file`) or export to ONNX, and load them without pickle.",
+	},
+	"security/signature-missing": {
+		"title": "Model not signed",
+		"description": "The model folder has no signature, so nobody can verify that the deployed files are the ones that were reviewed.",
+		"severity": "high",
+		"remediation": "Sign the model in the release pipeline (`modelgate sign`, or OpenSSF model_signing with Sigstore) and keep the signature next to the model.",
+	},
+	"security/signature-invalid": {
+		"title": "Signature does not verify",
+		"description": "The model has a signature but it does not verify (wrong key or identity, corrupt signature, untrusted certificate).",
+		"severity": "critical",
+		"remediation": "Treat the model as tampered with until shown otherwise: check the error in the details, the signer identity and the trust root, and re-sign from a trusted build.",
+	},
+	"security/digest-mismatch": {
+		"title": "Model file differs from the signed manifest",
+		"description": "A file's digest differs from the one recorded in the signed manifest: the file was changed after signing.",
+		"severity": "critical",
+		"remediation": "Treat the file as tampered with: restore it from the signed release, or re-sign after reviewing why it changed.",
+	},
+	"security/unsigned-files": {
+		"title": "Files outside the signed manifest",
+		"description": "The model folder contains files that the signature does not cover, so they could have been added after signing.",
+		"severity": "high",
+		"remediation": "Remove the extra files, or re-sign the folder so that the manifest covers them.",
+	},
+	"security/vulnerable-dependency": {
+		"title": "Vulnerable dependency",
+		"description": "A dependency of the serving environment has a known vulnerability at or above min_vulnerability_severity. The violation's severity is the advisory's.",
+		"severity": "high",
+		"remediation": "Upgrade the package to the fixed version shown in the details (or remove it) and regenerate the lock file.",
+	},
+	"security/vulnerability-below-threshold": {
+		"title": "Low-severity vulnerable dependency",
+		"description": "A dependency has a known vulnerability below min_vulnerability_severity: reported, not blocking.",
+		"severity": "low",
+		"remediation": "Plan the upgrade to the fixed version shown in the details.",
+	},
+	"security/evidence-missing": {
+		"title": "Security evidence missing",
+		"description": "The evidence has no artifacts section, no scanned model files or no dependency scan, so supply-chain checks did not run.",
+		"severity": "high",
+		"remediation": "Point modelgate.toml [artifacts] at the model folder and the dependency lock file, and run `modelgate check` (or `modelgate scan`).",
+	},
+}
+
+_artifacts := section if {
+	section := input.artifacts
+	is_object(section)
+}
+
+_files := files if {
+	files := _artifacts.files
+	is_array(files)
+} else := []
+
+# ---------------------------------------------------------------- model files
+
+deny contains violation if {
+	some file in _files
+	file.safe == false
+	globals := _globals(file)
+	violation := lib.violation(
+		catalog,
+		"security/unsafe-artifact",
+		sprintf("%s (%s) is unsafe to load: %s.", [file.path, file.format, _finding_summary(file, globals)]),
+		{
+			"measured": false,
+			"threshold": true,
+			"file": file.path,
+			"format": file.format,
+			"sha256": file.sha256,
+			"globals": globals,
+			"findings": [_finding(finding) | some finding in file.findings],
+		},
+	)
+}
+
+deny contains violation if {
+	some violation in _executable_files
+	lib.enabled("security", "require_safe_serialization")
+}
+
+warn contains violation if {
+	some violation in _executable_files
+	not lib.enabled("security", "require_safe_serialization")
+}
+
+# Executable formats the scanner found nothing wrong with (unsafe files are
+# reported above, once per file).
+_executable_files contains violation if {
+	some file in _files
+	file.executable_serialization == true
+	file.safe == true
+	setting := _setting("require_safe_serialization")
+	violation := lib.violation(
+		catalog,
+		"security/executable-serialization",
+		sprintf("%s is stored as %s, a format that can run code when loaded.", [file.path, file.format]),
+		{
+			"measured": file.format,
+			"threshold": "a format that cannot run code (safetensors, onnx, gguf)",
+			"threshold_source": setting.source,
+			"blocking": setting.value,
+			"file": file.path,
+			"sha256": file.sha256,
+			"globals": _globals(file),
+		},
+	)
+}
+
+# The distinct globals the scanner saw, sorted.
+_globals(file) := sort({g | some finding in file.findings; g := finding.global; is_string(g)})
+
+_finding(finding) := {
+	"kind": finding.kind,
+	"global": object.get(finding, "global", null),
+	"severity": finding.severity,
+	"why": finding.why,
+}
+
+_finding_summary(file, globals) := concat("", ["imports ", concat(", ", globals)]) if {
+	count(globals) > 0
+} else := file.findings[0].why if {
+	count(file.findings) > 0
+} else := "the scanner marked it unsafe"
+
+# ---------------------------------------------------------------- signature
+
+_signature := signature if {
+	signature := _artifacts.signature
+	is_object(signature)
+}
+
+_signed if _signature.present == true
+
+deny contains violation if {
+	some violation in _signature_missing
+	lib.enabled("security", "require_signature")
+}
+
+warn contains violation if {
+	some violation in _signature_missing
+	not lib.enabled("security", "require_signature")
+}
+
+_signature_missing contains violation if {
+	_artifacts
+	not _signed
+	setting := _setting("require_signature")
+	violation := lib.violation(
+		catalog,
+		"security/signature-missing",
+		"The model is not signed, so its files cannot be verified.",
+		{
+			"measured": false,
+			"threshold": true,
+			"threshold_source": setting.source,
+			"blocking": setting.value,
+		},
+	)
+}
+
+# A failed verification explained by changed files is reported per file
+# (security/digest-mismatch) rather than twice.
+deny contains violation if {
+	_signed
+	_signature.verified == false
+	count(object.get(_signature, "mismatched_files", [])) == 0
+	violation := lib.violation(
+		catalog,
+		"security/signature-invalid",
+		sprintf("The model signature does not verify: %s.", [_text_or(object.get(_signature, "error", null), "no reason given")]),
+		{
+			"measured": false,
+			"threshold": true,
+			"method": object.get(_signature, "method", null),
+			"signer": object.get(_signature, "signer", null),
+			"error": object.get(_signature, "error", null),
+		},
+	)
+}
+
+deny contains violation if {
+	_signed
+	some path in object.get(_signature, "mismatched_files", [])
+	violation := lib.violation(
+		catalog,
+		"security/digest-mismatch",
+		sprintf("%s differs from the digest recorded in the signed manifest.", [path]),
+		{
+			"measured": _sha256_of(path),
+			"threshold": "the digest in the signed manifest",
+			"file": path,
+			"signer": object.get(_signature, "signer", null),
+		},
+	)
+}
+
+deny contains violation if {
+	some violation in _unsigned
+	lib.enabled("security", "require_signature")
+}
+
+warn contains violation if {
+	some violation in _unsigned
+	not lib.enabled("security", "require_signature")
+}
+
+_unsigned contains violation if {
+	_signed
+	some path in object.get(_signature, "unsigned_files", [])
+	setting := _setting("require_signature")
+	violation := lib.violation(
+		catalog,
+		"security/unsigned-files",
+		sprintf("%s is not covered by the model signature.", [path]),
+		{
+			"measured": path,
+			"threshold": "every file in the signed manifest",
+			"threshold_source": setting.source,
+			"blocking": setting.value,
+			"file": path,
+		},
+	)
+}
+
+_sha256_of(path) := file.sha256 if {
+	some file in _files
+	file.path == path
+} else := null
+
+# ---------------------------------------------------------------- dependencies
+
+_dependencies := dependencies if {
+	dependencies := _artifacts.dependencies
+	is_object(dependencies)
+}
+
+_severity_floor := lib.threshold("security", "min_vulnerability_severity")
+
+# A floor that is not a severity name reads as the strictest (every advisory
+# blocks) rather than switching the check off.
+_floor_rank := rank if {
+	rank := lib.severity_rank[_severity_floor.value]
+} else := 1 if {
+	_severity_floor
+}
+
+_blocking(vulnerability) if {
+	lib.severity_rank[vulnerability.severity] >= _floor_rank
+}
+
+deny contains violation if {
+	some vulnerability in _dependencies.vulnerabilities
+	_blocking(vulnerability)
+	violation := object.union(
+		_vulnerability_violation("security/vulnerable-dependency", vulnerability),
+		{"severity": vulnerability.severity},
+	)
+}
+
+warn contains violation if {
+	_floor_rank
+	some vulnerability in _dependencies.vulnerabilities
+	not _blocking(vulnerability)
+	violation := _vulnerability_violation("security/vulnerability-below-threshold", vulnerability)
+}
+
+_vulnerability_violation(code, vulnerability) := lib.violation(
+	catalog,
+	code,
+	sprintf("%s %s has %s vulnerability %s%s.", [
+		vulnerability.package,
+		vulnerability.version,
+		vulnerability.severity,
+		vulnerability.id,
+		_fix_hint(object.get(vulnerability, "fixed_version", null)),
+	]),
+	{
+		"measured": vulnerability.severity,
+		"threshold": _severity_floor.value,
+		"threshold_source": _severity_floor.source,
+		"package": vulnerability.package,
+		"version": vulnerability.version,
+		"id": vulnerability.id,
+		"fixed_version": object.get(vulnerability, "fixed_version", null),
+		"summary": object.get(vulnerability, "summary", null),
+		"source": _dependencies.source,
+	},
+)
+
+_fix_hint(version) := concat("", [" (fixed in ", version, ")"]) if {
+	is_string(version)
+} else := " (no fixed version yet)"
+
+# ---------------------------------------------------------------- missing evidence
+
+_missing contains "artifacts" if not _artifacts
+
+_missing contains "artifacts.files" if {
+	_artifacts
+	count(_files) == 0
+}
+
+_missing contains "artifacts.dependencies" if {
+	_artifacts
+	not _dependencies
+}
+
+deny contains violation if {
+	some section in _missing
+	lib.evidence_required("security")
+	violation := _missing_evidence(section)
+}
+
+warn contains violation if {
+	some section in _missing
+	not lib.evidence_required("security")
+	violation := _missing_evidence(section)
+}
+
+_missing_evidence(section) := lib.violation(
+	catalog,
+	"security/evidence-missing",
+	_missing_message(section),
+	{
+		"measured": null,
+		"section": section,
+		"required": _setting("require_evidence").value,
+		"threshold_source": _setting("require_evidence").source,
+	},
+)
+
+_missing_message(section) := "The evidence has no artifacts section, so the model files, signature and dependencies were not checked." if {
+	section == "artifacts"
+} else := "No model files were scanned (artifacts.files is empty), so unsafe serialization was not checked." if {
+	section == "artifacts.files"
+} else := "The evidence has no dependency scan (artifacts.dependencies), so vulnerable dependencies were not checked."
+
+# ---------------------------------------------------------------- helpers
+
+# A boolean setting with where it came from; false when set nowhere.
+_setting(key) := lib.threshold("security", key) if {
+	lib.threshold("security", key)
+} else := {"value": false, "source": sprintf("default (%s is not set)", [key])}
+
+_text_or(value, fallback) := value if {
+	is_string(value)
+	value != ""
+} else := fallback

@@ -1,0 +1,74 @@
+//! Test helpers: run the real binary on a fixture and read what it said.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The report, when the command printed one as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}", self.stdout))
+    }
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(path: &str) -> PathBuf {
+    root().join("tests/fixtures").join(path)
+}
+
+/// Runs `modelgate ARGS` from the repository root, with no CI or colour settings leaking in.
+pub fn modelgate(args: &[&str]) -> Run {
+    modelgate_in(&root(), args)
+}
+
+pub fn modelgate_in(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_modelgate"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITLAB_CI")
+        .env_remove("JENKINS_URL")
+        .env_remove("MODELGATE_ENVIRONMENT")
+        .env_remove("MODELGATE_POLICIES")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the modelgate binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Filters that make reports stable across runs and machines.
+pub fn filters() -> Vec<(String, String)> {
+    let tool_version = format!(r#""version": "{}""#, env!("CARGO_PKG_VERSION").replace('.', r"\."));
+    let filters = vec![
+        (r"sha256:[0-9a-f]{64}", "sha256:[DIGEST]"),
+        (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[UUID]"),
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]"),
+        (r#""(collect|compile|evaluate|total)_us": \d+"#, r#""${1}_us": "[US]""#),
+        (r#"time="[0-9.]+""#, r#"time="[SECONDS]""#),
+        (r#""revision": "[0-9a-f]{40}""#, r#""revision": "[REVISION]""#),
+        (r#""policy_revision": "[0-9a-f]{40}""#, r#""policy_revision": "[REVISION]""#),
+        (r#""dirty": (true|false)"#, r#""dirty": "[DIRTY]""#),
+        (r" @ [0-9a-f]{12}( \(uncommitted changes\))?", " @ [REVISION]"),
+        (r" @ `[0-9a-f]{12}`", " @ `[REVISION]`"),
+        (tool_version.as_str(), r#""version": "[VERSION]""#),
+        // Computed from today's date by the documentation policy.
+        (r#""days_overdue": \d+"#, r#""days_overdue": "[DAYS]""#),
+        (r"days_overdue=\d+", "days_overdue=[DAYS]"),
+    ];
+    filters.into_iter().map(|(pattern, replacement)| (pattern.to_string(), replacement.to_string())).collect()
+}
