@@ -20,7 +20,9 @@ fn single(c: &mut Criterion) {
 
 fn compile(c: &mut Criterion) {
     let root = common::root().join("policies");
-    c.bench_function("load-and-compile", |b| b.iter(|| Gate::load(&root, Duration::from_secs(5)).expect("policies load")));
+    c.bench_function("load-and-compile", |b| {
+        b.iter(|| Gate::load(&root, Duration::from_secs(5)).expect("policies load"))
+    });
 }
 
 fn fleet_run(c: &mut Criterion) {

@@ -115,10 +115,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config> {
         let key = error.path().to_string();
         let inner = error.into_inner();
         let message = inner.message().to_string();
-        let location = inner
-            .span()
-            .map(|span| format!(":{}", line_of(text, span.start)))
-            .unwrap_or_default();
+        let location = inner.span().map(|span| format!(":{}", line_of(text, span.start))).unwrap_or_default();
         let hint = if message.contains("unknown field") {
             "remove or rename the key; the accepted keys are listed in docs/configuration.md"
         } else if message.contains("missing field") {
@@ -126,21 +123,15 @@ pub fn parse(file: &Path, text: &str) -> Result<Config> {
         } else {
             "fix the value's type; docs/configuration.md lists each key with its type"
         };
-        Error::new(
-            ErrorKind::Config,
-            format!("{}{location}: invalid config at `{key}`: {message}", file.display()),
-        )
-        .hint(hint)
+        Error::new(ErrorKind::Config, format!("{}{location}: invalid config at `{key}`: {message}", file.display()))
+            .hint(hint)
     })
 }
 
 fn toml_error(file: &Path, text: &str, error: &toml::de::Error) -> Error {
     let location = error.span().map(|span| format!(":{}", line_of(text, span.start))).unwrap_or_default();
-    Error::new(
-        ErrorKind::Config,
-        format!("{}{location}: not valid TOML: {}", file.display(), error.message()),
-    )
-    .hint("check the TOML syntax at that line")
+    Error::new(ErrorKind::Config, format!("{}{location}: not valid TOML: {}", file.display(), error.message()))
+        .hint("check the TOML syntax at that line")
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -52,11 +52,7 @@ impl ErrorKind {
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
-            message: message.into(),
-            hint: None,
-            kind,
-        }
+        Error { message: message.into(), hint: None, kind }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Error {

@@ -52,7 +52,9 @@ fn blocked_example_is_denied_in_every_category() {
     let parity = report["violations"]
         .as_array()
         .and_then(|violations| {
-            violations.iter().find(|v| v["code"] == "fairness/demographic-parity-difference" && v["details"]["attribute"] == "sex")
+            violations
+                .iter()
+                .find(|v| v["code"] == "fairness/demographic-parity-difference" && v["details"]["attribute"] == "sex")
         })
         .expect("parity violation for sex");
     assert_eq!(parity["details"]["measured"], 0.14);
@@ -62,7 +64,8 @@ fn blocked_example_is_denied_in_every_category() {
 
 #[test]
 fn environment_flag_changes_the_thresholds_that_apply() {
-    let staging = modelgate(&["check", "examples/credit-scoring-blocked", "--environment", "staging", "--format", "json"]);
+    let staging =
+        modelgate(&["check", "examples/credit-scoring-blocked", "--environment", "staging", "--format", "json"]);
     let production = modelgate(&["check", "examples/credit-scoring-blocked", "--format", "json"]);
     let count = |run: &Run| run.json()["violations"].as_array().map(Vec::len).unwrap_or_default();
     assert_eq!(staging.json()["environment"], "staging");
@@ -97,7 +100,8 @@ fn collect_writes_the_evidence_document() {
     let out = dir.path().join("evidence.json");
     let run = modelgate(&["collect", "examples/credit-scoring", "--output", out.to_str().expect("utf-8")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let evidence: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("json");
+    let evidence: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("json");
     assert_eq!(evidence["schema_version"], "1");
     assert_eq!(evidence["model"]["risk_tier"], "high");
     assert_eq!(evidence["evaluation"]["metrics"]["roc_auc"], 0.912);
@@ -123,7 +127,8 @@ fn output_file_and_evidence_out() {
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.is_empty());
-    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
     assert_eq!(written["decision"], "allow");
     assert!(evidence.exists());
 }
@@ -138,10 +143,12 @@ fn exceptions_are_applied_and_expired_ones_warn() {
     let waived = &report["exceptions"][0];
     assert_eq!(waived["code"], "demo/min-accuracy");
     assert_eq!(waived["exception"]["approved_by"], "jane.doe@bank.example");
-    let codes: Vec<&str> = report["warnings"].as_array().expect("warnings").iter().filter_map(|w| w["code"].as_str()).collect();
+    let codes: Vec<&str> =
+        report["warnings"].as_array().expect("warnings").iter().filter_map(|w| w["code"].as_str()).collect();
     assert!(codes.contains(&"modelgate/exception-expired"), "{codes:?}");
     // Not waived in staging: the exception names production only.
-    let staged = std::fs::read_to_string(root().join(BLOCKED)).expect("fixture").replace("\"production\"", "\"staging\"");
+    let staged =
+        std::fs::read_to_string(root().join(BLOCKED)).expect("fixture").replace("\"production\"", "\"staging\"");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("staging.json");
     std::fs::write(&path, staged).expect("write");
@@ -286,7 +293,14 @@ fn policy_init_writes_a_repository_that_tests_green_and_gates() {
     let target_arg = target.to_str().expect("utf-8");
     let run = modelgate(&["policy", "init", target_arg]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    for file in ["README.md", "data.yaml", "exceptions.yaml", "lib/lib.rego", "fairness/fairness.rego", "fairness/fairness_test.rego"] {
+    for file in [
+        "README.md",
+        "data.yaml",
+        "exceptions.yaml",
+        "lib/lib.rego",
+        "fairness/fairness.rego",
+        "fairness/fairness_test.rego",
+    ] {
         assert!(target.join(file).is_file(), "{file} not written");
     }
     let run = modelgate(&["policy", "test", target_arg]);
@@ -360,7 +374,8 @@ todo_test_later if {
 fn policy_test_fails_when_no_test_ran() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::copy(fixture("policies/minimal/demo.rego"), dir.path().join("demo.rego")).expect("copy");
-    std::fs::write(dir.path().join("demo_test.rego"), "package modelgate.demo_test\n\ntodo_test_x if { true }\n").expect("write");
+    std::fs::write(dir.path().join("demo_test.rego"), "package modelgate.demo_test\n\ntodo_test_x if { true }\n")
+        .expect("write");
     let run = modelgate(&["policy", "test", dir.path().to_str().expect("utf-8")]);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("no test ran"), "{}", run.stderr);

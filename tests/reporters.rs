@@ -72,7 +72,15 @@ fn github_report_writes_annotations_and_step_summary() {
 #[test]
 fn error_reports() {
     for format in ["text", "json", "junit", "sarif", "github", "markdown"] {
-        let run = modelgate(&["eval", "--input", BLOCKED, "--policies", "tests/fixtures/policies/warn-only", "--format", format]);
+        let run = modelgate(&[
+            "eval",
+            "--input",
+            BLOCKED,
+            "--policies",
+            "tests/fixtures/policies/warn-only",
+            "--format",
+            format,
+        ]);
         assert_eq!(run.code, 2, "{format}");
         snapshot!(format!("error_{format}"), run.stdout);
     }
@@ -91,10 +99,13 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
     )
     .expect("schema json");
     let validator = jsonschema::validator_for(&schema).expect("valid schema");
-    for (input, policies) in [(BLOCKED, "policies"), (BLOCKED, WAIVED_POLICIES), (BLOCKED, "tests/fixtures/policies/warn-only")] {
+    for (input, policies) in
+        [(BLOCKED, "policies"), (BLOCKED, WAIVED_POLICIES), (BLOCKED, "tests/fixtures/policies/warn-only")]
+    {
         let run = modelgate(&["eval", "--input", input, "--policies", policies, "--format", "sarif"]);
         let sarif: serde_json::Value = serde_json::from_str(&run.stdout).expect("sarif is json");
-        let errors: Vec<String> = validator.iter_errors(&sarif).map(|error| format!("{} at {}", error, error.instance_path)).collect();
+        let errors: Vec<String> =
+            validator.iter_errors(&sarif).map(|error| format!("{} at {}", error, error.instance_path)).collect();
         assert!(errors.is_empty(), "{policies}: {errors:#?}");
     }
 }

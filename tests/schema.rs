@@ -6,8 +6,10 @@ mod util;
 use util::{modelgate, root};
 
 fn schema() -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(root().join("docs/evidence.schema.json")).expect("docs/evidence.schema.json"))
-        .expect("schema is JSON")
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("docs/evidence.schema.json")).expect("docs/evidence.schema.json"),
+    )
+    .expect("schema is JSON")
 }
 
 #[test]
@@ -34,10 +36,13 @@ fn fixtures_and_examples_validate_against_the_schema() {
             if path.extension().and_then(|e| e.to_str()) != Some("json") {
                 continue;
             }
-            let document: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
-            let errors: Vec<String> = validator.iter_errors(&document).map(|e| format!("{e} at {}", e.instance_path)).collect();
+            let document: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+            let errors: Vec<String> =
+                validator.iter_errors(&document).map(|e| format!("{e} at {}", e.instance_path)).collect();
             assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
-            modelgate::evidence::parse(&path.display().to_string(), &document.to_string()).expect("the types accept it too");
+            modelgate::evidence::parse(&path.display().to_string(), &document.to_string())
+                .expect("the types accept it too");
             checked += 1;
         }
     }
@@ -49,7 +54,8 @@ fn invalid_fixtures_are_rejected_by_the_schema_too() {
     let validator = jsonschema::validator_for(&schema()).expect("schema compiles");
     for name in ["wrong-type.json", "unknown-field.json"] {
         let path = root().join("tests/fixtures/evidence-invalid").join(name);
-        let document: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        let document: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
         assert!(!validator.is_valid(&document), "{name} should not validate");
     }
 }

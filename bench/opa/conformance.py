@@ -5,7 +5,7 @@
 
 For every evidence file this runs
 
-    BIN eval --input F --policies POLICY_DIR --format json --no-record
+    BIN eval --input F --policies POLICY_DIR --format json
 
 (exit 0 = allowed, 1 = denied, anything else -- 2 is modelgate's error code --
 is a failure) and takes every entry of the arrays ``violations``, ``warnings``
@@ -230,7 +230,7 @@ def find_modelgate(explicit: str | None) -> Path:
 
 
 def run_modelgate(bin_: Path, policy_dir: str, evidence: str, timeout: float) -> tuple[list[tuple] | None, str]:
-    cmd = [str(bin_), "eval", "--input", evidence, "--policies", policy_dir, "--format", "json", "--no-record"]
+    cmd = [str(bin_), "eval", "--input", evidence, "--policies", policy_dir, "--format", "json"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

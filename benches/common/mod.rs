@@ -41,12 +41,8 @@ pub fn fleet(count: usize) -> Vec<Evidence> {
     let bases = examples();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let environments = ["staging", "production", "canary"];
-    let tiers = [
-        evidence::RiskTier::Low,
-        evidence::RiskTier::Medium,
-        evidence::RiskTier::High,
-        evidence::RiskTier::Critical,
-    ];
+    let tiers =
+        [evidence::RiskTier::Low, evidence::RiskTier::Medium, evidence::RiskTier::High, evidence::RiskTier::Critical];
     (0..count)
         .map(|index| {
             let mut document = bases[index % bases.len()].clone();

@@ -16,7 +16,9 @@ use modelgate::report::{self, Format, RenderOptions, Report};
 
 #[derive(Debug, Parser)]
 #[command(name = "modelgate", version, about = "Policy-as-code deployment gate for machine-learning models")]
-#[command(after_help = "Exit codes: 0 allowed, 1 denied, 2 error (bad input, config or policy: the gate fails closed).")]
+#[command(
+    after_help = "Exit codes: 0 allowed, 1 denied, 2 error (bad input, config or policy: the gate fails closed)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -174,14 +176,18 @@ fn check(args: CheckArgs) -> ExitStatus {
             return emit(&Report::from_error(&error), &args.output);
         }
     }
-    let policies = match args.policies.clone().or_else(|| config.config.policies.path.as_ref().map(|path| config.resolve(path))) {
-        Some(policies) => policies,
-        None => {
-            let error = Error::new(ErrorKind::Config, format!("{}: no policy repository configured", config.path.display()))
+    let policies =
+        match args.policies.clone().or_else(|| config.config.policies.path.as_ref().map(|path| config.resolve(path))) {
+            Some(policies) => policies,
+            None => {
+                let error = Error::new(
+                    ErrorKind::Config,
+                    format!("{}: no policy repository configured", config.path.display()),
+                )
                 .hint("set [policies] path = \"…\" in modelgate.toml or pass --policies DIR");
-            return emit(&Report::from_error(&error), &args.output);
-        }
-    };
+                return emit(&Report::from_error(&error), &args.output);
+            }
+        };
     let source = Some(config.path.display().to_string());
     let mut report = judge(&policies, &evidence, source, timeout(args.timeout_ms, config.config.policies.timeout_ms));
     report.timings.collect_us = collect_us;
@@ -302,7 +308,10 @@ fn init(dir: &Path, force: bool) -> ExitStatus {
             for file in files {
                 println!("  {file}");
             }
-            println!("next: put it under version control, adjust data.yaml, and run `modelgate policy test {}`", dir.display());
+            println!(
+                "next: put it under version control, adjust data.yaml, and run `modelgate policy test {}`",
+                dir.display()
+            );
             ExitStatus::Success
         }
         Err(error) => {

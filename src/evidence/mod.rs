@@ -463,9 +463,7 @@ pub struct DocumentField {
 // ---------------------------------------------------------------- shared
 
 /// Severity of a finding or violation, lowest first so that `Ord` sorts by urgency.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Low,

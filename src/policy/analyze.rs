@@ -48,9 +48,7 @@ impl Outline {
             for rule in &module.policy {
                 let (refr, is_function) = match rule.as_ref() {
                     Rule::Spec { head: RuleHead::Func { refr, .. }, .. } => (refr, true),
-                    Rule::Spec { head: RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. }, .. } => {
-                        (refr, false)
-                    }
+                    Rule::Spec { head: RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. }, .. } => (refr, false),
                     Rule::Default { refr, args, .. } => (refr, !args.is_empty()),
                 };
                 let Some(name) = rule_name(refr) else { continue };

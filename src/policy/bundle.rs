@@ -60,11 +60,10 @@ impl Bundle {
     /// Reads every policy, data and exceptions file under `root`.
     pub fn load(root: &Path) -> Result<Bundle> {
         let metadata = std::fs::metadata(root).map_err(|source| {
-            Error::new(
-                ErrorKind::PolicyMissing,
-                format!("cannot read policy folder {}: {source}", root.display()),
+            Error::new(ErrorKind::PolicyMissing, format!("cannot read policy folder {}: {source}", root.display()))
+                .hint(
+                "pass --policies DIR or set [policies] path in modelgate.toml; `modelgate policy init DIR` creates one",
             )
-            .hint("pass --policies DIR or set [policies] path in modelgate.toml; `modelgate policy init DIR` creates one")
         })?;
         if !metadata.is_dir() {
             return Err(Error::new(
@@ -84,13 +83,7 @@ impl Bundle {
             .hint("`modelgate policy init DIR` writes the built-in library to start from"));
         }
         let (revision, dirty) = git_revision(root);
-        let info = BundleInfo {
-            path: display_path(root),
-            digest: digest(&files),
-            revision,
-            dirty,
-            files: files.len(),
-        };
+        let info = BundleInfo { path: display_path(root), digest: digest(&files), revision, dirty, files: files.len() };
         Ok(Bundle { root: root.to_path_buf(), files, info })
     }
 

@@ -38,7 +38,8 @@ pub fn decide(results: &[PackageResult], exceptions: &[Exception], subject: &Sub
         for (rule, items) in [("deny", &result.deny), ("warn", &result.warn)] {
             for raw in items {
                 let mut finding = normalise(raw, &result.package, rule, &result.catalog)?;
-                if rule == "deny" && finding.effective_on.as_deref().is_some_and(|date| !in_effect(date, subject.today)) {
+                if rule == "deny" && finding.effective_on.as_deref().is_some_and(|date| !in_effect(date, subject.today))
+                {
                     finding.upcoming = true;
                 }
                 let exception = exceptions.iter().find(|exception| {
@@ -64,7 +65,11 @@ pub fn decide(results: &[PackageResult], exceptions: &[Exception], subject: &Sub
     }
     for list in [&mut violations, &mut warnings, &mut waived] {
         list.sort_by(|a, b| {
-            a.category.cmp(&b.category).then(b.severity.cmp(&a.severity)).then_with(|| a.code.cmp(&b.code)).then_with(|| a.msg.cmp(&b.msg))
+            a.category
+                .cmp(&b.category)
+                .then(b.severity.cmp(&a.severity))
+                .then_with(|| a.code.cmp(&b.code))
+                .then_with(|| a.msg.cmp(&b.msg))
         });
     }
     let rules = rule_outcomes(results, &violations, &warnings, &waived)?;
@@ -123,8 +128,9 @@ fn normalise(
     };
     let entry = catalog.get(&code);
     let severity = match object.get("severity") {
-        Some(serde_json::Value::String(text)) => Severity::parse(text)
-            .ok_or_else(|| bad(format!("violation {code} has severity `{text}`; expected low, medium, high or critical")))?,
+        Some(serde_json::Value::String(text)) => Severity::parse(text).ok_or_else(|| {
+            bad(format!("violation {code} has severity `{text}`; expected low, medium, high or critical"))
+        })?,
         None => catalog_severity(entry).unwrap_or(Severity::High),
         Some(other) => return Err(bad(format!("violation {code}: `severity` must be a string, found {other}"))),
     };
@@ -136,17 +142,22 @@ fn normalise(
     let effective_on = match object.get("effective_on") {
         Some(serde_json::Value::String(date)) => {
             if parse_date(date).is_none() {
-                return Err(bad(format!("violation {code}: effective_on `{date}` is not a date (YYYY-MM-DD or RFC 3339)")));
+                return Err(bad(format!(
+                    "violation {code}: effective_on `{date}` is not a date (YYYY-MM-DD or RFC 3339)"
+                )));
             }
             Some(date.clone())
         }
         None | Some(serde_json::Value::Null) => None,
-        Some(other) => return Err(bad(format!("violation {code}: `effective_on` must be a date string, found {other}"))),
+        Some(other) => {
+            return Err(bad(format!("violation {code}: `effective_on` must be a date string, found {other}")))
+        }
     };
     Ok(Finding {
         category: code_category(&code),
         msg: text_field(raw, "msg").unwrap_or_else(|| code.clone()),
-        remediation: text_field(raw, "remediation").or_else(|| entry.and_then(|entry| text_field(entry, "remediation"))),
+        remediation: text_field(raw, "remediation")
+            .or_else(|| entry.and_then(|entry| text_field(entry, "remediation"))),
         severity,
         details,
         effective_on,
@@ -183,7 +194,9 @@ fn expired_exception(exception: &Exception) -> Finding {
             "The exception for {} (approved by {}) expired on {} and was not applied.",
             info.code, info.approved_by, info.expires
         ),
-        remediation: Some("Renew the exception in exceptions.yaml with a new approval, or fix the violation it covered.".into()),
+        remediation: Some(
+            "Renew the exception in exceptions.yaml with a new approval, or fix the violation it covered.".into(),
+        ),
         severity: Severity::Medium,
         details,
         effective_on: None,
@@ -207,7 +220,10 @@ fn rule_outcomes(
             if let Some(existing) = outcomes.get(code) {
                 return Err(Error::new(
                     ErrorKind::PolicyResult,
-                    format!("violation code {code} is catalogued by both data.{} and data.{}", existing.package, result.package),
+                    format!(
+                        "violation code {code} is catalogued by both data.{} and data.{}",
+                        existing.package, result.package
+                    ),
                 )
                 .hint("codes must be unique across packages: rename one of them"));
             }

@@ -107,9 +107,8 @@ impl PolicyEngine {
     }
 
     fn results(&self, result: &Value) -> Result<Vec<PackageResult>> {
-        let result = serde_json::to_value(result).map_err(|error| {
-            Error::new(ErrorKind::PolicyResult, format!("policy result is not JSON: {error}"))
-        })?;
+        let result = serde_json::to_value(result)
+            .map_err(|error| Error::new(ErrorKind::PolicyResult, format!("policy result is not JSON: {error}")))?;
         let mut results = Vec::with_capacity(self.packages.len());
         for (package, catalog) in self.packages.iter().zip(&self.catalogs) {
             let entry = result.get(&package.path).ok_or_else(|| {
@@ -149,7 +148,9 @@ fn catalog(engine: &mut Engine, package: &GatingPackage) -> Result<serde_json::M
             format!("data.{}.catalog must be an object, found {}", package.path, kind_of(&other)),
         )
         .hint("catalog is a constant object mapping each code to {title, description, severity, remediation}")),
-        Err(error) => Err(Error::new(ErrorKind::PolicyResult, format!("data.{}.catalog is not JSON: {error}", package.path))),
+        Err(error) => {
+            Err(Error::new(ErrorKind::PolicyResult, format!("data.{}.catalog is not JSON: {error}", package.path)))
+        }
     }
 }
 
@@ -191,9 +192,9 @@ fn base_engine(bundle: &Bundle, options: EngineOptions) -> Result<Engine> {
             wrapper.insert((*folder).to_string(), nested);
             nested = serde_json::Value::Object(wrapper);
         }
-        engine.add_data(Value::from(nested)).map_err(|error| {
-            data_error(file, &format!("conflicts with other data: {error}"))
-        })?;
+        engine
+            .add_data(Value::from(nested))
+            .map_err(|error| data_error(file, &format!("conflicts with other data: {error}")))?;
     }
     Ok(engine)
 }
@@ -213,9 +214,14 @@ fn gating_packages(outline: &Outline) -> Result<Vec<GatingPackage>> {
             if has_deny || has_warn {
                 return Err(Error::new(
                     ErrorKind::PolicyPackage,
-                    format!("package {path} defines deny/warn rules outside modelgate.*; they would never be evaluated"),
+                    format!(
+                        "package {path} defines deny/warn rules outside modelgate.*; they would never be evaluated"
+                    ),
                 )
-                .hint(format!("rename it to `package modelgate.{}` (gating packages live under modelgate.<category>)", path.rsplit('.').next().unwrap_or(path))));
+                .hint(format!(
+                    "rename it to `package modelgate.{}` (gating packages live under modelgate.<category>)",
+                    path.rsplit('.').next().unwrap_or(path)
+                )));
             }
             continue;
         }
@@ -289,8 +295,9 @@ fn evaluation_error(error: anyhow::Error) -> Error {
     }
     let text = format!("{error:#}");
     if text.contains("exceeded") && text.contains("time limit") {
-        return Error::new(ErrorKind::PolicyTimeout, format!("policy evaluation timed out: {text}"))
-            .hint("look for unbounded iteration in recent policy changes, or raise [policies] timeout_ms / --timeout-ms");
+        return Error::new(ErrorKind::PolicyTimeout, format!("policy evaluation timed out: {text}")).hint(
+            "look for unbounded iteration in recent policy changes, or raise [policies] timeout_ms / --timeout-ms",
+        );
     }
     Error::new(ErrorKind::PolicyEvaluation, format!("policy evaluation failed: {text}"))
         .hint("the rule at the location shown raised an error; fix the policy or the evidence it reads")

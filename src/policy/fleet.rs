@@ -21,7 +21,8 @@ pub fn evaluate_all(gate: &Gate, documents: &[Evidence], threads: Option<NonZero
             .chunks(chunk)
             .map(|slice| {
                 let mut gate = gate.clone();
-                let worker = scope.spawn(move || slice.iter().map(|evidence| gate.report(evidence, None)).collect::<Vec<_>>());
+                let worker =
+                    scope.spawn(move || slice.iter().map(|evidence| gate.report(evidence, None)).collect::<Vec<_>>());
                 (slice, worker)
             })
             .collect();
@@ -48,7 +49,8 @@ mod tests {
     #[test]
     fn fleet_results_match_one_by_one_in_order() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut gate = Gate::load(&root.join("tests/fixtures/policies/minimal"), std::time::Duration::from_secs(5)).expect("gate");
+        let mut gate =
+            Gate::load(&root.join("tests/fixtures/policies/minimal"), std::time::Duration::from_secs(5)).expect("gate");
         let text = std::fs::read_to_string(root.join("tests/fixtures/examples/credit-scoring.json")).expect("fixture");
         let base = crate::evidence::parse("fixture", &text).expect("evidence");
         let documents: Vec<Evidence> = (0..9)

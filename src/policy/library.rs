@@ -32,11 +32,8 @@ fn gather(dir: &'static Dir<'static>, files: &mut Vec<(String, &'static str)>) {
 pub fn init(target: &Path, force: bool) -> Result<Vec<String>> {
     if let Ok(mut entries) = std::fs::read_dir(target) {
         if entries.next().is_some() && !force {
-            return Err(Error::new(
-                ErrorKind::Io,
-                format!("{} exists and is not empty", target.display()),
-            )
-            .hint("choose a new folder, or pass --force to overwrite the library's files in it"));
+            return Err(Error::new(ErrorKind::Io, format!("{} exists and is not empty", target.display()))
+                .hint("choose a new folder, or pass --force to overwrite the library's files in it"));
         }
     }
     let mut written = Vec::new();

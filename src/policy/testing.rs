@@ -81,7 +81,9 @@ pub fn run(root: &Path, coverage: bool, timeout: Duration) -> Result<TestRun> {
         } else {
             match regorus.eval_rule(format!("data.{}.{}", test.package, test.name)) {
                 Ok(Value::Bool(true)) => (TestStatus::Pass, None),
-                Ok(Value::Undefined) => (TestStatus::Fail, Some("undefined: a condition in the test body did not hold".to_string())),
+                Ok(Value::Undefined) => {
+                    (TestStatus::Fail, Some("undefined: a condition in the test body did not hold".to_string()))
+                }
                 Ok(other) => (TestStatus::Fail, Some(format!("evaluated to {other}, expected true"))),
                 Err(error) => (TestStatus::Error, Some(format!("{error:#}"))),
             }

@@ -50,7 +50,10 @@ fn annotation(out: &mut dyn Write, level: &str, file: &str, finding: &Finding) -
         }
     }
     if let Some(exception) = &finding.exception {
-        message.push_str(&format!("\nwaived: {} (approved by {}, expires {})", exception.reason, exception.approved_by, exception.expires));
+        message.push_str(&format!(
+            "\nwaived: {} (approved by {}, expires {})",
+            exception.reason, exception.approved_by, exception.expires
+        ));
     } else if let Some(remediation) = &finding.remediation {
         message.push_str(&format!("\nfix: {remediation}"));
     }

@@ -95,7 +95,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                     let message = waived
                         .first()
                         .and_then(|finding| finding.exception.as_ref())
-                        .map(|exception| format!("waived: {} (approved by {}, expires {})", exception.reason, exception.approved_by, exception.expires))
+                        .map(|exception| {
+                            format!(
+                                "waived: {} (approved by {}, expires {})",
+                                exception.reason, exception.approved_by, exception.expires
+                            )
+                        })
                         .unwrap_or_else(|| "waived".to_string());
                     skipped.push_attribute(("message", message.as_str()));
                     writer.write_event(Event::Empty(skipped))?;
@@ -103,7 +108,10 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 RuleStatus::Warn => {
                     writer.write_event(Event::Start(case))?;
                     writer.write_event(Event::Start(BytesStart::new("system-out")))?;
-                    writer.write_event(Event::Text(BytesText::new(&format!("warning: {}", describe(&findings(&report.warnings))))))?;
+                    writer.write_event(Event::Text(BytesText::new(&format!(
+                        "warning: {}",
+                        describe(&findings(&report.warnings))
+                    ))))?;
                     writer.write_event(Event::End(BytesEnd::new("system-out")))?;
                 }
             }

@@ -21,7 +21,8 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "## {icon} modelgate: {}{subject}", report.decision.as_str())?;
     writeln!(out)?;
     if let Some(policy) = &report.policy {
-        let revision = policy.revision.as_deref().map(|r| format!(" @ `{}`", &r[..r.len().min(12)])).unwrap_or_default();
+        let revision =
+            policy.revision.as_deref().map(|r| format!(" @ `{}`", &r[..r.len().min(12)])).unwrap_or_default();
         writeln!(out, "Policies `{}`{revision}, digest `{}`.", policy.path, policy.digest)?;
         writeln!(out)?;
     }
@@ -69,9 +70,13 @@ fn table(out: &mut dyn Write, title: &str, findings: &[Finding]) -> std::io::Res
     writeln!(out, "|---|---|---|---|---|---|")?;
     for (_, group) in super::group(findings) {
         for finding in group {
-            let cell = |value: Option<&serde_json::Value>| value.map(display_value).map(|text| escape(&text)).unwrap_or_default();
+            let cell = |value: Option<&serde_json::Value>| {
+                value.map(display_value).map(|text| escape(&text)).unwrap_or_default()
+            };
             let threshold = match (finding.threshold(), finding.threshold_source()) {
-                (Some(threshold), Some(source)) => format!("{} <sub>{}</sub>", escape(&display_value(threshold)), escape(source)),
+                (Some(threshold), Some(source)) => {
+                    format!("{} <sub>{}</sub>", escape(&display_value(threshold)), escape(source))
+                }
                 (threshold, _) => cell(threshold),
             };
             writeln!(
