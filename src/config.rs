@@ -8,37 +8,21 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::evidence::{RiskTier, Task};
+use crate::evidence::Model;
 
 pub const CONFIG_FILE: &str = "modelgate.toml";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    pub model: ModelConfig,
+    /// The `model` section of the evidence document, as it is.
+    pub model: Model,
     #[serde(default)]
     pub deployment: DeploymentConfig,
     #[serde(default)]
     pub policies: PoliciesConfig,
     #[serde(default)]
     pub evidence: EvidenceConfig,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelConfig {
-    pub name: String,
-    pub version: String,
-    #[serde(default)]
-    pub owner: Option<String>,
-    pub risk_tier: RiskTier,
-    pub task: Task,
-    #[serde(default)]
-    pub framework: Option<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    #[serde(default)]
-    pub digest: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

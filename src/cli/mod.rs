@@ -220,19 +220,7 @@ fn eval(args: EvalArgs) -> ExitStatus {
 fn judge(policies: &Path, evidence: &Evidence, source: Option<String>, timeout: Duration) -> Report {
     match Gate::load(policies, timeout) {
         Ok(mut gate) => gate.report(evidence, source),
-        Err(error) => {
-            let mut report = Report::from_error(&error);
-            report.model = Some(report::ModelRef {
-                name: evidence.model.name.clone(),
-                version: evidence.model.version.clone(),
-                owner: evidence.model.owner.clone(),
-                risk_tier: evidence.model.risk_tier.as_str().to_string(),
-            });
-            report.environment = evidence.deployment.as_ref().map(|d| d.environment.clone());
-            report.evidence_digest = Some(evidence::digest(evidence));
-            report.evidence_source = source;
-            report
-        }
+        Err(error) => Report::from_evidence_error(&error, evidence, source),
     }
 }
 

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::config::LoadedConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::evidence::{self, Collector as CollectorInfo, Deployment, Evidence, Model, Pipeline};
+use crate::evidence::{self, Collector as CollectorInfo, Deployment, Evidence, Pipeline};
 
 pub mod sections;
 
@@ -32,21 +32,11 @@ pub static COLLECTORS: &[&(dyn Collector + Sync)] = &[&sections::SectionFiles];
 /// Builds the evidence document for a model project.
 pub fn collect(context: &Context) -> Result<Evidence> {
     let config = &context.config.config;
-    let model = &config.model;
     let mut evidence = Evidence {
         schema_version: evidence::SCHEMA_VERSION.to_string(),
         collected_at: crate::report::now_rfc3339(),
         collector: CollectorInfo { name: "modelgate".into(), version: env!("CARGO_PKG_VERSION").into() },
-        model: Model {
-            name: model.name.clone(),
-            version: model.version.clone(),
-            owner: model.owner.clone(),
-            risk_tier: model.risk_tier,
-            task: model.task,
-            framework: model.framework.clone(),
-            tags: model.tags.clone(),
-            digest: model.digest.clone(),
-        },
+        model: config.model.clone(),
         deployment: deployment(context),
         evaluation: None,
         data: None,

@@ -65,12 +65,7 @@ impl Gate {
             decision: outcome.decision,
             decision_id: crate::report::new_decision_id(),
             timestamp: crate::report::now_rfc3339(),
-            model: Some(ModelRef {
-                name: evidence.model.name.clone(),
-                version: evidence.model.version.clone(),
-                owner: evidence.model.owner.clone(),
-                risk_tier: evidence.model.risk_tier.as_str().to_string(),
-            }),
+            model: Some(ModelRef::of(&evidence.model)),
             environment,
             policy: Some(self.bundle.clone()),
             evidence_digest: Some(evidence::digest_of_json(&input)),
@@ -96,17 +91,8 @@ impl Gate {
         match self.evaluate(evidence, source.clone()) {
             Ok(report) => report,
             Err(error) => {
-                let mut report = Report::from_error(&error);
-                report.model = Some(ModelRef {
-                    name: evidence.model.name.clone(),
-                    version: evidence.model.version.clone(),
-                    owner: evidence.model.owner.clone(),
-                    risk_tier: evidence.model.risk_tier.as_str().to_string(),
-                });
-                report.environment = evidence.deployment.as_ref().map(|d| d.environment.clone());
+                let mut report = Report::from_evidence_error(&error, evidence, source);
                 report.policy = Some(self.bundle.clone());
-                report.evidence_digest = Some(evidence::digest(evidence));
-                report.evidence_source = source;
                 report
             }
         }

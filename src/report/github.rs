@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::{display_value, Finding, RenderOptions, Report};
+use super::{Finding, RenderOptions, Report};
 
 pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> std::io::Result<()> {
     let file = report.evidence_source.as_deref().map(|file| format!("file={},", property(file))).unwrap_or_default();
@@ -39,26 +39,8 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
 }
 
 fn annotation(out: &mut dyn Write, level: &str, file: &str, finding: &Finding) -> std::io::Result<()> {
-    let mut message = finding.msg.clone();
-    if let Some(measured) = finding.measured() {
-        message.push_str(&format!("\nmeasured: {}", display_value(measured)));
-    }
-    if let Some(threshold) = finding.threshold() {
-        message.push_str(&format!("\nthreshold: {}", display_value(threshold)));
-        if let Some(source) = finding.threshold_source() {
-            message.push_str(&format!(" ({source})"));
-        }
-    }
-    if let Some(exception) = &finding.exception {
-        message.push_str(&format!(
-            "\nwaived: {} (approved by {}, expires {})",
-            exception.reason, exception.approved_by, exception.expires
-        ));
-    } else if let Some(remediation) = &finding.remediation {
-        message.push_str(&format!("\nfix: {remediation}"));
-    }
     let title = format!("{} [{}]", finding.code, finding.severity.as_str());
-    writeln!(out, "::{level} {file}title={}::{}", property(&title), data(&message))
+    writeln!(out, "::{level} {file}title={}::{}", property(&title), data(&finding.summary_lines().join("\n")))
 }
 
 /// Escapes a workflow command's message, as the Actions toolkit does.

@@ -7,7 +7,7 @@ use std::io::Write;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
-use super::{display_value, Finding, Report, RuleStatus};
+use super::{Finding, Report, RuleStatus};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let mut writer = Writer::new_with_indent(&mut *out, b' ', 2);
@@ -126,22 +126,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 fn describe(findings: &[Finding]) -> String {
     findings
         .iter()
-        .map(|finding| {
-            let mut text = format!("[{}] {}", finding.severity.as_str(), finding.msg);
-            if let Some(measured) = finding.measured() {
-                text.push_str(&format!("\nmeasured: {}", display_value(measured)));
-            }
-            if let Some(threshold) = finding.threshold() {
-                text.push_str(&format!("\nthreshold: {}", display_value(threshold)));
-                if let Some(source) = finding.threshold_source() {
-                    text.push_str(&format!(" ({source})"));
-                }
-            }
-            if let Some(remediation) = &finding.remediation {
-                text.push_str(&format!("\nfix: {remediation}"));
-            }
-            text
-        })
+        .map(|finding| format!("[{}] {}", finding.severity.as_str(), finding.summary_lines().join("\n")))
         .collect::<Vec<_>>()
         .join("\n\n")
 }

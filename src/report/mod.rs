@@ -124,6 +124,39 @@ impl Finding {
     pub fn threshold_source(&self) -> Option<&str> {
         self.details.get("threshold_source").and_then(|value| value.as_str())
     }
+
+    /// The message and the lines a person acts on: measured value, threshold and where
+    /// it is set, and the waiver or the fix. For renderers with one text block per finding.
+    pub fn summary_lines(&self) -> Vec<String> {
+        let mut lines = vec![self.msg.clone()];
+        if let Some(measured) = self.measured() {
+            lines.push(format!("measured: {}", display_value(measured)));
+        }
+        if let Some(threshold) = self.threshold() {
+            let source = self.threshold_source().map(|source| format!(" ({source})")).unwrap_or_default();
+            lines.push(format!("threshold: {}{source}", display_value(threshold)));
+        }
+        if let Some(exception) = &self.exception {
+            lines.push(format!(
+                "waived: {} (approved by {}, expires {})",
+                exception.reason, exception.approved_by, exception.expires
+            ));
+        } else if let Some(remediation) = &self.remediation {
+            lines.push(format!("fix: {remediation}"));
+        }
+        lines
+    }
+}
+
+impl ModelRef {
+    pub fn of(model: &crate::evidence::Model) -> ModelRef {
+        ModelRef {
+            name: model.name.clone(),
+            version: model.version.clone(),
+            owner: model.owner.clone(),
+            risk_tier: model.risk_tier.as_str().to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -186,6 +219,21 @@ impl Report {
             timings: Timings::default(),
             tool: Tool::default(),
         }
+    }
+
+    /// An `error` decision about a known evidence document: names the model, the
+    /// environment and the evidence, so the failure is traceable.
+    pub fn from_evidence_error(
+        error: &crate::error::Error,
+        evidence: &crate::evidence::Evidence,
+        source: Option<String>,
+    ) -> Report {
+        let mut report = Report::from_error(error);
+        report.model = Some(ModelRef::of(&evidence.model));
+        report.environment = evidence.deployment.as_ref().map(|deployment| deployment.environment.clone());
+        report.evidence_digest = Some(crate::evidence::digest(evidence));
+        report.evidence_source = source;
+        report
     }
 
     pub fn exit_status(&self) -> crate::exit::ExitStatus {
