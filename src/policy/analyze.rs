@@ -289,3 +289,59 @@ fn rule_name(refr: &Expr) -> Option<String> {
 fn strip_data(path: &str) -> &str {
     path.strip_prefix("data.").unwrap_or(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(files: &[(&str, &str)]) -> Result<Outline> {
+        let mut engine = regorus::Engine::new();
+        for (name, text) in files {
+            engine.add_policy((*name).to_string(), (*text).to_string()).expect("parses");
+        }
+        let outline = Outline::of(engine.get_modules())?;
+        check_calls(engine.get_modules(), &outline)?;
+        Ok(outline)
+    }
+
+    const LIB: &str = "package modelgate.lib\n\ndouble(x) := x * 2\n";
+
+    #[test]
+    fn resolves_builtins_local_imported_and_data_functions() {
+        let gate = r#"package modelgate.demo
+import data.modelgate.lib
+import data.modelgate.lib as helpers
+
+local(x) := count(x)
+
+deny contains "a" if { lib.double(1) == 2 }
+deny contains "b" if { helpers.double(1) == 2 }
+deny contains "c" if { data.modelgate.lib.double(1) == 2 }
+deny contains "d" if { local([1]) == 1; startswith("ab", "a"); print("ok") }
+test_x if { time.now_ns() > 0 }
+"#;
+        let outline = check(&[("lib.rego", LIB), ("demo.rego", gate)]).expect("all calls resolve");
+        assert!(outline.functions.contains("modelgate.lib.double"));
+        assert!(outline.functions.contains("modelgate.demo.local"));
+        assert_eq!(outline.tests.len(), 1);
+        assert!(outline.packages["modelgate.demo"].contains("deny"));
+    }
+
+    #[test]
+    fn unknown_builtin_in_a_comprehension_is_found() {
+        let gate = "package modelgate.demo\n\ndeny contains v if {\n\txs := [y | some y in input.xs; y == io.jwt.decode_verify(y, {})]\n\tv := count(xs)\n}\n";
+        let error = check(&[("demo.rego", gate)]).expect_err("unknown builtin");
+        assert_eq!(error.kind, ErrorKind::PolicyUnknownBuiltin);
+        assert!(error.message.contains("demo.rego:4"), "{}", error.message);
+        assert!(error.message.contains("io.jwt.decode_verify"), "{}", error.message);
+    }
+
+    #[test]
+    fn a_function_of_another_package_needs_its_full_path() {
+        let gate = "package modelgate.demo\n\ndeny contains v if { v := double(1) }\n";
+        let error = check(&[("lib.rego", LIB), ("demo.rego", gate)]).expect_err("double is not local");
+        assert!(error.message.contains("`double`"), "{}", error.message);
+        let missing = "package modelgate.demo\n\ndeny contains v if { v := data.modelgate.lib.triple(1) }\n";
+        assert!(check(&[("lib.rego", LIB), ("demo.rego", missing)]).is_err());
+    }
+}
