@@ -25,47 +25,108 @@ catalog := {
 
 risk_tiers := {"low", "medium", "high", "critical"}
 
-# [path, key, value] of every setting in data.yaml.
-_settings contains [concat(".", ["thresholds", category, key]), key, value] if {
-	is_object(data.thresholds)
-	some category, settings in data.thresholds
-	is_object(settings)
-	some key, value in settings
+# Performance: these checks run on every evaluation, over every setting, so
+# each is one pass over data.yaml that rejects a valid setting with a few
+# comparisons; only a setting that fails them is looked at closely and turned
+# into a path and a message. Comparisons stand in for startswith() and the
+# is_*() builtins, which regorus (modelgate's engine) charges as much as
+# thirty comparisons: strings compare bytewise ("`" follows "_", so `"max_" <=
+# key; key < "max`"` is startswith(key, "max_")), and values of different
+# types compare as null < booleans < numbers < strings < arrays < objects.
+
+# The documents of settings in data.yaml: the base values and each override,
+# as {"path": "thresholds" or "overrides.<kind>.<name>", "categories": {…}}.
+_scopes := array.concat(_base_scope, _override_scopes)
+
+_base_scope := [{"path": "thresholds", "categories": _base_scope_values}] if {
+	_base_scope_values
+} else := []
+
+_base_scope_values := thresholds if {
+	thresholds := data.thresholds
+	is_object(thresholds)
 }
 
-_settings contains [concat(".", ["overrides", kind, name, category, key]), key, value] if {
+_override_scopes := [{"path": concat(".", ["overrides", kind, name]), "name": name, "categories": categories} |
 	is_object(data.overrides)
 	some kind in ["environment", "risk_tier"]
 	scopes := object.get(data.overrides, kind, {})
 	is_object(scopes)
 	some name, categories in scopes
 	is_object(categories)
-	some category, settings in categories
-	is_object(settings)
+]
+
+# max_*/min_* settings that are not numbers: invalid unless null, a severity
+# name or a map of numbers.
+deny contains _invalid(concat(".", [scope.path, category, key]), value, _bound_expected) if {
+	some scope in _scopes
+	some category, settings in scope.categories
+	{} <= settings # a map
 	some key, value in settings
+	[true < value, value < ""] != [true, true] # not a number
+	"max_" <= key # max_* or min_*: from "max_" up to "min`", except from
+	key < "min`" # "max`" up to "min_"
+	["max`" <= key, key < "min_"] != [true, true]
+	not _valid_bound(value)
 }
 
-deny contains violation if {
-	some [path, key, value] in _settings
-	expected := _problem(key, value)
-	violation := lib.violation(
-		catalog,
-		"config/invalid-setting",
-		sprintf("data.yaml: %s is %s, but it must be %s; the check it controls cannot run.", [path, json.marshal(value), expected]),
-		{
-			"measured": value,
-			"threshold": expected,
-			"threshold_source": concat("", ["data.yaml: ", path]),
-			"setting": path,
-		},
-	)
+# require_* settings that are neither booleans nor null.
+deny contains _invalid(concat(".", [scope.path, category, key]), value, "true or false") if {
+	some scope in _scopes
+	some category, settings in scope.categories
+	{} <= settings # a map
+	some key, value in settings
+	true < value # not null or a boolean
+	"require_" <= key # startswith(key, "require_")
+	key < "require`"
 }
+
+_bound_expected := "a number, a severity name or a map of numbers"
+
+_invalid(path, value, expected) := lib.violation(
+	catalog,
+	"config/invalid-setting",
+	sprintf("data.yaml: %s is %s, but it must be %s; the check it controls cannot run.", [path, json.marshal(value), expected]),
+	{
+		"measured": value,
+		"threshold": expected,
+		"threshold_source": concat("", ["data.yaml: ", path]),
+		"setting": path,
+	},
+)
 
 # An override must have the type of the base value it overrides (a list for
 # a list, a number for a number): policies skip values of an unexpected type.
-deny contains violation if {
-	some [path, key, value] in _settings
-	startswith(path, "overrides.")
+# The type is compared with the boundaries between types, after a quicker
+# test for the usual pair of numbers.
+deny contains _invalid(concat(".", [scope.path, category, key]), value, sprintf("a %s like thresholds.%s.%s", [_type_label(base), category, key])) if {
+	not _unusual
+	thresholds := _base_scope_values
+	some scope in _override_scopes
+	some category, settings in scope.categories
+	bases := thresholds[category]
+	{} <= bases # a map
+	{} <= settings
+	some key, value in settings
+	base := bases[key]
+	base != null
+	value != null
+	[true < value, value < "", true < base, base < ""] != [true, true, true, true] # not two numbers
+	[null < value, true < value, "" <= value, [] <= value, {} <= value] != [null < base, true < base, "" <= base, [] <= base, {} <= base]
+	not _problem(key, value)
+}
+
+# The same check as first written, for the unusual data.yaml whose override
+# names or categories contain a dot (which shifts the category read from the
+# setting's path) or whose thresholds document is not a map (an error, as it
+# was).
+deny contains _invalid(path, value, expected) if {
+	_unusual
+	some scope in _override_scopes
+	some category, settings in scope.categories
+	is_object(settings)
+	some key, value in settings
+	path := concat(".", [scope.path, category, key])
 	not _problem(key, value)
 	value != null
 	parts := split(path, ".")
@@ -73,17 +134,16 @@ deny contains violation if {
 	base != null
 	type_name(value) != type_name(base)
 	expected := sprintf("a %s like thresholds.%s.%s", [_type_label(base), parts[3], key])
-	violation := lib.violation(
-		catalog,
-		"config/invalid-setting",
-		sprintf("data.yaml: %s is %s, but it must be %s; the check it controls cannot run.", [path, json.marshal(value), expected]),
-		{
-			"measured": value,
-			"threshold": expected,
-			"threshold_source": concat("", ["data.yaml: ", path]),
-			"setting": path,
-		},
-	)
+}
+
+_unusual if contains(concat(",", array.concat(
+	[scope.name | some scope in _override_scopes],
+	[category | some scope in _override_scopes; some category, _ in scope.categories],
+)), ".")
+
+_unusual if {
+	thresholds := data.thresholds
+	not is_object(thresholds)
 }
 
 _type_label(value) := "list" if {
@@ -110,7 +170,7 @@ deny contains violation if {
 	)
 }
 
-_problem(key, value) := "a number, a severity name or a map of numbers" if {
+_problem(key, value) := _bound_expected if {
 	_bounded(key)
 	not _valid_bound(value)
 } else := "true or false" if {
@@ -123,13 +183,13 @@ _bounded(key) if startswith(key, "max_")
 
 _bounded(key) if startswith(key, "min_")
 
-_valid_bound(value) if is_number(value)
-
-_valid_bound(value) if value == null
-
-_valid_bound(value) if lib.severity_rank[value]
-
 _valid_bound(value) if {
+	is_number(value)
+} else if {
+	value == null
+} else if {
+	lib.severity_rank_of(value)
+} else if {
 	is_object(value)
 	every _, entry in value {
 		_valid_entry(entry)

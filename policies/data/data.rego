@@ -68,15 +68,24 @@ _data := section if {
 	is_object(section)
 }
 
-_section(name) := value if {
-	value := _data[name]
-	is_object(value)
+# The sub-sections that are present (maps): schema, prohibited, lineage, drift.
+_sections := {name: value | some name, value in _data; is_object(value)}
+
+# The resolved thresholds, read once per evaluation: {key: value}. Their
+# sources are looked up only for a violation (lib.source, _setting).
+_settings := lib.settings("data")
+
+# A setting's value that is a list, as lib.list_threshold would have it.
+_list(key) := value if {
+	value := _settings[key]
+	[] <= value # a list (see the performance notes in lib)
+	value < {}
 }
 
 # ---------------------------------------------------------------- schema
 
 deny contains violation if {
-	schema := _section("schema")
+	schema := _sections.schema
 	some item in schema.violations
 	violation := lib.violation(
 		catalog,
@@ -113,21 +122,22 @@ _suffix(message) := concat("", [": ", message, "."]) if {
 
 # ---------------------------------------------------------------- prohibited data
 
-_prohibited := lib.list_threshold("data", "prohibited_categories")
+_prohibited := _list("prohibited_categories")
 
-_fraction_limit := lib.threshold("data", "max_prohibited_match_fraction") if {
-	lib.threshold("data", "max_prohibited_match_fraction")
-} else := {"value": 0, "source": "default (max_prohibited_match_fraction is not set)"}
+_fraction_limit := limit if {
+	limit := _settings.max_prohibited_match_fraction
+} else := 0
 
 _prohibited_detections contains detection if {
-	scan := _section("prohibited")
+	scan := _sections.prohibited
+	prohibited := _prohibited
 	some detection in scan.detections
-	detection.category in _prohibited.value
+	detection.category in prohibited
 }
 
 deny contains violation if {
 	some detection in _prohibited_detections
-	lib.violates("max_prohibited_match_fraction", detection.match_fraction, _fraction_limit.value)
+	lib.violates("max_prohibited_match_fraction", detection.match_fraction, _fraction_limit)
 	violation := lib.violation(
 		catalog,
 		"data/prohibited-category",
@@ -143,7 +153,7 @@ deny contains violation if {
 
 warn contains violation if {
 	some detection in _prohibited_detections
-	not lib.violates("max_prohibited_match_fraction", detection.match_fraction, _fraction_limit.value)
+	not lib.violates("max_prohibited_match_fraction", detection.match_fraction, _fraction_limit)
 	violation := lib.violation(
 		catalog,
 		"data/prohibited-category-suspected",
@@ -160,31 +170,35 @@ warn contains violation if {
 
 _detection_details(detection) := {
 	"measured": detection.match_fraction,
-	"threshold": _fraction_limit.value,
-	"threshold_source": _fraction_limit.source,
+	"threshold": fraction.value,
+	"threshold_source": fraction.source,
 	"column": detection.column,
 	"category": detection.category,
 	"matched_on": detection.matched_on,
-	"prohibited_categories": _prohibited.value,
-	"prohibited_categories_source": _prohibited.source,
+	"prohibited_categories": prohibited.value,
+	"prohibited_categories_source": prohibited.source,
+} if {
+	fraction := _setting_or("max_prohibited_match_fraction", 0)
+	prohibited := lib.list_threshold("data", "prohibited_categories")
 }
 
 # ---------------------------------------------------------------- lineage
 
-_required_steps := lib.list_threshold("data", "required_steps")
+_required_steps := _list("required_steps")
 
 deny contains violation if {
-	lineage := _section("lineage")
-	some step in _required_steps.value
+	lineage := _sections.lineage
+	some step in _required_steps
 	not step in lineage.steps
+	resolved := lib.list_threshold("data", "required_steps")
 	violation := lib.violation(
 		catalog,
 		"data/required-step-missing",
 		sprintf("The training data lineage (%s) has no %s step.", [lineage.source, step]),
 		{
 			"measured": lineage.steps,
-			"threshold": _required_steps.value,
-			"threshold_source": _required_steps.source,
+			"threshold": resolved.value,
+			"threshold_source": resolved.source,
 			"step": step,
 			"lineage_source": lineage.source,
 		},
@@ -192,17 +206,19 @@ deny contains violation if {
 }
 
 deny contains violation if {
+	_fresh_lineage_required
 	some violation in _stale_lineage
-	lib.enabled("data", "require_fresh_lineage")
 }
 
 warn contains violation if {
+	not _fresh_lineage_required
 	some violation in _stale_lineage
-	not lib.enabled("data", "require_fresh_lineage")
 }
 
+_fresh_lineage_required if lib.enabled("data", "require_fresh_lineage")
+
 _stale_lineage contains violation if {
-	lineage := _section("lineage")
+	lineage := _sections.lineage
 	lineage.stale == true
 	setting := _setting("require_fresh_lineage")
 	violation := lib.violation(
@@ -225,39 +241,43 @@ _stale_lineage contains violation if {
 
 # ---------------------------------------------------------------- drift
 
-_critical_features := lib.list_threshold("data", "critical_features") if {
-	lib.list_threshold("data", "critical_features")
-} else := {"value": [], "source": "default (critical_features is not set)"}
+_critical_features := features if {
+	features := _list("critical_features")
+} else := []
 
 _drifted contains feature if {
-	drift := _section("drift")
+	drift := _sections.drift
 	some feature, stats in drift.features
 	stats.drifted == true
 }
 
 deny contains violation if {
-	drift := _section("drift")
-	resolved := lib.threshold("data", "max_drifted_share")
-	lib.violates("max_drifted_share", drift.drifted_share, resolved.value)
+	drift := _sections.drift
+	limit := _settings.max_drifted_share
+	lib.violates("max_drifted_share", drift.drifted_share, limit)
 	violation := lib.violation(
 		catalog,
 		"data/drift-share",
 		sprintf("%s of features drifted from training (%s), above the maximum of %s.", [
 			lib.percent(drift.drifted_share),
 			concat(", ", sort([f | some f in _drifted])),
-			lib.percent(resolved.value),
+			lib.percent(limit),
 		]),
-		object.union(lib.threshold_details(drift.drifted_share, resolved), {
+		{
+			"measured": drift.drifted_share,
+			"threshold": limit,
+			"threshold_source": lib.source("data", "max_drifted_share"),
 			"drifted_features": sort([f | some f in _drifted]),
 			"reference_rows": drift.reference_rows,
 			"current_rows": drift.current_rows,
-		}),
+		},
 	)
 }
 
 deny contains violation if {
+	critical := _critical_features
 	some feature in _drifted
-	feature in _critical_features.value
+	feature in critical
 	violation := lib.violation(
 		catalog,
 		"data/critical-feature-drift",
@@ -267,8 +287,9 @@ deny contains violation if {
 }
 
 warn contains violation if {
+	critical := _critical_features
 	some feature in _drifted
-	not feature in _critical_features.value
+	not feature in critical
 	violation := lib.violation(
 		catalog,
 		"data/feature-drift",
@@ -288,43 +309,50 @@ _drift_details(feature) := {
 	"feature": feature,
 	"method": stats.method,
 	"p_value": object.get(stats, "p_value", null),
-	"critical_features": _critical_features.value,
-	"critical_features_source": _critical_features.source,
+	"critical_features": _critical_features,
+	"critical_features_source": _critical_features_source,
 } if {
 	stats := _data.drift.features[feature]
 }
+
+_critical_features_source := resolved.source if {
+	resolved := lib.list_threshold("data", "critical_features")
+} else := "default (critical_features is not set)"
 
 # ---------------------------------------------------------------- missing evidence
 
 # The sub-sections that must be present: required_sections, plus lineage when
 # required_steps names any step.
 _required_sections contains name if {
-	some name in lib.list_threshold("data", "required_sections").value
+	some name in _list("required_sections")
 }
 
 _required_sections contains "lineage" if {
-	count(_required_steps.value) > 0
+	count(_required_steps) > 0
 }
 
 _missing contains "data" if not _data
 
 _missing contains name if {
 	_data
+	present := _sections
 	some name in _required_sections
-	not _section(name)
+	not present[name]
 }
 
 deny contains violation if {
+	_evidence_required
 	some name in _missing
-	lib.evidence_required("data")
 	violation := _missing_evidence(name)
 }
 
 warn contains violation if {
+	not _evidence_required
 	some name in _missing
-	not lib.evidence_required("data")
 	violation := _missing_evidence(name)
 }
+
+_evidence_required if lib.evidence_required("data")
 
 _missing_evidence(name) := lib.violation(
 	catalog,
@@ -349,9 +377,12 @@ _section_path(name) := "data" if {
 # ---------------------------------------------------------------- helpers
 
 # A boolean setting with where it came from; false when set nowhere.
-_setting(key) := lib.threshold("data", key) if {
+_setting(key) := _setting_or(key, false)
+
+# A setting with where it came from; `fallback` when set nowhere.
+_setting_or(key, fallback) := lib.threshold("data", key) if {
 	lib.threshold("data", key)
-} else := {"value": false, "source": sprintf("default (%s is not set)", [key])}
+} else := {"value": fallback, "source": sprintf("default (%s is not set)", [key])}
 
 _name_or(value, fallback) := value if {
 	is_string(value)

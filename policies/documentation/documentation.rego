@@ -78,11 +78,21 @@ _documentation := section if {
 	is_object(section)
 }
 
+# The resolved thresholds, read once per evaluation: {key: value}. Their
+# sources are looked up only for a violation (lib.source, _setting).
+_settings := lib.settings("documentation")
+
+_required_documents := documents if {
+	documents := _settings.required_documents
+	[] <= documents # a list (see the performance notes in lib)
+	documents < {}
+} else := []
+
 _required := lib.list_threshold("documentation", "required_documents") if {
 	lib.list_threshold("documentation", "required_documents")
 } else := {"value": [], "source": "default (required_documents is not set)"}
 
-_is_required(name) if name in _required.value
+_is_required(name) if name in _required_documents
 
 # true/false rather than undefined, for use inside objects.
 _required_flag(name) := true if {
@@ -90,7 +100,7 @@ _required_flag(name) := true if {
 } else := false
 
 # Present documents by name.
-_present[name] := document if {
+_present := {name: document |
 	some name, _ in documents
 	document := _documentation[name]
 	is_object(document)
@@ -101,9 +111,10 @@ _present[name] := document if {
 
 deny contains violation if {
 	_documentation
-	some name in _required.value
+	present := _present
+	some name in _required_documents
 	spec := documents[name]
-	not _present[name]
+	not present[name]
 	violation := lib.violation(
 		catalog,
 		spec.missing,
@@ -113,26 +124,38 @@ deny contains violation if {
 			"threshold": true,
 			"threshold_source": _required.source,
 			"document": name,
-			"required_documents": _required.value,
+			"required_documents": _required_documents,
 		},
 	)
 }
 
 # ---------------------------------------------------------------- required fields
 
-_field_problems contains [name, field, reason] if {
+# [name, field, reason] for every required field of a present document that
+# is absent or not populated.
+_field_problems contains [name, field, "absent"] if {
+	required := _settings.required_fields
 	some name, document in _present
-	fields := lib.metric_threshold("documentation", "required_fields", name).value
-	is_array(fields)
-	some field in fields
-	reason := _field_problem(object.get(document, "fields", {}), field)
+	fields := object.get(document, "fields", {})
+	some field in _field_list(required, name)
+	not fields[field]
 }
 
-_field_problem(fields, field) := "absent" if {
-	not fields[field]
-} else := reason if {
-	fields[field].populated == false
-	reason := _text_or(object.get(fields[field], "reason", null), "not populated")
+_field_problems contains [name, field, reason] if {
+	required := _settings.required_fields
+	some name, document in _present
+	fields := object.get(document, "fields", {})
+	some field in _field_list(required, name)
+	entry := fields[field]
+	entry.populated == false
+	reason := _text_or(object.get(entry, "reason", null), "not populated")
+}
+
+# The required fields of a document, when required_fields gives a list for it.
+_field_list(required, name) := fields if {
+	fields := required[name]
+	[] <= fields # a list
+	fields < {}
 }
 
 deny contains violation if {
@@ -177,24 +200,31 @@ warn contains violation if {
 }
 
 _stale contains violation if {
+	limit := _settings.max_age_days
+	true < limit # a number
+	limit < ""
 	some name, document in _present
-	resolved := lib.threshold("documentation", "max_age_days")
 	age := object.get(document, "age_days", null)
-	lib.violates("max_age_days", age, resolved.value)
+	true < age # a number
+	age < ""
+	age > limit
 	violation := lib.violation(
 		catalog,
 		"documentation/stale",
 		sprintf("The %s was last updated %s days ago, more than the maximum of %s days.", [
 			documents[name].label,
 			lib.num(age),
-			lib.num(resolved.value),
+			lib.num(limit),
 		]),
-		object.union(lib.threshold_details(age, resolved), {
+		{
+			"measured": age,
+			"threshold": limit,
+			"threshold_source": lib.source("documentation", "max_age_days"),
 			"document": name,
 			"last_updated": object.get(document, "last_updated", null),
 			"path": object.get(document, "path", null),
 			"blocking": _required_flag(name),
-		}),
+		},
 	)
 }
 
@@ -248,9 +278,12 @@ _review_due := due if {
 }
 
 # The end of the due date: a bare date is due by the end of that day (UTC).
-_review_deadline_ns := lib.date_ns(_review_due) + lib.day_ns if {
-	regex.match(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`, _review_due)
-} else := lib.date_ns(_review_due)
+_review_deadline_ns := _review_date_ns + lib.days(1) if {
+	lib.is_date(_review_due)
+} else := _review_date_ns
+
+# Computed once: both the overdue and the unreadable-date checks need it.
+_review_date_ns := lib.date_ns(_review_due)
 
 deny contains violation if {
 	some violation in _review_overdue
@@ -265,7 +298,7 @@ warn contains violation if {
 _review_overdue contains violation if {
 	now := time.now_ns()
 	now >= _review_deadline_ns
-	days := floor((now - _review_deadline_ns) / lib.day_ns)
+	days := floor((now - _review_deadline_ns) / lib.days(1))
 	violation := lib.violation(
 		catalog,
 		"documentation/risk-review-overdue",
@@ -282,7 +315,7 @@ _review_overdue contains violation if {
 
 warn contains violation if {
 	_review_due
-	not lib.date_ns(_review_due)
+	not _review_date_ns
 	violation := lib.violation(
 		catalog,
 		"documentation/review-date-invalid",
@@ -316,7 +349,7 @@ _missing_evidence := lib.violation(
 		"section": "documentation",
 		"required": _setting("require_evidence").value,
 		"threshold_source": _setting("require_evidence").source,
-		"required_documents": _required.value,
+		"required_documents": _required_documents,
 	},
 )
 

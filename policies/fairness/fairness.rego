@@ -75,46 +75,70 @@ _entries := entries if {
 
 _has_evidence if count(_entries) > 0
 
-# The thresholds, looked up once per evaluation rather than once per entry.
-_limits := {field: resolved |
-	some field, spec in aggregates
-	resolved := lib.threshold("fairness", spec.key)
-}
-
-_min_group_size := lib.threshold("fairness", "min_group_size")
+# The resolved thresholds, read once per evaluation: {key: value}. Their
+# sources are looked up only for a violation (lib.source).
+_settings := lib.settings("fairness")
 
 # ---------------------------------------------------------------- aggregates
+#
+# The checks below compare with `<` and `>` directly, as lib.violates does:
+# `true < x; x < ""` says x is a number (see the performance notes in lib).
 
 deny contains violation if {
+	settings := _settings
+	checks := aggregates
 	some attribute, entry in _entries
-	some field, spec in aggregates
-	measured := object.get(entry, field, null)
-	resolved := _limits[field]
-	lib.violates(spec.key, measured, resolved.value)
-	violation := lib.violation(
-		catalog,
-		spec.code,
-		sprintf("%s for %s is %s, %s the %s of %s.", [
-			spec.label,
-			attribute,
-			lib.num(measured),
-			_side(spec.key),
-			_bound(spec.key),
-			lib.num(resolved.value),
-		]),
-		object.union(lib.threshold_details(measured, resolved), {
-			"attribute": attribute,
-			"groups": _group_summary(entry),
-		}),
-	)
+	some field, spec in checks
+	"max_" <= spec.key # a max_* threshold
+	spec.key < "max`"
+	measured := entry[field]
+	limit := settings[spec.key]
+	true < measured # numbers
+	measured < ""
+	true < limit
+	limit < ""
+	measured > limit
+	violation := _aggregate_violation(attribute, entry, field, spec, measured, limit, "above the maximum")
 }
+
+deny contains violation if {
+	settings := _settings
+	checks := aggregates
+	some attribute, entry in _entries
+	some field, spec in checks
+	"min_" <= spec.key # a min_* threshold
+	spec.key < "min`"
+	measured := entry[field]
+	limit := settings[spec.key]
+	true < measured # numbers
+	measured < ""
+	true < limit
+	limit < ""
+	measured < limit
+	violation := _aggregate_violation(attribute, entry, field, spec, measured, limit, "below the minimum")
+}
+
+_aggregate_violation(attribute, entry, field, spec, measured, limit, side) := lib.violation(
+	catalog,
+	spec.code,
+	sprintf("%s for %s is %s, %s of %s.", [spec.label, attribute, lib.num(measured), side, lib.num(limit)]),
+	{
+		"measured": measured,
+		"threshold": limit,
+		"threshold_source": lib.source("fairness", spec.key),
+		"attribute": attribute,
+		"groups": _group_summary(entry),
+	},
+)
 
 # A null aggregate with a configured threshold is reported, never passed in silence.
 warn contains violation if {
+	settings := _settings
+	checks := aggregates
 	some attribute, entry in _entries
-	some field, spec in aggregates
-	object.get(entry, field, null) == null
-	resolved := _limits[field]
+	some field, spec in checks
+	object.get(entry, field, null) == null # absent or null
+	limit := settings[spec.key]
 	reason := object.get(object.get(entry, "reasons", {}), field, "no reason given")
 	violation := lib.violation(
 		catalog,
@@ -124,12 +148,12 @@ warn contains violation if {
 			attribute,
 			reason,
 			_bound(spec.key),
-			lib.num(resolved.value),
+			lib.num(limit),
 		]),
 		{
 			"measured": null,
-			"threshold": resolved.value,
-			"threshold_source": resolved.source,
+			"threshold": limit,
+			"threshold_source": lib.source("fairness", spec.key),
 			"attribute": attribute,
 			"metric": field,
 			"reason": reason,
@@ -140,25 +164,33 @@ warn contains violation if {
 # ---------------------------------------------------------------- group size
 
 warn contains violation if {
+	limit := _settings.min_group_size
+	true < limit # a number
+	limit < ""
 	some attribute, entry in _entries
-	groups := object.get(entry, "groups", {})
-	is_object(groups)
+	groups := entry.groups
+	{} <= groups # a map
 	some group, stats in groups
-	resolved := _min_group_size
-	lib.violates("min_group_size", stats.count, resolved.value)
+	measured := stats.count
+	true < measured # a number
+	measured < ""
+	measured < limit
 	violation := lib.violation(
 		catalog,
 		"fairness/small-group",
 		sprintf("Group %s of %s has %s test rows, below the minimum group size of %s; its rates are unreliable.", [
 			group,
 			attribute,
-			lib.num(stats.count),
-			lib.num(resolved.value),
+			lib.num(measured),
+			lib.num(limit),
 		]),
-		object.union(lib.threshold_details(stats.count, resolved), {
+		{
+			"measured": measured,
+			"threshold": limit,
+			"threshold_source": lib.source("fairness", "min_group_size"),
 			"attribute": attribute,
 			"group": group,
-		}),
+		},
 	)
 }
 
@@ -192,13 +224,13 @@ _required_setting := lib.threshold("fairness", "require_evidence") if {
 
 # ---------------------------------------------------------------- helpers
 
-_side(key) := "above" if startswith(key, "max_")
-
-_side(key) := "below" if startswith(key, "min_")
-
-_bound(key) := "maximum" if startswith(key, "max_")
-
-_bound(key) := "minimum" if startswith(key, "min_")
+_bound(key) := "maximum" if {
+	"max_" <= key # startswith(key, "max_")
+	key < "max`"
+} else := "minimum" if {
+	"min_" <= key
+	key < "min`"
+}
 
 # {group: count}, so a report shows which groups the aggregate compares.
 _group_summary(entry) := {group: stats.count | some group, stats in entry.groups}

@@ -104,53 +104,94 @@ _reasons := reasons if {
 	is_object(reasons)
 } else := {}
 
-# The metrics each bound applies to, for this model's task: {[bound_key, metric]}.
-_checked contains [bound_key, metric] if {
+# The resolved thresholds, read once per evaluation: {key: value}. Their
+# sources are looked up only for a violation. Comparisons stand in for
+# is_number() where it would run per metric (`true < x; x < ""`: a number, see
+# the performance notes in lib).
+_settings := lib.settings("performance")
+
+# The metrics each bound applies to, for this model's task, with their
+# threshold: {[bound_key, metric, limit]}.
+_checked := {[bound_key, metric, limit] |
+	settings := _settings
+	skipped := _not_applicable
 	some bound_key, _ in metric_bounds
-	configured := lib.threshold("performance", bound_key).value
-	is_object(configured)
-	some metric, _ in configured
-	not _not_applicable(metric)
+	configured := settings[bound_key]
+	{} <= configured # a map
+	some metric, limit in configured
+	not metric in skipped
 }
 
-_not_applicable(metric) if {
-	skipped := lib.metric_threshold("performance", "metrics_not_applicable", input.model.task).value
+# The metrics that do not apply to this model's task.
+_not_applicable := {metric | some metric in _skipped_metrics}
+
+_skipped_metrics := skipped if {
+	per_task := _settings.metrics_not_applicable # as lib.metric_threshold(…, input.model.task)
+	skipped := per_task[input.model.task]
 	is_array(skipped)
-	metric in skipped
-}
+} else := []
 
 # ---------------------------------------------------------------- minimum / maximum metrics
 
 deny contains violation if {
 	_evaluation
-	some [bound_key, metric] in _checked
-	resolved := lib.metric_threshold("performance", bound_key, metric)
-	measured := object.get(_metrics, metric, null)
-	lib.violates(bound_key, measured, resolved.value)
-	spec := metric_bounds[bound_key]
-	violation := lib.violation(
-		catalog,
-		spec.code,
-		sprintf("%s is %s, %s the %s of %s.", [metric, lib.num(measured), spec.side, spec.bound, lib.num(resolved.value)]),
-		object.union(lib.threshold_details(measured, resolved), {"metric": metric}),
-	)
+	metrics := _metrics
+	some [bound_key, metric, limit] in _checked
+	bound_key == "min_metrics"
+	measured := metrics[metric]
+	true < measured # numbers
+	measured < ""
+	true < limit
+	limit < ""
+	measured < limit
+	violation := _metric_violation(bound_key, metric, measured, limit)
 }
 
 deny contains violation if {
+	_evaluation
+	metrics := _metrics
+	some [bound_key, metric, limit] in _checked
+	bound_key == "max_metrics"
+	measured := metrics[metric]
+	true < measured # numbers
+	measured < ""
+	true < limit
+	limit < ""
+	measured > limit
+	violation := _metric_violation(bound_key, metric, measured, limit)
+}
+
+_metric_violation(bound_key, metric, measured, limit) := lib.violation(
+	catalog,
+	spec.code,
+	sprintf("%s is %s, %s the %s of %s.", [metric, lib.num(measured), spec.side, spec.bound, lib.num(limit)]),
+	{
+		"measured": measured,
+		"threshold": limit,
+		"threshold_source": lib.metric_threshold("performance", bound_key, metric).source,
+		"metric": metric,
+	},
+) if {
+	spec := metric_bounds[bound_key]
+}
+
+deny contains violation if {
+	_evidence_required
 	some violation in _not_measured
-	lib.evidence_required("performance")
 }
 
 warn contains violation if {
+	not _evidence_required
 	some violation in _not_measured
-	not lib.evidence_required("performance")
 }
+
+_evidence_required if lib.evidence_required("performance")
 
 _not_measured contains violation if {
 	_evaluation
-	some [bound_key, metric] in _checked
-	resolved := lib.metric_threshold("performance", bound_key, metric)
-	object.get(_metrics, metric, null) == null
+	metrics := _metrics
+	some [bound_key, metric, limit] in _checked
+	object.get(metrics, metric, null) == null # absent or null
 	reason := object.get(_reasons, metric, "absent from the evidence")
 	violation := lib.violation(
 		catalog,
@@ -159,9 +200,15 @@ _not_measured contains violation if {
 			metric,
 			reason,
 			metric_bounds[bound_key].bound,
-			lib.num(resolved.value),
+			lib.num(limit),
 		]),
-		object.union(lib.threshold_details(null, resolved), {"metric": metric, "reason": reason}),
+		{
+			"measured": null,
+			"threshold": limit,
+			"threshold_source": lib.metric_threshold("performance", bound_key, metric).source,
+			"metric": metric,
+			"reason": reason,
+		},
 	)
 }
 
@@ -201,22 +248,28 @@ warn contains violation if {
 # millionths: IEEE doubles (regorus) and OPA's arbitrary-precision numbers then
 # give the same drop for any figure with at most six decimals (0.86 - 0.76 is
 # exactly 0.1 in both, not 0.09999999999999998).
-_drops contains [metric, candidate, reference, _micro(reference) - _micro(candidate)] if {
+_drops contains [metric, candidate, reference, round(reference * 1000000) - round(candidate * 1000000)] if {
 	_baseline
 	not _test_sets_differ
-	some [bound_key, metric] in _checked
+	metrics := _metrics
+	references := object.get(_baseline, "metrics", {})
+	some [bound_key, metric, _] in _checked
 	bound_key == "min_metrics"
-	candidate := object.get(_metrics, metric, null)
-	is_number(candidate)
-	reference := object.get(object.get(_baseline, "metrics", {}), metric, null)
-	is_number(reference)
+	candidate := metrics[metric]
+	true < candidate # a number
+	candidate < ""
+	reference := references[metric]
+	true < reference # a number
+	reference < ""
 }
 
 deny contains violation if {
-	resolved := lib.threshold("performance", "max_regression_absolute")
-	is_number(resolved.value)
+	limit := _settings.max_regression_absolute
+	true < limit # a number
+	limit < ""
+	limit_micro := round(limit * 1000000)
 	some [metric, candidate, reference, drop] in _drops
-	drop > _micro(resolved.value)
+	drop > limit_micro
 	measured := drop / 1000000
 	violation := lib.violation(
 		catalog,
@@ -226,26 +279,31 @@ deny contains violation if {
 			lib.num(measured),
 			lib.num(reference),
 			lib.num(candidate),
-			lib.num(resolved.value),
+			lib.num(limit),
 		]),
-		object.union(lib.threshold_details(measured, resolved), {
+		{
+			"measured": measured,
+			"threshold": limit,
+			"threshold_source": lib.source("performance", "max_regression_absolute"),
 			"metric": metric,
 			"candidate": candidate,
 			"baseline": reference,
 			"baseline_version": object.get(_baseline, "model_version", null),
-		}),
+		},
 	)
 }
 
 deny contains violation if {
-	resolved := lib.threshold("performance", "max_regression_relative")
-	is_number(resolved.value)
+	limit := _settings.max_regression_relative
+	true < limit # a number
+	limit < ""
+	limit_micro := round(limit * 1000000)
 	some [metric, candidate, reference, drop] in _drops
-	reference_micro := _micro(reference)
+	reference_micro := round(reference * 1000000)
 	reference_micro > 0
 
 	# drop / reference > limit, cross-multiplied to stay in integers
-	drop * 1000000 > _micro(resolved.value) * reference_micro
+	drop * 1000000 > limit_micro * reference_micro
 	measured := round((drop * 1000000) / reference_micro) / 1000000
 	violation := lib.violation(
 		catalog,
@@ -255,18 +313,19 @@ deny contains violation if {
 			lib.percent(measured),
 			lib.num(reference),
 			lib.num(candidate),
-			lib.percent(resolved.value),
+			lib.percent(limit),
 		]),
-		object.union(lib.threshold_details(measured, resolved), {
+		{
+			"measured": measured,
+			"threshold": limit,
+			"threshold_source": lib.source("performance", "max_regression_relative"),
 			"metric": metric,
 			"candidate": candidate,
 			"baseline": reference,
 			"baseline_version": object.get(_baseline, "model_version", null),
-		}),
+		},
 	)
 }
-
-_micro(x) := round(x * 1000000)
 
 # ---------------------------------------------------------------- serving
 
@@ -282,10 +341,16 @@ _serving_values := {
 }
 
 deny contains violation if {
+	settings := _settings
+	figures := _serving_values
 	some figure, spec in serving_checks
-	resolved := lib.threshold("performance", spec.key)
-	measured := _serving_values[figure]
-	lib.violates(spec.key, measured, resolved.value)
+	limit := settings[spec.key]
+	measured := figures[figure]
+	true < measured # numbers
+	measured < ""
+	true < limit
+	limit < ""
+	_wrong_side(spec.side, measured, limit)
 	violation := lib.violation(
 		catalog,
 		spec.code,
@@ -295,41 +360,57 @@ deny contains violation if {
 			spec.unit,
 			spec.side,
 			spec.bound,
-			lib.num(resolved.value),
+			lib.num(limit),
 			spec.unit,
 		]),
-		object.union(lib.threshold_details(measured, resolved), {
+		{
+			"measured": measured,
+			"threshold": limit,
+			"threshold_source": lib.source("performance", spec.key),
 			"metric": figure,
 			"report": object.get(_serving, "source", null),
-		}),
+		},
 	)
 }
 
+_wrong_side("above", measured, limit) if measured > limit
+
+_wrong_side("below", measured, limit) if measured < limit
+
 deny contains violation if {
+	_serving_evidence_required
 	some violation in _serving_not_measured
-	lib.enabled("performance", "require_serving_evidence")
 }
 
 warn contains violation if {
+	not _serving_evidence_required
 	some violation in _serving_not_measured
-	not lib.enabled("performance", "require_serving_evidence")
 }
+
+_serving_evidence_required if lib.enabled("performance", "require_serving_evidence")
 
 _serving_not_measured contains violation if {
 	_evaluation
+	settings := _settings
+	figures := _serving_values
 	some figure, spec in serving_checks
-	resolved := lib.threshold("performance", spec.key)
-	_serving_values[figure] == null
+	limit := settings[spec.key]
+	figures[figure] == null
 	violation := lib.violation(
 		catalog,
 		"performance/serving-not-measured",
 		sprintf("%s was not measured, so its %s of %s%s could not be checked.", [
 			spec.label,
 			spec.bound,
-			lib.num(resolved.value),
+			lib.num(limit),
 			spec.unit,
 		]),
-		object.union(lib.threshold_details(null, resolved), {"metric": figure}),
+		{
+			"measured": null,
+			"threshold": limit,
+			"threshold_source": lib.source("performance", spec.key),
+			"metric": figure,
+		},
 	)
 }
 

@@ -97,14 +97,16 @@ deny contains violation if {
 }
 
 deny contains violation if {
+	_safe_serialization_required
 	some violation in _executable_files
-	lib.enabled("security", "require_safe_serialization")
 }
 
 warn contains violation if {
+	not _safe_serialization_required
 	some violation in _executable_files
-	not lib.enabled("security", "require_safe_serialization")
 }
+
+_safe_serialization_required if lib.enabled("security", "require_safe_serialization")
 
 # Executable formats the scanner found nothing wrong with (unsafe files are
 # reported above, once per file).
@@ -155,14 +157,16 @@ _signature := signature if {
 _signed if _signature.present == true
 
 deny contains violation if {
+	_signature_required
 	some violation in _signature_missing
-	lib.enabled("security", "require_signature")
 }
 
 warn contains violation if {
+	not _signature_required
 	some violation in _signature_missing
-	not lib.enabled("security", "require_signature")
 }
+
+_signature_required if lib.enabled("security", "require_signature")
 
 _signature_missing contains violation if {
 	_artifacts
@@ -218,13 +222,13 @@ deny contains violation if {
 }
 
 deny contains violation if {
+	_signature_required
 	some violation in _unsigned
-	lib.enabled("security", "require_signature")
 }
 
 warn contains violation if {
+	not _signature_required
 	some violation in _unsigned
-	not lib.enabled("security", "require_signature")
 }
 
 _unsigned contains violation if {
@@ -257,18 +261,21 @@ _dependencies := dependencies if {
 	is_object(dependencies)
 }
 
-_severity_floor := lib.threshold("security", "min_vulnerability_severity")
+# The severity floor as set in data.yaml; its source is looked up only for a
+# violation. (Functions, not lib's rules, keep lib's other rules from being
+# computed before they are needed; see lib.)
+_severity_floor := lib.settings("security").min_vulnerability_severity
 
 # A floor that is not a severity name reads as the strictest (every advisory
 # blocks) rather than switching the check off.
 _floor_rank := rank if {
-	rank := lib.severity_rank[_severity_floor.value]
+	rank := lib.severity_rank_of(_severity_floor)
 } else := 1 if {
-	_severity_floor
+	_severity_floor != null
 }
 
 _blocking(vulnerability) if {
-	lib.severity_rank[vulnerability.severity] >= _floor_rank
+	lib.severity_rank_of(vulnerability.severity) >= _floor_rank
 }
 
 deny contains violation if {
@@ -299,8 +306,8 @@ _vulnerability_violation(code, vulnerability) := lib.violation(
 	]),
 	{
 		"measured": vulnerability.severity,
-		"threshold": _severity_floor.value,
-		"threshold_source": _severity_floor.source,
+		"threshold": _severity_floor,
+		"threshold_source": lib.source("security", "min_vulnerability_severity"),
 		"package": vulnerability.package,
 		"version": vulnerability.version,
 		"id": vulnerability.id,
@@ -329,16 +336,18 @@ _missing contains "artifacts.dependencies" if {
 }
 
 deny contains violation if {
+	_evidence_required
 	some section in _missing
-	lib.evidence_required("security")
 	violation := _missing_evidence(section)
 }
 
 warn contains violation if {
+	not _evidence_required
 	some section in _missing
-	not lib.evidence_required("security")
 	violation := _missing_evidence(section)
 }
+
+_evidence_required if lib.evidence_required("security")
 
 _missing_evidence(section) := lib.violation(
 	catalog,
