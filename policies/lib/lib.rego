@@ -78,7 +78,13 @@ threshold(category, key) := {"value": resolved[key], "source": _source(category,
 # is not, and the source strings are only built once one is asked for.
 settings(category) := _values[category]
 
-source(category, key) := _source(category, key)
+source(category, key) := _layered_source(category, key, entry) if {
+	layered := _layered[category]
+	entry := layered[key]
+} else := concat("", ["data.yaml: thresholds.", category, ".", key]) if {
+	values := _values[category]
+	values[key] != null
+}
 
 # metric_threshold(category, key, sub_key) resolves one entry of a map-valued
 # key, e.g. metric_threshold("performance", "min_metrics", "accuracy") gives
@@ -321,32 +327,30 @@ _bounded_max(key) if {
 
 # Where a resolved value came from: for a key an override sets, the most
 # specific layer that sets it to the resolved value (or each that sets a
-# list, for a union).
-_source(category, key) := entry.source if {
+# list, for a union); otherwise the base values.
+_source(category, key) := _layered_source(category, key, entry) if {
 	layered := _layered[category]
 	entry := layered[key]
+} else := concat("", ["data.yaml: thresholds.", category, ".", key]) if {
+	values := _values[category]
+	values[key] != null
+}
+
+_layered_source(category, key, entry) := entry.source if {
 	entry.source
 } else := concat("", ["data.yaml: ", concat(" + ", [concat(".", [layer.path, category, key]) |
 	some layer in [{"path": "thresholds", "values": _base}, _tier, _environment]
 	values := layer.values[category]
 	[] <= values[key] # a list
 ])]) if {
-	layered := _layered[category]
-	layered[key].lists
+	entry.lists
 } else := concat("", ["data.yaml: ", _environment.path, ".", category, ".", key]) if {
-	layered := _layered[category]
-	value := layered[key].value
 	values := _environment.values[category]
-	values[key] == value
+	values[key] == entry.value
 } else := concat("", ["data.yaml: ", _tier.path, ".", category, ".", key]) if {
-	layered := _layered[category]
-	value := layered[key].value
 	values := _tier.values[category]
-	values[key] == value
-} else := concat("", ["data.yaml: thresholds.", category, ".", key]) if {
-	values := _values[category]
-	values[key] != null
-}
+	values[key] == entry.value
+} else := concat("", ["data.yaml: thresholds.", category, ".", key])
 
 # {category: {key: {sub_key: {"value", "source"}}}} for map-valued keys.
 _entries := object.union(
