@@ -86,50 +86,44 @@ _settings := lib.settings("fairness")
 
 deny contains violation if {
 	settings := _settings
-	checks := aggregates
+	sides := _sides
 	some attribute, entry in _entries
-	some field, spec in checks
-	"max_" <= spec.key # a max_* threshold
-	spec.key < "max`"
+	some field, spec in aggregates
 	measured := entry[field]
 	limit := settings[spec.key]
 	true < measured # numbers
 	measured < ""
 	true < limit
 	limit < ""
-	measured > limit
-	violation := _aggregate_violation(attribute, entry, field, spec, measured, limit, "above the maximum")
+	side := sides[field]
+	side.sign * measured > side.sign * limit # above a maximum; below a minimum, as -x > -limit
+	violation := lib.violation(
+		catalog,
+		spec.code,
+		sprintf("%s for %s is %s, %s of %s.", [spec.label, attribute, lib.num(measured), side.words, lib.num(limit)]),
+		{
+			"measured": measured,
+			"threshold": limit,
+			"threshold_source": lib.source("fairness", spec.key),
+			"attribute": attribute,
+			"groups": _group_summaries[attribute],
+		},
+	)
 }
 
-deny contains violation if {
-	settings := _settings
-	checks := aggregates
-	some attribute, entry in _entries
-	some field, spec in checks
-	"min_" <= spec.key # a min_* threshold
-	spec.key < "min`"
-	measured := entry[field]
-	limit := settings[spec.key]
-	true < measured # numbers
-	measured < ""
-	true < limit
-	limit < ""
-	measured < limit
-	violation := _aggregate_violation(attribute, entry, field, spec, measured, limit, "below the minimum")
+# Which side of its threshold an aggregate violates: above a max_*, below a min_*.
+_sides := {field: side |
+	some field, spec in aggregates
+	side := _side(spec.key)
 }
 
-_aggregate_violation(attribute, entry, field, spec, measured, limit, side) := lib.violation(
-	catalog,
-	spec.code,
-	sprintf("%s for %s is %s, %s of %s.", [spec.label, attribute, lib.num(measured), side, lib.num(limit)]),
-	{
-		"measured": measured,
-		"threshold": limit,
-		"threshold_source": lib.source("fairness", spec.key),
-		"attribute": attribute,
-		"groups": _group_summary(entry),
-	},
-)
+_side(key) := {"sign": 1, "words": "above the maximum"} if {
+	"max_" <= key # startswith(key, "max_")
+	key < "max`"
+} else := {"sign": -1, "words": "below the minimum"} if {
+	"min_" <= key
+	key < "min`"
+}
 
 # A null aggregate with a configured threshold is reported, never passed in silence.
 warn contains violation if {
@@ -232,5 +226,6 @@ _bound(key) := "maximum" if {
 	key < "min`"
 }
 
-# {group: count}, so a report shows which groups the aggregate compares.
-_group_summary(entry) := {group: stats.count | some group, stats in entry.groups}
+# {attribute: {group: count}}, so a report shows which groups the aggregate
+# compares; computed once, when a violation first needs it.
+_group_summaries := {attribute: {group: stats.count | some group, stats in entry.groups} | some attribute, entry in _entries}

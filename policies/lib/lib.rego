@@ -92,9 +92,17 @@ source(category, key) := _layered_source(category, key, entry) if {
 # The parent key's prefix decides what "strictest" means (`min_metrics`: the
 # highest). Undefined when the sub-key is set nowhere.
 metric_threshold(category, key, sub_key) := entry if {
-	maps := _entries[category]
-	entries := maps[key]
+	# a map an override sets: resolved from all of its candidates
+	layered := _layered[category]
+	resolved := layered[key]
+	entries := resolved.entries
 	entry := entries[sub_key]
+} else := {"value": value, "source": concat("", ["data.yaml: thresholds.", category, ".", key, ".", sub_key])} if {
+	# a map only the base values set
+	values := _base_values[category]
+	map := values[key]
+	{} <= map # a map
+	value := map[sub_key]
 }
 
 # list_threshold(category, key) is threshold(category, key) when its value is
@@ -213,9 +221,11 @@ _normalised_map(map) := object.union(
 # The keys of each category that an override sets, resolved: {category: {key:
 # entry}}, an entry being {"value"}, {"value", "lists": true} (a union) or,
 # from _resolve, {"value", "source", "entries"?}.
-_layered := {category: object.union_n([fast, settled, {key: _resolve(_candidates(category, key)) |
+_layered := {category: object.union_n([fast, settled, {key: _resolve(candidates) |
 	some key, _ in rest
 	not settled[key]
+	candidates := _candidates(category, key)
+	count(candidates) > 0 # not only nulls
 }]) |
 	some category in {name | some layer in [_tier.values, _environment.values]; some name, _ in layer}
 	tier := object.get(_tier.values, category, {})
@@ -351,33 +361,6 @@ _layered_source(category, key, entry) := entry.source if {
 	values := _tier.values[category]
 	values[key] == entry.value
 } else := concat("", ["data.yaml: thresholds.", category, ".", key])
-
-# {category: {key: {sub_key: {"value", "source"}}}} for map-valued keys.
-_entries := object.union(
-	{category: {key: _single_entries(concat("", ["data.yaml: thresholds.", category, ".", key]), value) |
-		some key, value in values
-		{} <= value # a map
-		not layered[key]
-	} |
-		some category, values in _base
-		layered := object.get(_layered, category, {})
-	},
-	{category: {key: entry.entries | some key, entry in keys; entry.entries} | some category, keys in _layered},
-)
-
-# The entries of one map: {sub_key: {"value", "source"}}.
-_single_entries(source, map) := object.union(
-	{sub_key: {"value": value, "source": concat(".", [source, sub_key])} |
-		some sub_key, value in map
-		value != null
-		[[] <= value, value < {}] != [true, true] # not a list
-	},
-	{sub_key: {"value": sort({v | some v in value}), "source": concat(".", [source, sub_key])} |
-		some sub_key, value in map
-		[] <= value # a list
-		value < {}
-	},
-)
 
 _bounded(key) if {
 	"max_" <= key # startswith(key, "max_")
@@ -527,14 +510,14 @@ threshold_details(measured, resolved) := {
 #
 # x is scaled to an integer number of ten-thousandths; the decimals are the
 # last four digits of 10000 + the remainder, without trailing zeros.
-num(x) := format_int(scaled / 10000, 10) if {
+num(x) := concat("", [format_int(scaled / 10000, 10), ".", substring(trim_right(format_int(10000 + (scaled % 10000), 10), "0"), 1, 4)]) if {
 	true < x # a number
 	x < ""
 	0 <= x
 	x < 100000000000
 	scaled := round(x * 10000)
-	scaled % 10000 == 0 # no decimals
-} else := concat("", [format_int(scaled / 10000, 10), ".", substring(trim_right(format_int(10000 + (scaled % 10000), 10), "0"), 1, 4)]) if {
+	scaled % 10000 != 0 # with decimals
+} else := format_int(scaled / 10000, 10) if {
 	true < x
 	x < ""
 	0 <= x
