@@ -65,6 +65,26 @@ test_valid_values_pass if {
 	}
 }
 
+test_invalid_override_is_reported_once if {
+	# invalid, and of another type than the base value: reported as invalid only
+	denied := config.deny with data.overrides.environment.production.fairness.max_demographic_parity_difference as true
+	count(denied) == 1
+	some v in denied
+	v.details.setting == "overrides.environment.production.fairness.max_demographic_parity_difference"
+	v.details.threshold == "a number, a severity name or a map of numbers"
+}
+
+test_override_names_with_dots if {
+	# the base value is looked up under the path's fourth part, as it always was:
+	# for overrides.environment.eu.prod.fairness.<key> that is thresholds.prod.<key>
+	count(config.deny) == 0 with data.overrides.environment["eu.prod"] as {"fairness": {"max_demographic_parity_difference": "low"}}
+	denied := config.deny with data.overrides.environment["eu.prod"] as {"fairness": {"max_demographic_parity_difference": "low"}}
+		with data.thresholds.prod as {"max_demographic_parity_difference": 0.1}
+	some v in denied
+	v.details.setting == "overrides.environment.eu.prod.fairness.max_demographic_parity_difference"
+	v.details.threshold == "a number like thresholds.prod.max_demographic_parity_difference"
+}
+
 test_unknown_risk_tier_is_denied if {
 	denied := config.deny with data.overrides.risk_tier.hgih as {"fairness": {"max_demographic_parity_difference": 0.01}}
 	some v in denied

@@ -128,7 +128,7 @@ _fraction_limit := limit if {
 	limit := _settings.max_prohibited_match_fraction
 } else := 0
 
-_prohibited_detections contains detection if {
+_prohibited_detections := {detection |
 	scan := _sections.prohibited
 	prohibited := _prohibited
 	some detection in scan.detections
@@ -215,9 +215,9 @@ warn contains violation if {
 	some violation in _stale_lineage
 }
 
-_fresh_lineage_required if lib.enabled("data", "require_fresh_lineage")
+_fresh_lineage_required if _settings.require_fresh_lineage == true # as lib.enabled(…)
 
-_stale_lineage contains violation if {
+_stale_lineage := {violation |
 	lineage := _sections.lineage
 	lineage.stale == true
 	setting := _setting("require_fresh_lineage")
@@ -245,7 +245,7 @@ _critical_features := features if {
 	features := _list("critical_features")
 } else := []
 
-_drifted contains feature if {
+_drifted := {feature |
 	drift := _sections.drift
 	some feature, stats in drift.features
 	stats.drifted == true
@@ -352,7 +352,7 @@ warn contains violation if {
 	violation := _missing_evidence(name)
 }
 
-_evidence_required if lib.evidence_required("data")
+_evidence_required if _settings.require_evidence == true # as lib.evidence_required(…)
 
 _missing_evidence(name) := lib.violation(
 	catalog,

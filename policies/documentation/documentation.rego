@@ -133,29 +133,26 @@ deny contains violation if {
 
 # [name, field, reason] for every required field of a present document that
 # is absent or not populated.
-_field_problems contains [name, field, "absent"] if {
+_field_problems := {[name, field, "absent"] |
 	required := _settings.required_fields
 	some name, document in _present
-	fields := object.get(document, "fields", {})
-	some field in _field_list(required, name)
-	not fields[field]
-}
-
-_field_problems contains [name, field, reason] if {
+	fields := required[name]
+	[] <= fields # a list (see the performance notes in lib)
+	fields < {}
+	entries := object.get(document, "fields", {})
+	some field in fields
+	not entries[field]
+} | {[name, field, reason] |
 	required := _settings.required_fields
 	some name, document in _present
-	fields := object.get(document, "fields", {})
-	some field in _field_list(required, name)
-	entry := fields[field]
-	entry.populated == false
-	reason := _text_or(object.get(entry, "reason", null), "not populated")
-}
-
-# The required fields of a document, when required_fields gives a list for it.
-_field_list(required, name) := fields if {
 	fields := required[name]
 	[] <= fields # a list
 	fields < {}
+	entries := object.get(document, "fields", {})
+	some field in fields
+	entry := entries[field]
+	entry.populated == false
+	reason := _text_or(object.get(entry, "reason", null), "not populated")
 }
 
 deny contains violation if {
@@ -199,7 +196,7 @@ warn contains violation if {
 	not violation.details.blocking
 }
 
-_stale contains violation if {
+_stale := {violation |
 	limit := _settings.max_age_days
 	true < limit # a number
 	limit < ""
@@ -240,7 +237,7 @@ warn contains violation if {
 	not violation.details.blocking
 }
 
-_version_mismatch contains violation if {
+_version_mismatch := {violation |
 	some name, document in _present
 	named := object.get(document, "model_version", null)
 	is_string(named)
@@ -279,7 +276,7 @@ _review_due := due if {
 
 # The end of the due date: a bare date is due by the end of that day (UTC).
 _review_deadline_ns := _review_date_ns + lib.days(1) if {
-	lib.is_date(_review_due)
+	count(_review_due) == 10 # a bare date (a timestamp that parses is longer)
 } else := _review_date_ns
 
 # Computed once: both the overdue and the unreadable-date checks need it.
@@ -295,7 +292,7 @@ warn contains violation if {
 	not violation.details.blocking
 }
 
-_review_overdue contains violation if {
+_review_overdue := {violation |
 	now := time.now_ns()
 	now >= _review_deadline_ns
 	days := floor((now - _review_deadline_ns) / lib.days(1))

@@ -10,7 +10,7 @@
 # on every call; a builtin or function call costs about as much as ten
 # comparisons; and an index into an index (`a[x][y]`, or into a call's result)
 # is slow, so such values are bound to a variable first. The library therefore
-# resolves every threshold once (see `values`), and the hot paths below use
+# resolves every threshold once (see settings), and the hot paths below use
 # comparisons where a builtin would do: Rego orders values of different types
 # as null < booleans < numbers < strings < arrays < objects, and strings
 # bytewise, so `true < x; x < ""` says x is a number, `[] <= x; x < {}` a list,
@@ -65,7 +65,7 @@ severity_rank_of(name) := severity_rank[name]
 # looks up its threshold does not fire: removing a key from data.yaml switches
 # its check off. (Rules about missing evidence use `evidence_required`, which
 # is false when `require_evidence` is unset.)
-threshold(category, key) := {"value": resolved[key], "source": _source(category, key)} if {
+threshold(category, key) := {"value": resolved[key], "source": source(category, key)} if {
 	resolved := _values[category]
 }
 
@@ -79,6 +79,7 @@ threshold(category, key) := {"value": resolved[key], "source": _source(category,
 settings(category) := _values[category]
 
 source(category, key) := _layered_source(category, key, entry) if {
+	# a key an override sets
 	layered := _layered[category]
 	entry := layered[key]
 } else := concat("", ["data.yaml: thresholds.", category, ".", key]) if {
@@ -157,13 +158,15 @@ violates(key, measured, limit) if {
 # nulls, lists and maps among them are looked at one by one). For a key an
 # override sets, the most specific candidate usually wins (overrides are
 # there to tighten); that is checked with a few comparisons per key against
-# the less specific candidates, as `not lower < upper` and the like, which
-# also hold when there is no such candidate. Keys that fail the check, or
-# whose candidates are maps, severity names or of mixed kinds, go through
-# _resolve, the general form of the rules.
+# the less specific candidates (`fast` below). Otherwise numbers, booleans and
+# severity names take the min or max of the candidates (`settled`), and maps
+# or candidates of mixed kinds go through _resolve, the general form of the
+# rules, which names every candidate's path.
 
 # {category: {key: value}}
-_values := object.union(
+_values := _base_values if {
+	count(_layered) == 0 # no override applies
+} else := object.union(
 	json.remove(_base_values, [[category, key] | some category, keys in _layered; some key, _ in keys]),
 	{category: {key: entry.value | some key, entry in keys} | some category, keys in _layered},
 )
@@ -296,12 +299,14 @@ _layered := {category: object.union_n([fast, settled, {key: _resolve(candidates)
 		},
 	])
 
-	# A less specific candidate is stricter, or the values are severity names.
+	# The rest: a less specific candidate is stricter, the values are severity
+	# names, or their kinds differ.
 	rest := {key: [lower[key], middle[key], upper] | some key, upper in uppers; not fast[key]}
 	settled := object.union_n([
 		{key: {"value": min(candidates)} |
 			some key, candidates in rest
-			_bounded_max(key)
+			"max_" <= key
+			key < "max`"
 			true < min(candidates) # numbers
 			max(candidates) < ""
 		},
@@ -322,30 +327,18 @@ _layered := {category: object.union_n([fast, settled, {key: _resolve(candidates)
 		{key: {"value": name} |
 			some key, candidates in rest
 			_bounded(key)
-			lowest := min([severity_rank[c] | some c in candidates])
+			"" <= min(candidates) # strings
+			max(candidates) < []
 			count([c | some c in candidates; severity_rank[c]]) == 3
+			lowest := min([severity_rank[c] | some c in candidates])
 			some name, rank in severity_rank
 			rank == lowest
 		},
 	])
 }
 
-_bounded_max(key) if {
-	"max_" <= key # startswith(key, "max_")
-	key < "max`"
-}
-
-# Where a resolved value came from: for a key an override sets, the most
-# specific layer that sets it to the resolved value (or each that sets a
-# list, for a union); otherwise the base values.
-_source(category, key) := _layered_source(category, key, entry) if {
-	layered := _layered[category]
-	entry := layered[key]
-} else := concat("", ["data.yaml: thresholds.", category, ".", key]) if {
-	values := _values[category]
-	values[key] != null
-}
-
+# Where a value an override sets came from: the most specific layer that sets
+# it to the resolved value (or each that sets a list, for a union).
 _layered_source(category, key, entry) := entry.source if {
 	entry.source
 } else := concat("", ["data.yaml: ", concat(" + ", [concat(".", [layer.path, category, key]) |

@@ -224,6 +224,102 @@ test_shipped_data_yaml_high_tier_is_stricter if {
 	result == {"value": 0.85, "source": "data.yaml: overrides.risk_tier.high.fairness.min_demographic_parity_ratio"}
 }
 
+test_environment_and_risk_tier_name_the_evidence if {
+	lib.environment == "production" with input as evidence("production", "high")
+	lib.risk_tier == "high" with input as evidence("production", "high")
+}
+
+test_settings_and_source_agree_with_threshold if {
+	lib.settings("fairness").max_gap == 0.05 with input as evidence("production", "high")
+		with data.thresholds as thresholds
+		with data.overrides as overrides
+	lib.source("fairness", "max_gap") == "data.yaml: overrides.environment.production.fairness.max_gap" with input as evidence("production", "high")
+		with data.thresholds as thresholds
+		with data.overrides as overrides
+	lib.source("fairness", "mode") == "data.yaml: thresholds.fairness.mode" with input as evidence("dev", "medium")
+		with data.thresholds as thresholds
+		with data.overrides as overrides
+	not lib.source("fairness", "max_unknown") with input as evidence("production", "high")
+		with data.thresholds as thresholds
+		with data.overrides as overrides
+}
+
+test_enabled if {
+	lib.enabled("fairness", "require_evidence") with input as evidence("production", "medium")
+		with data.thresholds as thresholds
+		with data.overrides as overrides
+	not lib.enabled("fairness", "require_evidence") with input as evidence("dev", "medium")
+		with data.thresholds as thresholds
+		with data.overrides as overrides
+}
+
+# Candidates of different kinds, or maps in several layers, are resolved from
+# all of them at once, by the same rules.
+mixed := {
+	"fairness": {
+		"max_gap": "0.1",
+		"min_severity": "high",
+		"require_evidence": false,
+		"max_map": {"a": 0.5, "b": 0.2},
+		"require_map": {"a": false},
+		"min_severities": {"a": "high"},
+	},
+	"performance": {"min_metrics": {"accuracy": 0.80}},
+}
+
+mixed_overrides := {
+	"environment": {"production": {"fairness": {
+		"max_gap": 0.05,
+		"min_severity": "low",
+		"require_evidence": false,
+		"max_map": {"a": 0.3, "b": 0.4},
+		"require_map": {"a": true},
+		"min_severities": {"a": "low"},
+	}}},
+	"risk_tier": {"high": {"fairness": {
+		"max_gap": 0.01,
+		"min_severity": "medium",
+		"require_evidence": true,
+		"max_map": {"a": 0.4},
+		"require_map": {"a": false},
+	}}},
+}
+
+mixed_resolve(category, key) := result if {
+	result := lib.threshold(category, key) with input as evidence("production", "high")
+		with data.thresholds as mixed
+		with data.overrides as mixed_overrides
+}
+
+mixed_entry(category, key, sub_key) := result if {
+	result := lib.metric_threshold(category, key, sub_key) with input as evidence("production", "high")
+		with data.thresholds as mixed
+		with data.overrides as mixed_overrides
+}
+
+test_mixed_kinds_fall_back_to_precedence if {
+	# a string base and number overrides: not all numbers, so the most specific
+	mixed_resolve("fairness", "max_gap") == {"value": 0.05, "source": "data.yaml: overrides.environment.production.fairness.max_gap"}
+}
+
+test_three_severities_take_the_lowest if {
+	mixed_resolve("fairness", "min_severity") == {"value": "low", "source": "data.yaml: overrides.environment.production.fairness.min_severity"}
+}
+
+test_three_booleans_true_wins if {
+	mixed_resolve("fairness", "require_evidence") == {"value": true, "source": "data.yaml: overrides.risk_tier.high.fairness.require_evidence"}
+}
+
+test_maps_in_three_layers_resolve_per_entry if {
+	result := mixed_resolve("fairness", "max_map")
+	result.value == {"a": 0.3, "b": 0.2}
+	result.source == "data.yaml: thresholds.fairness.max_map + overrides.risk_tier.high.fairness.max_map + overrides.environment.production.fairness.max_map"
+	mixed_entry("fairness", "max_map", "a") == {"value": 0.3, "source": "data.yaml: overrides.environment.production.fairness.max_map.a"}
+	mixed_entry("fairness", "max_map", "b") == {"value": 0.2, "source": "data.yaml: thresholds.fairness.max_map.b"}
+	mixed_entry("fairness", "require_map", "a") == {"value": true, "source": "data.yaml: overrides.environment.production.fairness.require_map.a"}
+	mixed_entry("fairness", "min_severities", "a") == {"value": "low", "source": "data.yaml: overrides.environment.production.fairness.min_severities.a"}
+}
+
 # ---------------------------------------------------------------- violates
 
 test_violates_max_and_min if {
@@ -247,6 +343,10 @@ test_violation_with_unknown_code_still_fires if {
 	v := lib.violation({}, "x/unknown", "message", {})
 	v.severity == "high"
 	v.code == "x/unknown"
+}
+
+test_threshold_details if {
+	lib.threshold_details(0.2, {"value": 0.1, "source": "s"}) == {"measured": 0.2, "threshold": 0.1, "threshold_source": "s"}
 }
 
 # ---------------------------------------------------------------- num
@@ -284,6 +384,15 @@ test_date_ns_accepts_dates_and_timestamps if {
 	lib.date_ns("2025-01-31") == 1738281600000000000
 	lib.date_ns("2025-01-31T00:00:00Z") == 1738281600000000000
 	lib.date_ns("2025-01-31T02:00:00+02:00") == 1738281600000000000
+}
+
+test_is_date if {
+	lib.is_date("2025-01-31")
+	lib.is_date("2025-02-31") # digits in the right places; date_ns checks the calendar
+	not lib.is_date("2025-1-31")
+	not lib.is_date("2025-01-3x")
+	not lib.is_date("2025-01-31T00:00:00Z")
+	not lib.is_date(20250131)
 }
 
 test_date_ns_is_undefined_for_garbage if {

@@ -185,9 +185,9 @@ warn contains violation if {
 	some violation in _not_measured
 }
 
-_evidence_required if lib.evidence_required("performance")
+_evidence_required if _settings.require_evidence == true # as lib.evidence_required(…)
 
-_not_measured contains violation if {
+_not_measured := {violation |
 	_evaluation
 	metrics := _metrics
 	some [bound_key, metric, limit] in _checked
@@ -248,7 +248,7 @@ warn contains violation if {
 # millionths: IEEE doubles (regorus) and OPA's arbitrary-precision numbers then
 # give the same drop for any figure with at most six decimals (0.86 - 0.76 is
 # exactly 0.1 in both, not 0.09999999999999998).
-_drops contains [metric, candidate, reference, round(reference * 1000000) - round(candidate * 1000000)] if {
+_drops := {[metric, candidate, reference, round(reference * 1000000) - round(candidate * 1000000)] |
 	_baseline
 	not _test_sets_differ
 	metrics := _metrics
@@ -387,9 +387,9 @@ warn contains violation if {
 	some violation in _serving_not_measured
 }
 
-_serving_evidence_required if lib.enabled("performance", "require_serving_evidence")
+_serving_evidence_required if _settings.require_serving_evidence == true # as lib.enabled(…)
 
-_serving_not_measured contains violation if {
+_serving_not_measured := {violation |
 	_evaluation
 	settings := _settings
 	figures := _serving_values

@@ -64,6 +64,10 @@ catalog := {
 	},
 }
 
+# The resolved thresholds, read once per evaluation: {key: value}. Their
+# sources are looked up only for a violation (lib.source, _setting).
+_settings := lib.settings("security")
+
 _artifacts := section if {
 	section := input.artifacts
 	is_object(section)
@@ -106,11 +110,11 @@ warn contains violation if {
 	some violation in _executable_files
 }
 
-_safe_serialization_required if lib.enabled("security", "require_safe_serialization")
+_safe_serialization_required if _settings.require_safe_serialization == true # as lib.enabled(…)
 
 # Executable formats the scanner found nothing wrong with (unsafe files are
 # reported above, once per file).
-_executable_files contains violation if {
+_executable_files := {violation |
 	some file in _files
 	file.executable_serialization == true
 	file.safe == true
@@ -166,9 +170,9 @@ warn contains violation if {
 	some violation in _signature_missing
 }
 
-_signature_required if lib.enabled("security", "require_signature")
+_signature_required if _settings.require_signature == true # as lib.enabled(…)
 
-_signature_missing contains violation if {
+_signature_missing := {violation |
 	_artifacts
 	not _signed
 	setting := _setting("require_signature")
@@ -231,7 +235,7 @@ warn contains violation if {
 	some violation in _unsigned
 }
 
-_unsigned contains violation if {
+_unsigned := {violation |
 	_signed
 	some path in object.get(_signature, "unsigned_files", [])
 	setting := _setting("require_signature")
@@ -262,9 +266,8 @@ _dependencies := dependencies if {
 }
 
 # The severity floor as set in data.yaml; its source is looked up only for a
-# violation. (Functions, not lib's rules, keep lib's other rules from being
-# computed before they are needed; see lib.)
-_severity_floor := lib.settings("security").min_vulnerability_severity
+# violation.
+_severity_floor := _settings.min_vulnerability_severity
 
 # A floor that is not a severity name reads as the strictest (every advisory
 # blocks) rather than switching the check off.
@@ -347,7 +350,7 @@ warn contains violation if {
 	violation := _missing_evidence(section)
 }
 
-_evidence_required if lib.evidence_required("security")
+_evidence_required if _settings.require_evidence == true # as lib.evidence_required(…)
 
 _missing_evidence(section) := lib.violation(
 	catalog,
