@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::evaluation::{BootstrapSpec, ScoreKind};
 use crate::evidence::Model;
 
 pub const CONFIG_FILE: &str = "modelgate.toml";
@@ -23,6 +24,78 @@ pub struct Config {
     pub policies: PoliciesConfig,
     #[serde(default)]
     pub evidence: EvidenceConfig,
+    /// Metrics computed from the model's predictions on its test set.
+    #[serde(default)]
+    pub evaluation: Option<EvaluationConfig>,
+}
+
+/// `[evaluation]`: the predictions file and how to read it (docs/evaluation.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationConfig {
+    /// Predictions on the held-out test set: CSV, gzip CSV or Parquet.
+    pub predictions: PathBuf,
+    /// Column of true labels.
+    pub label: String,
+    /// Column of predicted labels.
+    pub prediction: String,
+    #[serde(default)]
+    pub score: Option<String>,
+    #[serde(default)]
+    pub weight: Option<String>,
+    /// Sensitive attributes: `"sex"`, or `"race,sex"` for an intersection.
+    #[serde(default)]
+    pub sensitive: Vec<String>,
+    #[serde(default, deserialize_with = "label_value")]
+    pub positive_label: Option<String>,
+    #[serde(default)]
+    pub scores: ScoreKind,
+    #[serde(default)]
+    pub drop_missing: bool,
+    #[serde(default)]
+    pub to_overall: bool,
+    #[serde(default)]
+    pub bootstrap: Option<BootstrapSpec>,
+    #[serde(default)]
+    pub baseline: Option<BaselineConfig>,
+    #[serde(default)]
+    pub serving: Option<ServingConfig>,
+}
+
+/// `[evaluation.baseline]`: the deployed model's predictions on the same test set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineConfig {
+    pub predictions: PathBuf,
+    /// The deployed version the predictions come from.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// `[evaluation.serving]`: where the latency and throughput figures come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServingConfig {
+    /// A load-test report: modelgate's own shape or k6's JSON summary.
+    pub report: PathBuf,
+}
+
+/// A label written as a TOML string, integer, float or boolean, kept as text.
+fn label_value<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Label {
+        Text(String),
+        Integer(i64),
+        Float(f64),
+        Boolean(bool),
+    }
+    Ok(Some(match Label::deserialize(deserializer)? {
+        Label::Text(text) => text,
+        Label::Integer(number) => number.to_string(),
+        Label::Float(number) => number.to_string(),
+        Label::Boolean(value) => value.to_string(),
+    }))
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -83,6 +156,13 @@ impl LoadedConfig {
             error.hint("run modelgate in a model project folder that has a modelgate.toml, or pass --config FILE (see docs/configuration.md)")
         })?;
         let config = parse(&file, &text)?;
+        if config.evaluation.is_some() && config.evidence.evaluation.is_some() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("{}: both [evaluation] and [evidence] evaluation are set", file.display()),
+            )
+            .hint("keep one: [evaluation] computes the metrics from predictions, [evidence] evaluation hands in a metrics file"));
+        }
         let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(LoadedConfig { config, path: file, base_dir })
     }

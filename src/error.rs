@@ -29,6 +29,10 @@ pub enum ErrorKind {
     PolicyTimeout,
     PolicyResult,
     Exceptions,
+    /// A predictions, test-set or other data file that cannot be used as it is.
+    DataInvalid,
+    /// A load test that could not run, or a load-test report that cannot be read.
+    Serving,
 }
 
 impl ErrorKind {
@@ -46,6 +50,8 @@ impl ErrorKind {
             ErrorKind::PolicyTimeout => "policy-timeout",
             ErrorKind::PolicyResult => "policy-result",
             ErrorKind::Exceptions => "exceptions",
+            ErrorKind::DataInvalid => "data-invalid",
+            ErrorKind::Serving => "serving",
         }
     }
 }

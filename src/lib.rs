@@ -7,7 +7,9 @@
 pub mod collect;
 pub mod config;
 pub mod error;
+pub mod evaluation;
 pub mod evidence;
 pub mod exit;
 pub mod policy;
 pub mod report;
+pub mod serving;

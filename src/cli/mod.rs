@@ -6,6 +6,9 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod fairness;
+mod loadtest;
+
 use modelgate::collect::{self, Context};
 use modelgate::config::LoadedConfig;
 use modelgate::error::{Error, ErrorKind, Result};
@@ -37,6 +40,10 @@ enum Command {
     Policy(PolicyCommand),
     /// Print the JSON Schema of the evidence document.
     Schema,
+    /// Compute performance and fairness metrics from a predictions file.
+    Fairness(fairness::FairnessArgs),
+    /// Measure serving latency and throughput of an HTTP inference endpoint.
+    Loadtest(loadtest::LoadtestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +154,8 @@ pub fn run(cli: Cli) -> ExitStatus {
             println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
             ExitStatus::Success
         }
+        Command::Fairness(args) => fairness::run(args),
+        Command::Loadtest(args) => loadtest::run(args),
     }
 }
 
@@ -236,11 +245,7 @@ fn emit(report: &Report, output: &OutputArgs) -> ExitStatus {
         eprintln!("error: cannot render the report: {error}");
         return ExitStatus::Error;
     }
-    let written = match &output.output {
-        Some(path) => std::fs::write(path, &buffer).map_err(|error| Error::write(path, error)),
-        None => std::io::stdout().write_all(&buffer).map_err(|error| Error::new(ErrorKind::Io, error.to_string())),
-    };
-    if let Err(error) = written {
+    if let Err(error) = write_output(output.output.as_deref(), &buffer) {
         print_error(&error);
         return ExitStatus::Error;
     }
@@ -361,7 +366,15 @@ fn print_test_run(run: &policy::testing::TestRun) {
     println!("{} passed, {} failed, {} skipped", run.passed, run.failed, run.skipped);
 }
 
-fn print_error(error: &Error) {
+/// Writes `bytes` to `path`, or to standard output.
+pub(crate) fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
+    match path {
+        Some(path) => std::fs::write(path, bytes).map_err(|error| Error::write(path, error)),
+        None => std::io::stdout().write_all(bytes).map_err(|error| Error::new(ErrorKind::Io, error.to_string())),
+    }
+}
+
+pub(crate) fn print_error(error: &Error) {
     eprintln!("error: {}", error.message);
     if let Some(hint) = &error.hint {
         eprintln!("hint: {hint}");

@@ -11,6 +11,7 @@ use crate::config::LoadedConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::{self, Collector as CollectorInfo, Deployment, Evidence, Pipeline};
 
+pub mod evaluation;
 pub mod sections;
 
 /// What a collector gets to work with.
@@ -27,7 +28,7 @@ pub trait Collector {
 }
 
 /// Every collector, in the order they run.
-pub static COLLECTORS: &[&(dyn Collector + Sync)] = &[&sections::SectionFiles];
+pub static COLLECTORS: &[&(dyn Collector + Sync)] = &[&sections::SectionFiles, &evaluation::Predictions];
 
 /// Builds the evidence document for a model project.
 pub fn collect(context: &Context) -> Result<Evidence> {

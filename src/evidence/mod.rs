@@ -122,7 +122,7 @@ pub struct Pipeline {
 
 // ---------------------------------------------------------------- evaluation
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evaluation {
     #[serde(default)]
@@ -133,9 +133,18 @@ pub struct Evaluation {
     /// Why a metric is `null`, by metric name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reasons: BTreeMap<String, String>,
+    /// Weighted confusion matrix: rows are true labels, columns predictions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confusion_matrix: Option<ConfusionMatrix>,
+    /// Per-class metrics (`recall`, `precision`, `f1`, `support`) of a multiclass model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<BTreeMap<String, MetricMap>>,
     /// Per sensitive attribute (`sex`) or intersection (`race,sex`).
     #[serde(default)]
     pub fairness: Option<BTreeMap<String, FairnessAttribute>>,
+    /// Bootstrap confidence intervals of the headline metrics, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<Intervals>,
     #[serde(default)]
     pub serving: Option<Serving>,
     /// The same measurements for the currently deployed model, when known.
@@ -149,45 +158,120 @@ pub struct TestSet {
     pub path: String,
     /// `sha256:<hex>` of the file.
     pub digest: String,
+    /// Rows used for the metrics.
     pub rows: u64,
+    /// `csv`, `csv+gzip` or `parquet`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Rows left out because a cell they need was missing (only with `drop_missing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped_rows: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfusionMatrix {
+    /// Class labels, in the order of the rows and columns (negative first for a binary model).
+    pub labels: Vec<String>,
+    /// `matrix[true][predicted]`, summed sample weights (row counts when unweighted).
+    pub matrix: Vec<Vec<f64>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FairnessAttribute {
     /// The attribute columns this entry covers (one, or several for an intersection).
     pub attributes: Vec<String>,
     /// Per group value (`female`, or `black,female` for an intersection).
     pub groups: BTreeMap<String, GroupStats>,
+    /// Largest minus smallest group selection rate.
     #[serde(default)]
     pub demographic_parity_difference: Option<f64>,
+    /// Smallest over largest group selection rate.
     #[serde(default)]
     pub demographic_parity_ratio: Option<f64>,
+    /// The larger of the TPR and FPR differences (fairlearn `agg="worst_case"`).
     #[serde(default)]
     pub equalized_odds_difference: Option<f64>,
+    /// The mean of the TPR and FPR differences (fairlearn `agg="mean"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equalized_odds_difference_mean: Option<f64>,
+    /// The smaller of the TPR and FPR ratios (fairlearn `agg="worst_case"`).
     #[serde(default)]
     pub equalized_odds_ratio: Option<f64>,
+    /// The mean of the TPR and FPR ratios (fairlearn `agg="mean"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equalized_odds_ratio_mean: Option<f64>,
+    /// Largest minus smallest group true-positive rate.
     #[serde(default)]
     pub equal_opportunity_difference: Option<f64>,
+    /// Smallest over largest group true-positive rate.
     #[serde(default)]
     pub equal_opportunity_ratio: Option<f64>,
     /// Lowest group selection rate over the highest (the "80% rule").
     #[serde(default)]
     pub four_fifths_ratio: Option<f64>,
+    /// Whether `four_fifths_ratio` is at least 0.8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub four_fifths_passed: Option<bool>,
+    /// Other between-group aggregates (`accuracy_difference`, `mae_ratio`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: MetricMap,
+    /// The aggregates against the overall value (fairlearn `method="to_overall"`), when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_overall: Option<MetricMap>,
+    /// Groups left out of an aggregate because their rate is undefined, by aggregate.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub excluded: BTreeMap<String, Vec<String>>,
     /// Why an aggregate is `null`, by field name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reasons: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupStats {
+    /// Test rows in the group (0 for an empty intersection).
     pub count: u64,
+    /// Summed sample weights, when the test set is weighted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// Rows whose true label is the positive class (binary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positives: Option<u64>,
+    /// Rows whose true label is the negative class (binary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negatives: Option<u64>,
     /// `selection_rate`, `tpr`, `fpr`, `fnr`, `tnr`, `accuracy`, …
     #[serde(default)]
     pub metrics: MetricMap,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reasons: BTreeMap<String, String>,
+}
+
+/// Bootstrap confidence intervals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Intervals {
+    /// `poisson-bootstrap`: every row gets a Poisson(1) weight per replicate.
+    pub method: String,
+    pub replicates: u32,
+    /// Confidence level, e.g. 0.95.
+    pub level: f64,
+    pub seed: u64,
+    /// Overall metric name to its interval.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, Interval>,
+    /// Attribute to aggregate name to its interval.
+    #[serde(default)]
+    pub fairness: BTreeMap<String, BTreeMap<String, Interval>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Interval {
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -196,8 +280,18 @@ pub struct Serving {
     pub latency_ms: Latency,
     #[serde(default)]
     pub throughput_rps: Option<f64>,
+    /// Share of requests that failed (transport error or non-2xx status), 0–1.
     #[serde(default)]
     pub error_rate: Option<f64>,
+    /// Requests sent in the measurement.
+    #[serde(default)]
+    pub requests: Option<u64>,
+    /// Length of the measurement in seconds.
+    #[serde(default)]
+    pub duration_s: Option<f64>,
+    /// Requests in flight at once (virtual users).
+    #[serde(default)]
+    pub concurrency: Option<u64>,
     /// Where the figures come from (a load-test report path, `modelgate loadtest`).
     #[serde(default)]
     pub source: Option<String>,
@@ -214,6 +308,10 @@ pub struct Latency {
     pub p95: Option<f64>,
     #[serde(default)]
     pub p99: Option<f64>,
+    #[serde(default)]
+    pub mean: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -222,10 +320,22 @@ pub struct Baseline {
     /// The deployed version these figures belong to.
     #[serde(default)]
     pub model_version: Option<String>,
+    /// The test set the figures were measured on; when computed from a baseline
+    /// predictions file, the candidate's own (the rows were checked to be the same).
     #[serde(default)]
     pub test_set: Option<TestSet>,
+    /// The deployed model's predictions file the figures were computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictions: Option<TestSet>,
     #[serde(default)]
     pub metrics: MetricMap,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reasons: BTreeMap<String, String>,
+    /// Candidate minus baseline, per metric measured on both.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub deltas: MetricMap,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fairness: Option<BTreeMap<String, FairnessAttribute>>,
     #[serde(default)]
     pub serving: Option<Serving>,
 }

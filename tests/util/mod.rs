@@ -42,6 +42,13 @@ pub fn modelgate_in(dir: &Path, args: &[&str]) -> Run {
         .env_remove("JENKINS_URL")
         .env_remove("MODELGATE_ENVIRONMENT")
         .env_remove("MODELGATE_POLICIES")
+        // `loadtest` talks to servers on loopback; a proxy setting must not divert it.
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("ALL_PROXY")
         .env("NO_COLOR", "1")
         .output()
         .expect("the modelgate binary runs");

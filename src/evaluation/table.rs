@@ -1,0 +1,614 @@
+//! Streaming, column-projected reading of a predictions table: CSV (gzip-compressed or not,
+//! detected by content) and Parquet.
+//!
+//! Only the requested columns are read, in batches of at most [`BATCH_ROWS`] rows, so
+//! memory does not grow with the file. Each column is read either as a *category*
+//! (values interned into a per-column dictionary, one `u32` code per row) or as a
+//! *number* (`f64`, `NaN` for a missing cell). Missing cells are the empty cell and
+//! the tokens pandas reads as missing (`NA`, `NaN`, `null`, `None`, …); a cell that is
+//! present but not a number, in a number column, is an error naming the row.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
+use parquet::column::reader::ColumnReader;
+use parquet::data_type::ByteArray;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Rows per batch.
+pub const BATCH_ROWS: usize = 64 * 1024;
+
+/// The code of a missing cell in a category column.
+pub const MISSING: u32 = u32::MAX;
+
+/// The cell texts pandas' `read_csv` treats as missing by default.
+const MISSING_TOKENS: &[&str] = &[
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
+    "NULL", "NaN", "None", "n/a", "nan", "null",
+];
+
+fn is_missing_token(bytes: &[u8]) -> bool {
+    MISSING_TOKENS.iter().any(|token| token.as_bytes() == bytes)
+}
+
+/// How a column is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    Category,
+    Number,
+}
+
+/// One requested column.
+#[derive(Debug, Clone)]
+pub struct ColumnRequest {
+    pub name: String,
+    pub want: Want,
+    /// What the column is for (`label`, `score`, …), for error messages.
+    pub role: String,
+}
+
+/// The values of one column in a batch.
+#[derive(Debug, Clone)]
+pub enum Values {
+    /// Dictionary codes ([`MISSING`] for a missing cell).
+    Codes(Vec<u32>),
+    /// Numbers (`NaN` for a missing cell).
+    Numbers(Vec<f64>),
+}
+
+impl Values {
+    pub fn codes(&self) -> &[u32] {
+        match self {
+            Values::Codes(codes) => codes,
+            Values::Numbers(_) => &[],
+        }
+    }
+
+    pub fn numbers(&self) -> &[f64] {
+        match self {
+            Values::Numbers(numbers) => numbers,
+            Values::Codes(_) => &[],
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            Values::Codes(codes) => codes.clear(),
+            Values::Numbers(numbers) => numbers.clear(),
+        }
+    }
+}
+
+/// A batch of rows: one [`Values`] per requested column, in request order.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Index of the batch's first row in the file (0-based, header excluded).
+    pub first_row: u64,
+    pub rows: usize,
+    pub columns: Vec<Values>,
+}
+
+/// Interned values of a category column.
+#[derive(Debug, Default, Clone)]
+pub struct Dictionary {
+    values: Vec<String>,
+    index: HashMap<Vec<u8>, u32>,
+}
+
+impl Dictionary {
+    /// The code of `bytes`, adding it when new.
+    pub fn intern(&mut self, bytes: &[u8]) -> u32 {
+        // Sensitive attributes and labels have few values: a scan beats hashing.
+        if self.values.len() <= 8 {
+            if let Some(code) = self.values.iter().position(|value| value.as_bytes() == bytes) {
+                return code as u32;
+            }
+        } else if let Some(&code) = self.index.get(bytes) {
+            return code;
+        }
+        let code = self.values.len() as u32;
+        self.values.push(String::from_utf8_lossy(bytes).into_owned());
+        self.index.insert(bytes.to_vec(), code);
+        code
+    }
+
+    pub fn values(&self) -> &[String] {
+        &self.values
+    }
+
+    pub fn value(&self, code: u32) -> &str {
+        self.values.get(code as usize).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// An open table being read batch by batch.
+pub struct Table {
+    path: PathBuf,
+    pub format: TableFormat,
+    requests: Vec<ColumnRequest>,
+    dictionaries: Vec<Dictionary>,
+    source: Source,
+    rows_read: u64,
+    /// Missing cells per requested column.
+    pub missing: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Csv,
+    CsvGzip,
+    Parquet,
+}
+
+impl TableFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableFormat::Csv => "csv",
+            TableFormat::CsvGzip => "csv+gzip",
+            TableFormat::Parquet => "parquet",
+        }
+    }
+}
+
+enum Source {
+    Csv { reader: csv::Reader<Box<dyn Read>>, positions: Vec<usize>, record: csv::ByteRecord },
+    Parquet(Box<ParquetSource>),
+}
+
+struct ParquetSource {
+    reader: SerializedFileReader<File>,
+    /// Leaf column index of each request.
+    leaves: Vec<usize>,
+    /// Maximum definition level of each request's column (0 when required).
+    max_def: Vec<i16>,
+    row_group: usize,
+    /// Column readers of the current row group, one per request.
+    readers: Vec<ColumnReader>,
+    remaining_in_group: u64,
+    total_rows: u64,
+    def_levels: Vec<i16>,
+}
+
+impl Table {
+    /// Opens `path`, checks that every requested column exists, and reads nothing else yet.
+    pub fn open(path: &Path, requests: &[ColumnRequest]) -> Result<Table> {
+        let mut file = File::open(path).map_err(|source| Error::read(path, source))?;
+        let mut magic = [0u8; 4];
+        let read = read_prefix(&mut file, &mut magic).map_err(|source| Error::read(path, source))?;
+        let magic = &magic[..read];
+        let (format, source) = if magic == b"PAR1" {
+            (TableFormat::Parquet, open_parquet(path, requests)?)
+        } else if magic.starts_with(&[0x1f, 0x8b]) {
+            let file = File::open(path).map_err(|source| Error::read(path, source))?;
+            let decoder: Box<dyn Read> = Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)));
+            (TableFormat::CsvGzip, open_csv(path, decoder, requests)?)
+        } else if read == 0 {
+            return Err(invalid(path, "the file is empty (no header, no rows)")
+                .hint("write the predictions table with a header row and at least one data row"));
+        } else {
+            let file = File::open(path).map_err(|source| Error::read(path, source))?;
+            (TableFormat::Csv, open_csv(path, Box::new(BufReader::with_capacity(1 << 20, file)), requests)?)
+        };
+        Ok(Table {
+            path: path.to_path_buf(),
+            format,
+            requests: requests.to_vec(),
+            dictionaries: vec![Dictionary::default(); requests.len()],
+            source,
+            rows_read: 0,
+            missing: vec![0; requests.len()],
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Rows in the file, when the format says so up front (Parquet).
+    pub fn total_rows(&self) -> Option<u64> {
+        match &self.source {
+            Source::Parquet(source) => Some(source.total_rows),
+            Source::Csv { .. } => None,
+        }
+    }
+
+    pub fn rows_read(&self) -> u64 {
+        self.rows_read
+    }
+
+    pub fn dictionary(&self, column: usize) -> &Dictionary {
+        &self.dictionaries[column]
+    }
+
+    /// A new, empty batch shaped for this table's requests.
+    pub fn new_batch(&self) -> Batch {
+        let columns = self
+            .requests
+            .iter()
+            .map(|request| match request.want {
+                Want::Category => Values::Codes(Vec::with_capacity(BATCH_ROWS)),
+                Want::Number => Values::Numbers(Vec::with_capacity(BATCH_ROWS)),
+            })
+            .collect();
+        Batch { first_row: 0, rows: 0, columns }
+    }
+
+    /// Fills `batch` with the next rows; `false` when the table is exhausted.
+    pub fn next_batch(&mut self, batch: &mut Batch) -> Result<bool> {
+        batch.columns.iter_mut().for_each(Values::clear);
+        batch.first_row = self.rows_read;
+        batch.rows = 0;
+        let rows = match &mut self.source {
+            Source::Csv { reader, positions, record } => read_csv_batch(
+                &self.path,
+                reader,
+                positions,
+                record,
+                &self.requests,
+                &mut self.dictionaries,
+                &mut self.missing,
+                self.rows_read,
+                batch,
+            )?,
+            Source::Parquet(source) => read_parquet_batch(
+                &self.path,
+                source,
+                &self.requests,
+                &mut self.dictionaries,
+                &mut self.missing,
+                batch,
+            )?,
+        };
+        batch.rows = rows;
+        self.rows_read += rows as u64;
+        Ok(rows > 0)
+    }
+}
+
+fn read_prefix(file: &mut File, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+fn invalid(path: &Path, message: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::DataInvalid, format!("{}: {message}", path.display()))
+}
+
+fn missing_column(path: &Path, request: &ColumnRequest, existing: &[String]) -> Error {
+    invalid(
+        path,
+        format!(
+            "no column `{}` (the {} column); the file has: {}",
+            request.name,
+            request.role,
+            existing.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+        ),
+    )
+    .hint(format!(
+        "name the {} column as it is spelled in the file's header (column names are case-sensitive)",
+        request.role
+    ))
+}
+
+// ---------------------------------------------------------------- CSV
+
+fn open_csv(path: &Path, input: Box<dyn Read>, requests: &[ColumnRequest]) -> Result<Source> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(input);
+    let headers = reader.byte_headers().map_err(|error| csv_error(path, &error))?.clone();
+    let names: Vec<String> = headers.iter().map(|name| String::from_utf8_lossy(name).trim().to_string()).collect();
+    if names.iter().all(String::is_empty) {
+        return Err(invalid(path, "the file has no header row")
+            .hint("write the predictions table with a header row naming its columns"));
+    }
+    let positions = requests
+        .iter()
+        .map(|request| {
+            names.iter().position(|name| *name == request.name).ok_or_else(|| missing_column(path, request, &names))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Source::Csv { reader, positions, record: csv::ByteRecord::new() })
+}
+
+fn csv_error(path: &Path, error: &csv::Error) -> Error {
+    let at = error.position().map(|position| format!(" at line {}", position.line())).unwrap_or_default();
+    let hint = match error.kind() {
+        csv::ErrorKind::UnequalLengths { .. } => {
+            "every row must have as many fields as the header; check for unquoted commas or a truncated last line"
+        }
+        csv::ErrorKind::Io(_) => "the file may be truncated or not valid gzip; re-export it",
+        _ => "check that the file is a comma-separated table with a header row",
+    };
+    invalid(path, format!("cannot read the CSV table{at}: {error}")).hint(hint)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_csv_batch(
+    path: &Path,
+    reader: &mut csv::Reader<Box<dyn Read>>,
+    positions: &[usize],
+    record: &mut csv::ByteRecord,
+    requests: &[ColumnRequest],
+    dictionaries: &mut [Dictionary],
+    missing: &mut [u64],
+    first_row: u64,
+    batch: &mut Batch,
+) -> Result<usize> {
+    let mut rows = 0;
+    while rows < BATCH_ROWS {
+        if !reader.read_byte_record(record).map_err(|error| csv_error(path, &error))? {
+            break;
+        }
+        let row = first_row + rows as u64;
+        for (column, &position) in positions.iter().enumerate() {
+            let cell = record.get(position).unwrap_or_default();
+            let cell = trim(cell);
+            match &mut batch.columns[column] {
+                Values::Codes(codes) => {
+                    if is_missing_token(cell) {
+                        missing[column] += 1;
+                        codes.push(MISSING);
+                    } else {
+                        codes.push(dictionaries[column].intern(cell));
+                    }
+                }
+                Values::Numbers(numbers) => {
+                    let value = parse_number(cell).or_else(|| is_missing_token(cell).then_some(f64::NAN));
+                    match value {
+                        Some(value) => {
+                            if value.is_nan() {
+                                missing[column] += 1;
+                            }
+                            numbers.push(value);
+                        }
+                        None => return Err(not_a_number(path, &requests[column], row, cell)),
+                    }
+                }
+            }
+        }
+        rows += 1;
+    }
+    Ok(rows)
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    &bytes[start..end]
+}
+
+fn parse_number(cell: &[u8]) -> Option<f64> {
+    std::str::from_utf8(cell).ok()?.parse::<f64>().ok()
+}
+
+fn not_a_number(path: &Path, request: &ColumnRequest, row: u64, cell: &[u8]) -> Error {
+    invalid(
+        path,
+        format!(
+            "data row {} (line {}): the {} column `{}` holds {:?}, which is not a number",
+            row + 1,
+            row + 2,
+            request.role,
+            request.name,
+            String::from_utf8_lossy(cell)
+        ),
+    )
+    .hint(format!("the {} column must hold numbers; fix or remove that row, or name another column", request.role))
+}
+
+// ---------------------------------------------------------------- Parquet
+
+fn parquet_error(path: &Path, error: parquet::errors::ParquetError) -> Error {
+    invalid(path, format!("cannot read the Parquet file: {error}"))
+        .hint("the file may be truncated or corrupt; re-export it (pandas: DataFrame.to_parquet)")
+}
+
+fn open_parquet(path: &Path, requests: &[ColumnRequest]) -> Result<Source> {
+    let file = File::open(path).map_err(|source| Error::read(path, source))?;
+    let reader = SerializedFileReader::new(file).map_err(|error| parquet_error(path, error))?;
+    let metadata = reader.metadata();
+    let schema = metadata.file_metadata().schema_descr();
+    let names: Vec<String> = (0..schema.num_columns()).map(|i| schema.column(i).path().string()).collect();
+    let mut leaves = Vec::with_capacity(requests.len());
+    let mut max_def = Vec::with_capacity(requests.len());
+    for request in requests {
+        let leaf =
+            names.iter().position(|name| *name == request.name).ok_or_else(|| missing_column(path, request, &names))?;
+        let column = schema.column(leaf);
+        if column.max_rep_level() > 0 {
+            return Err(invalid(path, format!("column `{}` is a list, not one value per row", request.name))
+                .hint(format!("the {} column must hold one scalar value per row", request.role)));
+        }
+        let physical = column.physical_type();
+        let numeric = matches!(
+            physical,
+            PhysicalType::INT32
+                | PhysicalType::INT64
+                | PhysicalType::FLOAT
+                | PhysicalType::DOUBLE
+                | PhysicalType::BOOLEAN
+        );
+        let supported = match request.want {
+            Want::Number => numeric && !is_decimal(column.logical_type_ref(), column.converted_type()),
+            Want::Category => numeric || physical == PhysicalType::BYTE_ARRAY,
+        };
+        if !supported {
+            let hint = match request.want {
+                Want::Number => format!("the {} column must be a numeric column (int, float or double)", request.role),
+                Want::Category => format!("the {} column must be a string, integer or boolean column", request.role),
+            };
+            return Err(invalid(
+                path,
+                format!(
+                    "column `{}` has Parquet type {physical}, which cannot be read as the {} column",
+                    request.name, request.role
+                ),
+            )
+            .hint(hint));
+        }
+        leaves.push(leaf);
+        max_def.push(column.max_def_level());
+    }
+    let total_rows = metadata.file_metadata().num_rows().max(0) as u64;
+    Ok(Source::Parquet(Box::new(ParquetSource {
+        reader,
+        leaves,
+        max_def,
+        row_group: 0,
+        readers: Vec::new(),
+        remaining_in_group: 0,
+        total_rows,
+        def_levels: Vec::with_capacity(BATCH_ROWS),
+    })))
+}
+
+fn is_decimal(logical: Option<&LogicalType>, converted: ConvertedType) -> bool {
+    matches!(logical, Some(LogicalType::Decimal { .. })) || converted == ConvertedType::DECIMAL
+}
+
+fn read_parquet_batch(
+    path: &Path,
+    source: &mut ParquetSource,
+    requests: &[ColumnRequest],
+    dictionaries: &mut [Dictionary],
+    missing: &mut [u64],
+    batch: &mut Batch,
+) -> Result<usize> {
+    while source.remaining_in_group == 0 {
+        if source.row_group >= source.reader.num_row_groups() {
+            return Ok(0);
+        }
+        let group = source.reader.get_row_group(source.row_group).map_err(|error| parquet_error(path, error))?;
+        source.remaining_in_group = group.metadata().num_rows().max(0) as u64;
+        source.readers = source
+            .leaves
+            .iter()
+            .map(|&leaf| group.get_column_reader(leaf))
+            .collect::<parquet::errors::Result<Vec<_>>>()
+            .map_err(|error| parquet_error(path, error))?;
+        source.row_group += 1;
+    }
+    let want = (source.remaining_in_group as usize).min(BATCH_ROWS);
+    for (column, reader) in source.readers.iter_mut().enumerate() {
+        source.def_levels.clear();
+        let read = read_parquet_column(
+            reader,
+            want,
+            source.max_def[column],
+            &mut source.def_levels,
+            &mut batch.columns[column],
+            &mut dictionaries[column],
+        )
+        .map_err(|error| parquet_error(path, error))?;
+        if read != want {
+            return Err(invalid(
+                path,
+                format!("column `{}` ended after {read} of {want} rows of its row group", requests[column].name),
+            )
+            .hint("the file is truncated or corrupt; re-export it"));
+        }
+        missing[column] += count_missing(&batch.columns[column]);
+    }
+    source.remaining_in_group -= want as u64;
+    Ok(want)
+}
+
+fn count_missing(values: &Values) -> u64 {
+    match values {
+        Values::Codes(codes) => codes.iter().filter(|&&code| code == MISSING).count() as u64,
+        Values::Numbers(numbers) => numbers.iter().filter(|value| value.is_nan()).count() as u64,
+    }
+}
+
+/// Reads `rows` records of one column into `out`, spreading non-null values over the
+/// rows by their definition levels.
+fn read_parquet_column(
+    reader: &mut ColumnReader,
+    rows: usize,
+    max_def: i16,
+    def_levels: &mut Vec<i16>,
+    out: &mut Values,
+    dictionary: &mut Dictionary,
+) -> parquet::errors::Result<usize> {
+    macro_rules! typed {
+        ($reader:expr, $to_number:expr, $to_category:expr) => {{
+            let mut values = Vec::with_capacity(rows);
+            let mut read = 0;
+            while read < rows {
+                let before = def_levels.len();
+                let (records, _, _) = $reader.read_records(rows - read, Some(def_levels), None, &mut values)?;
+                if records == 0 {
+                    break;
+                }
+                // A required column has no levels: every record has a value.
+                if def_levels.len() == before {
+                    def_levels.resize(before + records, max_def);
+                }
+                read += records;
+            }
+            spread(def_levels, max_def, &values, out, $to_number, |v| $to_category(v, dictionary));
+            Ok(read)
+        }};
+    }
+    match reader {
+        ColumnReader::BoolColumnReader(r) => {
+            typed!(r, |v: &bool| f64::from(u8::from(*v)), |v: &bool, d: &mut Dictionary| d.intern(if *v {
+                b"true"
+            } else {
+                b"false"
+            }))
+        }
+        ColumnReader::Int32ColumnReader(r) => {
+            typed!(r, |v: &i32| f64::from(*v), |v: &i32, d: &mut Dictionary| d.intern(v.to_string().as_bytes()))
+        }
+        ColumnReader::Int64ColumnReader(r) => {
+            typed!(r, |v: &i64| *v as f64, |v: &i64, d: &mut Dictionary| d.intern(v.to_string().as_bytes()))
+        }
+        ColumnReader::FloatColumnReader(r) => {
+            typed!(r, |v: &f32| f64::from(*v), |v: &f32, d: &mut Dictionary| d.intern(v.to_string().as_bytes()))
+        }
+        ColumnReader::DoubleColumnReader(r) => {
+            typed!(r, |v: &f64| *v, |v: &f64, d: &mut Dictionary| d.intern(v.to_string().as_bytes()))
+        }
+        ColumnReader::ByteArrayColumnReader(r) => {
+            typed!(r, |_: &ByteArray| f64::NAN, |v: &ByteArray, d: &mut Dictionary| d.intern(v.data()))
+        }
+        _ => Err(parquet::errors::ParquetError::General("unsupported column type".into())),
+    }
+}
+
+/// Places `values` (the non-null ones) on the rows whose definition level is `max_level`.
+fn spread<T>(
+    def_levels: &[i16],
+    max_level: i16,
+    values: &[T],
+    out: &mut Values,
+    to_number: impl Fn(&T) -> f64,
+    mut to_category: impl FnMut(&T) -> u32,
+) {
+    let mut next = values.iter();
+    match out {
+        Values::Numbers(numbers) => {
+            for &level in def_levels {
+                let value = if level == max_level { next.next().map_or(f64::NAN, &to_number) } else { f64::NAN };
+                numbers.push(value);
+            }
+        }
+        Values::Codes(codes) => {
+            for &level in def_levels {
+                let code = if level == max_level { next.next().map_or(MISSING, &mut to_category) } else { MISSING };
+                codes.push(code);
+            }
+        }
+    }
+}
