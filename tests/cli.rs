@@ -60,6 +60,10 @@ fn blocked_example_is_denied_in_every_category() {
     // Measured by the native collector from the example's predictions file.
     let measured = parity["details"]["measured"].as_f64().expect("measured");
     assert!((measured - 0.0912).abs() < 1e-4, "{measured}");
+    // Exactly the evidence's number: no float is altered on its way through the engine.
+    let pinned: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(BLOCKED).expect("pinned evidence")).expect("json");
+    assert_eq!(parity["details"]["measured"], pinned["evaluation"]["fairness"]["sex"]["demographic_parity_difference"]);
     assert_eq!(parity["details"]["threshold"], 0.05);
     assert!(parity["details"]["threshold_source"].as_str().is_some_and(|s| s.starts_with("data.yaml: overrides.")));
 }
@@ -401,4 +405,50 @@ fn policy_test_fails_when_no_test_ran() {
     std::fs::remove_file(dir.path().join("demo_test.rego")).expect("rm");
     let run = modelgate(&["policy", "test", dir.path().to_str().expect("utf-8")]);
     assert_eq!(run.code, 2);
+}
+
+/// A project whose evaluation is computed from the binary_basic fixture, with bootstrap
+/// intervals, judged by the built-in library with a demographic parity maximum of 0.12
+/// (the point estimate for sex is 0.1085; its upper bound is above 0.12).
+fn bootstrap_project(judge: bool) -> (tempfile::TempDir, Run) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policies = dir.path().join("policies");
+    let init = modelgate(&["policy", "init", policies.to_str().expect("utf-8")]);
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let data = std::fs::read_to_string(policies.join("data.yaml")).expect("data.yaml");
+    let data = data
+        .replacen("max_demographic_parity_difference: 0.10", "max_demographic_parity_difference: 0.12", 1)
+        .replacen("judge_confidence_bound: false", &format!("judge_confidence_bound: {judge}"), 1);
+    std::fs::write(policies.join("data.yaml"), data).expect("write data.yaml");
+    let predictions = util::fixture("evaluation/cases/binary_basic/predictions.csv");
+    let config = format!(
+        "[model]\nname = \"m\"\nversion = \"1\"\nrisk_tier = \"low\"\ntask = \"binary_classification\"\n\
+         [deployment]\nenvironment = \"staging\"\n[policies]\npath = \"policies\"\n\
+         [evaluation]\npredictions = {:?}\nlabel = \"y\"\nprediction = \"yhat\"\nsensitive = [\"sex\"]\n\
+         [evaluation.bootstrap]\nreplicates = 200\nseed = 1\n",
+        predictions.display().to_string()
+    );
+    std::fs::write(dir.path().join("modelgate.toml"), config).expect("write config");
+    let run = modelgate(&["check", dir.path().to_str().expect("utf-8"), "--format", "json"]);
+    (dir, run)
+}
+
+#[test]
+fn fairness_can_be_judged_on_the_upper_end_of_the_bootstrap_interval() {
+    let parity = |run: &Run| {
+        run.json()["violations"]
+            .as_array()
+            .expect("violations")
+            .iter()
+            .find(|v| v["code"] == "fairness/demographic-parity-difference")
+            .cloned()
+    };
+    let (_dir, point) = bootstrap_project(false);
+    assert!(parity(&point).is_none(), "{}", point.stdout);
+    let (_dir, bound) = bootstrap_project(true);
+    let violation = parity(&bound).expect("denied on the upper bound");
+    assert_eq!(violation["details"]["judged_on"], "upper end of the 95% bootstrap interval");
+    let upper = violation["details"]["measured"].as_f64().expect("measured");
+    let estimate = violation["details"]["point_estimate"].as_f64().expect("point estimate");
+    assert!(upper > 0.12 && estimate < 0.12, "upper {upper}, estimate {estimate}");
 }

@@ -81,6 +81,13 @@ deny contains _invalid(concat(".", [scope.path, category, key]), value, "true or
 	key < "require`"
 }
 
+# fairness.judge_confidence_bound, anywhere, that is not a boolean or null.
+deny contains _invalid(concat(".", [scope.path, "fairness.judge_confidence_bound"]), value, "true or false") if {
+	some scope in _scopes
+	value := scope.categories.fairness.judge_confidence_bound
+	true < value # not null or a boolean
+}
+
 _bound_expected := "a number, a severity name or a map of numbers"
 
 _invalid(path, value, expected) := lib.violation(

@@ -40,6 +40,14 @@ test_require_must_be_boolean if {
 	v.details.threshold == "true or false"
 }
 
+test_judge_confidence_bound_must_be_boolean if {
+	some v in config.deny with data.thresholds.fairness.judge_confidence_bound as "upper"
+	v.code == "config/invalid-setting"
+	v.details.setting == "thresholds.fairness.judge_confidence_bound"
+	v.details.threshold == "true or false"
+	count(config.deny) == 0 with data.thresholds.fairness.judge_confidence_bound as true
+}
+
 test_override_of_another_type_is_invalid if {
 	denied := config.deny with data.overrides.environment.production.data.prohibited_categories as "email"
 	count(denied) == 1

@@ -50,6 +50,12 @@ catalog := {
 		"severity": "medium",
 		"remediation": "See the reason in the details; usually the test set lacks positives or members of a group. Use a test set where every group has both labels.",
 	},
+	"fairness/group-excluded": {
+		"title": "Group left out of a fairness check",
+		"description": "A group's rate is undefined on the test set (for example a true-positive rate for a group with no positive labels), so an aggregate with a threshold was computed without that group and the check does not cover it.",
+		"severity": "medium",
+		"remediation": "Evaluate on a test set where every group has both labels (stratify by group and label), so every group's rates are defined and checked.",
+	},
 	"fairness/evidence-missing": {
 		"title": "Fairness evidence missing",
 		"description": "The evidence has no fairness section (evaluation.fairness is null or empty), so no fairness check ran.",
@@ -89,38 +95,56 @@ deny contains violation if {
 	sides := _sides
 	some attribute, entry in _entries
 	some field, spec in aggregates
-	measured := entry[field]
+	point := entry[field]
 	limit := settings[spec.key]
-	true < measured # numbers
-	measured < ""
+	true < point # numbers
+	point < ""
 	true < limit
 	limit < ""
 	side := sides[field]
+	judged := _judged(attribute, field, point, side)
+	measured := judged.value
 	side.sign * measured > side.sign * limit # above a maximum; below a minimum, as -x > -limit
 	violation := lib.violation(
 		catalog,
 		spec.code,
-		sprintf("%s for %s is %s, %s of %s.", [spec.label, attribute, lib.num(measured), side.words, lib.num(limit)]),
-		{
+		sprintf("%s for %s is %s%s, %s of %s.", [spec.label, attribute, lib.num(measured), judged.note, side.words, lib.num(limit)]),
+		object.union(judged.details, {
 			"measured": measured,
 			"threshold": limit,
 			"threshold_source": lib.source("fairness", spec.key),
 			"attribute": attribute,
 			"groups": _group_summaries[attribute],
-		},
+		}),
 	)
 }
 
-# Which side of its threshold an aggregate violates: above a max_*, below a min_*.
+# The value an aggregate is judged on: its point estimate or, with
+# judge_confidence_bound, the pessimistic end of its bootstrap interval (the
+# upper end for a maximum, the lower end for a minimum) when the evidence has one.
+_judged(attribute, field, point, side) := judged if {
+	_settings.judge_confidence_bound == true
+	intervals := input.evaluation.intervals
+	bound := intervals.fairness[attribute][field][side.end]
+	true < bound # a number
+	bound < ""
+	on := sprintf("%s end of the %s bootstrap interval", [side.end, lib.percent(intervals.level)])
+	judged := {
+		"value": bound,
+		"details": {"judged_on": on, "point_estimate": point},
+		"note": sprintf(" (%s; point estimate %s)", [on, lib.num(point)]),
+	}
+} else := {"value": point, "details": {}, "note": ""}
+
 _sides := {field: side |
 	some field, spec in aggregates
 	side := _side(spec.key)
 }
 
-_side(key) := {"sign": 1, "words": "above the maximum"} if {
+_side(key) := {"sign": 1, "words": "above the maximum", "end": "upper"} if {
 	"max_" <= key # startswith(key, "max_")
 	key < "max`"
-} else := {"sign": -1, "words": "below the minimum"} if {
+} else := {"sign": -1, "words": "below the minimum", "end": "lower"} if {
 	"min_" <= key
 	key < "min`"
 }
@@ -156,6 +180,36 @@ warn contains violation if {
 }
 
 # ---------------------------------------------------------------- group size
+
+# An aggregate with a threshold that left groups out (their rate is undefined).
+warn contains violation if {
+	settings := _settings
+	some attribute, entry in _entries
+	excluded := entry.excluded
+	{} <= excluded # a map
+	some field, groups in excluded
+	count(groups) > 0
+	spec := aggregates[field]
+	limit := settings[spec.key]
+	violation := lib.violation(
+		catalog,
+		"fairness/group-excluded",
+		sprintf("%s for %s was computed without %s: their rate is undefined on the test set, so the %s of %s does not cover them.", [
+			spec.label,
+			attribute,
+			concat(", ", groups),
+			_bound(spec.key),
+			lib.num(limit),
+		]),
+		{
+			"measured": groups,
+			"threshold": limit,
+			"threshold_source": lib.source("fairness", spec.key),
+			"attribute": attribute,
+			"metric": field,
+		},
+	)
+}
 
 warn contains violation if {
 	limit := _settings.min_group_size

@@ -202,6 +202,63 @@ test_intersection_entry_is_checked if {
 	v.details.measured == 0.14
 }
 
+# ---------------------------------------------------------------- groups left out
+
+test_excluded_group_is_reported if {
+	doc := with_sex({"excluded": {"equal_opportunity_difference": ["nonbinary", "unknown"], "demographic_parity_ratio": []}})
+	count(fairness.deny) == 0 with input as doc
+	found := [v | some v in fairness.warn with input as doc; v.code == "fairness/group-excluded"]
+	count(found) == 1
+	v := found[0]
+	v.details.measured == ["nonbinary", "unknown"]
+	v.details.metric == "equal_opportunity_difference"
+	v.details.threshold == 0.10
+	v.msg == "Equal opportunity difference for sex was computed without nonbinary, unknown: their rate is undefined on the test set, so the maximum of 0.1 does not cover them."
+}
+
+test_excluded_group_of_an_unchecked_aggregate_is_not_reported if {
+	doc := with_sex({"excluded": {"equal_opportunity_ratio": ["nonbinary"]}})
+	count(fairness.warn) == 0 with input as doc
+}
+
+# ---------------------------------------------------------------- confidence bounds
+
+# doc with bootstrap intervals for the "sex" aggregates
+with_intervals(doc, intervals) := object.union(doc, {"evaluation": {"intervals": {
+	"method": "poisson-bootstrap",
+	"replicates": 200,
+	"level": 0.95,
+	"seed": 0,
+	"metrics": {},
+	"fairness": {"sex": intervals},
+}}})
+
+test_upper_bound_is_judged_when_asked if {
+	doc := with_intervals(base, {"demographic_parity_difference": {"lower": 0.01, "upper": 0.12}})
+	count(fairness.deny) == 0 with input as doc
+	some v in fairness.deny with input as doc with data.thresholds.fairness.judge_confidence_bound as true
+	v.code == "fairness/demographic-parity-difference"
+	v.details.measured == 0.12
+	v.details.point_estimate == 0.02
+	v.details.judged_on == "upper end of the 95% bootstrap interval"
+	v.msg == "Demographic parity difference for sex is 0.12 (upper end of the 95% bootstrap interval; point estimate 0.02), above the maximum of 0.1."
+}
+
+test_lower_bound_is_judged_against_a_minimum if {
+	doc := with_intervals(base, {"demographic_parity_ratio": {"lower": 0.75, "upper": 0.99}})
+	some v in fairness.deny with input as doc with data.thresholds.fairness.judge_confidence_bound as true
+	v.code == "fairness/demographic-parity-ratio"
+	v.details.measured == 0.75
+	v.details.judged_on == "lower end of the 95% bootstrap interval"
+}
+
+test_point_estimate_is_judged_without_an_interval if {
+	doc := with_sex({"demographic_parity_difference": 0.23})
+	some v in fairness.deny with input as doc with data.thresholds.fairness.judge_confidence_bound as true
+	v.details.measured == 0.23
+	not v.details.judged_on
+}
+
 # ---------------------------------------------------------------- small groups
 
 test_small_group_is_reported_not_skipped if {
@@ -275,6 +332,7 @@ everything_wrong := object.union(base, {"evaluation": {"fairness": {
 		"attributes": ["age"],
 		"groups": {"18-25": {"count": 100}, "26+": {"count": 900}},
 		"demographic_parity_difference": null,
+		"excluded": {"equal_opportunity_difference": ["18-25"]},
 	},
 }}})
 

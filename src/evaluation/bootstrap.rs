@@ -131,13 +131,15 @@ fn replicate_disparities(groups: &[Counts]) -> Vec<(&'static str, Option<f64>)> 
             .collect()
     };
     let (selection, tpr, fpr) = (values("selection_rate"), values("tpr"), values("fpr"));
-    let tpr_difference = fairness::difference("tpr", &tpr);
-    let fpr_difference = fairness::difference("fpr", &fpr);
+    let (tpr_difference, fpr_difference) = (fairness::difference("tpr", &tpr), fairness::difference("fpr", &fpr));
+    let (tpr_ratio, fpr_ratio) = (fairness::ratio("tpr", &tpr), fairness::ratio("fpr", &fpr));
     vec![
         ("demographic_parity_difference", fairness::difference("selection_rate", &selection).value),
         ("demographic_parity_ratio", fairness::ratio("selection_rate", &selection).value),
         ("equalized_odds_difference", fairness::equalized_odds(&tpr_difference, &fpr_difference, true, false).value),
+        ("equalized_odds_ratio", fairness::equalized_odds(&tpr_ratio, &fpr_ratio, false, false).value),
         ("equal_opportunity_difference", tpr_difference.value),
+        ("equal_opportunity_ratio", tpr_ratio.value),
     ]
 }
 

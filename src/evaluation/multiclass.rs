@@ -62,7 +62,9 @@ impl Confusion {
         }
         let correct: f64 = order.iter().map(|&c| self.get(c, c)).sum();
         metrics.push(Metric::value("accuracy", correct / total));
-        let per_class: Vec<ClassScores> = order.iter().map(|&c| self.class_scores(c)).collect();
+        // Like scikit-learn, the classes present in these labels or predictions.
+        let per_class: Vec<ClassScores> =
+            order.iter().map(|&c| self.class_scores(c)).filter(|s| s.support + s.predicted > 0.0).collect();
         for (name, pick) in [
             ("precision", (|s: &ClassScores| s.precision) as fn(&ClassScores) -> f64),
             ("recall", |s: &ClassScores| s.recall),
