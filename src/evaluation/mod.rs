@@ -7,6 +7,8 @@
 //! exact ROC AUC) is kept per row, so memory does not grow with the file otherwise.
 
 use std::collections::{BTreeMap, HashMap};
+
+use rustc_hash::FxHashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -302,13 +304,19 @@ fn layout(spec: &Spec) -> Result<Layout> {
 struct Grouping {
     /// Group keys (dictionary codes, one per attribute) by id.
     keys: Vec<Vec<u32>>,
-    index: HashMap<u64, u32>,
+    index: FxHashMap<u64, u32>,
+    /// Group id by dictionary code, for a single attribute.
+    by_code: Vec<u32>,
 }
 
 impl Grouping {
     /// The group id of every row of `batch` (`u32::MAX` when a code is missing).
     fn assign(&mut self, batch: &Batch, columns: &[usize], ids: &mut Vec<u32>) -> Result<()> {
         ids.clear();
+        if let [column] = columns {
+            self.assign_single(batch.columns[*column].codes(), ids);
+            return Ok(());
+        }
         for row in 0..batch.rows {
             let mut key: u64 = 0;
             let mut missing = false;
@@ -339,6 +347,27 @@ impl Grouping {
             ids.push(id);
         }
         Ok(())
+    }
+}
+
+impl Grouping {
+    /// A single attribute: the group id of a code, from a table.
+    fn assign_single(&mut self, codes: &[u32], ids: &mut Vec<u32>) {
+        for &code in codes {
+            if code == MISSING {
+                ids.push(u32::MAX);
+                continue;
+            }
+            let slot = code as usize;
+            if self.by_code.len() <= slot {
+                self.by_code.resize(slot + 1, u32::MAX);
+            }
+            if self.by_code[slot] == u32::MAX {
+                self.by_code[slot] = self.keys.len() as u32;
+                self.keys.push(vec![code]);
+            }
+            ids.push(self.by_code[slot]);
+        }
     }
 }
 

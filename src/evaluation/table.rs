@@ -8,7 +8,7 @@
 //! the tokens pandas reads as missing (`NA`, `NaN`, `null`, `None`, …); a cell that is
 //! present but not a number, in a number column, is an error naming the row.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -97,12 +97,45 @@ pub struct Batch {
 #[derive(Debug, Default, Clone)]
 pub struct Dictionary {
     values: Vec<String>,
-    index: HashMap<Vec<u8>, u32>,
+    index: FxHashMap<Vec<u8>, u32>,
+    /// Codes of small non-negative integers (labels, classes), by value.
+    small_integers: Vec<u32>,
+    /// The code returned last: runs of equal values are common.
+    last: Option<u32>,
 }
+
+/// Integers below this are looked up in a table instead of being formatted.
+const SMALL_INTEGERS: i64 = 1024;
 
 impl Dictionary {
     /// The code of `bytes`, adding it when new.
     pub fn intern(&mut self, bytes: &[u8]) -> u32 {
+        if let Some(code) = self.last.filter(|&code| self.values[code as usize].as_bytes() == bytes) {
+            return code;
+        }
+        let code = self.lookup(bytes);
+        self.last = Some(code);
+        code
+    }
+
+    /// The code of an integer value, whose text is its decimal form.
+    pub fn intern_integer(&mut self, value: i64) -> u32 {
+        if !(0..SMALL_INTEGERS).contains(&value) {
+            return self.intern(value.to_string().as_bytes());
+        }
+        let slot = value as usize;
+        if let Some(&code) = self.small_integers.get(slot).filter(|&&code| code != MISSING) {
+            return code;
+        }
+        let code = self.intern(value.to_string().as_bytes());
+        if self.small_integers.len() <= slot {
+            self.small_integers.resize(slot + 1, MISSING);
+        }
+        self.small_integers[slot] = code;
+        code
+    }
+
+    fn lookup(&mut self, bytes: &[u8]) -> u32 {
         // Sensitive attributes and labels have few values: a scan beats hashing.
         if self.values.len() <= 8 {
             if let Some(code) = self.values.iter().position(|value| value.as_bytes() == bytes) {
@@ -569,10 +602,10 @@ fn read_parquet_column(
             }))
         }
         ColumnReader::Int32ColumnReader(r) => {
-            typed!(r, |v: &i32| f64::from(*v), |v: &i32, d: &mut Dictionary| d.intern(v.to_string().as_bytes()))
+            typed!(r, |v: &i32| f64::from(*v), |v: &i32, d: &mut Dictionary| d.intern_integer(i64::from(*v)))
         }
         ColumnReader::Int64ColumnReader(r) => {
-            typed!(r, |v: &i64| *v as f64, |v: &i64, d: &mut Dictionary| d.intern(v.to_string().as_bytes()))
+            typed!(r, |v: &i64| *v as f64, |v: &i64, d: &mut Dictionary| d.intern_integer(*v))
         }
         ColumnReader::FloatColumnReader(r) => {
             typed!(r, |v: &f32| f64::from(*v), |v: &f32, d: &mut Dictionary| d.intern(v.to_string().as_bytes()))
