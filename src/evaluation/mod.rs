@@ -464,7 +464,7 @@ fn measure(spec: &Spec, path: &Path, display_path: &str) -> Result<Measured> {
                 continue;
             }
             let data_row = batch.first_row + row as u64;
-            check_weight(path, &layout, spec, weight, data_row)?;
+            check_weight(path, spec, weight, data_row)?;
             if let Some(score) = score {
                 check_score(path, spec, score, data_row)?;
             }
@@ -693,12 +693,11 @@ fn check_positive_label(path: &Path, spec: &Spec, labels: &BinaryLabels) -> Resu
     Ok(())
 }
 
-fn check_weight(path: &Path, layout: &Layout, spec: &Spec, weight: f64, row: u64) -> Result<()> {
+fn check_weight(path: &Path, spec: &Spec, weight: f64, row: u64) -> Result<()> {
     if weight.is_finite() && weight >= 0.0 {
         return Ok(());
     }
     let name = spec.columns.weight.as_deref().unwrap_or("weight");
-    let _ = layout;
     Err(Error::new(
         ErrorKind::DataInvalid,
         format!(
