@@ -376,7 +376,7 @@ def main() -> int:
 def table(report: dict) -> str:
     m = report["machine"]
     lines = [
-        f"{report['modelgate']['version']} (binary sha256 {report['modelgate']['sha256'][:12]}, repo at "
+        f"{report['modelgate']['version']} (binary sha256 {report['modelgate']['sha256'][:12]}, repo HEAD at run time "
         f"{report['modelgate']['git']}); {m['nproc']} × {m['cpu']}, {m['memory']}; medians of {report['repeat']} "
         f"runs (fairlearn + sklearn: {report['peer_repeat']}); {report['started']}",
         "",
