@@ -31,15 +31,6 @@ impl Counts {
         self.positives += u64::from(truth);
     }
 
-    pub fn merge(&mut self, other: &Counts) {
-        self.tp += other.tp;
-        self.fp += other.fp;
-        self.tn += other.tn;
-        self.fn_ += other.fn_;
-        self.rows += other.rows;
-        self.positives += other.positives;
-    }
-
     pub fn weight(&self) -> f64 {
         self.tp + self.fp + self.tn + self.fn_
     }
