@@ -6,6 +6,7 @@
 
 pub mod collect;
 pub mod config;
+pub mod data;
 pub mod error;
 pub mod evaluation;
 pub mod evidence;
@@ -13,3 +14,4 @@ pub mod exit;
 pub mod policy;
 pub mod report;
 pub mod serving;
+pub mod table;

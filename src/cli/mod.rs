@@ -6,6 +6,10 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod data_lineage;
+mod data_scan;
+mod data_validate;
+mod drift;
 mod fairness;
 mod loadtest;
 
@@ -44,6 +48,21 @@ enum Command {
     Fairness(fairness::FairnessArgs),
     /// Measure serving latency and throughput of an HTTP inference endpoint.
     Loadtest(loadtest::LoadtestArgs),
+    /// Check training data: schema, prohibited data categories, lineage.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Compare the distribution of each column between a reference and a current table.
+    Drift(drift::DriftArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum DataCommand {
+    /// Validate a table against a Frictionless Table Schema (or a Parquet file's schema).
+    Validate(data_validate::ValidateArgs),
+    /// Scan a table's column names and values for prohibited data categories (PII).
+    Scan(data_scan::ScanArgs),
+    /// Read the preprocessing lineage of a training file (dvc.lock, OpenLineage, manifest).
+    Lineage(data_lineage::LineageArgs),
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +175,10 @@ pub fn run(cli: Cli) -> ExitStatus {
         }
         Command::Fairness(args) => fairness::run(args),
         Command::Loadtest(args) => loadtest::run(args),
+        Command::Data(DataCommand::Validate(args)) => data_validate::run(args),
+        Command::Data(DataCommand::Scan(args)) => data_scan::run(args),
+        Command::Data(DataCommand::Lineage(args)) => data_lineage::run(args),
+        Command::Drift(args) => drift::run(args),
     }
 }
 

@@ -23,7 +23,6 @@ pub mod fairness;
 pub mod labels;
 pub mod multiclass;
 pub mod regression;
-pub mod table;
 
 pub use bootstrap::BootstrapSpec;
 
@@ -32,7 +31,8 @@ use fairness::{Aggregates, Disparity, GroupValue};
 use labels::{BinaryLabels, LabelError};
 use multiclass::Confusion;
 use regression::Errors;
-use table::{Batch, ColumnRequest, Table, Want, MISSING};
+
+use crate::table::{self, Batch, ColumnRequest, Table, Want, MISSING};
 
 /// A metric value, or why there is none.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,4 +1,4 @@
-//! Streaming, column-projected reading of a predictions table: CSV (gzip-compressed or not,
+//! Streaming, column-projected reading of a table (predictions, training data): CSV (gzip-compressed or not,
 //! detected by content) and Parquet.
 //!
 //! Only the requested columns are read, in batches of at most [`BATCH_ROWS`] rows, so
@@ -210,22 +210,10 @@ struct ParquetSource {
 impl Table {
     /// Opens `path`, checks that every requested column exists, and reads nothing else yet.
     pub fn open(path: &Path, requests: &[ColumnRequest]) -> Result<Table> {
-        let mut file = File::open(path).map_err(|source| Error::read(path, source))?;
-        let mut magic = [0u8; 4];
-        let read = read_prefix(&mut file, &mut magic).map_err(|source| Error::read(path, source))?;
-        let magic = &magic[..read];
-        let (format, source) = if magic == b"PAR1" {
-            (TableFormat::Parquet, open_parquet(path, requests)?)
-        } else if magic.starts_with(&[0x1f, 0x8b]) {
-            let file = File::open(path).map_err(|source| Error::read(path, source))?;
-            let decoder: Box<dyn Read> = Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)));
-            (TableFormat::CsvGzip, open_csv(path, decoder, requests)?)
-        } else if read == 0 {
-            return Err(invalid(path, "the file is empty (no header, no rows)")
-                .hint("write the predictions table with a header row and at least one data row"));
-        } else {
-            let file = File::open(path).map_err(|source| Error::read(path, source))?;
-            (TableFormat::Csv, open_csv(path, Box::new(BufReader::with_capacity(1 << 20, file)), requests)?)
+        let format = detect(path)?;
+        let source = match format {
+            TableFormat::Parquet => open_parquet(path, requests)?,
+            TableFormat::CsvGzip | TableFormat::Csv => open_csv(path, csv_input(path, format)?, requests)?,
         };
         Ok(Table {
             path: path.to_path_buf(),
@@ -303,6 +291,132 @@ impl Table {
     }
 }
 
+/// The format of the table at `path`, by content: Parquet magic, gzip magic, else CSV.
+pub fn detect(path: &Path) -> Result<TableFormat> {
+    let mut file = File::open(path).map_err(|source| Error::read(path, source))?;
+    let mut magic = [0u8; 4];
+    let read = read_prefix(&mut file, &mut magic).map_err(|source| Error::read(path, source))?;
+    let magic = &magic[..read];
+    if magic == b"PAR1" {
+        Ok(TableFormat::Parquet)
+    } else if magic.starts_with(&[0x1f, 0x8b]) {
+        Ok(TableFormat::CsvGzip)
+    } else if read == 0 {
+        Err(invalid(path, "the file is empty (no header, no rows)")
+            .hint("write the table with a header row and at least one data row"))
+    } else {
+        Ok(TableFormat::Csv)
+    }
+}
+
+fn csv_input(path: &Path, format: TableFormat) -> Result<Box<dyn Read>> {
+    let file = File::open(path).map_err(|source| Error::read(path, source))?;
+    Ok(if format == TableFormat::CsvGzip {
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 20, file))
+    })
+}
+
+/// What a column holds, as far as the file says before any value is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Boolean,
+    Integer,
+    Number,
+    Decimal,
+    String,
+    Date,
+    Time,
+    Timestamp,
+    Binary,
+    /// A nested or repeated column (a list, a map, a struct field).
+    Nested,
+    /// CSV: the text of each cell; its type is what the values look like.
+    Text,
+}
+
+/// One column of a table, as its header or schema declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnInfo {
+    pub name: String,
+    pub kind: ColumnKind,
+    /// Parquet: may the column hold nulls? CSV: always true.
+    pub nullable: bool,
+}
+
+/// A table's format, columns and (Parquet) row count, without reading any row.
+#[derive(Debug, Clone)]
+pub struct TableInfo {
+    pub format: TableFormat,
+    pub columns: Vec<ColumnInfo>,
+    pub rows: Option<u64>,
+}
+
+/// Lists the columns of the table at `path`.
+pub fn describe(path: &Path) -> Result<TableInfo> {
+    let format = detect(path)?;
+    if format == TableFormat::Parquet {
+        let file = File::open(path).map_err(|source| Error::read(path, source))?;
+        let reader = SerializedFileReader::new(file).map_err(|error| parquet_error(path, error))?;
+        let metadata = reader.metadata().file_metadata();
+        let schema = metadata.schema_descr();
+        let columns = (0..schema.num_columns())
+            .map(|leaf| {
+                let column = schema.column(leaf);
+                ColumnInfo {
+                    name: column.path().string(),
+                    kind: parquet_kind(&column),
+                    nullable: column.max_def_level() > 0,
+                }
+            })
+            .collect();
+        return Ok(TableInfo { format, columns, rows: Some(metadata.num_rows().max(0) as u64) });
+    }
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(csv_input(path, format)?);
+    let headers = reader.byte_headers().map_err(|error| csv_error(path, &error))?;
+    let columns = headers
+        .iter()
+        .map(|name| ColumnInfo {
+            name: String::from_utf8_lossy(name).trim().to_string(),
+            kind: ColumnKind::Text,
+            nullable: true,
+        })
+        .collect();
+    Ok(TableInfo { format, columns, rows: None })
+}
+
+fn parquet_kind(column: &parquet::schema::types::ColumnDescriptor) -> ColumnKind {
+    if column.max_rep_level() > 0 || column.path().parts().len() > 1 {
+        return ColumnKind::Nested;
+    }
+    let logical = column.logical_type_ref();
+    if is_decimal(logical, column.converted_type()) {
+        return ColumnKind::Decimal;
+    }
+    match logical {
+        Some(LogicalType::Date) => return ColumnKind::Date,
+        Some(LogicalType::Time { .. }) => return ColumnKind::Time,
+        Some(LogicalType::Timestamp { .. }) => return ColumnKind::Timestamp,
+        Some(LogicalType::String | LogicalType::Enum | LogicalType::Json) => return ColumnKind::String,
+        _ => {}
+    }
+    match column.converted_type() {
+        ConvertedType::DATE => return ColumnKind::Date,
+        ConvertedType::TIME_MILLIS | ConvertedType::TIME_MICROS => return ColumnKind::Time,
+        ConvertedType::TIMESTAMP_MILLIS | ConvertedType::TIMESTAMP_MICROS => return ColumnKind::Timestamp,
+        ConvertedType::UTF8 | ConvertedType::ENUM | ConvertedType::JSON => return ColumnKind::String,
+        _ => {}
+    }
+    match column.physical_type() {
+        PhysicalType::BOOLEAN => ColumnKind::Boolean,
+        PhysicalType::INT32 | PhysicalType::INT64 => ColumnKind::Integer,
+        PhysicalType::FLOAT | PhysicalType::DOUBLE => ColumnKind::Number,
+        PhysicalType::INT96 => ColumnKind::Timestamp,
+        PhysicalType::BYTE_ARRAY | PhysicalType::FIXED_LEN_BYTE_ARRAY => ColumnKind::Binary,
+    }
+}
+
 fn read_prefix(file: &mut File, buffer: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buffer.len() {
@@ -341,8 +455,9 @@ fn open_csv(path: &Path, input: Box<dyn Read>, requests: &[ColumnRequest]) -> Re
     let headers = reader.byte_headers().map_err(|error| csv_error(path, &error))?.clone();
     let names: Vec<String> = headers.iter().map(|name| String::from_utf8_lossy(name).trim().to_string()).collect();
     if names.iter().all(String::is_empty) {
-        return Err(invalid(path, "the file has no header row")
-            .hint("write the predictions table with a header row naming its columns"));
+        return Err(
+            invalid(path, "the file has no header row").hint("write the table with a header row naming its columns")
+        );
     }
     let positions = requests
         .iter()
