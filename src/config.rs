@@ -27,6 +27,9 @@ pub struct Config {
     /// Metrics computed from the model's predictions on its test set.
     #[serde(default)]
     pub evaluation: Option<EvaluationConfig>,
+    /// Checks of the training data (docs/data.md).
+    #[serde(default)]
+    pub data: Option<crate::data::DataConfig>,
 }
 
 /// `[evaluation]`: the predictions file and how to read it (docs/evaluation.md).
@@ -162,6 +165,15 @@ impl LoadedConfig {
                 format!("{}: both [evaluation] and [evidence] evaluation are set", file.display()),
             )
             .hint("keep one: [evaluation] computes the metrics from predictions, [evidence] evaluation hands in a metrics file"));
+        }
+        if config.data.is_some() && config.evidence.data.is_some() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("{}: both [data] and [evidence] data are set", file.display()),
+            )
+            .hint(
+                "keep one: [data] checks the training data, [evidence] data hands in a data section computed elsewhere",
+            ));
         }
         let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(LoadedConfig { config, path: file, base_dir })

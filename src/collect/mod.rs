@@ -11,6 +11,7 @@ use crate::config::LoadedConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::{self, Collector as CollectorInfo, Deployment, Evidence, Pipeline};
 
+pub mod data;
 pub mod evaluation;
 pub mod sections;
 
@@ -28,7 +29,8 @@ pub trait Collector {
 }
 
 /// Every collector, in the order they run.
-pub static COLLECTORS: &[&(dyn Collector + Sync)] = &[&sections::SectionFiles, &evaluation::Predictions];
+pub static COLLECTORS: &[&(dyn Collector + Sync)] =
+    &[&sections::SectionFiles, &evaluation::Predictions, &data::TrainingData];
 
 /// Builds the evidence document for a model project.
 pub fn collect(context: &Context) -> Result<Evidence> {

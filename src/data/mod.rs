@@ -6,3 +6,20 @@ pub mod drift;
 pub mod lineage;
 pub mod prohibited;
 pub mod schema;
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// `[data]` in modelgate.toml: the training file and the checks to run on it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// The training table (CSV, gzip CSV or Parquet), relative to the config file.
+    pub training: PathBuf,
+    /// Columns whose values are never shown (in examples of failing rows).
+    #[serde(default)]
+    pub sensitive_columns: Vec<String>,
+    #[serde(default)]
+    pub lineage: Option<lineage::LineageConfig>,
+}

@@ -407,10 +407,44 @@ pub struct Lineage {
     pub source: String,
     /// The ordered step names that produced the training data.
     pub steps: Vec<String>,
-    /// The recorded output hash of the final stage differs from the training file.
+    /// The training file is not the recorded output of the final step, or a step read an
+    /// input other than the one its upstream step recorded writing.
     pub stale: bool,
     #[serde(default)]
     pub training_data: Option<String>,
+    /// The lineage file read.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The step that wrote the training file.
+    #[serde(default)]
+    pub final_step: Option<String>,
+    /// `fresh` (digest matches), `stale` (differs) or `unknown` (no digest recorded).
+    #[serde(default)]
+    pub freshness: Option<String>,
+    /// The digest the lineage recorded for the training file (`md5:…`, `sha256:…`).
+    #[serde(default)]
+    pub recorded_digest: Option<String>,
+    /// The training file's digest, by the same algorithm.
+    #[serde(default)]
+    pub actual_digest: Option<String>,
+    /// The steps behind the training file, upstream first.
+    #[serde(default)]
+    pub stages: Vec<LineageStep>,
+    /// Why the lineage is stale, one sentence each.
+    #[serde(default)]
+    pub findings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineageStep {
+    pub name: String,
+    #[serde(default)]
+    pub command: Option<String>,
+    #[serde(default)]
+    pub inputs: Vec<String>,
+    #[serde(default)]
+    pub outputs: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

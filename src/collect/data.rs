@@ -1,0 +1,33 @@
+//! The native data collector: the training file named in modelgate.toml `[data]`,
+//! checked against its schema, scanned for prohibited data, traced through its lineage
+//! and compared with serving data.
+
+use super::{Collector, Context};
+use crate::data::lineage::{self, LineageSpec};
+use crate::error::Result;
+use crate::evidence::{Data, Evidence};
+
+pub struct TrainingData;
+
+impl Collector for TrainingData {
+    fn name(&self) -> &'static str {
+        "data"
+    }
+
+    fn collect(&self, context: &Context, evidence: &mut Evidence) -> Result<()> {
+        let Some(config) = &context.config.config.data else { return Ok(()) };
+        let training = context.config.resolve(&config.training);
+        let training_display = config.training.display().to_string();
+        let mut data = Data { schema: None, prohibited: None, lineage: None, drift: None };
+        if let Some(lineage) = &config.lineage {
+            data.lineage = Some(lineage::trace(&LineageSpec {
+                path: context.config.resolve(&lineage.path),
+                format: lineage.format,
+                training: training.clone(),
+                training_display: training_display.clone(),
+            })?);
+        }
+        evidence.data = Some(data);
+        Ok(())
+    }
+}
