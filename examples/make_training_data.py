@@ -17,7 +17,8 @@ file's own.
   phone reach the training file), and after the run someone appended rows by hand
   (negative incomes, an unknown employment type, duplicate application ids): the
   lineage is stale and the schema is violated. The serving sample has drifted
-  (higher incomes and loan amounts, another regional mix).
+  (higher incomes, loan amounts and debt ratios, another regional and employment
+  mix).
 """
 
 import json
@@ -53,9 +54,9 @@ def people(rng, n, shift=0.0):
         "loan_amount": np.round(rng.gamma(2.0, 6000.0 * (1 + shift), n), 2),
         "credit_history_months": rng.integers(0, 480, n),
         "employment_years": np.round(rng.exponential(6.0, n), 1),
-        "debt_ratio": np.round(rng.beta(2, 5, n), 4),
+        "debt_ratio": np.round(rng.beta(2 + 4 * shift, 5, n), 4),
         "num_open_accounts": rng.poisson(3, n),
-        "employment_type": rng.choice(["salaried", "self_employed", "unemployed", "retired", "student"], n, p=[0.6, 0.15, 0.08, 0.12, 0.05]),
+        "employment_type": rng.choice(["salaried", "self_employed", "unemployed", "retired", "student"], n, p=[0.6, 0.15, 0.08, 0.12, 0.05] if shift == 0 else [0.45, 0.25, 0.15, 0.1, 0.05]),
         "purpose": rng.choice(["car", "home", "education", "business", "personal"], n),
         "region": region,
         "sex": rng.choice(["F", "M"], n),

@@ -245,26 +245,63 @@ _critical_features := features if {
 	features := _list("critical_features")
 } else := []
 
+# Drift thresholds are policy data: min_drift_p_values (tests that give a p-value:
+# drifted when the p-value is below it) and max_drift_distances (distances:
+# drifted when the distance is at least it), per method. A method set in neither
+# keeps the threshold the collector applied (Evidently's defaults).
+_p_value_limits := limits if {
+	limits := _settings.min_drift_p_values
+	is_object(limits)
+} else := {}
+
+_distance_limits := limits if {
+	limits := _settings.max_drift_distances
+	is_object(limits)
+} else := {}
+
+# A test's result carries a p-value; a distance's does not.
+_is_test(stats) if is_number(stats.p_value)
+
+_limit(stats) := limit if {
+	_is_test(stats)
+	limit := _p_value_limits[stats.method]
+} else := limit if {
+	not _is_test(stats)
+	limit := _distance_limits[stats.method]
+} else := stats.threshold
+
+_drifted_by(stats, limit) if {
+	_is_test(stats)
+	stats.p_value < limit
+}
+
+_drifted_by(stats, limit) if {
+	not _is_test(stats)
+	stats.score >= limit
+}
+
 _drifted := {feature |
 	drift := _sections.drift
 	some feature, stats in drift.features
-	stats.drifted == true
+	_drifted_by(stats, _limit(stats))
 }
+
+_drift_share := count(_drifted) / count(_sections.drift.features)
 
 deny contains violation if {
 	drift := _sections.drift
 	limit := _settings.max_drifted_share
-	lib.violates("max_drifted_share", drift.drifted_share, limit)
+	lib.violates("max_drifted_share", _drift_share, limit)
 	violation := lib.violation(
 		catalog,
 		"data/drift-share",
 		sprintf("%s of features drifted from training (%s), above the maximum of %s.", [
-			lib.percent(drift.drifted_share),
+			lib.percent(_drift_share),
 			concat(", ", sort([f | some f in _drifted])),
 			lib.percent(limit),
 		]),
 		{
-			"measured": drift.drifted_share,
+			"measured": _drift_share,
 			"threshold": limit,
 			"threshold_source": lib.source("data", "max_drifted_share"),
 			"drifted_features": sort([f | some f in _drifted]),
@@ -298,22 +335,38 @@ warn contains violation if {
 	)
 }
 
-_drift_summary(feature) := sprintf("%s %s, threshold %s", [stats.method, lib.num(stats.score), lib.num(stats.threshold)]) if {
+_drift_summary(feature) := sprintf("%s p-value %s, below %s", [stats.method, lib.num(stats.p_value), lib.num(_limit(stats))]) if {
+	stats := _data.drift.features[feature]
+	_is_test(stats)
+} else := sprintf("%s %s, threshold %s", [stats.method, lib.num(stats.score), lib.num(_limit(stats))]) if {
 	stats := _data.drift.features[feature]
 }
 
 _drift_details(feature) := {
-	"measured": stats.score,
-	"threshold": stats.threshold,
-	"threshold_source": sprintf("evidence: data.drift.features.%s.threshold", [feature]),
+	"measured": _measured(stats),
+	"threshold": _limit(stats),
+	"threshold_source": _limit_source(feature, stats),
 	"feature": feature,
 	"method": stats.method,
+	"score": stats.score,
 	"p_value": object.get(stats, "p_value", null),
 	"critical_features": _critical_features,
 	"critical_features_source": _critical_features_source,
 } if {
 	stats := _data.drift.features[feature]
 }
+
+_measured(stats) := stats.p_value if {
+	_is_test(stats)
+} else := stats.score
+
+_limit_source(feature, stats) := lib.metric_threshold("data", "min_drift_p_values", stats.method).source if {
+	_is_test(stats)
+	_p_value_limits[stats.method]
+} else := lib.metric_threshold("data", "max_drift_distances", stats.method).source if {
+	not _is_test(stats)
+	_distance_limits[stats.method]
+} else := sprintf("evidence: data.drift.features.%s.threshold", [feature])
 
 _critical_features_source := resolved.source if {
 	resolved := lib.list_threshold("data", "critical_features")

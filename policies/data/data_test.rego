@@ -194,8 +194,48 @@ test_drifted_share_above_maximum_is_denied if {
 }
 
 test_drifted_share_at_maximum_passes if {
-	doc := with_features({"a": drifted(0.3), "b": steady, "c": steady}, 0.30)
-	count(checks.deny) == 0 with input as doc
+	features := {"a": drifted(0.3), "b": drifted(0.3), "c": drifted(0.3), "d": steady, "e": steady, "f": steady, "g": steady, "h": steady, "i": steady, "j": steady}
+	count(checks.deny) == 0 with input as with_features(features, 0.30)
+}
+
+# The share is that of the features drifted by the policy's thresholds, not the
+# collector's.
+test_drifted_share_is_recomputed_from_the_features if {
+	doc := with_features({"a": drifted(0.3), "b": steady, "c": steady}, 0.0)
+	some v in checks.deny with input as doc
+	v.code == "data/drift-share"
+	v.details.drifted_features == ["a"]
+	v.msg == "33.3333% of features drifted from training (a), above the maximum of 30%."
+}
+
+ks(p_value) := {"method": "ks", "score": 0.2, "p_value": p_value, "threshold": 0.05, "drifted": p_value < 0.05}
+
+test_p_value_below_the_collector_threshold_is_drift if {
+	doc := with_features({"income": ks(0.01), "b": steady, "c": steady, "d": steady, "e": steady}, 0.2)
+	some v in checks.warn with input as doc
+	v.code == "data/feature-drift"
+	v.details.measured == 0.01
+	v.details.threshold == 0.05
+	v.details.score == 0.2
+	v.details.threshold_source == "evidence: data.drift.features.income.threshold"
+	v.msg == "Feature income drifted from training (ks p-value 0.01, below 0.05)."
+}
+
+test_policy_p_value_threshold_overrides_the_collector if {
+	doc := with_features({"income": ks(0.01), "b": steady, "c": steady, "d": steady, "e": steady}, 0.2)
+	count(checks.warn) == 0 with input as doc with data.thresholds.data.min_drift_p_values as {"ks": 0.001}
+	some v in checks.warn with input as with_features({"income": ks(0.08), "b": steady}, 0.0)
+		with data.thresholds.data.min_drift_p_values as {"ks": 0.1}
+	v.details.threshold == 0.1
+	v.details.threshold_source == "data.yaml: thresholds.data.min_drift_p_values.ks"
+}
+
+test_policy_distance_threshold_overrides_the_collector if {
+	doc := with_features({"income": drifted(0.31), "b": steady, "c": steady, "d": steady, "e": steady}, 0.2)
+	count(checks.warn) == 0 with input as doc with data.thresholds.data.max_drift_distances as {"psi": 0.4}
+	some v in checks.warn with input as doc with data.thresholds.data.max_drift_distances as {"psi": 0.31}
+	v.details.threshold == 0.31
+	v.details.threshold_source == "data.yaml: thresholds.data.max_drift_distances.psi"
 }
 
 test_drifted_share_high_tier if {
