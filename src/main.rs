@@ -18,5 +18,14 @@ fn main() -> ExitCode {
             };
         }
     };
-    cli::run(cli).into()
+    // A bug must not look like a pass: a panic is an error (exit 2), after the default
+    // hook has printed where it happened.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cli::run(cli))) {
+        Ok(status) => status.into(),
+        Err(_) => {
+            eprintln!("error: modelgate stopped on an internal error; nothing was decided");
+            eprintln!("hint: this is a bug: report it with the command and, if you can, the input");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -212,7 +212,7 @@ impl Table {
     pub fn open(path: &Path, requests: &[ColumnRequest]) -> Result<Table> {
         let format = detect(path)?;
         let source = match format {
-            TableFormat::Parquet => open_parquet(path, requests)?,
+            TableFormat::Parquet => guarded(path, || open_parquet(path, requests))?,
             TableFormat::CsvGzip | TableFormat::Csv => open_csv(path, csv_input(path, format)?, requests)?,
         };
         Ok(Table {
@@ -276,14 +276,9 @@ impl Table {
                 self.rows_read,
                 batch,
             )?,
-            Source::Parquet(source) => read_parquet_batch(
-                &self.path,
-                source,
-                &self.requests,
-                &mut self.dictionaries,
-                &mut self.missing,
-                batch,
-            )?,
+            Source::Parquet(source) => guarded(&self.path, || {
+                read_parquet_batch(&self.path, source, &self.requests, &mut self.dictionaries, &mut self.missing, batch)
+            })?,
         };
         batch.rows = rows;
         self.rows_read += rows as u64;
@@ -358,7 +353,7 @@ pub fn describe(path: &Path) -> Result<TableInfo> {
     let format = detect(path)?;
     if format == TableFormat::Parquet {
         let file = File::open(path).map_err(|source| Error::read(path, source))?;
-        let reader = SerializedFileReader::new(file).map_err(|error| parquet_error(path, error))?;
+        let reader = guarded(path, || SerializedFileReader::new(file).map_err(|error| parquet_error(path, error)))?;
         let metadata = reader.metadata().file_metadata();
         let schema = metadata.schema_descr();
         let columns = (0..schema.num_columns())
@@ -555,6 +550,37 @@ fn not_a_number(path: &Path, request: &ColumnRequest, row: u64, cell: &[u8]) -> 
 }
 
 // ---------------------------------------------------------------- Parquet
+
+/// Runs a Parquet read, turning a panic of the decoder into an error. The parquet crate
+/// asserts on some corrupt inputs instead of returning an error (found by fuzzing: an
+/// RLE run header longer than a varint may be); a corrupt file must fail closed with a
+/// message, not crash. The panic's own report is silenced, the error says it all.
+fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    thread_local! {
+        static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let outer = GUARDED.with(|flag| flag.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    GUARDED.with(|flag| flag.set(outer));
+    result.unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("decoder failure");
+        Err(invalid(path, format!("cannot read the Parquet file: corrupt data ({detail})"))
+            .hint("the file is corrupt; re-export it (pandas: DataFrame.to_parquet)"))
+    })
+}
 
 fn parquet_error(path: &Path, error: parquet::errors::ParquetError) -> Error {
     invalid(path, format!("cannot read the Parquet file: {error}"))

@@ -194,6 +194,13 @@ fn truncated_or_corrupt_files_are_refused() {
     let run = fairness(&truncated.display().to_string(), &[]);
     assert_fails_closed(&run, &["truncated.parquet", "cannot read the Parquet file"]);
 
+    // Found by fuzzing (docs/fuzzing.md): the parquet crate panics on this RLE run
+    // header instead of returning an error.
+    let corrupt = fixture("corrupt/rle-run-header.parquet").display().to_string();
+    let run = fairness(&corrupt, &[]);
+    assert_fails_closed(&run, &["rle-run-header.parquet", "cannot read the Parquet file: corrupt data"]);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+
     let gzip = std::fs::read(case("binary_strings", "predictions.csv.gz")).expect("gzip");
     let broken = dir.path().join("broken.csv.gz");
     std::fs::write(&broken, &gzip[..gzip.len() - 200]).expect("write");
