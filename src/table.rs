@@ -41,6 +41,9 @@ fn is_missing_token(bytes: &[u8]) -> bool {
 pub enum Want {
     Category,
     Number,
+    /// Like [`Want::Category`], but the cell text exactly as written: not trimmed, and no
+    /// token counts as missing (a CSV cell is never [`MISSING`]; a Parquet null is).
+    Text,
 }
 
 /// One requested column.
@@ -252,7 +255,7 @@ impl Table {
             .requests
             .iter()
             .map(|request| match request.want {
-                Want::Category => Values::Codes(Vec::with_capacity(BATCH_ROWS)),
+                Want::Category | Want::Text => Values::Codes(Vec::with_capacity(BATCH_ROWS)),
                 Want::Number => Values::Numbers(Vec::with_capacity(BATCH_ROWS)),
             })
             .collect();
@@ -499,8 +502,14 @@ fn read_csv_batch(
         }
         let row = first_row + rows as u64;
         for (column, &position) in positions.iter().enumerate() {
-            let cell = record.get(position).unwrap_or_default();
-            let cell = trim(cell);
+            let raw = record.get(position).unwrap_or_default();
+            if requests[column].want == Want::Text {
+                if let Values::Codes(codes) = &mut batch.columns[column] {
+                    codes.push(dictionaries[column].intern(raw));
+                }
+                continue;
+            }
+            let cell = trim(raw);
             match &mut batch.columns[column] {
                 Values::Codes(codes) => {
                     if is_missing_token(cell) {
@@ -588,12 +597,14 @@ fn open_parquet(path: &Path, requests: &[ColumnRequest]) -> Result<Source> {
         );
         let supported = match request.want {
             Want::Number => numeric && !is_decimal(column.logical_type_ref(), column.converted_type()),
-            Want::Category => numeric || physical == PhysicalType::BYTE_ARRAY,
+            Want::Category | Want::Text => numeric || physical == PhysicalType::BYTE_ARRAY,
         };
         if !supported {
             let hint = match request.want {
                 Want::Number => format!("the {} column must be a numeric column (int, float or double)", request.role),
-                Want::Category => format!("the {} column must be a string, integer or boolean column", request.role),
+                Want::Category | Want::Text => {
+                    format!("the {} column must be a string, integer or boolean column", request.role)
+                }
             };
             return Err(invalid(
                 path,
