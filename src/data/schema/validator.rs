@@ -4,8 +4,8 @@
 //! column is read as the field's type and checked against the field's constraints once,
 //! giving a bit set of failed checks and a key (equal for equal values); each row then
 //! costs a lookup per column. `unique`, the primary key and duplicate rows work on those
-//! keys: per column a bit per distinct value, for the primary key a set of key tuples,
-//! for rows a set of 128-bit hashes of the row's keys.
+//! keys: per column a bit per distinct value, for the primary key a set of key tuples;
+//! duplicate rows a set of 128-bit hashes of the rows' cell texts.
 
 use std::path::Path;
 
@@ -93,6 +93,10 @@ struct Column {
     /// Per key id: seen in an earlier row (the `unique` constraint).
     seen: Vec<bool>,
     unique: bool,
+    /// Whether the column's value keys are needed (`unique`, primary key).
+    keyed: bool,
+    /// Whether a value's key is its cell text (strings): then the dictionary code is the key.
+    text_keys: bool,
     /// Failing rows per check bit.
     counts: [u64; 12],
     examples: [Vec<FailingRow>; 12],
@@ -170,6 +174,16 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
             .collect()
     };
 
+    for &request in primary_key.iter().flatten() {
+        columns[read_columns[request]].keyed = true;
+    }
+    for column in &mut columns {
+        column.keyed |= column.unique;
+        column.text_keys = column
+            .field
+            .is_some_and(|f| matches!(schema.fields[f].reader.field_type, FieldType::String | FieldType::Any));
+    }
+
     // Read.
     let mut table = Table::open(path, &requests)?;
     let mut batch = table.new_batch();
@@ -180,14 +194,10 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
     let mut duplicate_counts = 0u64;
     let mut duplicate_examples: Vec<FailingRow> = Vec::new();
     let mut hashes: Vec<(u64, u64)> = Vec::new();
-    let mut row_keys: Vec<Vec<u32>> = Vec::new();
     while table.next_batch(&mut batch)? {
         let rows = batch.rows;
         hashes.clear();
         hashes.resize(rows, (0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344));
-        if primary_key.is_some() {
-            row_keys.clear();
-        }
         for (request, &index) in read_columns.iter().enumerate() {
             let column = &mut columns[index];
             let dictionary = table.dictionary(request);
@@ -195,39 +205,40 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
             let known = column.status.len();
             for code in known..dictionary.values().len() {
                 let text = dictionary.value(code as u32);
-                let (status, key) = match (field, column.values) {
+                let (status, value) = match (field, column.values) {
                     (Some(field), true) => classify(field, &schema.missing_values, column.native, text),
                     (Some(field), false) => {
                         let null = schema.missing_values.iter().any(|m| m == text) && column.native == Native::Text;
-                        (if null { null_status(field) } else { 0 }, Some(format!("s{text}")))
+                        (if null { null_status(field) } else { 0 }, None)
                     }
                     (None, _) => {
                         let null = column.native == Native::Text && schema.missing_values.iter().any(|m| m == text);
-                        (if null { NULL } else { 0 }, (!null).then(|| format!("s{text}")))
+                        (if null { NULL } else { 0 }, None)
                     }
-                };
-                let key = match key {
-                    Some(key) => {
-                        let next = column.key_ids.len() as u32;
-                        *column.key_ids.entry(key).or_insert(next)
-                    }
-                    None => NO_KEY,
                 };
                 column.status.push(status);
-                column.keys.push(key);
+                if column.keyed {
+                    let key = match value {
+                        None => NO_KEY,
+                        // A string is its text: the code is its key.
+                        Some(_) if column.text_keys => code as u32,
+                        Some(value) => {
+                            let next = column.key_ids.len() as u32;
+                            *column.key_ids.entry(value.key()).or_insert(next)
+                        }
+                    };
+                    column.keys.push(key);
+                }
             }
             if column.unique {
-                column.seen.resize(column.key_ids.len(), false);
+                column.seen.resize(column.status.len().max(column.key_ids.len()), false);
             }
             let missing_status = field.map_or(NULL, null_status);
             let codes = batch.columns[request].codes();
             let salt = (request as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             for (row, &code) in codes.iter().enumerate() {
-                let (mut status, key) = if code == MISSING {
-                    (missing_status, NO_KEY)
-                } else {
-                    (column.status[code as usize], column.keys[code as usize])
-                };
+                let mut status = if code == MISSING { missing_status } else { column.status[code as usize] };
+                let key = if column.keyed && code != MISSING { column.keys[code as usize] } else { NO_KEY };
                 if column.unique && key != NO_KEY {
                     let seen = &mut column.seen[key as usize];
                     if *seen {
@@ -239,7 +250,7 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
                     column.record(status, batch.first_row + row as u64 + 1, code, dictionary, spec.max_examples);
                 }
                 let hash = &mut hashes[row];
-                let mixed = u64::from(key) ^ salt;
+                let mixed = u64::from(code) ^ salt;
                 hash.0 = (hash.0 ^ mixed).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(23);
                 hash.1 = (hash.1.rotate_left(17) ^ mixed.wrapping_mul(0xff51_afd7_ed55_8ccd)).wrapping_add(0x2545_f491);
             }
@@ -375,6 +386,8 @@ fn new_column(name: String, field: Option<usize>, native: Native, values: bool, 
         key_ids: FxHashMap::default(),
         seen: Vec::new(),
         unique: false,
+        keyed: false,
+        text_keys: false,
         counts: [0; 12],
         examples: Default::default(),
         nulls: 0,
@@ -414,7 +427,7 @@ fn null_status(field: &Field) -> u16 {
 }
 
 /// The failed checks and the value key of one distinct cell text.
-fn classify(field: &Field, missing_values: &[String], native: Native, text: &str) -> (u16, Option<String>) {
+fn classify(field: &Field, missing_values: &[String], native: Native, text: &str) -> (u16, Option<Value>) {
     if native == Native::Text && missing_values.iter().any(|missing| missing == text) {
         return (null_status(field), None);
     }
@@ -469,13 +482,12 @@ fn classify(field: &Field, missing_values: &[String], native: Native, text: &str
             status |= PATTERN;
         }
     }
-    let key = value.key();
     if let Some((allowed, _)) = &constraints.enumeration {
-        if !allowed.contains(&key) {
+        if !allowed.contains(&value.key()) {
             status |= ENUM;
         }
     }
-    (status, Some(key))
+    (status, Some(value))
 }
 
 /// Can a Parquet column of `kind` hold values of `field_type`?
