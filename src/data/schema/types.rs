@@ -348,20 +348,19 @@ fn read_integer(reader: &Reader, cell: &str) -> Option<i128> {
 }
 
 fn read_number(reader: &Reader, cell: &str) -> Option<f64> {
-    let mut text = cell.trim().to_string();
-    if reader.number_options {
-        if !reader.bare_number {
-            text = strip_non_bare(&text).to_string();
+    let cell = cell.trim();
+    if !reader.number_options {
+        return python_decimal(cell);
+    }
+    let mut text = if reader.bare_number { cell.to_string() } else { strip_non_bare(cell).to_string() };
+    if !reader.group_char.is_empty() {
+        text = text.replace(&reader.group_char, "");
+    }
+    if reader.decimal_char != "." {
+        if text.contains('.') {
+            return None;
         }
-        if !reader.group_char.is_empty() {
-            text = text.replace(&reader.group_char, "");
-        }
-        if reader.decimal_char != "." {
-            if text.contains('.') {
-                return None;
-            }
-            text = text.replace(&reader.decimal_char, ".");
-        }
+        text = text.replace(&reader.decimal_char, ".");
     }
     python_decimal(&text)
 }
@@ -371,8 +370,8 @@ fn read_number(reader: &Reader, cell: &str) -> Option<f64> {
 fn python_decimal(text: &str) -> Option<f64> {
     let text = text.trim();
     let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let lower = unsigned.to_ascii_lowercase();
-    if matches!(lower.as_str(), "inf" | "infinity" | "nan" | "snan") {
+    let special = ["inf", "infinity", "nan", "snan"].iter().any(|word| unsigned.eq_ignore_ascii_case(word));
+    if special {
         return text.to_ascii_lowercase().replace("snan", "nan").replace("infinity", "inf").parse().ok();
     }
     let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
@@ -399,7 +398,11 @@ fn python_decimal(text: &str) -> Option<f64> {
             return None;
         }
     }
-    text.replace('_', "").parse().ok()
+    if text.contains('_') {
+        text.replace('_', "").parse().ok()
+    } else {
+        text.parse().ok()
+    }
 }
 
 fn read_string(format: &Format, cell: &str) -> bool {

@@ -12,14 +12,16 @@ use std::path::Path;
 use chrono::{DateTime, NaiveTime};
 use parquet::basic::{ConvertedType, LogicalType, TimeUnit};
 use parquet::file::reader::{FileReader, SerializedFileReader};
-use rustc_hash::FxHashMap;
+use std::hash::Hasher;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::descriptor::{Field, Schema};
 use super::types::{self, FieldType, Format, Value};
 use super::{ExtraColumns, ValidateSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::{FailingRow, SchemaCheck, SchemaFieldReport, SchemaViolation};
-use crate::table::{self, ColumnKind, ColumnRequest, Table, TableFormat, Want, MISSING};
+use crate::table::{self, ColumnKind, ColumnRequest, Table, TableFormat, Values, Want};
 
 /// The per-cell checks, as bits of a status; their names in the evidence.
 const NULL: u16 = 1;
@@ -54,7 +56,34 @@ const CHECK_NAMES: [&str; 12] = [
 ];
 
 /// The key of a missing cell, or of one that is not of the field's type.
-const NO_KEY: u32 = u32::MAX;
+const NO_KEY: u128 = 0;
+
+/// Distinct cell texts cached per column; a column with more in its first batch is not cached.
+const CACHE: usize = 1024;
+
+/// The hash of a Parquet null.
+const NULL_HASH: u64 = 0x5555_5555_5555_5555;
+
+/// A 64-bit hash of a cell text.
+fn hash_text(bytes: &[u8]) -> u64 {
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(bytes);
+    hasher.write_u8(0xff);
+    hasher.finish()
+}
+
+/// A 128-bit hash of a value's key: equal values, equal hashes; a collision between
+/// different values has a probability of about n²/2¹²⁹.
+fn key_hash(value: &Value) -> u128 {
+    let key = value.key();
+    let mut first = std::hash::DefaultHasher::new();
+    first.write(key.as_bytes());
+    let mut second = std::hash::DefaultHasher::new();
+    second.write_u8(1);
+    second.write(key.as_bytes());
+    let hash = (u128::from(first.finish()) << 64) | u128::from(second.finish());
+    hash.max(1)
+}
 
 const REDACTED: &str = "<redacted>";
 
@@ -85,18 +114,16 @@ struct Column {
     /// presence and nulls are checked.
     values: bool,
     sensitive: bool,
-    /// Per dictionary code: the failed checks.
-    status: Vec<u16>,
-    /// Per dictionary code: the value's key id, [`NO_KEY`] for no value.
-    keys: Vec<u32>,
-    key_ids: FxHashMap<String, u32>,
-    /// Per key id: seen in an earlier row (the `unique` constraint).
-    seen: Vec<bool>,
+    /// The checks and keys of recent cell texts, while the column has few distinct values.
+    cache: FxHashMap<Box<[u8]>, (u16, u128)>,
+    cache_on: bool,
+    /// The value keys seen so far (the `unique` constraint).
+    seen: FxHashSet<u128>,
     unique: bool,
     /// Whether the column's value keys are needed (`unique`, primary key).
     keyed: bool,
-    /// Whether a value's key is its cell text (strings): then the dictionary code is the key.
-    text_keys: bool,
+    /// The current batch's value keys, when keyed ([`NO_KEY`] for no value).
+    keys: Vec<u128>,
     /// Failing rows per check bit.
     counts: [u64; 12],
     examples: [Vec<FailingRow>; 12],
@@ -143,8 +170,13 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
             }
             continue;
         }
+        if parquet && column.kind == ColumnKind::Timestamp && units.get(&column.name).is_none() {
+            return Err(invalid(path, format!("column `{}` is an INT96 timestamp, which cannot be read", column.name))
+                .hint("write timestamps as INT64 (pyarrow: coerce_timestamps=\"us\"; Spark: spark.sql.parquet.outputTimestampType=TIMESTAMP_MICROS)"));
+        }
         let native = if parquet {
             match column.kind {
+                ColumnKind::String | ColumnKind::Binary => Native::Text,
                 ColumnKind::Boolean => Native::Boolean,
                 ColumnKind::Integer | ColumnKind::Number => Native::Number,
                 ColumnKind::Date => Native::Days,
@@ -158,7 +190,8 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
         let mut state = new_column(column.name.clone(), field, native, compatible, spec);
         state.unique = field.is_some_and(|index| schema.fields[index].constraints.unique) && compatible;
         columns.push(state);
-        requests.push(ColumnRequest { name: column.name.clone(), want: Want::Text, role: "schema".into() });
+        let want = if native == Native::Text { Want::Raw } else { Want::Number };
+        requests.push(ColumnRequest { name: column.name.clone(), want, role: "schema".into() });
     }
     let read_columns: Vec<usize> =
         (0..columns.len()).filter(|&c| requests.iter().any(|r| r.name == columns[c].name)).collect();
@@ -179,97 +212,81 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
     }
     for column in &mut columns {
         column.keyed |= column.unique;
-        column.text_keys = column
-            .field
-            .is_some_and(|f| matches!(schema.fields[f].reader.field_type, FieldType::String | FieldType::Any));
     }
 
     // Read.
     let mut table = Table::open(path, &requests)?;
     let mut batch = table.new_batch();
-    let mut primary_keys: FxHashMap<Vec<u32>, u64> = FxHashMap::default();
+    let mut primary_keys: FxHashMap<u128, u64> = FxHashMap::default();
     let mut row_hashes: FxHashMap<u128, u64> = FxHashMap::default();
     let mut pk_counts = 0u64;
     let mut pk_examples: Vec<FailingRow> = Vec::new();
     let mut duplicate_counts = 0u64;
     let mut duplicate_examples: Vec<FailingRow> = Vec::new();
     let mut hashes: Vec<(u64, u64)> = Vec::new();
+    let mut first_batch = true;
     while table.next_batch(&mut batch)? {
         let rows = batch.rows;
         hashes.clear();
         hashes.resize(rows, (0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344));
         for (request, &index) in read_columns.iter().enumerate() {
             let column = &mut columns[index];
-            let dictionary = table.dictionary(request);
             let field = column.field.map(|f| &schema.fields[f]);
-            let known = column.status.len();
-            for code in known..dictionary.values().len() {
-                let text = dictionary.value(code as u32);
-                let (status, value) = match (field, column.values) {
-                    (Some(field), true) => classify(field, &schema.missing_values, column.native, text),
-                    (Some(field), false) => {
-                        let null = schema.missing_values.iter().any(|m| m == text) && column.native == Native::Text;
-                        (if null { null_status(field) } else { 0 }, None)
-                    }
-                    (None, _) => {
-                        let null = column.native == Native::Text && schema.missing_values.iter().any(|m| m == text);
-                        (if null { NULL } else { 0 }, None)
-                    }
-                };
-                column.status.push(status);
-                if column.keyed {
-                    let key = match value {
-                        None => NO_KEY,
-                        // A string is its text: the code is its key.
-                        Some(_) if column.text_keys => code as u32,
-                        Some(value) => {
-                            let next = column.key_ids.len() as u32;
-                            *column.key_ids.entry(value.key()).or_insert(next)
-                        }
-                    };
-                    column.keys.push(key);
-                }
-            }
-            if column.unique {
-                column.seen.resize(column.status.len().max(column.key_ids.len()), false);
-            }
-            let missing_status = field.map_or(NULL, null_status);
-            let codes = batch.columns[request].codes();
             let salt = (request as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            for (row, &code) in codes.iter().enumerate() {
-                let mut status = if code == MISSING { missing_status } else { column.status[code as usize] };
-                let key = if column.keyed && code != MISSING { column.keys[code as usize] } else { NO_KEY };
-                if column.unique && key != NO_KEY {
-                    let seen = &mut column.seen[key as usize];
-                    if *seen {
-                        status |= UNIQUE;
+            column.keys.clear();
+            match &batch.columns[request] {
+                Values::Numbers(numbers) => {
+                    for (row, &number) in numbers.iter().enumerate() {
+                        let (status, value) = match field {
+                            _ if number.is_nan() => (field.map_or(NULL, null_status), None),
+                            Some(field) if column.values => classify_native(field, column.native, number),
+                            _ => (0, None),
+                        };
+                        let key = if column.keyed { value.as_ref().map_or(NO_KEY, key_hash) } else { NO_KEY };
+                        let cell = if number.is_nan() { NULL_HASH } else { hash_text(&number.to_bits().to_le_bytes()) };
+                        let text = || value.as_ref().map_or_else(String::new, render);
+                        let number = batch.first_row + row as u64 + 1;
+                        column.observe(status, key, number, text, spec.max_examples);
+                        mix(&mut hashes[row], cell ^ salt);
                     }
-                    *seen = true;
                 }
-                if status != 0 {
-                    column.record(status, batch.first_row + row as u64 + 1, code, dictionary, spec.max_examples);
+                Values::Codes(_) => {
+                    let cells = table.raw(request);
+                    for (row, hash) in hashes.iter_mut().enumerate().take(cells.len()) {
+                        let cell = cells.get(row);
+                        let (status, key) = match cell {
+                            None => (field.map_or(NULL, null_status), NO_KEY),
+                            Some(bytes) => column.classify_cell(field, &schema.missing_values, bytes),
+                        };
+                        let text = || cell.map(|bytes| String::from_utf8_lossy(bytes).into_owned()).unwrap_or_default();
+                        let number = batch.first_row + row as u64 + 1;
+                        column.observe(status, key, number, text, spec.max_examples);
+                        mix(hash, cell.map_or(NULL_HASH, hash_text) ^ salt);
+                    }
                 }
-                let hash = &mut hashes[row];
-                let mixed = u64::from(code) ^ salt;
-                hash.0 = (hash.0 ^ mixed).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(23);
-                hash.1 = (hash.1.rotate_left(17) ^ mixed.wrapping_mul(0xff51_afd7_ed55_8ccd)).wrapping_add(0x2545_f491);
             }
+        }
+        if first_batch {
+            // A column with many distinct values gains nothing from the cache.
+            for column in &mut columns {
+                if column.cache.len() >= CACHE {
+                    column.cache_on = false;
+                    column.cache = FxHashMap::default();
+                }
+            }
+            first_batch = false;
         }
         if let Some(key_columns) = &primary_key {
             for row in 0..rows {
-                let key: Vec<u32> = key_columns
-                    .iter()
-                    .map(|&request| {
-                        let code = batch.columns[request].codes()[row];
-                        if code == MISSING {
-                            NO_KEY
-                        } else {
-                            columns[read_columns[request]].keys[code as usize]
-                        }
-                    })
-                    .collect();
+                let mut key: u128 = 0;
+                let mut empty = true;
+                for &request in key_columns {
+                    let part = columns[read_columns[request]].keys[row];
+                    empty &= part == NO_KEY;
+                    key = (key.rotate_left(29) ^ part).wrapping_mul(0x2d35_8dcc_aa6c_78a5_8bb8_4b93_962e_acc9);
+                }
                 let number = batch.first_row + row as u64 + 1;
-                let failure = if key.iter().all(|&k| k == NO_KEY) {
+                let failure = if empty {
                     Some("no value in any key column".to_string())
                 } else {
                     match primary_keys.get(&key) {
@@ -381,13 +398,12 @@ fn new_column(name: String, field: Option<usize>, native: Native, values: bool, 
         field,
         native,
         values,
-        status: Vec::new(),
-        keys: Vec::new(),
-        key_ids: FxHashMap::default(),
-        seen: Vec::new(),
+        cache: FxHashMap::default(),
+        cache_on: true,
+        seen: FxHashSet::default(),
         unique: false,
         keyed: false,
-        text_keys: false,
+        keys: Vec::new(),
         counts: [0; 12],
         examples: Default::default(),
         nulls: 0,
@@ -395,7 +411,38 @@ fn new_column(name: String, field: Option<usize>, native: Native, values: bool, 
 }
 
 impl Column {
-    fn record(&mut self, status: u16, row: u64, code: u32, dictionary: &table::Dictionary, max_examples: usize) {
+    /// The failed checks and the value key of a cell given as text.
+    fn classify_cell(&mut self, field: Option<&Field>, missing_values: &[String], bytes: &[u8]) -> (u16, u128) {
+        if self.cache_on {
+            if let Some(&hit) = self.cache.get(bytes) {
+                return hit;
+            }
+        }
+        let missing = || missing_values.iter().any(|missing| missing.as_bytes() == bytes);
+        let (status, value) = match (field, std::str::from_utf8(bytes)) {
+            (None, _) => (if missing() { NULL } else { 0 }, None),
+            (Some(field), _) if !self.values => (if missing() { null_status(field) } else { 0 }, None),
+            (Some(field), Ok(text)) => classify(field, missing_values, Native::Text, text),
+            (Some(field), Err(_)) => (if missing() { null_status(field) } else { TYPE }, None),
+        };
+        let key = if self.keyed { value.as_ref().map_or(NO_KEY, key_hash) } else { NO_KEY };
+        if self.cache_on && self.cache.len() < CACHE {
+            self.cache.insert(bytes.into(), (status, key));
+        }
+        (status, key)
+    }
+
+    /// Counts a cell's failed checks (keeping examples), and its key for `unique`.
+    fn observe(&mut self, mut status: u16, key: u128, row: u64, text: impl Fn() -> String, max_examples: usize) {
+        if self.unique && key != NO_KEY && !self.seen.insert(key) {
+            status |= UNIQUE;
+        }
+        if self.keyed {
+            self.keys.push(key);
+        }
+        if status == 0 {
+            return;
+        }
         if status & NULL != 0 {
             self.nulls += 1;
         }
@@ -405,16 +452,32 @@ impl Column {
             failures &= failures - 1;
             self.counts[bit] += 1;
             if self.examples[bit].len() < max_examples {
-                let value = if self.sensitive {
-                    REDACTED.to_string()
-                } else if code == MISSING {
-                    String::new()
-                } else {
-                    dictionary.value(code).to_string()
-                };
+                let value = if self.sensitive { REDACTED.to_string() } else { text() };
                 self.examples[bit].push(FailingRow { row, value });
             }
         }
+    }
+}
+
+/// Adds a cell's hash to its row's.
+fn mix(hash: &mut (u64, u64), cell: u64) {
+    hash.0 = (hash.0 ^ cell).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(23);
+    hash.1 = (hash.1.rotate_left(17) ^ cell.wrapping_mul(0xff51_afd7_ed55_8ccd)).wrapping_add(0x2545_f491);
+}
+
+/// A typed Parquet value as text, for examples.
+fn render(value: &Value) -> String {
+    match value {
+        Value::Integer(value) => value.to_string(),
+        Value::Number(value) => value.to_string(),
+        Value::Boolean(value) => value.to_string(),
+        Value::Date(value) => value.to_string(),
+        Value::Datetime(value) => value.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+        Value::Time(value) => value.to_string(),
+        Value::Year(value) => value.to_string(),
+        Value::Yearmonth(year, month) => format!("{year}-{month:02}"),
+        Value::Text(value) => value.clone(),
+        Value::Json(value) => value.to_string(),
     }
 }
 
@@ -431,25 +494,39 @@ fn classify(field: &Field, missing_values: &[String], native: Native, text: &str
     if native == Native::Text && missing_values.iter().any(|missing| missing == text) {
         return (null_status(field), None);
     }
+    check(field, types::read(&field.reader, text))
+}
+
+/// The failed checks of a Parquet number (boolean, integer, float, date, time, timestamp).
+fn classify_native(field: &Field, native: Native, number: f64) -> (u16, Option<Value>) {
+    let units = number as i64;
     let value = match native {
-        Native::Text => types::read(&field.reader, text),
-        Native::Boolean => Some(Value::Boolean(text == "true")),
+        Native::Text => None,
+        Native::Boolean => Some(Value::Boolean(number != 0.0)),
         Native::Number => match field.reader.field_type {
-            FieldType::Number => text.parse::<f64>().ok().map(Value::Number),
-            _ => types::read(&field.reader, text),
+            FieldType::Integer if number.fract() == 0.0 => Some(Value::Integer(number as i128)),
+            FieldType::Year => {
+                (number.fract() == 0.0 && (0.0..=9999.0).contains(&number)).then_some(Value::Year(units))
+            }
+            FieldType::Integer => None,
+            _ => Some(Value::Number(number)),
         },
-        Native::Days => text.parse::<i64>().ok().and_then(types::date_from_days).map(Value::Date),
-        Native::Timestamp(per_second) => text.parse::<i64>().ok().and_then(|units| {
+        Native::Days => types::date_from_days(units).map(Value::Date),
+        Native::Timestamp(per_second) => {
             let seconds = units.div_euclid(per_second);
             let nanos = (units.rem_euclid(per_second) * (1_000_000_000 / per_second)) as u32;
             DateTime::from_timestamp(seconds, nanos).map(|dt| Value::Datetime(dt.naive_utc()))
-        }),
-        Native::Time(per_second) => text.parse::<i64>().ok().and_then(|units| {
-            let seconds = u32::try_from(units.div_euclid(per_second)).ok()?;
+        }
+        Native::Time(per_second) => u32::try_from(units.div_euclid(per_second)).ok().and_then(|seconds| {
             let nanos = (units.rem_euclid(per_second) * (1_000_000_000 / per_second)) as u32;
             NaiveTime::from_num_seconds_from_midnight_opt(seconds, nanos).map(Value::Time)
         }),
     };
+    check(field, value)
+}
+
+/// The constraints `value` fails; [`TYPE`] when there is no value of the field's type.
+fn check(field: &Field, value: Option<Value>) -> (u16, Option<Value>) {
     let Some(value) = value else { return (TYPE, None) };
     let constraints = &field.constraints;
     let mut status = 0;
