@@ -152,7 +152,11 @@ fn violations_exit_1_with_counts_examples_and_per_field_report() {
     assert_eq!(age["failed"], serde_json::json!(["type", "required", "minimum", "maximum"]));
     assert_eq!(age["nulls"], 1);
     // At most five examples however many rows fail.
-    assert!(json["violations"].as_array().unwrap().iter().all(|v| v["examples"].as_array().map_or(0, Vec::len) <= 5));
+    assert!(json["violations"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .all(|v| v["examples"].as_array().map_or(0, Vec::len) <= 5));
 }
 
 #[test]
@@ -197,10 +201,10 @@ fn extra_columns_can_be_allowed() {
     let schema = case("columns", "schema.json");
     let table = case("columns", "table.csv");
     let denied = validate_cli(&schema, &table, &["--format", "json"]).json();
-    assert!(denied["violations"].as_array().unwrap().iter().any(|v| v["check"] == "extra-column"));
+    assert!(denied["violations"].as_array().expect("present").iter().any(|v| v["check"] == "extra-column"));
     let allowed = validate_cli(&schema, &table, &["--format", "json", "--extra-columns", "allow"]).json();
     let checks: Vec<&str> =
-        allowed["violations"].as_array().unwrap().iter().filter_map(|v| v["check"].as_str()).collect();
+        allowed["violations"].as_array().expect("present").iter().filter_map(|v| v["check"].as_str()).collect();
     assert_eq!(checks, ["missing-column"]);
 }
 
@@ -214,9 +218,9 @@ fn null_rate_ceiling_with_per_column_override() {
     let json = run.json();
     let failing: Vec<(&str, u64)> = json["violations"]
         .as_array()
-        .unwrap()
+        .expect("present")
         .iter()
-        .map(|v| (v["field"].as_str().unwrap(), v["failing_rows"].as_u64().unwrap()))
+        .map(|v| (v["field"].as_str().expect("present"), v["failing_rows"].as_u64().expect("present")))
         .collect();
     assert_eq!(failing, [("b", 2)]);
     assert_eq!(json["fields"][1]["null_rate"], 0.5);
@@ -234,7 +238,8 @@ fn a_parquet_file_can_be_the_expected_schema() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     let json = run.json();
     assert_eq!(json["source"], "parquet");
-    let checks: Vec<&str> = json["violations"].as_array().unwrap().iter().filter_map(|v| v["check"].as_str()).collect();
+    let checks: Vec<&str> =
+        json["violations"].as_array().expect("present").iter().filter_map(|v| v["check"].as_str()).collect();
     assert_eq!(checks, ["duplicate-row"]);
     let run = validate_cli(&expected, &case("typed", "table.parquet"), &["--allow-duplicate-rows"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
@@ -255,13 +260,13 @@ fn a_parquet_column_of_an_incompatible_type_is_a_type_violation() {
     let json = run.json();
     let types: Vec<&str> = json["violations"]
         .as_array()
-        .unwrap()
+        .expect("present")
         .iter()
         .filter(|v| v["check"] == "type")
-        .map(|v| v["field"].as_str().unwrap())
+        .map(|v| v["field"].as_str().expect("present"))
         .collect();
     assert_eq!(types, ["income", "segment"]);
-    let message = json["violations"][0]["message"].as_str().unwrap();
+    let message = json["violations"][0]["message"].as_str().expect("present");
     assert!(message.contains("floating-point"), "{message}");
 }
 
@@ -334,12 +339,16 @@ fn a_schema_field_absent_from_the_table_is_a_missing_column_violation() {
     let run = validate_cli(&case("columns", "schema.json"), &case("columns", "table.csv"), &["--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let json = run.json();
-    let missing =
-        json["violations"].as_array().unwrap().iter().find(|v| v["check"] == "missing-column").expect("missing");
+    let missing = json["violations"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .find(|v| v["check"] == "missing-column")
+        .expect("missing");
     assert_eq!(missing["field"], "gone");
     assert_eq!(missing["failing_rows"], 20);
-    assert!(missing["message"].as_str().unwrap().contains("the table does not have"));
-    let gone = json["fields"].as_array().unwrap().iter().find(|f| f["name"] == "gone").unwrap();
+    assert!(missing["message"].as_str().expect("present").contains("the table does not have"));
+    let gone = json["fields"].as_array().expect("present").iter().find(|f| f["name"] == "gone").expect("present");
     assert_eq!(gone["present"], false);
 }
 
@@ -382,5 +391,5 @@ fn the_config_table_rejects_unknown_keys() {
     assert!(config.duplicate_rows);
     let wrong: Result<modelgate::data::schema::SchemaConfig, _> =
         toml::from_str("path = \"s.json\"\nmax_nul_rate = 1\n");
-    assert!(wrong.unwrap_err().to_string().contains("max_nul_rate"));
+    assert!(wrong.expect_err("an error").to_string().contains("max_nul_rate"));
 }

@@ -508,7 +508,7 @@ mod tests {
     use super::*;
 
     fn parse_text(text: &str) -> Result<Schema> {
-        parse(Path::new("schema.json"), &serde_json::from_str(text).unwrap())
+        parse(Path::new("schema.json"), &serde_json::from_str(text).expect("present"))
     }
 
     #[test]
@@ -518,18 +518,18 @@ mod tests {
                            {"name": "day", "type": "date", "format": "%d/%m/%Y"}],
                 "primaryKey": "id", "missingValues": ["", "NA"]}"#,
         )
-        .unwrap();
+        .expect("present");
         assert_eq!(schema.primary_key, ["id"]);
         assert_eq!(schema.missing_values, ["", "NA"]);
         let id = &schema.fields[0].constraints;
-        assert_eq!(id.minimum.as_ref().unwrap().value, Value::Integer(1));
-        assert_eq!(id.enumeration.as_ref().unwrap().0, ["i1", "i2"]);
+        assert_eq!(id.minimum.as_ref().expect("present").value, Value::Integer(1));
+        assert_eq!(id.enumeration.as_ref().expect("present").0, ["i1", "i2"]);
         assert_eq!(schema.fields[1].reader.format, Format::Pattern("%d/%m/%Y".into()));
     }
 
     #[test]
     fn errors_name_the_json_pointer() {
-        let message = |text: &str| parse_text(text).unwrap_err().message;
+        let message = |text: &str| parse_text(text).expect_err("an error").message;
         assert!(message(r#"{"fields": [{"name": "a"}, {"name": "b", "type": "integr"}]}"#)
             .contains("/fields/1/type: unknown type \"integr\""));
         assert!(message(r#"{"fields": [{"name": "a", "constraints": {"pattern": "(a"}}]}"#)

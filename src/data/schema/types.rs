@@ -405,7 +405,8 @@ fn python_decimal(text: &str) -> Option<f64> {
     }
 }
 
-fn read_string(format: &Format, cell: &str) -> bool {
+/// Whether `cell` is a string of `format` (`email`, `uri`, …).
+pub fn read_string(format: &Format, cell: &str) -> bool {
     match format {
         Format::Email => is_email(cell),
         Format::Uri => is_uri(cell),
@@ -710,7 +711,10 @@ mod tests {
         assert!(read(&reader(FieldType::Time), "10:00:00").is_some());
         assert!(read(&reader(FieldType::Time), "10:00").is_none());
         let pattern = Reader::new(FieldType::Date, Format::Pattern("%d/%m/%Y".into()));
-        assert_eq!(read(&pattern, "31/12/2020"), Some(Value::Date(NaiveDate::from_ymd_opt(2020, 12, 31).unwrap())));
+        assert_eq!(
+            read(&pattern, "31/12/2020"),
+            Some(Value::Date(NaiveDate::from_ymd_opt(2020, 12, 31).expect("present")))
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ use super::types::{self, FieldType, Format, Value};
 use super::{ExtraColumns, ValidateSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::{FailingRow, SchemaCheck, SchemaFieldReport, SchemaViolation};
-use crate::table::{self, ColumnKind, ColumnRequest, Table, TableFormat, Values, Want};
+use crate::table::{self, ColumnKind, ColumnRequest, RawCells, Table, TableFormat, Values, Want};
 
 /// The per-cell checks, as bits of a status; their names in the evidence.
 const NULL: u16 = 1;
@@ -75,12 +75,23 @@ fn hash_text(bytes: &[u8]) -> u64 {
 /// A 128-bit hash of a value's key: equal values, equal hashes; a collision between
 /// different values has a probability of about n²/2¹²⁹.
 fn key_hash(value: &Value) -> u128 {
-    let key = value.key();
+    if let Value::Text(text) = value {
+        return text_key_hash(text);
+    }
+    hash_128(value.key().as_bytes())
+}
+
+/// The key hash of a string value (as [`key_hash`] of a [`Value::Text`], without allocating).
+fn text_key_hash(text: &str) -> u128 {
+    hash_128(text.as_bytes()) ^ 0x5bd1_e995
+}
+
+fn hash_128(key: &[u8]) -> u128 {
     let mut first = std::hash::DefaultHasher::new();
-    first.write(key.as_bytes());
+    first.write(key);
     let mut second = std::hash::DefaultHasher::new();
     second.write_u8(1);
-    second.write(key.as_bytes());
+    second.write(key);
     let hash = (u128::from(first.finish()) << 64) | u128::from(second.finish());
     hash.max(1)
 }
@@ -124,6 +135,8 @@ struct Column {
     keyed: bool,
     /// The current batch's value keys, when keyed ([`NO_KEY`] for no value).
     keys: Vec<u128>,
+    /// The current batch's cell hashes (duplicate rows).
+    cell_hashes: Vec<u64>,
     /// Failing rows per check bit.
     counts: [u64; 12],
     examples: [Vec<FailingRow>; 12],
@@ -170,7 +183,7 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
             }
             continue;
         }
-        if parquet && column.kind == ColumnKind::Timestamp && units.get(&column.name).is_none() {
+        if parquet && column.kind == ColumnKind::Timestamp && !units.contains_key(&column.name) {
             return Err(invalid(path, format!("column `{}` is an INT96 timestamp, which cannot be read", column.name))
                 .hint("write timestamps as INT64 (pyarrow: coerce_timestamps=\"us\"; Spark: spark.sql.parquet.outputTimestampType=TIMESTAMP_MICROS)"));
         }
@@ -229,41 +242,37 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
         let rows = batch.rows;
         hashes.clear();
         hashes.resize(rows, (0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344));
+        // The columns are checked on two threads, then their cell hashes make the rows'.
+        let raws: Vec<&RawCells> = (0..requests.len()).map(|request| table.raw(request)).collect();
+        let (even, odd): (Vec<_>, Vec<_>) = columns
+            .iter_mut()
+            .enumerate()
+            .filter(|(index, _)| read_columns.contains(index))
+            .enumerate()
+            .map(|(request, (_, column))| (request, column))
+            .partition(|(request, _)| request % 2 == 0);
+        let work = |part: Vec<(usize, &mut Column)>| {
+            for (request, column) in part {
+                let field = column.field.map(|f| &schema.fields[f]);
+                let values = &batch.columns[request];
+                column.process(
+                    field,
+                    &schema.missing_values,
+                    values,
+                    raws[request],
+                    batch.first_row,
+                    spec.max_examples,
+                );
+            }
+        };
+        std::thread::scope(|scope| {
+            scope.spawn(|| work(odd));
+            work(even);
+        });
         for (request, &index) in read_columns.iter().enumerate() {
-            let column = &mut columns[index];
-            let field = column.field.map(|f| &schema.fields[f]);
             let salt = (request as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            column.keys.clear();
-            match &batch.columns[request] {
-                Values::Numbers(numbers) => {
-                    for (row, &number) in numbers.iter().enumerate() {
-                        let (status, value) = match field {
-                            _ if number.is_nan() => (field.map_or(NULL, null_status), None),
-                            Some(field) if column.values => classify_native(field, column.native, number),
-                            _ => (0, None),
-                        };
-                        let key = if column.keyed { value.as_ref().map_or(NO_KEY, key_hash) } else { NO_KEY };
-                        let cell = if number.is_nan() { NULL_HASH } else { hash_text(&number.to_bits().to_le_bytes()) };
-                        let text = || value.as_ref().map_or_else(String::new, render);
-                        let number = batch.first_row + row as u64 + 1;
-                        column.observe(status, key, number, text, spec.max_examples);
-                        mix(&mut hashes[row], cell ^ salt);
-                    }
-                }
-                Values::Codes(_) => {
-                    let cells = table.raw(request);
-                    for (row, hash) in hashes.iter_mut().enumerate().take(cells.len()) {
-                        let cell = cells.get(row);
-                        let (status, key) = match cell {
-                            None => (field.map_or(NULL, null_status), NO_KEY),
-                            Some(bytes) => column.classify_cell(field, &schema.missing_values, bytes),
-                        };
-                        let text = || cell.map(|bytes| String::from_utf8_lossy(bytes).into_owned()).unwrap_or_default();
-                        let number = batch.first_row + row as u64 + 1;
-                        column.observe(status, key, number, text, spec.max_examples);
-                        mix(hash, cell.map_or(NULL_HASH, hash_text) ^ salt);
-                    }
-                }
+            for (hash, &cell) in hashes.iter_mut().zip(&columns[index].cell_hashes) {
+                mix(hash, cell ^ salt);
             }
         }
         if first_batch {
@@ -404,6 +413,7 @@ fn new_column(name: String, field: Option<usize>, native: Native, values: bool, 
         unique: false,
         keyed: false,
         keys: Vec::new(),
+        cell_hashes: Vec::new(),
         counts: [0; 12],
         examples: Default::default(),
         nulls: 0,
@@ -411,6 +421,48 @@ fn new_column(name: String, field: Option<usize>, native: Native, values: bool, 
 }
 
 impl Column {
+    /// Checks the column's cells in a batch: counts, examples, keys and cell hashes.
+    fn process(
+        &mut self,
+        field: Option<&Field>,
+        missing_values: &[String],
+        values: &Values,
+        cells: &RawCells,
+        first_row: u64,
+        max_examples: usize,
+    ) {
+        self.keys.clear();
+        self.cell_hashes.clear();
+        match values {
+            Values::Numbers(numbers) => {
+                for (row, &number) in numbers.iter().enumerate() {
+                    let (status, value) = match field {
+                        _ if number.is_nan() => (field.map_or(NULL, null_status), None),
+                        Some(field) if self.values => classify_native(field, self.native, number),
+                        _ => (0, None),
+                    };
+                    let key = if self.keyed { value.as_ref().map_or(NO_KEY, key_hash) } else { NO_KEY };
+                    let text = || value.as_ref().map_or_else(String::new, render);
+                    self.observe(status, key, first_row + row as u64 + 1, text, max_examples);
+                    let cell = if number.is_nan() { NULL_HASH } else { hash_text(&number.to_bits().to_le_bytes()) };
+                    self.cell_hashes.push(cell);
+                }
+            }
+            Values::Codes(_) => {
+                for row in 0..cells.len() {
+                    let cell = cells.get(row);
+                    let (status, key) = match cell {
+                        None => (field.map_or(NULL, null_status), NO_KEY),
+                        Some(bytes) => self.classify_cell(field, missing_values, bytes),
+                    };
+                    let text = || cell.map(|bytes| String::from_utf8_lossy(bytes).into_owned()).unwrap_or_default();
+                    self.observe(status, key, first_row + row as u64 + 1, text, max_examples);
+                    self.cell_hashes.push(cell.map_or(NULL_HASH, hash_text));
+                }
+            }
+        }
+    }
+
     /// The failed checks and the value key of a cell given as text.
     fn classify_cell(&mut self, field: Option<&Field>, missing_values: &[String], bytes: &[u8]) -> (u16, u128) {
         if self.cache_on {
@@ -422,6 +474,20 @@ impl Column {
         let (status, value) = match (field, std::str::from_utf8(bytes)) {
             (None, _) => (if missing() { NULL } else { 0 }, None),
             (Some(field), _) if !self.values => (if missing() { null_status(field) } else { 0 }, None),
+            // Strings, the common case, are checked without copying them.
+            (Some(field), Ok(text)) if field.reader.field_type == FieldType::String => {
+                let (status, key) = if missing() {
+                    (null_status(field), NO_KEY)
+                } else if !types::read_string(&field.reader.format, text) {
+                    (TYPE, NO_KEY)
+                } else {
+                    (check_text(field, text), if self.keyed { text_key_hash(text) } else { NO_KEY })
+                };
+                if self.cache_on && self.cache.len() < CACHE {
+                    self.cache.insert(bytes.into(), (status, key));
+                }
+                return (status, key);
+            }
             (Some(field), Ok(text)) => classify(field, missing_values, Native::Text, text),
             (Some(field), Err(_)) => (if missing() { null_status(field) } else { TYPE }, None),
         };
@@ -523,6 +589,32 @@ fn classify_native(field: &Field, native: Native, number: f64) -> (u16, Option<V
         }),
     };
     check(field, value)
+}
+
+/// The constraints a string value fails.
+fn check_text(field: &Field, text: &str) -> u16 {
+    let constraints = &field.constraints;
+    let mut status = 0;
+    if constraints.min_length.is_some() || constraints.max_length.is_some() {
+        let length = text.chars().count() as u64;
+        if constraints.min_length.is_some_and(|min| length < min) {
+            status |= MIN_LENGTH;
+        }
+        if constraints.max_length.is_some_and(|max| length > max) {
+            status |= MAX_LENGTH;
+        }
+    }
+    if let Some((_, regex)) = &constraints.pattern {
+        if !regex.is_match(text) {
+            status |= PATTERN;
+        }
+    }
+    if let Some((allowed, _)) = &constraints.enumeration {
+        if !allowed.iter().any(|key| key.strip_prefix('s') == Some(text)) {
+            status |= ENUM;
+        }
+    }
+    status
 }
 
 /// The constraints `value` fails; [`TYPE`] when there is no value of the field's type.
