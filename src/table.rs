@@ -838,6 +838,13 @@ impl Table {
     pub fn raw(&self, column: usize) -> &RawCells {
         &self.raw[column]
     }
+
+    /// Exchanges the current batch's raw cells (one per requested column) with `cells`,
+    /// so that they can be used while the next batch is read.
+    pub fn swap_raw(&mut self, cells: &mut Vec<RawCells>) {
+        cells.resize_with(self.raw.len(), RawCells::default);
+        std::mem::swap(&mut self.raw, cells);
+    }
 }
 
 /// Reads `rows` records of a BYTE_ARRAY column into `out`, a null where the definition

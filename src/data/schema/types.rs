@@ -424,16 +424,17 @@ fn is_email(cell: &str) -> bool {
         && !local.ends_with('.')
         && !local.contains("..")
         && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
-        && labels.iter().all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-        && labels.last().is_some_and(|tld| tld.len() >= 2 && !tld.bytes().all(|b| b.is_ascii_digit()));
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let domain_ok = match domain.rsplit_once('.') {
+        Some((_, tld)) => domain.split('.').all(label_ok) && tld.len() >= 2 && !tld.bytes().all(|b| b.is_ascii_digit()),
+        None => false,
+    };
     local_ok && domain_ok
 }
 

@@ -75,10 +75,15 @@ fn hash_text(bytes: &[u8]) -> u64 {
 /// A 128-bit hash of a value's key: equal values, equal hashes; a collision between
 /// different values has a probability of about n²/2¹²⁹.
 fn key_hash(value: &Value) -> u128 {
-    if let Value::Text(text) = value {
-        return text_key_hash(text);
+    match value {
+        Value::Text(text) => text_key_hash(text),
+        // As in `Value::key`, an integral number has the key of the integer.
+        Value::Integer(integer) => hash_128(&integer.to_le_bytes()),
+        Value::Number(number) if number.fract() == 0.0 && number.abs() < 1e18 => {
+            hash_128(&(*number as i128).to_le_bytes())
+        }
+        _ => hash_128(value.key().as_bytes()),
     }
-    hash_128(value.key().as_bytes())
 }
 
 /// The key hash of a string value (as [`key_hash`] of a [`Value::Text`], without allocating).
@@ -238,19 +243,25 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
     let mut duplicate_examples: Vec<FailingRow> = Vec::new();
     let mut hashes: Vec<(u64, u64)> = Vec::new();
     let mut first_batch = true;
-    while table.next_batch(&mut batch)? {
+    // Two batches in flight: the next one is read while the current one is checked.
+    let mut spare = table.new_batch();
+    let mut raws: Vec<RawCells> = vec![RawCells::default(); requests.len()];
+    let mut spare_raws = raws.clone();
+    let mut more = table.next_batch(&mut batch)?;
+    table.swap_raw(&mut raws);
+    while more {
         let rows = batch.rows;
         hashes.clear();
         hashes.resize(rows, (0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344));
-        // The columns are checked on two threads, then their cell hashes make the rows'.
-        let raws: Vec<&RawCells> = (0..requests.len()).map(|request| table.raw(request)).collect();
-        let (even, odd): (Vec<_>, Vec<_>) = columns
+        // A helper thread checks two columns in three; this thread reads the next batch,
+        // then checks the rest. The columns' cell hashes then make the rows'.
+        let (mine, helper): (Vec<_>, Vec<_>) = columns
             .iter_mut()
             .enumerate()
             .filter(|(index, _)| read_columns.contains(index))
             .enumerate()
             .map(|(request, (_, column))| (request, column))
-            .partition(|(request, _)| request % 2 == 0);
+            .partition(|(request, _)| request % 3 == 0);
         let work = |part: Vec<(usize, &mut Column)>| {
             for (request, column) in part {
                 let field = column.field.map(|f| &schema.fields[f]);
@@ -259,15 +270,18 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
                     field,
                     &schema.missing_values,
                     values,
-                    raws[request],
+                    &raws[request],
                     batch.first_row,
                     spec.max_examples,
                 );
             }
         };
+        let mut next = Ok(false);
         std::thread::scope(|scope| {
-            scope.spawn(|| work(odd));
-            work(even);
+            scope.spawn(|| work(helper));
+            next = table.next_batch(&mut spare);
+            table.swap_raw(&mut spare_raws);
+            work(mine);
         });
         for (request, &index) in read_columns.iter().enumerate() {
             let salt = (request as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -331,6 +345,9 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
                 }
             }
         }
+        std::mem::swap(&mut batch, &mut spare);
+        std::mem::swap(&mut raws, &mut spare_raws);
+        more = next?;
     }
     let rows = table.rows_read();
 
