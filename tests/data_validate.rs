@@ -393,3 +393,41 @@ fn the_config_table_rejects_unknown_keys() {
         toml::from_str("path = \"s.json\"\nmax_nul_rate = 1\n");
     assert!(wrong.expect_err("an error").to_string().contains("max_nul_rate"));
 }
+
+#[test]
+fn checks_carry_across_batches() {
+    // More rows than one batch (64k): keys, duplicates and examples across batch boundaries.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = write(
+        dir.path(),
+        "schema.json",
+        r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "v", "type": "integer", "constraints": {"minimum": 0}},
+                       {"name": "s", "constraints": {"unique": true}}],
+            "primaryKey": "id"}"#,
+    );
+    let mut text = String::from("id,v,s\n");
+    for row in 1..=150_000u64 {
+        let (id, v, s) = match row {
+            70_000 => (row, -1, format!("s{row}")),
+            140_000 => (5, 5 % 7, format!("s{row}")),
+            149_999 => (3, 3 % 7, "s3".to_string()),
+            _ => (row, (row % 7) as i64, format!("s{row}")),
+        };
+        text.push_str(&format!("{id},{v},{s}\n"));
+    }
+    let table = write(dir.path(), "table.csv", &text);
+    let check = check_all(&schema, &table);
+    assert_eq!(check.rows, 150_000);
+    let rows = |check_name: &str| -> Vec<u64> {
+        check
+            .violations
+            .iter()
+            .filter(|v| v.check == check_name)
+            .flat_map(|v| v.examples.iter().map(|e| e.row))
+            .collect()
+    };
+    assert_eq!(rows("minimum"), [70_000]);
+    assert_eq!(rows("primary-key"), [140_000, 149_999]);
+    assert_eq!(rows("unique"), [149_999]);
+    assert_eq!(rows("duplicate-row"), [149_999]);
+}
