@@ -8,6 +8,7 @@ prints the medians as a Markdown table and writes every run to results/latest.js
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -21,11 +22,13 @@ PYTHON = os.environ.get("PYTHON", sys.executable)
 
 def peer(phase, path):
     out = subprocess.run([PYTHON, str(HERE / "peer.py"), phase, str(path)], check=True, capture_output=True, text=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    wall, cpu = out.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def modelgate(binary, path):
     schema = HERE / "data" / "schema.json"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     out = subprocess.run(
         [binary, "data", "validate", "--schema", str(schema), str(path), "--format", "json"],
@@ -33,10 +36,12 @@ def modelgate(binary, path):
         text=True,
     )
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if out.returncode not in (0, 1):
         raise SystemExit(f"modelgate failed on {path}:\n{out.stderr}")
     report = json.loads(out.stdout)
-    return elapsed, report
+    return (elapsed, cpu), report
 
 
 def main():
@@ -46,28 +51,35 @@ def main():
     parser.add_argument("--modelgate", default=str(ROOT / "target" / "release" / "modelgate"))
     args = parser.parse_args()
     runs = {}
-    lines = ["| file | rows | pandas read (s) | modelgate validate (s) | ratio pandas/modelgate |", "|---|---|---|---|---|"]
+    med = lambda pairs, i: statistics.median(pair[i] for pair in pairs)  # noqa: E731
+    lines = [
+        "| file | rows | pandas read: wall (CPU) s | modelgate validate: wall (CPU) s | ratio pandas/modelgate wall (CPU) |",
+        "|---|---|---|---|---|",
+    ]
     for suffix in ["parquet", "csv"]:
         path = HERE / "data" / f"people_{args.rows}.{suffix}"
         reads, ours = [], []
         for attempt in range(args.repeat):
             reads.append(peer("read", path))
-            elapsed, report = modelgate(args.modelgate, path)
-            ours.append(elapsed)
-            print(f"{path.name} run {attempt + 1}: pandas {reads[-1]:.3f}s modelgate {elapsed:.3f}s", file=sys.stderr)
+            timing, report = modelgate(args.modelgate, path)
+            ours.append(timing)
+            print(f"{path.name} run {attempt + 1}: pandas {reads[-1]} modelgate {timing}", file=sys.stderr)
         counts = {f"{v['field']}/{v['check']}": v["failing_rows"] for v in report["violations"]}
         runs[path.name] = {"pandas_read": reads, "modelgate": ours, "rows": report["rows"], "violations": counts}
-        read, mine = statistics.median(reads), statistics.median(ours)
-        lines.append(f"| {path.name} | {report['rows']:,} | {read:.3f} | {mine:.3f} | {read / mine:.2f}x |")
+        rw, rc, mw, mc = med(reads, 0), med(reads, 1), med(ours, 0), med(ours, 1)
+        lines.append(
+            f"| {path.name} | {report['rows']:,} | {rw:.3f} ({rc:.3f}) | {mw:.3f} ({mc:.3f}) "
+            f"| {rw / mw:.2f}x ({rc / mc:.2f}x) |"
+        )
     slice_path = HERE / "data" / "people_20k.csv"
     friction = [peer("frictionless", slice_path) for _ in range(args.repeat)]
     ours_slice = [modelgate(args.modelgate, slice_path)[0] for _ in range(args.repeat)]
     runs["frictionless_20k"] = {"frictionless": friction, "modelgate": ours_slice}
-    f, m = statistics.median(friction), statistics.median(ours_slice)
+    fw, mw = med(friction, 0), med(ours_slice, 0)
     lines.append("")
     lines.append("| file | rows | frictionless validate (s) | modelgate validate (s) | ratio frictionless/modelgate |")
     lines.append("|---|---|---|---|---|")
-    lines.append(f"| people_20k.csv | 20,000 | {f:.3f} | {m:.3f} | {f / m:.0f}x |")
+    lines.append(f"| people_20k.csv | 20,000 | {fw:.3f} | {mw:.3f} | {fw / mw:.0f}x |")
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "latest.json").write_text(json.dumps(runs, indent=1) + "\n")
     print("\n".join(lines))

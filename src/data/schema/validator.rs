@@ -235,8 +235,15 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
     // Read.
     let mut table = Table::open(path, &requests)?;
     let mut batch = table.new_batch();
-    let mut primary_keys: FxHashMap<u128, u64> = FxHashMap::default();
-    let mut row_hashes: FxHashMap<u128, u64> = FxHashMap::default();
+    // Parquet says how many rows there are: size the key sets once.
+    let expected = table.total_rows().unwrap_or(0).min(1 << 24) as usize;
+    let mut primary_keys: FxHashMap<u128, u64> =
+        FxHashMap::with_capacity_and_hasher(if primary_key.is_some() { expected } else { 0 }, Default::default());
+    let mut row_hashes: FxHashMap<u128, u64> =
+        FxHashMap::with_capacity_and_hasher(if spec.duplicate_rows { expected } else { 0 }, Default::default());
+    for column in columns.iter_mut().filter(|column| column.unique) {
+        column.seen.reserve(expected);
+    }
     let mut pk_counts = 0u64;
     let mut pk_examples: Vec<FailingRow> = Vec::new();
     let mut duplicate_counts = 0u64;
