@@ -5,9 +5,9 @@
 //! constraint (`required`, `unique`, `minimum`, `maximum`, `exclusiveMinimum`,
 //! `exclusiveMaximum`, `minLength`, `maxLength`, `pattern`, `enum`), the primary key,
 //! duplicate rows and the share of missing cells per column. The table is read once, in
-//! batches, as interned cell texts: each distinct text of a column is parsed and checked
-//! once, so the work per row is a table lookup, and memory grows with the distinct values
-//! (and distinct keys), not with the rows.
+//! batches, and the key sets that `unique`, the primary key and duplicate rows need hold
+//! 128-bit hashes, so memory grows with the distinct keys, not with the rows (see
+//! `validator`).
 //!
 //! The result is the `data.schema` evidence section; this module never decides whether a
 //! violation blocks a deployment (the `modelgate.data` policies do).

@@ -1,11 +1,14 @@
 //! The streaming check of a table against a [`Schema`].
 //!
-//! Every column is read as interned cell texts ([`Want::Text`]). Each distinct text of a
-//! column is read as the field's type and checked against the field's constraints once,
-//! giving a bit set of failed checks and a key (equal for equal values); each row then
-//! costs a lookup per column. `unique`, the primary key and duplicate rows work on those
-//! keys: per column a bit per distinct value, for the primary key a set of key tuples;
-//! duplicate rows a set of 128-bit hashes of the rows' cell texts.
+//! The table is read in batches: CSV cells and Parquet strings as raw bytes
+//! ([`Want::Raw`]), Parquet numbers, booleans, dates and times as numbers. Each cell is
+//! read as the field's type and checked against the field's constraints, giving a bit
+//! set of failed checks and a 128-bit key hash (equal for equal values); a column with
+//! few distinct texts caches both per text. The columns of a batch are checked on two
+//! threads while the next batch is read. `unique` keeps a set of key hashes per column,
+//! the primary key a map of key-tuple hashes, duplicate rows a map of row hashes (from
+//! the cells' texts), each to the first row that had it: memory grows with the distinct
+//! keys, not with the rows.
 
 use std::path::Path;
 
