@@ -431,3 +431,19 @@ fn checks_carry_across_batches() {
     assert_eq!(rows("unique"), [149_999]);
     assert_eq!(rows("duplicate-row"), [149_999]);
 }
+
+#[test]
+fn a_parquet_list_column_is_present_for_any_and_the_wrong_type_otherwise() {
+    let table = case("nested", "table.parquet");
+    let run = validate_cli(&case("nested", "schema.json"), &table, &["--format", "json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema =
+        write(dir.path(), "schema.json", r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "tags"}]}"#);
+    let run = validate_cli(&schema, &table, &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["violations"][0]["field"], "tags");
+    assert_eq!(json["violations"][0]["check"], "type");
+    assert!(json["violations"][0]["message"].as_str().expect("message").contains("nested"));
+}

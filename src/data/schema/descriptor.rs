@@ -478,10 +478,22 @@ fn parse_bound(path: &Path, pointer: &str, reader: &Reader, value: &Json) -> Res
 /// The schema of a Parquet file: its columns as fields, a non-nullable column `required`.
 pub fn from_parquet(path: &Path) -> Result<Schema> {
     let info = table::describe(path)?;
+    let mut roots: Vec<String> = Vec::new();
     let fields = info
         .columns
         .iter()
-        .map(|column| {
+        .filter_map(|column| {
+            // A nested column (list, map, struct) is one field named by its root.
+            let name = if column.kind == ColumnKind::Nested {
+                let root = column.name.split('.').next().unwrap_or_default().to_string();
+                if roots.contains(&root) {
+                    return None;
+                }
+                roots.push(root.clone());
+                root
+            } else {
+                column.name.clone()
+            };
             let (field_type, format) = match column.kind {
                 ColumnKind::Boolean => (FieldType::Boolean, Format::Default),
                 ColumnKind::Integer => (FieldType::Integer, Format::Default),
@@ -493,11 +505,11 @@ pub fn from_parquet(path: &Path) -> Result<Schema> {
                 ColumnKind::Timestamp => (FieldType::Datetime, Format::Default),
                 ColumnKind::Nested => (FieldType::Any, Format::Default),
             };
-            Field {
-                name: column.name.clone(),
+            Some(Field {
+                name,
                 reader: Reader::new(field_type, format),
                 constraints: Constraints { required: !column.nullable, ..Constraints::default() },
-            }
+            })
         })
         .collect();
     Ok(Schema { fields, primary_key: Vec::new(), missing_values: vec![String::new()], source: SchemaSource::Parquet })

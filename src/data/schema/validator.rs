@@ -154,8 +154,22 @@ struct Column {
 /// Checks the table in `spec` against `schema`.
 pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
     let path = spec.table.as_path();
-    let info = table::describe(path)?;
+    let mut info = table::describe(path)?;
     let parquet = info.format == TableFormat::Parquet;
+    // A nested Parquet column (list, map, struct) is one column named by its root, not
+    // one per leaf (`tags.list.element`).
+    let mut roots: Vec<String> = Vec::new();
+    info.columns.retain_mut(|column| {
+        if column.kind != ColumnKind::Nested {
+            return true;
+        }
+        column.name = column.name.split('.').next().unwrap_or_default().to_string();
+        if roots.contains(&column.name) {
+            return false;
+        }
+        roots.push(column.name.clone());
+        true
+    });
     let units = if parquet { parquet_units(path)? } else { FxHashMap::default() };
     let mut violations = Vec::new();
     let mut table_violations = Vec::new();
@@ -186,8 +200,9 @@ pub fn run(spec: &ValidateSpec, schema: &Schema) -> Result<SchemaCheck> {
                 )
                 .hint("cast the column to float64 before writing the file, or leave it out of the schema"));
             }
-            if field.is_some() && !compatible {
-                columns.push(new_column(column.name.clone(), field, Native::Text, false, spec));
+            // Not read: present, and of the field's type only when the field is `any`.
+            if field.is_some() {
+                columns.push(new_column(column.name.clone(), field, Native::Text, compatible, spec));
             }
             continue;
         }
