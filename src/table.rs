@@ -41,6 +41,9 @@ fn is_missing_token(bytes: &[u8]) -> bool {
 pub enum Want {
     Category,
     Number,
+    /// The cell bytes exactly as written (not trimmed, no missing tokens), kept for the
+    /// current batch only: read them with [`Table::raw`]. CSV, and Parquet string columns.
+    Raw,
 }
 
 /// One requested column.
@@ -169,6 +172,8 @@ pub struct Table {
     rows_read: u64,
     /// Missing cells per requested column.
     pub missing: Vec<u64>,
+    /// The current batch's cells of the [`Want::Raw`] columns.
+    raw: Vec<RawCells>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +228,7 @@ impl Table {
             source,
             rows_read: 0,
             missing: vec![0; requests.len()],
+            raw: vec![RawCells::default(); requests.len()],
         })
     }
 
@@ -252,7 +258,7 @@ impl Table {
             .requests
             .iter()
             .map(|request| match request.want {
-                Want::Category => Values::Codes(Vec::with_capacity(BATCH_ROWS)),
+                Want::Category | Want::Raw => Values::Codes(Vec::new()),
                 Want::Number => Values::Numbers(Vec::with_capacity(BATCH_ROWS)),
             })
             .collect();
@@ -262,6 +268,7 @@ impl Table {
     /// Fills `batch` with the next rows; `false` when the table is exhausted.
     pub fn next_batch(&mut self, batch: &mut Batch) -> Result<bool> {
         batch.columns.iter_mut().for_each(Values::clear);
+        self.raw.iter_mut().for_each(RawCells::clear);
         batch.first_row = self.rows_read;
         batch.rows = 0;
         let rows = match &mut self.source {
@@ -275,9 +282,18 @@ impl Table {
                 &mut self.missing,
                 self.rows_read,
                 batch,
+                &mut self.raw,
             )?,
             Source::Parquet(source) => guarded(&self.path, || {
-                read_parquet_batch(&self.path, source, &self.requests, &mut self.dictionaries, &mut self.missing, batch)
+                read_parquet_batch(
+                    &self.path,
+                    source,
+                    &self.requests,
+                    &mut self.dictionaries,
+                    &mut self.missing,
+                    batch,
+                    &mut self.raw,
+                )
             })?,
         };
         batch.rows = rows;
@@ -486,6 +502,7 @@ fn read_csv_batch(
     missing: &mut [u64],
     first_row: u64,
     batch: &mut Batch,
+    raw: &mut [RawCells],
 ) -> Result<usize> {
     let mut rows = 0;
     while rows < BATCH_ROWS {
@@ -495,6 +512,10 @@ fn read_csv_batch(
         let row = first_row + rows as u64;
         for (column, &position) in positions.iter().enumerate() {
             let cell = record.get(position).unwrap_or_default();
+            if requests[column].want == Want::Raw {
+                raw[column].push(Some(cell));
+                continue;
+            }
             let cell = trim(cell);
             match &mut batch.columns[column] {
                 Values::Codes(codes) => {
@@ -615,11 +636,13 @@ fn open_parquet(path: &Path, requests: &[ColumnRequest]) -> Result<Source> {
         let supported = match request.want {
             Want::Number => numeric && !is_decimal(column.logical_type_ref(), column.converted_type()),
             Want::Category => numeric || physical == PhysicalType::BYTE_ARRAY,
+            Want::Raw => physical == PhysicalType::BYTE_ARRAY,
         };
         if !supported {
             let hint = match request.want {
                 Want::Number => format!("the {} column must be a numeric column (int, float or double)", request.role),
                 Want::Category => format!("the {} column must be a string, integer or boolean column", request.role),
+                Want::Raw => format!("the {} column must be a string column", request.role),
             };
             return Err(invalid(
                 path,
@@ -657,6 +680,7 @@ fn read_parquet_batch(
     dictionaries: &mut [Dictionary],
     missing: &mut [u64],
     batch: &mut Batch,
+    raw: &mut [RawCells],
 ) -> Result<usize> {
     while source.remaining_in_group == 0 {
         if source.row_group >= source.reader.num_row_groups() {
@@ -675,6 +699,19 @@ fn read_parquet_batch(
     let want = (source.remaining_in_group as usize).min(BATCH_ROWS);
     for (column, reader) in source.readers.iter_mut().enumerate() {
         source.def_levels.clear();
+        if requests[column].want == Want::Raw {
+            let read = read_parquet_raw(reader, want, source.max_def[column], &mut source.def_levels, &mut raw[column])
+                .map_err(|error| parquet_error(path, error))?;
+            if read != want {
+                return Err(invalid(
+                    path,
+                    format!("column `{}` ended after {read} of {want} rows of its row group", requests[column].name),
+                )
+                .hint("the file is truncated or corrupt; re-export it"));
+            }
+            missing[column] += raw[column].nulls.iter().filter(|&&null| null).count() as u64;
+            continue;
+        }
         let read = read_parquet_column(
             reader,
             want,
@@ -785,4 +822,93 @@ fn spread<T>(
             }
         }
     }
+}
+
+// ---------------------------------------------------------------- raw cells (schema validation)
+
+/// The cells of one [`Want::Raw`] column in the current batch, back to back.
+#[derive(Debug, Clone, Default)]
+pub struct RawCells {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    /// Parquet nulls (a CSV cell is never null).
+    nulls: Vec<bool>,
+}
+
+impl RawCells {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The bytes of cell `index`; `None` for a Parquet null.
+    pub fn get(&self, index: usize) -> Option<&[u8]> {
+        if self.nulls[index] {
+            return None;
+        }
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        self.bytes.get(start..self.ends[index])
+    }
+
+    fn push(&mut self, cell: Option<&[u8]>) {
+        self.bytes.extend_from_slice(cell.unwrap_or_default());
+        self.ends.push(self.bytes.len());
+        self.nulls.push(cell.is_none());
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.nulls.clear();
+    }
+}
+
+impl Table {
+    /// The current batch's cells of requested column `column` (empty unless it is [`Want::Raw`]).
+    pub fn raw(&self, column: usize) -> &RawCells {
+        &self.raw[column]
+    }
+
+    /// Exchanges the current batch's raw cells (one per requested column) with `cells`,
+    /// so that they can be used while the next batch is read.
+    pub fn swap_raw(&mut self, cells: &mut Vec<RawCells>) {
+        cells.resize_with(self.raw.len(), RawCells::default);
+        std::mem::swap(&mut self.raw, cells);
+    }
+}
+
+/// Reads `rows` records of a BYTE_ARRAY column into `out`, a null where the definition
+/// level is below `max_def`.
+fn read_parquet_raw(
+    reader: &mut ColumnReader,
+    rows: usize,
+    max_def: i16,
+    def_levels: &mut Vec<i16>,
+    out: &mut RawCells,
+) -> parquet::errors::Result<usize> {
+    let ColumnReader::ByteArrayColumnReader(reader) = reader else {
+        return Err(parquet::errors::ParquetError::General("not a string column".into()));
+    };
+    let mut values: Vec<ByteArray> = Vec::with_capacity(rows);
+    let mut read = 0;
+    while read < rows {
+        let before = def_levels.len();
+        let (records, _, _) = reader.read_records(rows - read, Some(def_levels), None, &mut values)?;
+        if records == 0 {
+            break;
+        }
+        if def_levels.len() == before {
+            def_levels.resize(before + records, max_def);
+        }
+        read += records;
+    }
+    let mut next = values.iter();
+    for &level in def_levels.iter() {
+        let value = if level == max_def { next.next() } else { None };
+        out.push(value.map(ByteArray::data));
+    }
+    Ok(read)
 }

@@ -1,13 +1,147 @@
-//! `modelgate data validate` (being written).
+//! `modelgate data validate`: a table checked against a Frictionless Table Schema (or a
+//! Parquet file's schema), shown as a report (text) or printed as the `data.schema`
+//! evidence section (json). Exit 1 when the table violates the schema.
 
-use clap::Args;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
 
+use clap::{Args, ValueEnum};
+
+use modelgate::data::schema::{self, ExtraColumns, ValidateSpec};
+use modelgate::error::{Error, ErrorKind, Result};
+use modelgate::evidence::SchemaCheck;
 use modelgate::exit::ExitStatus;
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {}
+pub struct ValidateArgs {
+    /// The table to check: CSV, gzip CSV or Parquet.
+    #[arg(value_name = "FILE")]
+    table: PathBuf,
+    /// The expected schema: a Table Schema (JSON, or YAML by extension) or a Parquet file.
+    #[arg(long, value_name = "SCHEMA")]
+    schema: PathBuf,
+    /// Columns the schema does not declare: allowed, or reported as violations.
+    #[arg(long, value_enum, default_value_t = ExtraArg::Deny)]
+    extra_columns: ExtraArg,
+    /// The largest share of missing cells allowed in a column (0 to 1).
+    #[arg(long, value_name = "RATE")]
+    max_null_rate: Option<f64>,
+    /// A ceiling for one column, replacing --max-null-rate there. Repeat for more.
+    #[arg(long, value_name = "COL=RATE")]
+    null_rate: Vec<String>,
+    /// Do not report rows that repeat an earlier row.
+    #[arg(long)]
+    allow_duplicate_rows: bool,
+    /// Columns whose values are shown as <redacted> in the examples (comma-separated).
+    #[arg(long, value_name = "COLS", value_delimiter = ',')]
+    sensitive: Vec<String>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
 
-pub fn run(_args: ValidateArgs) -> ExitStatus {
-    eprintln!("error: `modelgate data validate` is not implemented yet");
-    ExitStatus::Error
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExtraArg {
+    Allow,
+    Deny,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+pub fn run(args: ValidateArgs) -> ExitStatus {
+    let result = spec(&args).and_then(|spec| schema::validate(&spec)).and_then(|check| {
+        write(&args, &check)?;
+        Ok(check)
+    });
+    match result {
+        Ok(check) if check.violations.is_empty() => ExitStatus::Success,
+        Ok(_) => ExitStatus::Failure,
+        Err(error) => {
+            super::print_error(&error);
+            ExitStatus::Error
+        }
+    }
+}
+
+fn spec(args: &ValidateArgs) -> Result<ValidateSpec> {
+    let mut spec = ValidateSpec::new(&args.schema, &args.table);
+    spec.extra_columns = match args.extra_columns {
+        ExtraArg::Allow => ExtraColumns::Allow,
+        ExtraArg::Deny => ExtraColumns::Deny,
+    };
+    spec.max_null_rate = args.max_null_rate;
+    spec.null_rates = null_rates(&args.null_rate)?;
+    spec.duplicate_rows = !args.allow_duplicate_rows;
+    spec.sensitive = args.sensitive.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+    Ok(spec)
+}
+
+fn null_rates(items: &[String]) -> Result<BTreeMap<String, f64>> {
+    items
+        .iter()
+        .map(|item| {
+            let parsed =
+                item.rsplit_once('=').and_then(|(column, rate)| Some((column.to_string(), rate.parse().ok()?)));
+            parsed.ok_or_else(|| {
+                Error::new(ErrorKind::Config, format!("--null-rate {item:?}: expected COLUMN=RATE"))
+                    .hint("write the column and its ceiling, e.g. --null-rate income=0.1")
+            })
+        })
+        .collect()
+}
+
+fn write(args: &ValidateArgs, check: &SchemaCheck) -> Result<()> {
+    let text = match args.format {
+        OutputFormat::Json => {
+            let mut json = serde_json::to_string_pretty(check).unwrap_or_default();
+            json.push('\n');
+            json
+        }
+        OutputFormat::Text => render(check),
+    };
+    super::write_output(args.output.as_deref(), text.as_bytes())
+}
+
+/// The check as a report a person reads in a terminal or a CI log.
+pub fn render(check: &SchemaCheck) -> String {
+    let mut out = String::new();
+    let source = check.source.as_deref().unwrap_or("table-schema");
+    let schema = check.schema_path.as_deref().unwrap_or("-");
+    let _ = writeln!(out, "Table {} ({} rows) against {schema} ({source})", check.table_path, check.rows);
+    if !check.fields.is_empty() {
+        let width = check.fields.iter().map(|f| f.name.chars().count()).max().unwrap_or(0).max(5);
+        let _ = writeln!(out, "\n  {:width$}  {:10}  {:>9}  checks", "field", "type", "null rate");
+        for field in &check.fields {
+            let rate = field.null_rate.map_or_else(|| "-".to_string(), |rate| format!("{:.2}%", rate * 100.0));
+            let checks: Vec<String> = field
+                .checks
+                .iter()
+                .map(|name| if field.failed.contains(name) { format!("{name} FAILED") } else { name.clone() })
+                .collect();
+            let _ = writeln!(out, "  {:width$}  {:10}  {rate:>9}  {}", field.name, field.field_type, checks.join(", "));
+        }
+    }
+    if check.violations.is_empty() {
+        let _ = writeln!(out, "\nValid: no violations.");
+        return out;
+    }
+    let _ = writeln!(out, "\n{} violations", check.violations.len());
+    for violation in &check.violations {
+        let message = violation.message.as_deref().unwrap_or_default();
+        let _ = writeln!(out, "  {} [{}] {message}", violation.field, violation.check);
+        if !violation.examples.is_empty() {
+            let examples: Vec<String> =
+                violation.examples.iter().map(|example| format!("row {}: {:?}", example.row, example.value)).collect();
+            let _ = writeln!(out, "      e.g. {}", examples.join("; "));
+        }
+    }
+    out
 }

@@ -365,6 +365,38 @@ pub struct SchemaCheck {
     pub table_path: String,
     pub rows: u64,
     pub violations: Vec<SchemaViolation>,
+    /// Where the expected schema came from: `table-schema` (a Frictionless Table Schema)
+    /// or `parquet` (a Parquet file's own footer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Per schema field: its type, the checks run and failed, and its nulls.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<SchemaFieldReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaFieldReport {
+    pub name: String,
+    /// The Table Schema type (`integer`, `date`, …).
+    #[serde(rename = "type")]
+    pub field_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Whether the table has the column.
+    pub present: bool,
+    /// The checks run on the column: `type`, each constraint, `null-rate`.
+    #[serde(default)]
+    pub checks: Vec<String>,
+    /// The checks that failed on at least one row.
+    #[serde(default)]
+    pub failed: Vec<String>,
+    /// Missing cells (the schema's missingValues; Parquet nulls).
+    #[serde(default)]
+    pub nulls: u64,
+    /// `nulls / rows`; null when the table has no rows or lacks the column.
+    #[serde(default)]
+    pub null_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -377,6 +409,18 @@ pub struct SchemaViolation {
     pub failing_rows: u64,
     #[serde(default)]
     pub message: Option<String>,
+    /// Up to five failing rows, with their cell text (`<redacted>` for sensitive columns).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<FailingRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FailingRow {
+    /// Data row number, 1 for the first row after the header.
+    pub row: u64,
+    /// The cell as written (empty for a missing cell), or `<redacted>`.
+    pub value: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
