@@ -4,6 +4,7 @@
 
 use super::{Collector, Context};
 use crate::data::lineage::{self, LineageSpec};
+use crate::data::schema::{self, ValidateSpec};
 use crate::error::Result;
 use crate::evidence::{Data, Evidence};
 
@@ -18,7 +19,12 @@ impl Collector for TrainingData {
         let Some(config) = &context.config.config.data else { return Ok(()) };
         let training = context.config.resolve(&config.training);
         let training_display = config.training.display().to_string();
+        let base = &context.config.base_dir;
         let mut data = Data { schema: None, prohibited: None, lineage: None, drift: None };
+        if let Some(config_schema) = &config.schema {
+            let spec = ValidateSpec::from_config(config_schema, base, &training, &config.sensitive_columns);
+            data.schema = Some(schema::validate(&spec)?);
+        }
         if let Some(lineage) = &config.lineage {
             data.lineage = Some(lineage::trace(&LineageSpec {
                 path: context.config.resolve(&lineage.path),

@@ -21,5 +21,7 @@ pub struct DataConfig {
     #[serde(default)]
     pub sensitive_columns: Vec<String>,
     #[serde(default)]
+    pub schema: Option<schema::SchemaConfig>,
+    #[serde(default)]
     pub lineage: Option<lineage::LineageConfig>,
 }
