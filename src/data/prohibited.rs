@@ -168,6 +168,8 @@ struct Column {
     name: String,
     read: Read,
     name_bits: u64,
+    /// Detectors whose value matches do not count in this column.
+    excluded_bits: u64,
     /// Class id per dictionary code (`u32::MAX`: not classified yet).
     class_of_code: Vec<u32>,
     classes: Vec<Class>,
@@ -178,13 +180,16 @@ struct Column {
 }
 
 impl Column {
-    fn new(name: String, read: Read, name_bits: u64) -> Column {
+    fn new(name: String, read: Read, detectors: &Detectors) -> Column {
+        let name_bits = detectors.match_name(&name);
+        let excluded_bits = detectors.excluded_by_name(&name);
         let mut class_ids = FxHashMap::default();
         class_ids.insert(Class::default(), 0);
         Column {
             name,
             read,
             name_bits,
+            excluded_bits,
             class_of_code: Vec::new(),
             classes: vec![Class::default()],
             class_ids,
@@ -267,7 +272,6 @@ pub fn scan(spec: &ScanSpec) -> Result<ProhibitedScan> {
     let mut requests = Vec::new();
     let mut name_only = Vec::new();
     for column in wanted {
-        let name_bits = detectors.match_name(&column.name);
         let read = match column.kind {
             ColumnKind::Text | ColumnKind::String | ColumnKind::Integer | ColumnKind::Number => Some(Read::Text),
             ColumnKind::Date => Some(Read::Days),
@@ -282,9 +286,9 @@ pub fn scan(spec: &ScanSpec) -> Result<ProhibitedScan> {
                     want: if read == Read::Days { Want::Number } else { Want::Category },
                     role: "scanned".to_string(),
                 });
-                columns.push(Column::new(column.name.clone(), read, name_bits));
+                columns.push(Column::new(column.name.clone(), read, &detectors));
             }
-            None => name_only.push((column.name.clone(), name_bits)),
+            None => name_only.push(column.name.clone()),
         }
     }
     let mut total_rows = 0u64;
@@ -333,8 +337,8 @@ pub fn scan(spec: &ScanSpec) -> Result<ProhibitedScan> {
     for column in &columns {
         detections.extend(column_detections(column, &detectors));
     }
-    for (name, bits) in &name_only {
-        let column = Column::new(name.clone(), Read::Text, *bits);
+    for name in &name_only {
+        let column = Column::new(name.clone(), Read::Text, &detectors);
         detections.extend(column_detections(&column, &detectors));
     }
     let order: Vec<&str> = info.columns.iter().map(|c| c.name.as_str()).collect();
@@ -349,14 +353,14 @@ pub fn scan(spec: &ScanSpec) -> Result<ProhibitedScan> {
         full_scan: Some(spec.full_scan),
         seed: (!spec.full_scan).then_some(spec.seed),
         columns: columns.iter().map(|c| c.name.clone()).collect(),
-        columns_name_only: name_only.into_iter().map(|(name, _)| name).collect(),
+        columns_name_only: name_only,
         detectors: detectors.names(),
     })
 }
 
-/// The detections of one column, by category.
-fn column_detections(column: &Column, detectors: &Detectors) -> Vec<Detection> {
-    // Which gated detectors count their weak matches in this column.
+/// The detectors whose matches count in `column`: strong and embedded ones, weak ones
+/// where the detector's gate opens, none of those excluded by the column's name.
+fn counting(column: &Column, detectors: &Detectors) -> u64 {
     let mut open = 0u64;
     for bit in 0..detectors.len() {
         let mask = 1u64 << bit;
@@ -378,6 +382,51 @@ fn column_detections(column: &Column, detectors: &Detectors) -> Vec<Detection> {
             open |= mask;
         }
     }
+    open & !column.excluded_bits
+}
+
+/// The detectors a value of `class` counts for in a column whose gates are `open`.
+fn effective(class: &Class, open: u64, excluded: u64) -> (u64, u64) {
+    let whole = (class.strong & !excluded) | (class.weak & open);
+    (whole, class.embedded & !excluded)
+}
+
+/// Per value of a column called `column`, the categories the scan counts it for (after
+/// the column's gates): what the precision and recall figures measure.
+pub fn classify_column(detectors: &Detectors, column: &str, values: &[&str]) -> Vec<Vec<String>> {
+    let mut scanned = Column::new(column.to_string(), Read::Text, detectors);
+    let ids: Vec<Option<u32>> = values
+        .iter()
+        .map(|value| {
+            if value.trim().is_empty() {
+                return None;
+            }
+            scanned.non_null += 1;
+            let id = scanned.intern(detectors.classify(value));
+            scanned.counts[id as usize] += 1;
+            Some(id)
+        })
+        .collect();
+    let open = counting(&scanned, detectors);
+    ids.iter()
+        .map(|id| {
+            let Some(id) = id else { return Vec::new() };
+            let (whole, inside) = effective(&scanned.classes[*id as usize], open, scanned.excluded_bits);
+            let mut categories: Vec<String> = Vec::new();
+            for bit in 0..detectors.len() {
+                let category = detectors.category(bit);
+                if (whole | inside) & (1 << bit) != 0 && !categories.iter().any(|c| c == category) {
+                    categories.push(category.to_string());
+                }
+            }
+            categories
+        })
+        .collect()
+}
+
+/// The detections of one column, by category.
+fn column_detections(column: &Column, detectors: &Detectors) -> Vec<Detection> {
+    let open = counting(column, detectors);
     // Categories in first-detector order; a value counts once per category.
     let mut categories: Vec<(&str, u64)> = Vec::new();
     for bit in 0..detectors.len() {
@@ -392,8 +441,8 @@ fn column_detections(column: &Column, detectors: &Detectors) -> Vec<Detection> {
         let mut matched = 0u64;
         let mut embedded = 0u64;
         for (id, class) in column.classes.iter().enumerate() {
-            let whole = (class.strong | (class.weak & open)) & mask != 0;
-            let inside = class.embedded & mask != 0;
+            let (whole, inside) = effective(class, open, column.excluded_bits);
+            let (whole, inside) = (whole & mask != 0, inside & mask != 0);
             if whole || inside {
                 matched += column.counts[id];
                 if !whole {

@@ -46,6 +46,9 @@ pub struct Builtin {
     pub embedded: &'static str,
     pub validate: fn(&[u8]) -> bool,
     pub gate: Gate,
+    /// Column-name pattern under which the detector's value matches do not count
+    /// (`app_version` holds `1.2.3.4`, which is not an address), or `""`.
+    pub not_in_columns: &'static str,
 }
 
 macro_rules! tokens {
@@ -63,6 +66,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: r"\b\d{3}-\d{2}-\d{4}\b",
         validate: |v| validators::us_ssn(v).is_some(),
         gate: Gate::NameOrConsistent { min_share: 0.98 },
+        not_in_columns: "",
     },
     Builtin {
         name: "uk_nino",
@@ -70,6 +74,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: r"\b[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]\b",
         validate: validators::uk_nino,
         gate: Gate::None,
+        not_in_columns: "",
     },
     Builtin {
         name: "ca_sin",
@@ -77,6 +82,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: "",
         validate: validators::ca_sin,
         gate: Gate::NameOrConsistent { min_share: 0.98 },
+        not_in_columns: "",
     },
     Builtin {
         name: "nl_bsn",
@@ -84,6 +90,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: "",
         validate: validators::nl_bsn,
         gate: Gate::NameOrConsistent { min_share: 0.98 },
+        not_in_columns: "",
     },
     Builtin {
         name: "de_tax_id",
@@ -91,6 +98,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: "",
         validate: validators::de_tax_id,
         gate: Gate::NameOrConsistent { min_share: 0.98 },
+        not_in_columns: "",
     },
     Builtin {
         name: "in_aadhaar",
@@ -98,6 +106,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: "",
         validate: validators::in_aadhaar,
         gate: Gate::NameOrConsistent { min_share: 0.98 },
+        not_in_columns: "",
     },
     Builtin {
         name: "es_dni",
@@ -105,6 +114,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: r"\b[XYZxyz0-9]\d{7}-?[A-Za-z]\b",
         validate: validators::es_dni,
         gate: Gate::None,
+        not_in_columns: "",
     },
     Builtin {
         name: "fr_nir",
@@ -112,6 +122,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: "",
         validate: validators::fr_nir,
         gate: Gate::NameOrConsistent { min_share: 0.98 },
+        not_in_columns: "",
     },
     Builtin {
         name: "payment_card",
@@ -121,6 +132,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: r"\b\d(?:[ -]?\d){11,18}\b",
         validate: validators::payment_card,
         gate: Gate::NameOrConsistent { min_share: 0.98 },
+        not_in_columns: "",
     },
     Builtin {
         name: "iban",
@@ -128,6 +140,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b",
         validate: validators::iban,
         gate: Gate::None,
+        not_in_columns: "",
     },
     Builtin {
         name: "email",
@@ -135,6 +148,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
         validate: validators::email,
         gate: Gate::None,
+        not_in_columns: "",
     },
     Builtin {
         name: "phone",
@@ -142,6 +156,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: r"\+\d(?:[ .-]?\d){7,14}\b|(?:\(\d{3}\) ?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b",
         validate: validators::phone,
         gate: Gate::None,
+        not_in_columns: "",
     },
     Builtin {
         name: "ip_address",
@@ -149,6 +164,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b|\b(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{1,4}\b",
         validate: |v| validators::ipv4(v) || validators::ipv6(v),
         gate: Gate::None,
+        not_in_columns: tokens!("version|versions|ver|release|build|firmware|sdk|os_version|app_version"),
     },
     Builtin {
         name: "date_of_birth",
@@ -158,6 +174,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: "",
         validate: |v| validators::date(v).is_some(),
         gate: Gate::NameOrAdultDates { min_share: 0.9 },
+        not_in_columns: "",
     },
     Builtin {
         name: "geolocation",
@@ -165,6 +182,7 @@ pub const BUILTINS: &[Builtin] = &[
         embedded: r"-?\d{1,2}\.\d{4,}, ?-?\d{1,3}\.\d{4,}",
         validate: validators::coordinate_pair,
         gate: Gate::Name,
+        not_in_columns: "",
     },
 ];
 
@@ -237,6 +255,7 @@ struct Detector {
     name: String,
     category: String,
     column_names: Option<Regex>,
+    not_in_columns: Option<Regex>,
     kind: Kind,
 }
 
@@ -281,6 +300,13 @@ impl Detectors {
                     column_names: Some(name_regex(builtin.column_names).map_err(|error| {
                         Error::new(ErrorKind::Config, format!("built-in detector `{}`: {error}", builtin.name))
                     })?),
+                    not_in_columns: if builtin.not_in_columns.is_empty() {
+                        None
+                    } else {
+                        Some(name_regex(builtin.not_in_columns).map_err(|error| {
+                            Error::new(ErrorKind::Config, format!("built-in detector `{}`: {error}", builtin.name))
+                        })?)
+                    },
                     kind: Kind::Builtin(index),
                 });
             }
@@ -350,6 +376,7 @@ impl Detectors {
                 name: name.to_string(),
                 category: config.category.clone().unwrap_or_else(|| name.to_string()),
                 column_names,
+                not_in_columns: None,
                 kind: Kind::Pattern { regex, validator },
             });
         }
@@ -433,6 +460,18 @@ impl Detectors {
         let mut bits = 0;
         for (bit, detector) in self.detectors.iter().enumerate() {
             if detector.column_names.as_ref().is_some_and(|regex| regex.is_match(&normalised)) {
+                bits |= 1 << bit;
+            }
+        }
+        bits
+    }
+
+    /// The detectors whose value matches do not count in a column called `column`.
+    pub fn excluded_by_name(&self, column: &str) -> u64 {
+        let normalised = normalise(column);
+        let mut bits = 0;
+        for (bit, detector) in self.detectors.iter().enumerate() {
+            if detector.not_in_columns.as_ref().is_some_and(|regex| regex.is_match(&normalised)) {
                 bits |= 1 << bit;
             }
         }

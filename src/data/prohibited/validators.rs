@@ -193,7 +193,8 @@ pub fn mod11_10(digits: &[u8]) -> bool {
 
 /// US Social Security number: `AAA-GG-SSSS`, `AAA GG SSSS` or nine bare digits. Area 000,
 /// 666 and 900–999, group 00 and serial 0000 were never issued, nor were the numbers
-/// that appeared in advertising (078-05-1120, 219-09-9999). Returns whether the value
+/// that appeared in advertising (078-05-1120, 219-09-9999,
+/// 457-55-5462). Returns whether the value
 /// was formatted (with separators) when valid.
 pub fn us_ssn(value: &[u8]) -> Option<bool> {
     let (area, group, serial, formatted) = match value.len() {
@@ -214,9 +215,9 @@ pub fn us_ssn(value: &[u8]) -> Option<bool> {
     if group == b"00" || serial == b"0000" {
         return None;
     }
-    if (area == b"078" && group == b"05" && serial == b"1120")
-        || (area == b"219" && group == b"09" && serial == b"9999")
-    {
+    let advertised: [(&[u8], &[u8], &[u8]); 3] =
+        [(b"078", b"05", b"1120"), (b"219", b"09", b"9999"), (b"457", b"55", b"5462")];
+    if advertised.iter().any(|&(a, g, s)| area == a && group == g && serial == s) {
         return None;
     }
     Some(formatted)
@@ -590,6 +591,7 @@ pub fn email(value: &[u8]) -> bool {
 /// with separators: North American `(NXX) NXX-XXXX`, `NXX-NXX-XXXX`, `NXX.NXX.XXXX`,
 /// `NXX NXX XXXX`, or a trunk-prefixed `0…` number of 10–11 digits written in groups.
 pub fn phone(value: &[u8]) -> bool {
+    let value = strip_extension(value);
     let plus = value.first() == Some(&b'+');
     let body = if plus { &value[1..] } else { value };
     // Digit runs (groups), their sizes and first digits; separators are single spaces,
@@ -601,7 +603,20 @@ pub fn phone(value: &[u8]) -> bool {
     let mut length = 0;
     let (mut open, mut close) = (0, 0);
     let mut previous_separator = true;
-    for &byte in body {
+    let mut position = 0;
+    while position < body.len() {
+        let byte = body[position];
+        position += 1;
+        // `+44 (0)20 …`: the trunk prefix written after the country code is not dialled.
+        if plus && byte == b'(' && body[position..].starts_with(b"0)") && run_count == 1 {
+            position += 2;
+            in_run = false;
+            previous_separator = body.get(position) == Some(&b' ');
+            if previous_separator {
+                position += 1;
+            }
+            continue;
+        }
         match byte {
             b'0'..=b'9' => {
                 if !in_run {
@@ -656,6 +671,23 @@ pub fn phone(value: &[u8]) -> bool {
     // Trunk-prefixed national numbers (UK, Germany, France, …): 0 then 9–10 digits in groups.
     let second_digit_ok = runs[0] > 1 || firsts[1] != 0;
     firsts[0] == 0 && second_digit_ok && (10..=11).contains(&length) && run_count <= 5 && runs.iter().all(|&r| r >= 2)
+}
+
+/// `value` without a trailing extension (`x123`, ` ext. 123`, ` ext 123`).
+fn strip_extension(value: &[u8]) -> &[u8] {
+    let digits_at_end = value.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    if digits_at_end == 0 || digits_at_end > 6 {
+        return value;
+    }
+    let head = &value[..value.len() - digits_at_end];
+    for marker in [&b"x"[..], b" x", b" ext. ", b" ext ", b" ext.", b" ext"] {
+        if let Some(stripped) = head.strip_suffix(marker) {
+            if stripped.last().is_some_and(u8::is_ascii_digit) {
+                return stripped;
+            }
+        }
+    }
+    value
 }
 
 /// A dotted-quad IPv4 address (no leading zeros, each part 0–255), not in 0.0.0.0/8
@@ -821,6 +853,9 @@ mod tests {
         assert!(phone(b"(212) 555-0147"));
         assert!(phone(b"212-555-0147"));
         assert!(phone(b"020 7946 0958"));
+        assert!(phone(b"206.269.0743x9150"));
+        assert!(phone(b"+44(0)115 4960914"));
+        assert!(phone(b"+33 (0)1 41 63 60 83"));
         assert!(!phone(b"2125550147"));
         assert!(!phone(b"123-45-6789"));
         assert!(!phone(b"2023-01-15"));
