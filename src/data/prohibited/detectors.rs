@@ -113,7 +113,7 @@ pub const BUILTINS: &[Builtin] = &[
         column_names: tokens!("dni|nie|nif|documento_identidad"),
         embedded: r"\b[XYZxyz0-9]\d{7}-?[A-Za-z]\b",
         validate: validators::es_dni,
-        gate: Gate::None,
+        gate: Gate::NameOrConsistent { min_share: 0.98 },
         not_in_columns: "",
     },
     Builtin {
@@ -155,7 +155,7 @@ pub const BUILTINS: &[Builtin] = &[
         column_names: tokens!("phone|phone_?number|telephone|tel|mobile|mobile_?number|cell|cellphone|msisdn|fax"),
         embedded: r"\+\d(?:[ .-]?\d){7,14}\b|(?:\(\d{3}\) ?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b",
         validate: validators::phone,
-        gate: Gate::None,
+        gate: Gate::Name,
         not_in_columns: "",
     },
     Builtin {
@@ -179,7 +179,7 @@ pub const BUILTINS: &[Builtin] = &[
     Builtin {
         name: "geolocation",
         column_names: tokens!("lat|latitude|lon|lng|longitude|geo|geolocation|coordinates|coords|lat_?lon|lat_?lng|gps"),
-        embedded: r"-?\d{1,2}\.\d{4,}, ?-?\d{1,3}\.\d{4,}",
+        embedded: r"(?:^|[\s(])-?\d{1,2}\.\d{4,}, ?-?\d{1,3}\.\d{4,}\b",
         validate: validators::coordinate_pair,
         gate: Gate::Name,
         not_in_columns: "",
@@ -217,7 +217,8 @@ pub struct DetectorConfig {
     /// Regex a value (or a part of it, unless anchored with `^…$`) must match.
     #[serde(default)]
     pub pattern: Option<String>,
-    /// A built-in validator each match must pass: `luhn`, `mod97`, `verhoeff`, ….
+    /// A built-in validator each match (its first capture group, when the pattern has
+    /// one) must pass: `luhn`, `mod97`, `verhoeff`, ….
     #[serde(default)]
     pub validator: Option<String>,
     /// Regexes (case-insensitive) over the normalised column name.
@@ -497,9 +498,16 @@ impl Detectors {
                 for index in set.matches(text).iter() {
                     let bit = self.user_slots[index];
                     if let Kind::Pattern { regex: Some(regex), validator } = &self.detectors[bit].kind {
-                        let found = regex
-                            .find_iter(text)
-                            .any(|found| validator.is_none_or(|validator| validator.check(found.as_str().as_bytes())));
+                        let found = match validator {
+                            None => true,
+                            // The validator checks the first capture group when there is one.
+                            Some(validator) if regex.captures_len() > 1 => regex.captures_iter(text).any(|captures| {
+                                captures.get(1).is_some_and(|group| validator.check(group.as_str().as_bytes()))
+                            }),
+                            Some(validator) => {
+                                regex.find_iter(text).any(|found| validator.check(found.as_str().as_bytes()))
+                            }
+                        };
                         if found {
                             class.strong |= 1 << bit;
                         }
@@ -572,7 +580,14 @@ impl Detectors {
             }
         } else {
             self.mark_strong(class, UK_NINO, validators::uk_nino(text));
-            self.mark_strong(class, ES_DNI, validators::es_dni(text));
+            if let Some(bit) = self.slot(ES_DNI) {
+                if es_dni_shape(text) {
+                    class.shape |= bit;
+                    if validators::es_dni(text) {
+                        class.weak |= bit;
+                    }
+                }
+            }
             self.mark_strong(class, FR_NIR, validators::fr_nir(text));
             self.mark_strong(class, IBAN, validators::iban(text));
             self.mark_strong(class, IP_ADDRESS, validators::ipv4(text) || validators::ipv6(text));
@@ -584,6 +599,11 @@ impl Detectors {
             }
         }
         self.mark_strong(class, PHONE, validators::phone(text));
+        if let (Some(bit), true) = (self.slot(PHONE), bare) {
+            if validators::phone_digits(text) {
+                class.weak |= bit;
+            }
+        }
         if let Some(bit) = self.slot(DATE_OF_BIRTH) {
             if let Some(date) = validators::date(text) {
                 self.mark_date(class, bit, date);
@@ -658,6 +678,18 @@ impl Detectors {
             }
         }
     }
+}
+
+/// Eight digits and a letter, or X/Y/Z, seven digits and a letter (a `-` or space before
+/// the letter allowed): the shape of a Spanish DNI/NIE, whose letter a random code has
+/// right one time in 23.
+fn es_dni_shape(text: &[u8]) -> bool {
+    let Some((&letter, body)) = text.split_last() else { return false };
+    let body = body.strip_suffix(b"-").or_else(|| body.strip_suffix(b" ")).unwrap_or(body);
+    let digits_only = |part: &[u8]| part.len() == 7 && part.iter().all(u8::is_ascii_digit);
+    letter.is_ascii_alphabetic()
+        && body.len() == 8
+        && (digits_only(&body[1..]) && (body[0].is_ascii_digit() || b"XYZxyz".contains(&body[0])))
 }
 
 /// Whether the text just before `start` is `version`, `release` or `build` (so
