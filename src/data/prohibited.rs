@@ -161,6 +161,9 @@ enum Read {
     Text,
     /// A Parquet DATE column: days since 1970-01-01.
     Days,
+    /// A Parquet integer or floating-point column: numbers, classified by their decimal
+    /// form (integral values without a fraction), so that the reader interns nothing.
+    Number,
 }
 
 /// One scanned column and what has been counted for it.
@@ -229,6 +232,16 @@ impl Column {
         self.counts[id as usize] += 1;
     }
 
+    fn count_number(&mut self, value: f64, detectors: &Detectors) {
+        if value.is_nan() {
+            return;
+        }
+        self.non_null += 1;
+        let mut text = NumberText::default();
+        let id = self.intern(detectors.classify(text.format(value)));
+        self.counts[id as usize] += 1;
+    }
+
     fn count_days(&mut self, days: f64, detectors: &Detectors) {
         if days.is_nan() {
             return;
@@ -273,7 +286,8 @@ pub fn scan(spec: &ScanSpec) -> Result<ProhibitedScan> {
     let mut name_only = Vec::new();
     for column in wanted {
         let read = match column.kind {
-            ColumnKind::Text | ColumnKind::String | ColumnKind::Integer | ColumnKind::Number => Some(Read::Text),
+            ColumnKind::Text | ColumnKind::String => Some(Read::Text),
+            ColumnKind::Integer | ColumnKind::Number => Some(Read::Number),
             ColumnKind::Date => Some(Read::Days),
             // Booleans hold no identifiers; nested, binary, decimal and timestamp columns
             // are checked by name only.
@@ -283,7 +297,7 @@ pub fn scan(spec: &ScanSpec) -> Result<ProhibitedScan> {
             Some(read) => {
                 requests.push(ColumnRequest {
                     name: column.name.clone(),
-                    want: if read == Read::Days { Want::Number } else { Want::Category },
+                    want: if read == Read::Text { Want::Category } else { Want::Number },
                     role: "scanned".to_string(),
                 });
                 columns.push(Column::new(column.name.clone(), read, &detectors));
@@ -305,9 +319,14 @@ pub fn scan(spec: &ScanSpec) -> Result<ProhibitedScan> {
                                 column.count_code(code, dictionary, &detectors);
                             }
                         }
-                        Values::Numbers(numbers) => {
+                        Values::Numbers(numbers) if column.read == Read::Days => {
                             for &days in numbers {
                                 column.count_days(days, &detectors);
+                            }
+                        }
+                        Values::Numbers(numbers) => {
+                            for &value in numbers {
+                                column.count_number(value, &detectors);
                             }
                         }
                     }
@@ -324,6 +343,7 @@ pub fn scan(spec: &ScanSpec) -> Result<ProhibitedScan> {
                     match column.read {
                         Read::Text => column.count_code(cell as u32, table.dictionary(index), &detectors),
                         Read::Days => column.count_days(f64::from_bits(cell), &detectors),
+                        Read::Number => column.count_number(f64::from_bits(cell), &detectors),
                     }
                 }
             }
@@ -477,6 +497,42 @@ fn counted(column: &Column, wanted: impl Fn(&Class) -> bool) -> u64 {
     column.classes.iter().zip(&column.counts).filter(|(class, _)| wanted(class)).map(|(_, &count)| count).sum()
 }
 
+/// The decimal form of a number in a stack buffer: integral values (below 2^53, where
+/// doubles hold integers exactly) without a fraction, others in Rust's shortest form;
+/// empty when longer than the buffer (no identifier is written that long).
+#[derive(Default)]
+struct NumberText {
+    buffer: [u8; 32],
+    length: usize,
+}
+
+impl std::fmt::Write for NumberText {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        let end = self.length + text.len();
+        let slot = self.buffer.get_mut(self.length..end).ok_or(std::fmt::Error)?;
+        slot.copy_from_slice(text.as_bytes());
+        self.length = end;
+        Ok(())
+    }
+}
+
+impl NumberText {
+    fn format(&mut self, value: f64) -> &str {
+        use std::fmt::Write as _;
+        self.length = 0;
+        let written = if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+            write!(self, "{}", value as i64)
+        } else {
+            write!(self, "{value}")
+        };
+        if written.is_err() {
+            self.length = 0;
+        }
+        // Only ASCII digits, signs, `.`, `e`, `inf` and `NaN` were written.
+        std::str::from_utf8(&self.buffer[..self.length]).unwrap_or("")
+    }
+}
+
 fn today_utc() -> (i32, u32, u32) {
     use chrono::Datelike;
     let now = chrono::Utc::now().date_naive();
@@ -558,6 +614,15 @@ mod tests {
         )
         .expect("config with a detector");
         assert_eq!(config.detectors[0].validator.as_deref(), Some("luhn"));
+    }
+
+    #[test]
+    fn numbers_are_formatted_like_their_text() {
+        let mut text = NumberText::default();
+        assert_eq!(text.format(123456789.0), "123456789");
+        assert_eq!(text.format(-52.520008), "-52.520008");
+        // Too long to be an identifier: classified as nothing.
+        assert_eq!(text.format(1e300), "");
     }
 
     #[test]

@@ -745,7 +745,7 @@ pub fn ipv6(value: &[u8]) -> bool {
 /// year, which is what the birth-date test uses, is the same).
 pub fn date(value: &[u8]) -> Option<(i32, u32, u32)> {
     let date_part = match value.iter().position(|&b| b == b'T' || b == b' ') {
-        Some(end) if end == 10 => &value[..10],
+        Some(10) => &value[..10],
         Some(_) => return None,
         None => value,
     };
