@@ -393,8 +393,11 @@ impl Detectors {
         for (index, builtin) in BUILTINS.iter().enumerate() {
             if let (Some(slot), false) = (builtin_slot[index], builtin.embedded.is_empty()) {
                 embedded_sources.push(builtin.embedded);
-                // The built-in patterns are constants, tested to compile.
-                let regex = Regex::new(builtin.embedded)
+                // The built-in patterns are constants, tested to compile. ASCII classes and
+                // word boundaries keep them on the fast (DFA) engines.
+                let regex = RegexBuilder::new(builtin.embedded)
+                    .unicode(false)
+                    .build()
                     .map_err(|error| Error::new(ErrorKind::Config, format!("built-in pattern: {error}")))?;
                 embedded_patterns.push((slot as usize, regex));
             }
@@ -403,7 +406,9 @@ impl Detectors {
             None
         } else {
             Some(
-                RegexSet::new(&embedded_sources)
+                regex::RegexSetBuilder::new(&embedded_sources)
+                    .unicode(false)
+                    .build()
                     .map_err(|error| Error::new(ErrorKind::Config, format!("built-in patterns: {error}")))?,
             )
         };
@@ -652,6 +657,10 @@ impl Detectors {
     }
 
     fn classify_embedded(&self, text: &[u8], class: &mut Class) {
+        // Every embedded pattern needs a digit or an `@`.
+        if !text.iter().any(|&b| b.is_ascii_digit() || b == b'@') {
+            return;
+        }
         let (Some(set), Ok(text)) = (&self.embedded, std::str::from_utf8(text)) else { return };
         for index in set.matches(text).iter() {
             let (bit, regex) = &self.embedded_patterns[index];
