@@ -234,6 +234,23 @@ fn int64_parquet_column_of_ssns_is_scanned() {
 }
 
 #[test]
+fn parquet_date_columns_are_read_as_dates_and_other_types_by_name() {
+    let file = fixture("prohibited/typed.parquet");
+    let run = modelgate(&["data", "scan", file.to_str().expect("path"), "--full", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["columns_name_only"], serde_json::json!(["created_at", "is_active"]));
+    let detections = json["detections"].as_array().expect("detections");
+    assert_eq!(detections.len(), 1, "{detections:?}");
+    assert_eq!(detections[0]["column"], "birth_date");
+    assert_eq!(detections[0]["category"], "date_of_birth");
+    assert_eq!(
+        (detections[0]["match_fraction"].as_f64(), detections[0]["matched_on"].as_str()),
+        (Some(1.0), Some("both"))
+    );
+}
+
+#[test]
 fn name_only_detection_does_not_fail_the_command() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t.csv");
