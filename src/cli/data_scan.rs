@@ -1,13 +1,159 @@
-//! `modelgate data scan` (being written).
+//! `modelgate data scan`: the prohibited-data scan of one table, as a per-column report
+//! (text) or the evidence section (json). Exit 1 when a detection's share of matching
+//! values exceeds `--max-fraction`.
 
-use clap::Args;
+use std::fmt::Write as _;
+use std::path::PathBuf;
 
+use clap::{Args, ValueEnum};
+
+use modelgate::data::prohibited::{self, DetectorsFile, ScanSpec, DEFAULT_SAMPLE_ROWS};
+use modelgate::error::Result;
+use modelgate::evidence::ProhibitedScan;
 use modelgate::exit::ExitStatus;
 
 #[derive(Debug, Args)]
-pub struct ScanArgs {}
+pub struct ScanArgs {
+    /// The table to scan: CSV, gzip CSV or Parquet.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Columns to scan, comma-separated or repeated (default: all).
+    #[arg(long, value_name = "COL", value_delimiter = ',')]
+    columns: Vec<String>,
+    /// Rows to sample (deterministically, by seed).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SAMPLE_ROWS)]
+    sample: u64,
+    /// Classify every row instead of a sample.
+    #[arg(long)]
+    full: bool,
+    /// Seed of the sample.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    seed: u64,
+    /// Extra detectors (TOML, YAML or JSON): `[[detectors]]` with `name`, `pattern`,
+    /// `validator`, `category`, `column_names`; `builtin_detectors = false` drops the built-ins.
+    #[arg(long, value_name = "FILE")]
+    detectors: Option<PathBuf>,
+    /// Exit 1 when a detection's share of matching values exceeds this.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.01)]
+    max_fraction: f64,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
 
-pub fn run(_args: ScanArgs) -> ExitStatus {
-    eprintln!("error: `modelgate data scan` is not implemented yet");
-    ExitStatus::Error
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+pub fn run(args: ScanArgs) -> ExitStatus {
+    match scan(&args) {
+        Ok(found) => {
+            if found {
+                ExitStatus::Failure
+            } else {
+                ExitStatus::Success
+            }
+        }
+        Err(error) => {
+            super::print_error(&error);
+            ExitStatus::Error
+        }
+    }
+}
+
+/// Scans, writes the report, and says whether a detection exceeds the limit.
+fn scan(args: &ScanArgs) -> Result<bool> {
+    if !(0.0..=1.0).contains(&args.max_fraction) {
+        return Err(modelgate::error::Error::new(
+            modelgate::error::ErrorKind::Config,
+            format!("--max-fraction {} is not a share between 0 and 1", args.max_fraction),
+        )
+        .hint("pass a fraction such as 0.01 (1% of the sampled values)"));
+    }
+    let file = match &args.detectors {
+        Some(path) => Some(DetectorsFile::load(path)?),
+        None => None,
+    };
+    let spec = ScanSpec {
+        table: std::path::absolute(&args.file).unwrap_or_else(|_| args.file.clone()),
+        display_path: args.file.display().to_string(),
+        columns: args.columns.clone(),
+        sample_rows: args.sample,
+        full_scan: args.full,
+        seed: args.seed,
+        builtin_detectors: file.as_ref().is_none_or(|file| file.builtin_detectors),
+        detectors: file.map(|file| file.detectors).unwrap_or_default(),
+        detectors_source: args
+            .detectors
+            .as_ref()
+            .map_or_else(|| "--detectors".to_string(), |p| p.display().to_string()),
+        today: None,
+    };
+    let evidence = prohibited::scan(&spec)?;
+    let text = match args.format {
+        OutputFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&evidence).unwrap_or_default();
+            json.push('\n');
+            json
+        }
+        OutputFormat::Text => render(&evidence, args.max_fraction),
+    };
+    super::write_output(args.output.as_deref(), text.as_bytes())?;
+    Ok(evidence.detections.iter().any(|detection| detection.match_fraction > args.max_fraction))
+}
+
+/// The scan as a table a person reads; it names columns and categories, never values.
+pub fn render(scan: &ProhibitedScan, max_fraction: f64) -> String {
+    let mut out = String::new();
+    let total = scan.total_rows.map(|rows| format!(" of {rows}")).unwrap_or_default();
+    let how = match (scan.full_scan, scan.seed) {
+        (Some(true), _) => "full scan".to_string(),
+        (_, Some(seed)) => format!("sample, seed {seed}"),
+        _ => "sample".to_string(),
+    };
+    let _ = writeln!(out, "Prohibited data scan of {} ({} rows{total}, {how})", scan.table_path, scan.sampled_rows);
+    let _ = writeln!(out, "  {} columns scanned, {} detectors", scan.columns.len(), scan.detectors.len());
+    if !scan.columns_name_only.is_empty() {
+        let _ = writeln!(out, "  names only (values not scannable): {}", scan.columns_name_only.join(", "));
+    }
+    if scan.detections.is_empty() {
+        let _ = writeln!(out, "\nNothing detected.");
+        return out;
+    }
+    let width = scan.detections.iter().map(|d| d.column.len()).max().unwrap_or(6).max(6);
+    let category_width = scan.detections.iter().map(|d| d.category.len()).max().unwrap_or(8).max(8);
+    let _ = writeln!(
+        out,
+        "\n  {:width$}  {:category_width$}  {:>8}  {:>17}  matched on",
+        "column", "category", "share", "values"
+    );
+    for detection in &scan.detections {
+        let counts = match (detection.matched, detection.non_null) {
+            (Some(matched), Some(non_null)) => format!("{matched}/{non_null}"),
+            _ => String::new(),
+        };
+        let flag = if detection.match_fraction > max_fraction { "  over limit" } else { "" };
+        let free_text = if detection.free_text == Some(true) { ", in free text" } else { "" };
+        let _ = writeln!(
+            out,
+            "  {:width$}  {:category_width$}  {:>7.2}%  {counts:>17}  {}{free_text}{flag}",
+            detection.column,
+            detection.category,
+            detection.match_fraction * 100.0,
+            detection.matched_on
+        );
+    }
+    let over = scan.detections.iter().filter(|d| d.match_fraction > max_fraction).count();
+    let _ = writeln!(
+        out,
+        "\n{} detections, {over} over the limit of {}% of values",
+        scan.detections.len(),
+        max_fraction * 100.0
+    );
+    out
 }

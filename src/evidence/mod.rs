@@ -427,9 +427,29 @@ pub struct FailingRow {
 #[serde(deny_unknown_fields)]
 pub struct ProhibitedScan {
     pub table_path: String,
+    /// Rows whose values were classified (all rows on a full scan).
     pub sampled_rows: u64,
     /// Never the matched values themselves.
     pub detections: Vec<Detection>,
+    /// Rows in the table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_rows: Option<u64>,
+    /// Every row was classified, not a sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_scan: Option<bool>,
+    /// Seed of the deterministic sample (absent on a full scan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Columns whose names and values were scanned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    /// Columns whose values cannot hold the detected categories or cannot be read as text
+    /// (boolean, nested, binary, decimal, timestamp): only their names were checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns_name_only: Vec<String>,
+    /// The detectors that ran (built-in and configured).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detectors: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -438,10 +458,19 @@ pub struct Detection {
     pub column: String,
     /// `us_ssn`, `payment_card`, `iban`, `email`, `phone`, `ip_address`, `date_of_birth`, …
     pub category: String,
-    /// Fraction of sampled values that matched (0 when only the column name matched).
+    /// Fraction of sampled non-null values that matched (0 when only the column name matched).
     pub match_fraction: f64,
     /// `name`, `values` or `both`.
     pub matched_on: String,
+    /// Sampled non-null values that matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched: Option<u64>,
+    /// Sampled non-null values of the column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_null: Option<u64>,
+    /// Most matches were found inside longer text (a free-text column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_text: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
