@@ -153,10 +153,22 @@ pub const PSI_EPSILON: f64 = 1e-4;
 
 /// Bins for PSI on numbers: the reference's deciles (numpy's default linear interpolation),
 /// duplicates removed; bin k holds the values with k edges at or below them, so the outer
-/// bins are open (−∞, q10) and [q90, +∞). Returns the shares of reference and current.
+/// bins are open (−∞, q10) and [q90, +∞). A constant reference c gets the bins (−∞, c),
+/// [c, c] and (c, +∞). Returns the shares of reference and current.
 pub fn decile_shares(reference: &[f64], current: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let mut edges: Vec<f64> = (1..10).map(|k| quantile(reference, k as f64 / 10.0)).collect();
     edges.dedup();
+    if reference[0] == reference[reference.len() - 1] {
+        // A constant reference c: three bins, below, at and above c, so a move either way shows.
+        let constant = reference[0];
+        let shares = |values: &[f64]| {
+            let below = values.partition_point(|&v| v < constant);
+            let at_or_below = values.partition_point(|&v| v <= constant);
+            let n = values.len() as f64;
+            vec![below as f64 / n, (at_or_below - below) as f64 / n, (values.len() - at_or_below) as f64 / n]
+        };
+        return (shares(reference), shares(current));
+    }
     let shares = |values: &[f64]| {
         let mut previous = 0;
         let mut shares = Vec::with_capacity(edges.len() + 1);
