@@ -8,6 +8,7 @@
 //! the aligned counts, columns spread over two threads. See `docs/drift.md` for the rules.
 
 mod kolmogorov;
+mod sort;
 mod stats;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -285,11 +286,9 @@ pub fn measure(spec: &DriftSpec) -> Result<Drift> {
                 .hint("drift needs data on both sides; check the export of this table"));
         }
     }
-    let mut prepared = Vec::with_capacity(plan.columns.len());
-    for (index, column) in plan.columns.iter().enumerate() {
-        prepared.push(prepare(spec, column, &reference.columns[index], &current.columns[index])?);
-    }
-    let results = measure_columns(spec, prepared)?;
+    let (reference_rows, current_rows) = (reference.rows, current.rows);
+    let pairs = reference.columns.into_iter().zip(current.columns).map(|pair| Mutex::new(Some(pair))).collect();
+    let results = measure_columns(spec, &plan.columns, pairs)?;
     let mut features = BTreeMap::new();
     for (name, feature) in results {
         features.insert(name, feature);
@@ -297,8 +296,8 @@ pub fn measure(spec: &DriftSpec) -> Result<Drift> {
     let drifted_count = features.values().filter(|feature| feature.drifted).count() as u64;
     let drifted_share = if features.is_empty() { 0.0 } else { drifted_count as f64 / features.len() as f64 };
     Ok(Drift {
-        reference_rows: reference.rows,
-        current_rows: current.rows,
+        reference_rows,
+        current_rows,
         features,
         drifted_share,
         reference_path: Some(spec.reference_display.clone()),
@@ -609,18 +608,16 @@ enum Side {
     Texts(FxHashMap<String, u64>),
 }
 
-fn side(collected: &Collected, declared: Declared, forced_numerical: bool) -> (Side, u64) {
+fn side(collected: Collected, declared: Declared, forced_numerical: bool) -> (Side, u64) {
     match collected {
-        Collected::Numbers { values, missing } => {
-            (Side::Numbers(values.clone(), declared == Declared::Integer), *missing)
-        }
+        Collected::Numbers { values, missing } => (Side::Numbers(values, declared == Declared::Integer), missing),
         Collected::Categories { counts, missing } => {
             if declared == Declared::Untyped || forced_numerical {
-                if let Some((values, integer)) = texts_as_numbers(counts) {
-                    return (Side::Numbers(values, integer), *missing);
+                if let Some((values, integer)) = texts_as_numbers(&counts) {
+                    return (Side::Numbers(values, integer), missing);
                 }
             }
-            (Side::Texts(counts.clone()), *missing)
+            (Side::Texts(counts), missing)
         }
     }
 }
@@ -642,7 +639,7 @@ fn texts_as_numbers(counts: &FxHashMap<String, u64>) -> Option<(Vec<f64>, bool)>
     Some((values, integer))
 }
 
-fn prepare(spec: &DriftSpec, column: &PlannedColumn, reference: &Collected, current: &Collected) -> Result<Prepared> {
+fn prepare(spec: &DriftSpec, column: &PlannedColumn, reference: Collected, current: Collected) -> Result<Prepared> {
     let name = &column.name;
     let forced_categorical = spec.categorical.contains(name);
     let forced_numerical = spec.numerical.contains(name);
@@ -667,8 +664,8 @@ fn prepare(spec: &DriftSpec, column: &PlannedColumn, reference: &Collected, curr
     }
     match (reference_side, current_side) {
         (Side::Numbers(mut reference, reference_integer), Side::Numbers(mut current, current_integer)) => {
-            sort(&mut reference);
-            sort(&mut current);
+            sort::sort(&mut reference);
+            sort::sort(&mut current);
             // Evidently's report types every numeric column as numerical (few distinct values
             // change the method, not the type). pandas holds an integer column with missing
             // cells as floats, which matters for the width of Sturges' bins.
@@ -735,10 +732,6 @@ fn align(reference: &FxHashMap<String, u64>, current: &FxHashMap<String, u64>) -
     (reference, current)
 }
 
-fn sort(values: &mut [f64]) {
-    values.sort_unstable_by(f64::total_cmp);
-}
-
 fn distinct_sorted(values: &[f64]) -> usize {
     if values.is_empty() {
         return 0;
@@ -772,16 +765,28 @@ fn counts_of_numbers(reference: &[f64], current: &[f64]) -> (Vec<u64>, Vec<u64>)
 
 // ---------------------------------------------------------------- measuring
 
-fn measure_columns(spec: &DriftSpec, prepared: Vec<Prepared>) -> Result<Vec<(String, FeatureDrift)>> {
+/// Prepares (sorts) and measures the columns on up to two threads; the first error in
+/// column order wins, so the message does not depend on timing.
+fn measure_columns(
+    spec: &DriftSpec,
+    columns: &[PlannedColumn],
+    pairs: Vec<Mutex<Option<(Collected, Collected)>>>,
+) -> Result<Vec<(String, FeatureDrift)>> {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Result<FeatureDrift>)>> = Mutex::new(Vec::with_capacity(prepared.len()));
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 2).min(prepared.len());
+    let results: Mutex<Vec<(usize, Result<FeatureDrift>)>> = Mutex::new(Vec::with_capacity(columns.len()));
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 2).min(columns.len());
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(column) = prepared.get(index) else { break };
-                let result = measure_column(spec, column);
+                let Some(column) = columns.get(index) else { break };
+                let pair = pairs[index].lock().ok().and_then(|mut pair| pair.take());
+                let result = match pair {
+                    Some((reference, current)) => {
+                        prepare(spec, column, reference, current).and_then(|prepared| measure_column(spec, &prepared))
+                    }
+                    None => Err(internal("a drift column was measured twice")),
+                };
                 if let Ok(mut results) = results.lock() {
                     results.push((index, result));
                 }
@@ -789,11 +794,11 @@ fn measure_columns(spec: &DriftSpec, prepared: Vec<Prepared>) -> Result<Vec<(Str
         }
     });
     let mut results = results.into_inner().map_err(|_| internal("a drift worker failed"))?;
-    if results.len() != prepared.len() {
+    if results.len() != columns.len() {
         return Err(internal("a drift worker failed"));
     }
     results.sort_by_key(|(index, _)| *index);
-    results.into_iter().map(|(index, result)| result.map(|feature| (prepared[index].name.clone(), feature))).collect()
+    results.into_iter().map(|(index, result)| result.map(|feature| (columns[index].name.clone(), feature))).collect()
 }
 
 /// The method Evidently's `get_default_stattest` picks for a column.
