@@ -948,6 +948,32 @@ mod tests {
     }
 
     #[test]
+    fn config_reads_the_data_drift_table() {
+        let config: DriftConfig = toml::from_str(
+            "current = \"serving.parquet\"\nmethod = \"ks\"\ncolumns = [\"age\"]\nmethods = { city = \"psi\" }\n\
+             thresholds = { ks = 0.01 }\ndrift_share = 0.3\n",
+        )
+        .expect("config");
+        assert_eq!(config.method, MethodChoice::Method(Method::Ks));
+        let spec = DriftSpec::from_config(&config, Path::new("/project"), Some(Path::new("data/train.parquet")))
+            .expect("spec");
+        assert_eq!(spec.reference, Path::new("/project/data/train.parquet"));
+        assert_eq!(spec.current, Path::new("/project/serving.parquet"));
+        assert_eq!(spec.column_methods["city"], Method::Psi);
+        assert_eq!(spec.threshold_for(Method::Ks), 0.01);
+        assert_eq!(spec.threshold_for(Method::Wasserstein), 0.1);
+        let auto: DriftConfig = toml::from_str("current = \"c.csv\"\nmethod = \"auto\"").expect("auto");
+        assert_eq!(auto.method, MethodChoice::Auto);
+        assert!(toml::from_str::<DriftConfig>("current = \"c.csv\"\nmethod = \"t-test\"").is_err());
+        assert!(toml::from_str::<DriftConfig>("current = \"c.csv\"\nbins = 10").is_err());
+        let unknown: DriftConfig = toml::from_str("current = \"c.csv\"\nthresholds = { t = 1.0 }").expect("parses");
+        let error = DriftSpec::from_config(&unknown, Path::new("/"), Some(Path::new("t.csv"))).expect_err("unknown");
+        assert!(error.message.contains("unknown method `t`"), "{}", error.message);
+        let error = DriftSpec::from_config(&auto, Path::new("/"), None).expect_err("no reference");
+        assert!(error.message.contains("no `reference`"), "{}", error.message);
+    }
+
+    #[test]
     fn rules_match_evidently() {
         assert!(Method::Ks.drifted(0.05, 0.05));
         assert!(!Method::Chisquare.drifted(0.05, 0.05));
