@@ -739,6 +739,27 @@ fn distinct_sorted(values: &[f64]) -> usize {
     1 + values.windows(2).filter(|pair| pair[0] != pair[1]).count()
 }
 
+/// Distinct values of two sorted samples together.
+fn distinct_union(reference: &[f64], current: &[f64]) -> usize {
+    let (mut i, mut j, mut distinct) = (0, 0, 0);
+    while i < reference.len() || j < current.len() {
+        let value = match (reference.get(i), current.get(j)) {
+            (Some(&a), Some(&b)) => a.min(b),
+            (Some(&a), None) => a,
+            (None, Some(&b)) => b,
+            (None, None) => break,
+        };
+        while i < reference.len() && reference[i] == value {
+            i += 1;
+        }
+        while j < current.len() && current[j] == value {
+            j += 1;
+        }
+        distinct += 1;
+    }
+    distinct
+}
+
 /// Counts per distinct value of two sorted samples, over their sorted union.
 fn counts_of_numbers(reference: &[f64], current: &[f64]) -> (Vec<u64>, Vec<u64>) {
     let (mut reference_counts, mut current_counts) = (Vec::new(), Vec::new());
@@ -816,7 +837,7 @@ fn measure_column(spec: &DriftSpec, column: &Prepared) -> Result<FeatureDrift> {
     let name = &column.name;
     let (reference_values, current_values, unique_values) = match &column.values {
         Values::Numbers { reference, current, .. } => {
-            (reference.len(), current.len(), counts_of_numbers(reference, current).0.len())
+            (reference.len(), current.len(), distinct_union(reference, current))
         }
         Values::Counts { reference, current } => {
             (reference.iter().sum::<u64>() as usize, current.iter().sum::<u64>() as usize, reference.len())

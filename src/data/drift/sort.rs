@@ -1,9 +1,14 @@
 //! Sorting numbers for KS, Wasserstein and the quantiles: an LSD radix sort on the bits of
-//! the floats (four 16-bit digits, passes where every value has the same digit skipped),
-//! several times faster than a comparison sort on a million values.
+//! the floats (six 11-bit digits, so each histogram stays in cache; passes where every value
+//! has the same digit are skipped), several times faster than a comparison sort on a million
+//! values.
 
-/// Below this, a comparison sort is faster than four passes over 65,536 buckets.
-const RADIX_MIN: usize = 1 << 14;
+/// Below this, a comparison sort is faster than six passes.
+const RADIX_MIN: usize = 1 << 12;
+
+const BITS: u32 = 11;
+const BUCKETS: usize = 1 << BITS;
+const DIGITS: usize = 64_usize.div_ceil(BITS as usize);
 
 /// Sorts finite numbers ascending (−0.0 before 0.0).
 pub fn sort(values: &mut [f64]) {
@@ -11,17 +16,19 @@ pub fn sort(values: &mut [f64]) {
         values.sort_unstable_by(f64::total_cmp);
         return;
     }
-    let mut keys: Vec<u64> = values.iter().map(|&value| key(value)).collect();
-    let mut buffer = vec![0u64; keys.len()];
-    // Four histograms of 65,536 buckets, one per digit, on the heap.
-    let mut counts = vec![0usize; 4 << 16];
-    for &key in &keys {
-        for digit in 0..4 {
-            counts[(digit << 16) | ((key >> (16 * digit)) & 0xffff) as usize] += 1;
+    let mut keys: Vec<u64> = Vec::with_capacity(values.len());
+    // One histogram per digit, counted in the same pass that makes the keys.
+    let mut counts = vec![0usize; DIGITS * BUCKETS];
+    for &value in values.iter() {
+        let key = key(value);
+        keys.push(key);
+        for digit in 0..DIGITS {
+            counts[digit * BUCKETS + ((key >> (BITS as usize * digit)) as usize & (BUCKETS - 1))] += 1;
         }
     }
-    for (digit, count) in counts.chunks_exact_mut(1 << 16).enumerate() {
-        if count.iter().any(|&c| c == keys.len()) {
+    let mut buffer = vec![0u64; keys.len()];
+    for (digit, count) in counts.chunks_exact_mut(BUCKETS).enumerate() {
+        if count.contains(&keys.len()) {
             continue;
         }
         let mut offset = 0;
@@ -30,9 +37,9 @@ pub fn sort(values: &mut [f64]) {
             *slot = offset;
             offset += size;
         }
-        let shift = 16 * digit;
+        let shift = BITS as usize * digit;
         for &key in &keys {
-            let bucket = ((key >> shift) & 0xffff) as usize;
+            let bucket = (key >> shift) as usize & (BUCKETS - 1);
             buffer[count[bucket]] = key;
             count[bucket] += 1;
         }
@@ -87,9 +94,7 @@ mod tests {
         let mut expected = values.clone();
         expected.sort_by(f64::total_cmp);
         sort(&mut values);
-        assert_eq!(
-            values.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-            expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-        );
+        let bits = |values: &[f64]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&values), bits(&expected));
     }
 }
