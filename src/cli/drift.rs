@@ -25,8 +25,8 @@ pub struct DriftArgs {
     #[arg(long, value_name = "COL,...", value_delimiter = ',')]
     columns: Vec<String>,
     /// The measure: `auto` picks one per column as Evidently does.
-    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
-    method: MethodArg,
+    #[arg(long, value_enum, default_value_t = MethodChoice::Auto)]
+    method: MethodChoice,
     /// The measure for one column, overriding --method (repeat for more).
     #[arg(long, value_name = "COL=METHOD")]
     column_method: Vec<String>,
@@ -51,18 +51,6 @@ pub struct DriftArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum MethodArg {
-    Auto,
-    Ks,
-    Chisquare,
-    Z,
-    Wasserstein,
-    Jensenshannon,
-    Psi,
-    Kl,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum OutputFormat {
     Text,
     Json,
@@ -83,17 +71,14 @@ pub fn run(args: DriftArgs) -> ExitStatus {
 fn spec(args: &DriftArgs) -> Result<DriftSpec> {
     let mut spec = DriftSpec::new(&args.reference, &args.current);
     spec.columns = args.columns.clone();
-    spec.method = match args.method {
-        MethodArg::Auto => MethodChoice::Auto,
-        other => MethodChoice::Method(method(other.to_possible_value().map(|v| v.get_name().to_string()))?),
-    };
+    spec.method = args.method;
     let mut column_methods = BTreeMap::new();
     for entry in &args.column_method {
         let (column, name) = entry.split_once('=').ok_or_else(|| {
             Error::new(ErrorKind::Config, format!("--column-method {entry}: expected COL=METHOD"))
                 .hint("for example --column-method age=ks")
         })?;
-        column_methods.insert(column.to_string(), method(Some(name.to_string()))?);
+        column_methods.insert(column.to_string(), method(name)?);
     }
     spec.column_methods = column_methods;
     spec.categorical = args.categorical.clone();
@@ -109,7 +94,7 @@ fn spec(args: &DriftArgs) -> Result<DriftSpec> {
         })?;
         match name {
             Some(name) => {
-                spec.thresholds.insert(method(Some(name.to_string()))?, value);
+                spec.thresholds.insert(method(name)?, value);
             }
             None => spec.threshold = Some(value),
         }
@@ -118,9 +103,8 @@ fn spec(args: &DriftArgs) -> Result<DriftSpec> {
     Ok(spec)
 }
 
-fn method(name: Option<String>) -> Result<Method> {
-    let name = name.unwrap_or_default();
-    Method::parse(&name).ok_or_else(|| {
+fn method(name: &str) -> Result<Method> {
+    Method::parse(name).ok_or_else(|| {
         Error::new(ErrorKind::Config, format!("unknown drift method `{name}`"))
             .hint(format!("use one of {}", Method::ALL.map(Method::as_str).join(", ")))
     })

@@ -24,7 +24,7 @@ use crate::evidence::{Drift, FeatureDrift};
 use crate::table::{self, ColumnKind, ColumnRequest, Table, Want};
 
 /// A drift measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Two-sample Kolmogorov–Smirnov test (numerical).
@@ -102,6 +102,28 @@ pub enum MethodChoice {
     Auto,
     #[serde(untagged)]
     Method(Method),
+}
+
+/// Every choice, for the command line.
+const CHOICES: [MethodChoice; 8] = [
+    MethodChoice::Auto,
+    MethodChoice::Method(Method::Ks),
+    MethodChoice::Method(Method::Chisquare),
+    MethodChoice::Method(Method::Z),
+    MethodChoice::Method(Method::Wasserstein),
+    MethodChoice::Method(Method::Jensenshannon),
+    MethodChoice::Method(Method::Psi),
+    MethodChoice::Method(Method::Kl),
+];
+
+impl clap::ValueEnum for MethodChoice {
+    fn value_variants<'a>() -> &'a [Self] {
+        &CHOICES
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
 }
 
 impl MethodChoice {
@@ -739,48 +761,42 @@ fn distinct_sorted(values: &[f64]) -> usize {
     1 + values.windows(2).filter(|pair| pair[0] != pair[1]).count()
 }
 
-/// Distinct values of two sorted samples together.
-fn distinct_union(reference: &[f64], current: &[f64]) -> usize {
-    let (mut i, mut j, mut distinct) = (0, 0, 0);
-    while i < reference.len() || j < current.len() {
-        let value = match (reference.get(i), current.get(j)) {
-            (Some(&a), Some(&b)) => a.min(b),
-            (Some(&a), None) => a,
-            (None, Some(&b)) => b,
-            (None, None) => break,
-        };
-        while i < reference.len() && reference[i] == value {
-            i += 1;
-        }
-        while j < current.len() && current[j] == value {
-            j += 1;
-        }
-        distinct += 1;
+/// Distinct values of two sorted samples together, counted up to `limit`.
+fn distinct_union(reference: &[f64], current: &[f64], limit: usize) -> usize {
+    if limit == usize::MAX {
+        let mut distinct = 0;
+        stats::walk(reference, current, |_, _, _| distinct += 1);
+        return distinct;
     }
-    distinct
+    // A bounded count: the first `limit` distinct values of the union are among the first
+    // `limit` distinct values of each sample.
+    let head = |values: &[f64]| {
+        let mut end = 0;
+        let mut seen = 0;
+        while end < values.len() && seen < limit {
+            let value = values[end];
+            while end < values.len() && values[end] == value {
+                end += 1;
+            }
+            seen += 1;
+        }
+        end
+    };
+    let (reference_head, current_head) = (head(reference), head(current));
+    let mut distinct = 0;
+    stats::walk(&reference[..reference_head], &current[..current_head], |_, _, _| distinct += 1);
+    distinct.min(limit)
 }
 
 /// Counts per distinct value of two sorted samples, over their sorted union.
 fn counts_of_numbers(reference: &[f64], current: &[f64]) -> (Vec<u64>, Vec<u64>) {
     let (mut reference_counts, mut current_counts) = (Vec::new(), Vec::new());
-    let (mut i, mut j) = (0, 0);
-    while i < reference.len() || j < current.len() {
-        let value = match (reference.get(i), current.get(j)) {
-            (Some(&a), Some(&b)) => a.min(b),
-            (Some(&a), None) => a,
-            (None, Some(&b)) => b,
-            (None, None) => break,
-        };
-        let (start_i, start_j) = (i, j);
-        while i < reference.len() && reference[i] == value {
-            i += 1;
-        }
-        while j < current.len() && current[j] == value {
-            j += 1;
-        }
-        reference_counts.push((i - start_i) as u64);
-        current_counts.push((j - start_j) as u64);
-    }
+    let (mut last_i, mut last_j) = (0, 0);
+    stats::walk(reference, current, |_, i, j| {
+        reference_counts.push((i - last_i) as u64);
+        current_counts.push((j - last_j) as u64);
+        (last_i, last_j) = (i, j);
+    });
     (reference_counts, current_counts)
 }
 
@@ -837,7 +853,8 @@ fn measure_column(spec: &DriftSpec, column: &Prepared) -> Result<FeatureDrift> {
     let name = &column.name;
     let (reference_values, current_values, unique_values) = match &column.values {
         Values::Numbers { reference, current, .. } => {
-            (reference.len(), current.len(), distinct_union(reference, current))
+            // Enough to choose the method; the walk of the chosen measure counts them all.
+            (reference.len(), current.len(), distinct_union(reference, current, FEW_VALUES + 1))
         }
         Values::Counts { reference, current } => {
             (reference.iter().sum::<u64>() as usize, current.iter().sum::<u64>() as usize, reference.len())
@@ -864,7 +881,13 @@ fn measure_column(spec: &DriftSpec, column: &Prepared) -> Result<FeatureDrift> {
             "use --method auto, jensenshannon, psi or kl for mixed columns, choose the method of this column with --column-method {name}=METHOD, or declare it with {flag} {name}"
         )));
     }
-    let (score, p_value, statistic) = score(method, column);
+    let (score, p_value, statistic, distinct) = score(method, column);
+    let unique_values = match &column.values {
+        Values::Numbers { reference, current, .. } => {
+            distinct.unwrap_or_else(|| distinct_union(reference, current, usize::MAX))
+        }
+        Values::Counts { .. } => unique_values,
+    };
     let threshold = spec.threshold_for(method);
     if !score.is_finite() || p_value.is_some_and(|p| !p.is_finite()) {
         return Err(internal(&format!("{} on column `{name}` gave no finite value", method.as_str())));
@@ -886,8 +909,9 @@ fn measure_column(spec: &DriftSpec, column: &Prepared) -> Result<FeatureDrift> {
     })
 }
 
-/// (score, p-value, statistic): for tests the score is the p-value, as Evidently's drift score.
-fn score(method: Method, column: &Prepared) -> (f64, Option<f64>, Option<f64>) {
+/// (score, p-value, statistic, distinct values when the measure counted them): for tests the
+/// score is the p-value, as Evidently's drift score.
+fn score(method: Method, column: &Prepared) -> (f64, Option<f64>, Option<f64>, Option<usize>) {
     let counts = || match &column.values {
         Values::Numbers { reference, current, .. } => counts_of_numbers(reference, current),
         Values::Counts { reference, current } => (reference.clone(), current.clone()),
@@ -911,33 +935,38 @@ fn score(method: Method, column: &Prepared) -> (f64, Option<f64>, Option<f64>) {
     };
     match method {
         Method::Ks => {
-            let Values::Numbers { reference, current, .. } = &column.values else { return (f64::NAN, None, None) };
-            let (statistic, p) = stats::ks(reference, current);
-            (p, Some(p), Some(statistic))
+            let Values::Numbers { reference, current, .. } = &column.values else {
+                return (f64::NAN, None, None, None);
+            };
+            let ((statistic, p), distinct) = stats::ks(reference, current);
+            (p, Some(p), Some(statistic), Some(distinct))
         }
         Method::Wasserstein => {
-            let Values::Numbers { reference, current, .. } = &column.values else { return (f64::NAN, None, None) };
-            (stats::wasserstein_normed(reference, current), None, None)
+            let Values::Numbers { reference, current, .. } = &column.values else {
+                return (f64::NAN, None, None, None);
+            };
+            let (distance, distinct) = stats::wasserstein_normed(reference, current);
+            (distance, None, None, Some(distinct))
         }
         Method::Chisquare => {
             let (reference, current) = counts();
             let (statistic, p) = stats::chisquare(&reference, &current);
-            (p, Some(p), Some(statistic))
+            (p, Some(p), Some(statistic), None)
         }
         Method::Z => {
             let (reference, current) = counts();
             let (statistic, p) = stats::z_test(&reference, &current);
-            (p, Some(p), Some(statistic))
+            (p, Some(p), Some(statistic), None)
         }
         Method::Jensenshannon => {
             let (reference, current) = binned();
-            (stats::jensenshannon(&reference, &current), None, None)
+            (stats::jensenshannon(&reference, &current), None, None, None)
         }
         Method::Kl => {
             let (mut reference, mut current) = binned();
             stats::fill_zeroes(&mut reference);
             stats::fill_zeroes(&mut current);
-            (stats::kl(&reference, &current), None, None)
+            (stats::kl(&reference, &current), None, None, None)
         }
         Method::Psi => {
             let (reference, current) = match &column.values {
@@ -946,7 +975,7 @@ fn score(method: Method, column: &Prepared) -> (f64, Option<f64>, Option<f64>) {
                 }
                 _ => shares(counts()),
             };
-            (stats::psi(&reference, &current), None, None)
+            (stats::psi(&reference, &current), None, None, None)
         }
     }
 }

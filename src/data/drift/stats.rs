@@ -4,11 +4,9 @@
 
 use super::kolmogorov;
 
-/// Two-sample Kolmogorov–Smirnov test on sorted samples: (statistic, p-value), as
-/// `scipy.stats.ks_2samp(reference, current)`.
-pub fn ks(reference: &[f64], current: &[f64]) -> (f64, f64) {
-    let (n1, n2) = (reference.len() as f64, current.len() as f64);
-    let mut d: f64 = 0.0;
+/// Walks the distinct values of two sorted samples in ascending order, calling `visit` with
+/// each value and how many values of each sample are at or below it.
+pub fn walk(reference: &[f64], current: &[f64], mut visit: impl FnMut(f64, usize, usize)) {
     let (mut i, mut j) = (0, 0);
     while i < reference.len() || j < current.len() {
         let value = match (reference.get(i), current.get(j)) {
@@ -17,44 +15,44 @@ pub fn ks(reference: &[f64], current: &[f64]) -> (f64, f64) {
             (None, Some(&b)) => b,
             (None, None) => break,
         };
-        while i < reference.len() && reference[i] <= value {
+        while i < reference.len() && reference[i] == value {
             i += 1;
         }
-        while j < current.len() && current[j] <= value {
+        while j < current.len() && current[j] == value {
             j += 1;
         }
-        d = d.max((i as f64 / n1 - j as f64 / n2).abs());
+        visit(value, i, j);
     }
-    kolmogorov::two_sample(reference.len(), current.len(), d.min(1.0))
+}
+
+/// Two-sample Kolmogorov–Smirnov test on sorted samples: (statistic, p-value), as
+/// `scipy.stats.ks_2samp(reference, current)`; and the distinct values of both, seen on the way.
+pub fn ks(reference: &[f64], current: &[f64]) -> ((f64, f64), usize) {
+    let (n1, n2) = (reference.len() as f64, current.len() as f64);
+    let (mut d, mut distinct) = (0.0f64, 0);
+    walk(reference, current, |_, i, j| {
+        d = d.max((i as f64 / n1 - j as f64 / n2).abs());
+        distinct += 1;
+    });
+    (kolmogorov::two_sample(reference.len(), current.len(), d.min(1.0)), distinct)
 }
 
 /// First Wasserstein distance between the samples divided by the reference's standard
-/// deviation (at least 0.001), as Evidently's `wasserstein` (scipy's `wasserstein_distance`).
-pub fn wasserstein_normed(reference: &[f64], current: &[f64]) -> f64 {
+/// deviation (at least 0.001), as Evidently's `wasserstein` (scipy's `wasserstein_distance`);
+/// and the distinct values of both, seen on the way.
+pub fn wasserstein_normed(reference: &[f64], current: &[f64]) -> (f64, usize) {
     let (n1, n2) = (reference.len() as f64, current.len() as f64);
-    let mut distance = 0.0;
-    let (mut i, mut j) = (0, 0);
-    let mut previous: Option<f64> = None;
-    while i < reference.len() || j < current.len() {
-        let value = match (reference.get(i), current.get(j)) {
-            (Some(&a), Some(&b)) => a.min(b),
-            (Some(&a), None) => a,
-            (None, Some(&b)) => b,
-            (None, None) => break,
-        };
-        if let Some(previous) = previous {
-            // Both CDFs are still at their values for `previous` over [previous, value).
-            distance += (i as f64 / n1 - j as f64 / n2).abs() * (value - previous);
+    let (mut distance, mut distinct) = (0.0, 0);
+    let mut previous: Option<(f64, f64)> = None;
+    walk(reference, current, |value, i, j| {
+        // Between the previous value and this one both CDFs hold their previous levels.
+        if let Some((previous_value, gap)) = previous {
+            distance += gap * (value - previous_value);
         }
-        while i < reference.len() && reference[i] <= value {
-            i += 1;
-        }
-        while j < current.len() && current[j] <= value {
-            j += 1;
-        }
-        previous = Some(value);
-    }
-    distance / standard_deviation(reference).max(0.001)
+        previous = Some((value, (i as f64 / n1 - j as f64 / n2).abs()));
+        distinct += 1;
+    });
+    (distance / standard_deviation(reference).max(0.001), distinct)
 }
 
 /// Population standard deviation (numpy's `std`, ddof 0).
