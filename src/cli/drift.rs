@@ -33,7 +33,7 @@ pub struct DriftArgs {
     /// Columns compared as categories whatever their values.
     #[arg(long, value_name = "COL,...", value_delimiter = ',')]
     categorical: Vec<String>,
-    /// Columns compared as numbers (integer columns with few values are categorical otherwise).
+    /// Columns compared as numbers though stored as text (every value must be a number).
     #[arg(long, value_name = "COL,...", value_delimiter = ',')]
     numerical: Vec<String>,
     /// A threshold for every method (VALUE) or for one (METHOD=VALUE); repeat for more.

@@ -184,7 +184,8 @@ pub fn decile_shares(reference: &[f64], current: &[f64]) -> (Vec<f64>, Vec<f64>)
 /// numpy's `quantile(sorted, q)` with the default (linear) method.
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     let n = sorted.len() as f64;
-    let virtual_index = n * q + (1.0 + q * (1.0 - 1.0 - 1.0)) - 1.0;
+    // numpy: n·q + (alpha + q·(1 − alpha − beta)) − 1 with alpha = beta = 1.
+    let virtual_index = n * q + (1.0 - q) - 1.0;
     let previous = virtual_index.floor();
     let gamma = virtual_index - previous;
     let last = sorted.len() - 1;
