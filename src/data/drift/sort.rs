@@ -1,50 +1,12 @@
-//! Sorting numbers for KS, Wasserstein and the quantiles: an LSD radix sort on the bits of
-//! the floats (six 11-bit digits, so each histogram stays in cache; passes where every value
-//! has the same digit are skipped), several times faster than a comparison sort on a million
-//! values.
-
-/// Below this, a comparison sort is faster than six passes.
-const RADIX_MIN: usize = 1 << 12;
-
-const BITS: u32 = 11;
-const BUCKETS: usize = 1 << BITS;
-const DIGITS: usize = 64_usize.div_ceil(BITS as usize);
+//! Sorting numbers for KS, Wasserstein and the quantiles: the floats mapped to unsigned
+//! integers in the same order and sorted as integers (pattern-defeating quicksort). Measured
+//! on a million values of this machine: 14 ms, against 20–27 ms for a float comparison sort
+//! and 21–30 ms for LSD radix sorts with 8-, 11- or 16-bit digits (memory-bound scatters).
 
 /// Sorts finite numbers ascending (−0.0 before 0.0).
 pub fn sort(values: &mut [f64]) {
-    if values.len() < RADIX_MIN {
-        values.sort_unstable_by(f64::total_cmp);
-        return;
-    }
-    let mut keys: Vec<u64> = Vec::with_capacity(values.len());
-    // One histogram per digit, counted in the same pass that makes the keys.
-    let mut counts = vec![0usize; DIGITS * BUCKETS];
-    for &value in values.iter() {
-        let key = key(value);
-        keys.push(key);
-        for digit in 0..DIGITS {
-            counts[digit * BUCKETS + ((key >> (BITS as usize * digit)) as usize & (BUCKETS - 1))] += 1;
-        }
-    }
-    let mut buffer = vec![0u64; keys.len()];
-    for (digit, count) in counts.chunks_exact_mut(BUCKETS).enumerate() {
-        if count.contains(&keys.len()) {
-            continue;
-        }
-        let mut offset = 0;
-        for slot in count.iter_mut() {
-            let size = *slot;
-            *slot = offset;
-            offset += size;
-        }
-        let shift = BITS as usize * digit;
-        for &key in &keys {
-            let bucket = (key >> shift) as usize & (BUCKETS - 1);
-            buffer[count[bucket]] = key;
-            count[bucket] += 1;
-        }
-        std::mem::swap(&mut keys, &mut buffer);
-    }
+    let mut keys: Vec<u64> = values.iter().map(|&value| key(value)).collect();
+    keys.sort_unstable();
     for (value, &key) in values.iter_mut().zip(&keys) {
         *value = from_key(key);
     }
@@ -74,7 +36,7 @@ mod tests {
 
     #[test]
     fn sorts_like_a_comparison_sort() {
-        // A deterministic mix of signs, magnitudes, ties and zeros, large enough for the radix path.
+        // A deterministic mix of signs, magnitudes, ties and zeros.
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut values: Vec<f64> = (0..50_000)
             .map(|i| {
