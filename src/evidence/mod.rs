@@ -529,19 +529,65 @@ pub struct Drift {
     pub features: BTreeMap<String, FeatureDrift>,
     /// Share of features flagged as drifted.
     pub drifted_share: f64,
+    /// The reference (training) table.
+    #[serde(default)]
+    pub reference_path: Option<String>,
+    /// The current (serving) table.
+    #[serde(default)]
+    pub current_path: Option<String>,
+    /// The method asked for: `auto` (chosen per column, as Evidently does) or one method for all.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Number of features flagged as drifted.
+    #[serde(default)]
+    pub drifted_count: Option<u64>,
+    /// The dataset counts as drifted when `drifted_share >= drift_share` (Evidently's rule).
+    #[serde(default)]
+    pub drift_share: Option<f64>,
+    #[serde(default)]
+    pub dataset_drift: Option<bool>,
+    /// Columns left out because drift is not measured on their type (dates, binary, nested).
+    #[serde(default)]
+    pub skipped_columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeatureDrift {
-    /// `ks`, `chi2`, `psi`, `wasserstein`, `jensenshannon`, …
+    /// `ks`, `chisquare`, `z`, `wasserstein`, `jensenshannon`, `psi`, `kl`.
     pub method: String,
+    /// The drift score, as Evidently's `drift_score`: the distance for distances, the
+    /// p-value for tests.
     pub score: f64,
     #[serde(default)]
     pub p_value: Option<f64>,
     /// The threshold the collector used to set `drifted`.
     pub threshold: f64,
     pub drifted: bool,
+    /// How `drifted` follows from the numbers: `p_value < threshold`, `p_value <= threshold`
+    /// (KS, as Evidently) or `score >= threshold`.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// Tests: the test statistic (KS D, chi-square, |z|); absent when infinite (a category
+    /// seen only in current makes chi-square infinite).
+    #[serde(default)]
+    pub statistic: Option<f64>,
+    /// `numerical` or `categorical`.
+    #[serde(default)]
+    pub column_type: Option<String>,
+    /// Values compared after missing cells (and infinities) were left out.
+    #[serde(default)]
+    pub reference_values: Option<u64>,
+    #[serde(default)]
+    pub current_values: Option<u64>,
+    /// Missing cells left out.
+    #[serde(default)]
+    pub reference_missing: Option<u64>,
+    #[serde(default)]
+    pub current_missing: Option<u64>,
+    /// Distinct values in reference and current together.
+    #[serde(default)]
+    pub unique_values: Option<u64>,
 }
 
 // ---------------------------------------------------------------- artifacts
