@@ -26,13 +26,13 @@ pub const BATCH_ROWS: usize = 64 * 1024;
 /// The code of a missing cell in a category column.
 pub const MISSING: u32 = u32::MAX;
 
-/// The cell texts pandas' `read_csv` treats as missing by default.
+/// The cell texts pandas' `read_csv` treats as missing by default (see [`is_missing_token`]).
 const MISSING_TOKENS: &[&str] = &[
     "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
     "NULL", "NaN", "None", "n/a", "nan", "null",
 ];
 
-fn is_missing_token(bytes: &[u8]) -> bool {
+pub fn is_missing_token(bytes: &[u8]) -> bool {
     MISSING_TOKENS.iter().any(|token| token.as_bytes() == bytes)
 }
 

@@ -544,7 +544,8 @@ fn read(path: &Path, display: &str, requests: &[ColumnRequest]) -> Result<TableD
                         }
                     }
                 }
-                Want::Category => {
+                // Drift asks for numbers and categories only.
+                Want::Category | Want::Raw => {
                     let out = &mut counts[index];
                     for &code in values.codes() {
                         if code != table::MISSING {
@@ -567,7 +568,7 @@ fn read(path: &Path, display: &str, requests: &[ColumnRequest]) -> Result<TableD
             let missing = table.missing[index] + infinite[index];
             match request.want {
                 Want::Number => Collected::Numbers { values: std::mem::take(&mut numbers[index]), missing },
-                Want::Category => {
+                Want::Category | Want::Raw => {
                     let dictionary = table.dictionary(index);
                     let counts = counts[index]
                         .iter()

@@ -7,9 +7,13 @@
 //! Sampling is deterministic: row `i` gets the priority `splitmix64(seed ^
 //! splitmix64(i))` and the `sample_rows` rows of lowest priority are scanned (a bottom-k
 //! sample: uniform without replacement, the same for the same file and seed whatever
-//! the batch sizes). A full scan classifies every row. Either way each distinct value of
-//! a column is classified once (the table reader interns values), so repeated values
-//! cost a lookup.
+//! the batch sizes). A full scan classifies every row.
+//!
+//! Text columns are read as [`table::RawCells`] (a batch's cells in one buffer, nothing
+//! interned or allocated per cell; empty cells and pandas' missing tokens are missing)
+//! and numeric Parquet columns as numbers, so memory is bounded by two batches and the
+//! sample. On a full scan the reading (this thread) and the classification (a worker)
+//! overlap.
 
 mod detectors;
 pub mod validators;
@@ -24,7 +28,7 @@ pub use detectors::{normalise, Class, DetectorConfig, Detectors, Gate, BUILTINS,
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::{Detection, ProhibitedScan};
-use crate::table::{self, ColumnKind, ColumnRequest, Table, Values, Want, MISSING};
+use crate::table::{self, ColumnKind, ColumnRequest, RawCells, Table, Values, Want};
 
 /// Rows sampled when the configuration does not say.
 pub const DEFAULT_SAMPLE_ROWS: u64 = 10_000;
@@ -173,8 +177,6 @@ struct Column {
     name_bits: u64,
     /// Detectors whose value matches do not count in this column.
     excluded_bits: u64,
-    /// Class id per dictionary code (`u32::MAX`: not classified yet).
-    class_of_code: Vec<u32>,
     classes: Vec<Class>,
     class_ids: FxHashMap<Class, u32>,
     /// Rows per class id.
@@ -193,7 +195,6 @@ impl Column {
             read,
             name_bits,
             excluded_bits,
-            class_of_code: Vec::new(),
             classes: vec![Class::default()],
             class_ids,
             counts: vec![0],
@@ -214,21 +215,14 @@ impl Column {
         id
     }
 
-    /// Counts one row whose cell has dictionary `code`.
-    fn count_code(&mut self, code: u32, dictionary: &table::Dictionary, detectors: &Detectors) {
-        if code == MISSING {
-            return;
-        }
+    /// Counts one cell's text.
+    fn count_bytes(&mut self, bytes: &[u8], detectors: &Detectors) {
         self.non_null += 1;
-        let slot = code as usize;
-        if slot >= self.class_of_code.len() {
-            self.class_of_code.resize(dictionary.values().len().max(slot + 1), u32::MAX);
-        }
-        let mut id = self.class_of_code[slot];
-        if id == u32::MAX {
-            id = self.intern(detectors.classify(dictionary.value(code)));
-            self.class_of_code[slot] = id;
-        }
+        let class = match std::str::from_utf8(bytes) {
+            Ok(text) => detectors.classify(text),
+            Err(_) => detectors.classify(&String::from_utf8_lossy(bytes)),
+        };
+        let id = self.intern(class);
         self.counts[id as usize] += 1;
     }
 
@@ -297,7 +291,7 @@ pub fn scan(spec: &ScanSpec) -> Result<ProhibitedScan> {
             Some(read) => {
                 requests.push(ColumnRequest {
                     name: column.name.clone(),
-                    want: if read == Read::Text { Want::Category } else { Want::Number },
+                    want: if read == Read::Text { Want::Raw } else { Want::Number },
                     role: "scanned".to_string(),
                 });
                 columns.push(Column::new(column.name.clone(), read, &detectors));
@@ -310,40 +304,53 @@ pub fn scan(spec: &ScanSpec) -> Result<ProhibitedScan> {
         let mut table = Table::open(&spec.table, &requests)?;
         let mut batch = table.new_batch();
         if spec.full_scan {
-            while table.next_batch(&mut batch)? {
-                for (index, column) in columns.iter_mut().enumerate() {
-                    match &batch.columns[index] {
-                        Values::Codes(codes) => {
-                            let dictionary = table.dictionary(index);
-                            for &code in codes {
-                                column.count_code(code, dictionary, &detectors);
+            // Reading (this thread) and classifying (a worker) overlap, two batches in flight.
+            let (full_sender, full_receiver) = std::sync::mpsc::sync_channel::<Chunk>(1);
+            let (empty_sender, empty_receiver) = std::sync::mpsc::sync_channel::<Chunk>(2);
+            let _ = empty_sender.send(Chunk { batch, raw: Vec::new() });
+            let _ = empty_sender.send(Chunk { batch: table.new_batch(), raw: Vec::new() });
+            let (columns, detectors) = (&mut columns, &detectors);
+            let read: Result<()> = std::thread::scope(|scope| {
+                scope.spawn(move || {
+                    for chunk in full_receiver {
+                        count_batch(columns, &chunk, detectors, 1);
+                        if empty_sender.send(chunk).is_err() {
+                            break;
+                        }
+                    }
+                });
+                let mut outcome = Ok(());
+                while let Ok(mut chunk) = empty_receiver.recv() {
+                    match table.next_batch(&mut chunk.batch) {
+                        Ok(true) => {
+                            table.swap_raw(&mut chunk.raw);
+                            if full_sender.send(chunk).is_err() {
+                                break;
                             }
                         }
-                        Values::Numbers(numbers) if column.read == Read::Days => {
-                            for &days in numbers {
-                                column.count_days(days, &detectors);
-                            }
-                        }
-                        Values::Numbers(numbers) => {
-                            for &value in numbers {
-                                column.count_number(value, &detectors);
-                            }
+                        Ok(false) => break,
+                        Err(error) => {
+                            outcome = Err(error);
+                            break;
                         }
                     }
                 }
-            }
+                drop(full_sender);
+                outcome
+            });
+            read?;
         } else {
             let mut sample = Sample::new(spec.sample_rows, spec.seed, columns.len());
             while table.next_batch(&mut batch)? {
-                sample.offer(&batch);
+                sample.offer(&batch, &table);
             }
             for row in 0..sample.rows() {
                 for (index, column) in columns.iter_mut().enumerate() {
-                    let cell = sample.cell(row, index);
-                    match column.read {
-                        Read::Text => column.count_code(cell as u32, table.dictionary(index), &detectors),
-                        Read::Days => column.count_days(f64::from_bits(cell), &detectors),
-                        Read::Number => column.count_number(f64::from_bits(cell), &detectors),
+                    match sample.cell(row, index) {
+                        Cell::Missing => {}
+                        Cell::Text(text) => column.count_bytes(text, &detectors),
+                        Cell::Number(value) if column.read == Read::Days => column.count_days(*value, &detectors),
+                        Cell::Number(value) => column.count_number(*value, &detectors),
                     }
                 }
             }
@@ -376,6 +383,66 @@ pub fn scan(spec: &ScanSpec) -> Result<ProhibitedScan> {
         columns_name_only: name_only,
         detectors: detectors.names(),
     })
+}
+
+/// A batch and the text of its raw columns, moved between the reader and the worker.
+struct Chunk {
+    batch: table::Batch,
+    raw: Vec<RawCells>,
+}
+
+/// A raw cell's text, trimmed; `None` when it is missing (null, empty or a missing token).
+fn text_of(cells: &RawCells, row: usize) -> Option<&[u8]> {
+    let text = cells.get(row)?.trim_ascii();
+    (!table::is_missing_token(text)).then_some(text)
+}
+
+/// Counts every cell of `chunk` into its column; the columns are shared out among
+/// `workers` threads, each taking the next column not yet done.
+fn count_batch(columns: &mut [Column], chunk: &Chunk, detectors: &Detectors, workers: usize) {
+    let count = |index: usize, column: &mut Column| match &chunk.batch.columns[index] {
+        _ if column.read == Read::Text => {
+            let cells = &chunk.raw[index];
+            for row in 0..cells.len() {
+                if let Some(text) = text_of(cells, row) {
+                    column.count_bytes(text, detectors);
+                }
+            }
+        }
+        Values::Codes(_) => {}
+        Values::Numbers(numbers) if column.read == Read::Days => {
+            for &days in numbers {
+                column.count_days(days, detectors);
+            }
+        }
+        Values::Numbers(numbers) => {
+            for &value in numbers {
+                column.count_number(value, detectors);
+            }
+        }
+    };
+    if workers <= 1 {
+        for (index, column) in columns.iter_mut().enumerate() {
+            count(index, column);
+        }
+        return;
+    }
+    let queue: Vec<std::sync::Mutex<&mut Column>> = columns.iter_mut().map(std::sync::Mutex::new).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || loop {
+        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(slot) = queue.get(index) else { break };
+        // Each index is taken by one thread only, so the lock is never contended or poisoned
+        // by another holder; a poisoned one (a panic elsewhere) is still usable here.
+        let mut column = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        count(index, &mut column);
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..workers {
+            scope.spawn(work);
+        }
+        work();
+    });
 }
 
 /// The detectors whose matches count in `column`: strong and embedded ones, weak ones
@@ -539,14 +606,24 @@ fn today_utc() -> (i32, u32, u32) {
     (now.year(), now.month(), now.day())
 }
 
-/// The deterministic bottom-k sample of rows: their cells (dictionary codes, or the bits
-/// of numbers) in slots, and a max-heap of (priority, slot) to evict from.
+/// A sampled cell: its text (copied, since the table's dictionaries are cleared after
+/// every batch), its number, or nothing.
+#[derive(Debug, Clone, Default)]
+enum Cell {
+    #[default]
+    Missing,
+    Text(Box<[u8]>),
+    Number(f64),
+}
+
+/// The deterministic bottom-k sample of rows: their cells in slots, and a max-heap of
+/// (priority, row, slot) to evict from.
 struct Sample {
     capacity: usize,
     seed: u64,
     width: usize,
     heap: BinaryHeap<(u64, u64, usize)>,
-    cells: Vec<u64>,
+    cells: Vec<Cell>,
 }
 
 impl Sample {
@@ -555,13 +632,13 @@ impl Sample {
         Sample { capacity, seed, width, heap: BinaryHeap::new(), cells: Vec::new() }
     }
 
-    fn offer(&mut self, batch: &table::Batch) {
+    fn offer(&mut self, batch: &table::Batch, table: &Table) {
         for row in 0..batch.rows {
             let index = batch.first_row + row as u64;
             let priority = splitmix64(self.seed ^ splitmix64(index));
             let slot = if self.heap.len() < self.capacity {
                 let slot = self.heap.len();
-                self.cells.resize((slot + 1) * self.width, 0);
+                self.cells.resize((slot + 1) * self.width, Cell::Missing);
                 slot
             } else {
                 // The heap is full here, so peek finds its largest entry.
@@ -576,8 +653,9 @@ impl Sample {
             self.heap.push((priority, index, slot));
             for (column, values) in batch.columns.iter().enumerate() {
                 self.cells[slot * self.width + column] = match values {
-                    Values::Codes(codes) => u64::from(codes[row]),
-                    Values::Numbers(numbers) => numbers[row].to_bits(),
+                    Values::Codes(_) => text_of(table.raw(column), row).map_or(Cell::Missing, |text| Cell::Text(text.into())),
+                    Values::Numbers(numbers) if numbers[row].is_nan() => Cell::Missing,
+                    Values::Numbers(numbers) => Cell::Number(numbers[row]),
                 };
             }
         }
@@ -587,8 +665,8 @@ impl Sample {
         self.heap.len()
     }
 
-    fn cell(&self, slot: usize, column: usize) -> u64 {
-        self.cells[slot * self.width + column]
+    fn cell(&self, slot: usize, column: usize) -> &Cell {
+        &self.cells[slot * self.width + column]
     }
 }
 
