@@ -69,6 +69,46 @@ fn blocked_example_is_denied_in_every_category() {
 }
 
 #[test]
+fn blocked_example_explains_each_data_finding() {
+    let run = modelgate(&["check", "examples/credit-scoring-blocked", "--format", "json"]);
+    let report = run.json();
+    let violations = report["violations"].as_array().expect("violations");
+    let find = |code: &str, key: &str, value: &str| {
+        violations
+            .iter()
+            .find(|v| v["code"] == code && v["details"][key] == value)
+            .unwrap_or_else(|| panic!("no {code} with {key}={value} in {violations:#?}"))
+    };
+    // The schema: incomes below the schema's minimum, counted in the training file.
+    let minimum = find("data/schema-violation", "check", "minimum");
+    assert_eq!(minimum["details"]["field"], "income");
+    assert_eq!(minimum["details"]["measured"], 25);
+    // The PII column that the pipeline never removed, found in its values.
+    let ssn = find("data/prohibited-category", "column", "ssn");
+    assert_eq!(ssn["details"]["category"], "us_ssn");
+    assert_eq!(ssn["details"]["measured"], 1.0);
+    // The missing preprocessing step, and the file edited after the pipeline ran.
+    find("data/required-step-missing", "step", "remove_pii");
+    assert!(violations.iter().any(|v| v["code"] == "data/lineage-stale"));
+    // Drifted serving data, by Evidently's choice of measure per column.
+    let share = violations.iter().find(|v| v["code"] == "data/drift-share").expect("drift share");
+    assert_eq!(
+        share["details"]["drifted_features"],
+        serde_json::json!(["debt_ratio", "employment_type", "income", "loan_amount", "region"])
+    );
+    // The passing example's data raises nothing.
+    let passing = modelgate(&["check", "examples/credit-scoring", "--format", "json"]).json();
+    let data_findings: Vec<&serde_json::Value> = passing["violations"]
+        .as_array()
+        .into_iter()
+        .chain(passing["warnings"].as_array())
+        .flatten()
+        .filter(|v| v["category"] == "data")
+        .collect();
+    assert!(data_findings.is_empty(), "{data_findings:#?}");
+}
+
+#[test]
 fn environment_flag_changes_the_thresholds_that_apply() {
     let staging =
         modelgate(&["check", "examples/credit-scoring-blocked", "--environment", "staging", "--format", "json"]);
@@ -127,6 +167,48 @@ fn collect_writes_the_evidence_document() {
     ]);
     assert_eq!(evidence["evaluation"]["metrics"], fairness.json()["metrics"]);
     assert_eq!(evidence["evaluation"]["test_set"]["rows"], 12000);
+    // The data section is the standalone commands' output on the same files.
+    let project = |file: &str| format!("examples/credit-scoring/{file}");
+    let validate = modelgate(&[
+        "data",
+        "validate",
+        "--schema",
+        &project("data/schema.json"),
+        &project("data/train.parquet"),
+        "--format",
+        "json",
+        "--sensitive",
+        "application_id",
+    ]);
+    assert_eq!(evidence["data"]["schema"]["fields"], validate.json()["fields"]);
+    assert_eq!(evidence["data"]["schema"]["violations"], serde_json::json!([]));
+    let lineage = modelgate(&[
+        "data",
+        "lineage",
+        &project("dvc.lock"),
+        "--training",
+        &project("data/train.parquet"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(evidence["data"]["lineage"]["steps"], lineage.json()["steps"]);
+    assert_eq!(evidence["data"]["lineage"]["freshness"], "fresh");
+    let columns = evidence["data"]["drift"]["features"].as_object().expect("features").keys().cloned();
+    let columns = columns.collect::<Vec<_>>().join(",");
+    let drift = modelgate(&[
+        "drift",
+        "--reference",
+        &project("data/train.parquet"),
+        "--current",
+        &project("data/serving.parquet"),
+        "--columns",
+        &columns,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(evidence["data"]["drift"]["features"], drift.json()["features"]);
+    let scan = modelgate(&["data", "scan", &project("data/train.parquet"), "--format", "json"]);
+    assert_eq!(evidence["data"]["prohibited"]["detections"], scan.json()["detections"]);
     // And it evaluates to the same decision as check.
     let run = eval_json(out.to_str().expect("utf-8"), "policies");
     assert_eq!(run.code, 0, "{}", run.stdout);

@@ -246,9 +246,9 @@ _critical_features := features if {
 } else := []
 
 # Drift thresholds are policy data: min_drift_p_values (tests that give a p-value:
-# drifted when the p-value is below it) and max_drift_distances (distances:
-# drifted when the distance is at least it), per method. A method set in neither
-# keeps the threshold the collector applied (Evidently's defaults).
+# drifted when the p-value is below it, or at it for ks, as Evidently decides) and
+# max_drift_distances (distances: drifted when the distance is at least it), per
+# method. A method set in neither keeps the threshold the collector applied.
 _p_value_limits := limits if {
 	limits := _settings.min_drift_p_values
 	is_object(limits)
@@ -273,6 +273,11 @@ _limit(stats) := limit if {
 _drifted_by(stats, limit) if {
 	_is_test(stats)
 	stats.p_value < limit
+}
+
+_drifted_by(stats, limit) if {
+	stats.method == "ks"
+	stats.p_value == limit
 }
 
 _drifted_by(stats, limit) if {

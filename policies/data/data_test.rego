@@ -210,15 +210,31 @@ test_drifted_share_is_recomputed_from_the_features if {
 
 ks(p_value) := {"method": "ks", "score": 0.2, "p_value": p_value, "threshold": 0.05, "drifted": p_value < 0.05}
 
-test_p_value_below_the_collector_threshold_is_drift if {
+test_p_value_below_the_threshold_is_drift if {
 	doc := with_features({"income": ks(0.01), "b": steady, "c": steady, "d": steady, "e": steady}, 0.2)
 	some v in checks.warn with input as doc
 	v.code == "data/feature-drift"
 	v.details.measured == 0.01
 	v.details.threshold == 0.05
 	v.details.score == 0.2
-	v.details.threshold_source == "evidence: data.drift.features.income.threshold"
+	v.details.threshold_source == "data.yaml: thresholds.data.min_drift_p_values.ks"
 	v.msg == "Feature income drifted from training (ks p-value 0.01, below 0.05)."
+}
+
+# As Evidently: ks drifts at a p-value equal to the threshold, the other tests only below it.
+test_p_value_at_the_threshold_is_drift_for_ks_only if {
+	at_ks := with_features({"income": ks(0.05), "b": steady, "c": steady, "d": steady, "e": steady}, 0.2)
+	some v in checks.warn with input as at_ks
+	v.details.feature == "income"
+	at_chisquare := with_features({"income": object.union(ks(0.05), {"method": "chisquare"}), "b": steady}, 0.0)
+	count(checks.warn) == 0 with input as at_chisquare
+}
+
+test_a_method_the_policy_does_not_list_keeps_the_collector_threshold if {
+	anderson := object.union(ks(0.02), {"method": "anderson", "threshold": 0.025})
+	some v in checks.warn with input as with_features({"income": anderson, "b": steady}, 0.0)
+	v.details.threshold == 0.025
+	v.details.threshold_source == "evidence: data.drift.features.income.threshold"
 }
 
 test_policy_p_value_threshold_overrides_the_collector if {
@@ -252,9 +268,10 @@ test_drifted_feature_is_a_warning if {
 	v.code == "data/feature-drift"
 	v.details.feature == "income"
 	v.details.measured == 0.31
-	v.details.threshold == 0.2
+	v.details.threshold == 0.1
+	v.details.threshold_source == "data.yaml: thresholds.data.max_drift_distances.psi"
 	v.details.method == "psi"
-	v.msg == "Feature income drifted from training (psi 0.31, threshold 0.2)."
+	v.msg == "Feature income drifted from training (psi 0.31, threshold 0.1)."
 	count(checks.deny) == 0 with input as doc
 }
 

@@ -3,7 +3,9 @@
 //! and compared with serving data.
 
 use super::{Collector, Context};
+use crate::data::drift::{self, DriftSpec};
 use crate::data::lineage::{self, LineageSpec};
+use crate::data::prohibited;
 use crate::data::schema::{self, ValidateSpec};
 use crate::error::Result;
 use crate::evidence::{Data, Evidence};
@@ -25,6 +27,11 @@ impl Collector for TrainingData {
             let spec = ValidateSpec::from_config(config_schema, base, &training, &config.sensitive_columns);
             data.schema = Some(schema::validate(&spec)?);
         }
+        if let Some(config_prohibited) = &config.prohibited {
+            let mut spec = config_prohibited.spec(base, Some(&training))?;
+            spec.display_path = config_prohibited.table.as_ref().unwrap_or(&config.training).display().to_string();
+            data.prohibited = Some(prohibited::scan(&spec)?);
+        }
         if let Some(lineage) = &config.lineage {
             data.lineage = Some(lineage::trace(&LineageSpec {
                 path: context.config.resolve(&lineage.path),
@@ -32,6 +39,11 @@ impl Collector for TrainingData {
                 training: training.clone(),
                 training_display: training_display.clone(),
             })?);
+        }
+        if let Some(config_drift) = &config.drift {
+            // The training file as written: resolved from `base`, shown as it is.
+            let spec = DriftSpec::from_config(config_drift, base, Some(&config.training))?;
+            data.drift = Some(drift::measure(&spec)?);
         }
         evidence.data = Some(data);
         Ok(())

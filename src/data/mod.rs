@@ -23,5 +23,9 @@ pub struct DataConfig {
     #[serde(default)]
     pub schema: Option<schema::SchemaConfig>,
     #[serde(default)]
+    pub prohibited: Option<prohibited::ProhibitedConfig>,
+    #[serde(default)]
     pub lineage: Option<lineage::LineageConfig>,
+    #[serde(default)]
+    pub drift: Option<drift::DriftConfig>,
 }

@@ -653,7 +653,9 @@ impl Sample {
             self.heap.push((priority, index, slot));
             for (column, values) in batch.columns.iter().enumerate() {
                 self.cells[slot * self.width + column] = match values {
-                    Values::Codes(_) => text_of(table.raw(column), row).map_or(Cell::Missing, |text| Cell::Text(text.into())),
+                    Values::Codes(_) => {
+                        text_of(table.raw(column), row).map_or(Cell::Missing, |text| Cell::Text(text.into()))
+                    }
                     Values::Numbers(numbers) if numbers[row].is_nan() => Cell::Missing,
                     Values::Numbers(numbers) => Cell::Number(numbers[row]),
                 };
