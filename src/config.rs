@@ -233,6 +233,18 @@ task = "regression"
         assert!(config.policies.path.is_none());
     }
 
+    /// The complete example in docs/configuration.md is a valid config.
+    #[test]
+    fn documented_example_parses() {
+        let doc = include_str!("../docs/configuration.md");
+        let start = doc.find("```toml\n").expect("a toml block") + "```toml\n".len();
+        let end = start + doc[start..].find("```").expect("block end");
+        let config = parse(Path::new("docs/configuration.md"), &doc[start..end]).expect("documented config");
+        let data = config.data.expect("[data]");
+        assert!(data.schema.is_some() && data.prohibited.is_some() && data.lineage.is_some() && data.drift.is_some());
+        assert_eq!(data.prohibited.map(|p| p.detectors.len()), Some(1));
+    }
+
     #[test]
     fn unknown_key_is_named() {
         let text = format!("{MINIMAL}colour = \"red\"\n");
