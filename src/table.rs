@@ -347,6 +347,25 @@ pub enum ColumnKind {
     Text,
 }
 
+impl ColumnKind {
+    /// The kind in words, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnKind::Boolean => "boolean",
+            ColumnKind::Integer => "integer",
+            ColumnKind::Number => "floating-point",
+            ColumnKind::Decimal => "decimal",
+            ColumnKind::String => "string",
+            ColumnKind::Date => "date",
+            ColumnKind::Time => "time",
+            ColumnKind::Timestamp => "timestamp",
+            ColumnKind::Binary => "binary",
+            ColumnKind::Nested => "nested (list, map or struct)",
+            ColumnKind::Text => "text",
+        }
+    }
+}
+
 /// One column of a table, as its header or schema declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnInfo {
@@ -703,11 +722,7 @@ fn read_parquet_batch(
             let read = read_parquet_raw(reader, want, source.max_def[column], &mut source.def_levels, &mut raw[column])
                 .map_err(|error| parquet_error(path, error))?;
             if read != want {
-                return Err(invalid(
-                    path,
-                    format!("column `{}` ended after {read} of {want} rows of its row group", requests[column].name),
-                )
-                .hint("the file is truncated or corrupt; re-export it"));
+                return Err(cut_short(path, &requests[column].name, read, want));
             }
             missing[column] += raw[column].nulls.iter().filter(|&&null| null).count() as u64;
             continue;
@@ -722,16 +737,17 @@ fn read_parquet_batch(
         )
         .map_err(|error| parquet_error(path, error))?;
         if read != want {
-            return Err(invalid(
-                path,
-                format!("column `{}` ended after {read} of {want} rows of its row group", requests[column].name),
-            )
-            .hint("the file is truncated or corrupt; re-export it"));
+            return Err(cut_short(path, &requests[column].name, read, want));
         }
         missing[column] += count_missing(&batch.columns[column]);
     }
     source.remaining_in_group -= want as u64;
     Ok(want)
+}
+
+fn cut_short(path: &Path, column: &str, read: usize, want: usize) -> Error {
+    invalid(path, format!("column `{column}` ended after {read} of {want} rows of its row group"))
+        .hint("the file is truncated or corrupt; re-export it")
 }
 
 fn count_missing(values: &Values) -> u64 {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use modelgate::data::schema::{validate, ExtraColumns, ValidateSpec};
 use modelgate::evidence::SchemaCheck;
-use util::{fixture, modelgate};
+use util::{assert_fails_closed, fixture, modelgate};
 
 fn case(name: &str, file: &str) -> PathBuf {
     fixture(&format!("schema/cases/{name}/{file}"))
@@ -114,15 +114,6 @@ fn validate_cli(schema: &Path, table: &Path, extra: &[&str]) -> util::Run {
     let mut args = vec!["data", "validate", "--schema", schema.as_str(), table.as_str()];
     args.extend_from_slice(extra);
     modelgate(&args)
-}
-
-fn assert_fails_closed(run: &util::Run, needles: &[&str]) {
-    assert_eq!(run.code, 2, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.is_empty(), "nothing on stdout when failing: {}", run.stdout);
-    for needle in needles {
-        assert!(run.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", run.stderr);
-    }
-    assert!(run.stderr.contains("\nhint: "), "no hint:\n{}", run.stderr);
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use modelgate::data::drift::{self, DriftSpec, Method, MethodChoice};
 use serde_json::Value;
-use util::{fixture, modelgate};
+use util::{assert_fails_closed, fixture, modelgate};
 
 fn expected() -> Value {
     let text = std::fs::read_to_string(fixture("drift/expected.json")).expect("expected.json");
@@ -118,15 +118,6 @@ fn drift_cli(reference: &str, current: &str, extra: &[&str]) -> util::Run {
     let mut args = vec!["drift", "--reference", reference, "--current", current];
     args.extend_from_slice(extra);
     modelgate(&args)
-}
-
-fn assert_fails_closed(run: &util::Run, needles: &[&str]) {
-    assert_eq!(run.code, 2, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.is_empty(), "nothing on stdout when failing: {}", run.stdout);
-    for needle in needles {
-        assert!(run.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", run.stderr);
-    }
-    assert!(run.stderr.contains("\nhint: "), "no hint:\n{}", run.stderr);
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {

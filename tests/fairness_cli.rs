@@ -6,7 +6,7 @@ mod util;
 
 use std::path::{Path, PathBuf};
 
-use util::{fixture, modelgate};
+use util::{assert_fails_closed, fixture, modelgate};
 
 fn case(name: &str, file: &str) -> String {
     fixture(&format!("evaluation/cases/{name}/{file}")).display().to_string()
@@ -21,15 +21,6 @@ fn fairness(file: &str, extra: &[&str]) -> util::Run {
     let mut args = vec!["fairness", "--predictions", file, "--label", "y", "--prediction", "yhat"];
     args.extend_from_slice(extra);
     modelgate(&args)
-}
-
-fn assert_fails_closed(run: &util::Run, needles: &[&str]) {
-    assert_eq!(run.code, 2, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.is_empty(), "nothing on stdout when failing: {}", run.stdout);
-    for needle in needles {
-        assert!(run.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", run.stderr);
-    }
-    assert!(run.stderr.contains("\nhint: "), "no hint:\n{}", run.stderr);
 }
 
 /// A copy of the basic case's CSV with `edit` applied to its lines (header is line 0).

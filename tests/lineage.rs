@@ -4,7 +4,7 @@
 
 mod util;
 
-use util::{fixture, modelgate, modelgate_in, root};
+use util::{assert_fails_closed, fixture, modelgate, modelgate_in, root};
 
 fn lineage(lineage: &str, training: &str, extra: &[&str]) -> util::Run {
     let mut args = vec!["data", "lineage", lineage, "--training", training, "--format", "json"];
@@ -18,15 +18,6 @@ fn fx(name: &str) -> String {
 
 fn steps(run: &util::Run) -> Vec<String> {
     serde_json::from_value(run.json()["steps"].clone()).expect("steps")
-}
-
-fn assert_fails_closed(run: &util::Run, needles: &[&str]) {
-    assert_eq!(run.code, 2, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.is_empty(), "nothing on stdout when failing: {}", run.stdout);
-    for needle in needles {
-        assert!(run.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", run.stderr);
-    }
-    assert!(run.stderr.contains("\nhint: "), "no hint:\n{}", run.stderr);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use modelgate::data::prohibited::validators::Validator;
 use modelgate::data::prohibited::{self, classify_column, Detectors, ScanSpec};
-use util::{fixture, modelgate};
+use util::{assert_fails_closed, fixture, modelgate};
 
 fn read_csv(path: &Path) -> Vec<Vec<String>> {
     let mut reader = csv::Reader::from_path(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
@@ -122,15 +122,6 @@ fn precision_and_recall_on_the_labelled_fixture() {
 }
 
 // ---------------------------------------------------------------- end to end
-
-fn assert_fails_closed(run: &util::Run, needles: &[&str]) {
-    assert_eq!(run.code, 2, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.is_empty(), "nothing on stdout when failing: {}", run.stdout);
-    for needle in needles {
-        assert!(run.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", run.stderr);
-    }
-    assert!(run.stderr.contains("\nhint: "), "no hint:\n{}", run.stderr);
-}
 
 const SSNS: &[&str] = &["123-45-6789", "234-56-7891", "345-67-8912", "456-78-9123", "512-34-5678"];
 const EMAILS: &[&str] = &["jane.doe@example.com", "li.wei@example.org", "o.brien@example.net"];

@@ -4,10 +4,9 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use modelgate::data::lineage::{self, LineageSpec, SourceFormat};
-use modelgate::error::Result;
 use modelgate::evidence::Lineage;
 use modelgate::exit::ExitStatus;
 
@@ -25,17 +24,8 @@ pub struct LineageArgs {
     /// Steps that must appear; exit 1 when one is missing or the lineage is stale.
     #[arg(long, value_delimiter = ',', value_name = "STEP,...")]
     require: Vec<String>,
-    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
+    #[command(flatten)]
+    output: super::SectionOutput,
 }
 
 pub fn run(args: LineageArgs) -> ExitStatus {
@@ -48,7 +38,7 @@ pub fn run(args: LineageArgs) -> ExitStatus {
     let result = lineage::trace(&spec).and_then(|lineage| {
         let missing: Vec<&str> =
             args.require.iter().filter(|step| !lineage.steps.contains(step)).map(String::as_str).collect();
-        write(&args, &lineage, &missing)?;
+        args.output.write(&lineage, |lineage| render(lineage, &missing))?;
         Ok(missing.is_empty() && !lineage.stale)
     });
     match result {
@@ -59,18 +49,6 @@ pub fn run(args: LineageArgs) -> ExitStatus {
             ExitStatus::Error
         }
     }
-}
-
-fn write(args: &LineageArgs, lineage: &Lineage, missing: &[&str]) -> Result<()> {
-    let text = match args.format {
-        OutputFormat::Json => {
-            let mut json = serde_json::to_string_pretty(lineage).unwrap_or_default();
-            json.push('\n');
-            json
-        }
-        OutputFormat::Text => render(lineage, missing),
-    };
-    super::write_output(args.output.as_deref(), text.as_bytes())
 }
 
 fn render(lineage: &Lineage, missing: &[&str]) -> String {

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use modelgate::data::prohibited::{self, DetectorsFile, ScanSpec, DEFAULT_SAMPLE_ROWS};
 use modelgate::error::Result;
@@ -36,18 +36,8 @@ pub struct ScanArgs {
     /// Exit 1 when a detection's share of matching values exceeds this.
     #[arg(long, value_name = "FRACTION", default_value_t = 0.01)]
     max_fraction: f64,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
-    /// Write to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
+    #[command(flatten)]
+    output: super::SectionOutput,
 }
 
 pub fn run(args: ScanArgs) -> ExitStatus {
@@ -95,15 +85,7 @@ fn scan(args: &ScanArgs) -> Result<bool> {
         today: None,
     };
     let evidence = prohibited::scan(&spec)?;
-    let text = match args.format {
-        OutputFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&evidence).unwrap_or_default();
-            json.push('\n');
-            json
-        }
-        OutputFormat::Text => render(&evidence, args.max_fraction),
-    };
-    super::write_output(args.output.as_deref(), text.as_bytes())?;
+    args.output.write(&evidence, |evidence| render(evidence, args.max_fraction))?;
     Ok(evidence.detections.iter().any(|detection| detection.match_fraction > args.max_fraction))
 }
 

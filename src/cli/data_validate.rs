@@ -36,12 +36,8 @@ pub struct ValidateArgs {
     /// Columns whose values are shown as <redacted> in the examples (comma-separated).
     #[arg(long, value_name = "COLS", value_delimiter = ',')]
     sensitive: Vec<String>,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
-    /// Write to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    output: super::SectionOutput,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,15 +46,9 @@ enum ExtraArg {
     Deny,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
-}
-
 pub fn run(args: ValidateArgs) -> ExitStatus {
     let result = spec(&args).and_then(|spec| schema::validate(&spec)).and_then(|check| {
-        write(&args, &check)?;
+        args.output.write(&check, render)?;
         Ok(check)
     });
     match result {
@@ -96,18 +86,6 @@ fn null_rates(items: &[String]) -> Result<BTreeMap<String, f64>> {
             })
         })
         .collect()
-}
-
-fn write(args: &ValidateArgs, check: &SchemaCheck) -> Result<()> {
-    let text = match args.format {
-        OutputFormat::Json => {
-            let mut json = serde_json::to_string_pretty(check).unwrap_or_default();
-            json.push('\n');
-            json
-        }
-        OutputFormat::Text => render(check),
-    };
-    super::write_output(args.output.as_deref(), text.as_bytes())
 }
 
 /// The check as a report a person reads in a terminal or a CI log.

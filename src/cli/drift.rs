@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use modelgate::data::drift::{self, DriftSpec, Method, MethodChoice};
 use modelgate::error::{Error, ErrorKind, Result};
@@ -42,23 +42,13 @@ pub struct DriftArgs {
     /// The dataset drifts when at least this share of columns drifts.
     #[arg(long, value_name = "SHARE", default_value_t = drift::DEFAULT_DRIFT_SHARE)]
     drift_share: f64,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
-    /// Write to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
+    #[command(flatten)]
+    output: super::SectionOutput,
 }
 
 pub fn run(args: DriftArgs) -> ExitStatus {
     let measured = spec(&args).and_then(|spec| drift::measure(&spec));
-    match measured.and_then(|drift| write(&args, &drift).map(|()| drift)) {
+    match measured.and_then(|drift| args.output.write(&drift, render).map(|()| drift)) {
         Ok(drift) if drift.dataset_drift == Some(true) => ExitStatus::Failure,
         Ok(_) => ExitStatus::Success,
         Err(error) => {
@@ -108,18 +98,6 @@ fn method(name: &str) -> Result<Method> {
         Error::new(ErrorKind::Config, format!("unknown drift method `{name}`"))
             .hint(format!("use one of {}", Method::ALL.map(Method::as_str).join(", ")))
     })
-}
-
-fn write(args: &DriftArgs, drift: &Drift) -> Result<()> {
-    let text = match args.format {
-        OutputFormat::Json => {
-            let mut json = serde_json::to_string_pretty(drift).unwrap_or_default();
-            json.push('\n');
-            json
-        }
-        OutputFormat::Text => render(drift),
-    };
-    super::write_output(args.output.as_deref(), text.as_bytes())
 }
 
 /// The drift report as a table a person reads in a terminal or a CI log.

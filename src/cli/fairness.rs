@@ -60,12 +60,8 @@ pub struct FairnessArgs {
     /// Seed of the bootstrap.
     #[arg(long, value_name = "SEED", default_value_t = 0, requires = "bootstrap")]
     seed: u64,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
-    /// Write to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    output: super::SectionOutput,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,14 +71,8 @@ enum TaskArg {
     Regression,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
-}
-
 pub fn run(args: FairnessArgs) -> ExitStatus {
-    match evaluate(&args).and_then(|evaluation| write(&args, &evaluation)) {
+    match evaluate(&args).and_then(|evaluation| args.output.write(&evaluation, render)) {
         Ok(()) => ExitStatus::Success,
         Err(error) => {
             super::print_error(&error);
@@ -116,18 +106,6 @@ fn evaluate(args: &FairnessArgs) -> Result<Evaluation> {
         progress: std::io::stderr().is_terminal(),
     };
     evaluation::evaluate(&spec)
-}
-
-fn write(args: &FairnessArgs, evaluation: &Evaluation) -> Result<()> {
-    let text = match args.format {
-        OutputFormat::Json => {
-            let mut json = serde_json::to_string_pretty(evaluation).unwrap_or_default();
-            json.push('\n');
-            json
-        }
-        OutputFormat::Text => render(evaluation),
-    };
-    super::write_output(args.output.as_deref(), text.as_bytes())
 }
 
 /// The evaluation as tables a person reads in a terminal or a CI log.

@@ -75,6 +75,39 @@ struct OutputArgs {
     output: Option<PathBuf>,
 }
 
+/// `--format text|json` and `--output FILE` of the commands that print one evidence
+/// section (fairness, data validate|scan|lineage, drift).
+#[derive(Debug, Args)]
+struct SectionOutput {
+    /// Output format: a report to read, or the evidence section as JSON.
+    #[arg(long, short, value_enum, default_value_t = SectionFormat::Text)]
+    format: SectionFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SectionFormat {
+    Text,
+    Json,
+}
+
+impl SectionOutput {
+    /// Writes `section` as JSON, or the text `render` makes of it.
+    fn write<T: serde::Serialize>(&self, section: &T, render: impl FnOnce(&T) -> String) -> Result<()> {
+        let text = match self.format {
+            SectionFormat::Json => {
+                let mut json = serde_json::to_string_pretty(section).unwrap_or_default();
+                json.push('\n');
+                json
+            }
+            SectionFormat::Text => render(section),
+        };
+        write_output(self.output.as_deref(), text.as_bytes())
+    }
+}
+
 #[derive(Debug, Args)]
 struct ProjectArgs {
     /// The model project folder holding modelgate.toml.

@@ -383,22 +383,6 @@ fn declared(kind: ColumnKind) -> Option<Declared> {
     }
 }
 
-fn kind_name(kind: ColumnKind) -> &'static str {
-    match kind {
-        ColumnKind::Boolean => "boolean",
-        ColumnKind::Integer => "integer",
-        ColumnKind::Number => "float",
-        ColumnKind::Decimal => "decimal",
-        ColumnKind::String => "string",
-        ColumnKind::Date => "date",
-        ColumnKind::Time => "time",
-        ColumnKind::Timestamp => "timestamp",
-        ColumnKind::Binary => "binary",
-        ColumnKind::Nested => "nested",
-        ColumnKind::Text => "text",
-    }
-}
-
 /// Which columns to read and how, from the two tables' declared columns.
 fn plan(spec: &DriftSpec) -> Result<Plan> {
     let reference = table::describe(&spec.reference)?;
@@ -461,7 +445,7 @@ fn plan(spec: &DriftSpec) -> Result<Plan> {
                 let kind = if declared(reference_kind).is_none() { reference_kind } else { current_kind };
                 return Err(data_error(format!(
                     "column `{name}` holds {} values: drift is measured on numbers and categories only",
-                    kind_name(kind)
+                    kind.name()
                 ))
                 .hint("leave the column out of --columns, or convert it to a number or a string"));
             }
@@ -475,7 +459,7 @@ fn plan(spec: &DriftSpec) -> Result<Plan> {
             && current_declared != Declared::Untyped
             && numeric(reference_declared) != numeric(current_declared)
         {
-            return Err(mismatch(spec, &name, kind_name(reference_kind), kind_name(current_kind)));
+            return Err(mismatch(spec, &name, reference_kind.name(), current_kind.name()));
         }
         let want = |declared: Declared| {
             if !forced_categorical && numeric(declared) {

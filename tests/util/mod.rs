@@ -80,3 +80,14 @@ pub fn filters() -> Vec<(String, String)> {
     ];
     filters.into_iter().map(|(pattern, replacement)| (pattern.to_string(), replacement.to_string())).collect()
 }
+
+/// The command failed closed: exit 2, nothing on stdout, every needle in the message
+/// on stderr, and a hint.
+pub fn assert_fails_closed(run: &Run, needles: &[&str]) {
+    assert_eq!(run.code, 2, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.is_empty(), "nothing on stdout when failing: {}", run.stdout);
+    for needle in needles {
+        assert!(run.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", run.stderr);
+    }
+    assert!(run.stderr.contains("\nhint: "), "no hint:\n{}", run.stderr);
+}

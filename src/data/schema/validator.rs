@@ -722,22 +722,6 @@ fn compatible(field_type: FieldType, kind: ColumnKind) -> bool {
     }
 }
 
-fn kind_name(kind: ColumnKind) -> &'static str {
-    match kind {
-        ColumnKind::Boolean => "boolean",
-        ColumnKind::Integer => "integer",
-        ColumnKind::Number => "floating-point",
-        ColumnKind::Decimal => "decimal",
-        ColumnKind::String => "string",
-        ColumnKind::Date => "date",
-        ColumnKind::Time => "time",
-        ColumnKind::Timestamp => "timestamp",
-        ColumnKind::Binary => "binary",
-        ColumnKind::Nested => "nested (list, map or struct)",
-        ColumnKind::Text => "text",
-    }
-}
-
 /// Units per second of each TIME and TIMESTAMP column of a Parquet file.
 fn parquet_units(path: &Path) -> Result<FxHashMap<String, i64>> {
     let file = std::fs::File::open(path).map_err(|source| Error::read(path, source))?;
@@ -834,7 +818,7 @@ fn field_report(
     report.nulls = column.nulls;
     report.null_rate = (rows > 0).then(|| column.nulls as f64 / rows as f64);
     if !column.values {
-        let kind = info.columns.iter().find(|c| c.name == field.name).map_or("unknown", |c| kind_name(c.kind));
+        let kind = info.columns.iter().find(|c| c.name == field.name).map_or("unknown", |c| c.kind.name());
         report.failed.push("type".into());
         violations.push(violation(
             &field.name,
