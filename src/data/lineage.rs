@@ -482,11 +482,12 @@ mod dvc {
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Lock {
-        #[allow(dead_code)]
+        #[allow(dead_code)] // read only so that the layout is checked
         schema: String,
         stages: BTreeMap<String, Stage>,
     }
 
+    /// A stage; what else DVC records (params, size, nfiles, frozen, …) is not needed.
     #[derive(Debug, Deserialize)]
     struct Stage {
         #[serde(default)]
@@ -495,12 +496,6 @@ mod dvc {
         deps: Vec<Entry>,
         #[serde(default)]
         outs: Vec<Entry>,
-        #[serde(default)]
-        #[allow(dead_code)]
-        params: Option<serde_json::Value>,
-        #[serde(default)]
-        #[allow(dead_code)]
-        frozen: Option<bool>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -511,24 +506,6 @@ mod dvc {
         /// DVC 3 writes `hash: md5`; DVC 2 does not (and hashed text as dos2unix).
         #[serde(default)]
         hash: Option<String>,
-        #[serde(default)]
-        #[allow(dead_code)]
-        size: Option<u64>,
-        #[serde(default)]
-        #[allow(dead_code)]
-        nfiles: Option<u64>,
-        #[serde(default)]
-        #[allow(dead_code)]
-        isexec: Option<bool>,
-        #[serde(default)]
-        #[allow(dead_code)]
-        etag: Option<String>,
-        #[serde(default)]
-        #[allow(dead_code)]
-        checksum: Option<String>,
-        #[serde(default)]
-        #[allow(dead_code)]
-        version_id: Option<String>,
     }
 
     pub fn steps(path: &Path, text: &str, base: &Path) -> Result<Vec<Step>> {
