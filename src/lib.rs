@@ -4,6 +4,7 @@
 //! ([`evidence`]), judged by Rego policies ([`policy`]) and rendered ([`report`]).
 //! Each stage has one job and one data type at its boundary.
 
+pub mod artifacts;
 pub mod collect;
 pub mod config;
 pub mod data;

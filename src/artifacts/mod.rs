@@ -1,0 +1,8 @@
+//! Evidence about the model's own files: what format each is (by content), whether its
+//! serialization can run code, and what it would run ([`pickle`], [`formats`]).
+//!
+//! Everything here reads untrusted bytes: nothing is executed, imported or unpickled,
+//! reading is bounded, and a file that cannot be parsed is unsafe, with the reason.
+
+pub mod formats;
+pub mod pickle;
