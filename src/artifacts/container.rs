@@ -1,0 +1,597 @@
+//! Zip containers (PyTorch checkpoints, .keras, .npz) read as hostile input.
+//!
+//! The central directory is read from the end-of-central-directory record (ZIP64 too),
+//! and every entry is checked against its local header, because loaders and scanners
+//! disagree on which one to trust: Python's `zipfile` (what `torch.load` uses) reads
+//! names and sizes from the central directory, while a scanner that walks local headers
+//! can be shown other bytes. Each of these tricks is a finding, never skipped:
+//! mismatched local and central headers, data before the first entry or between the
+//! entries and the central directory, overlapping entries, encrypted entries,
+//! compression methods that cannot be inspected, absolute or `..` names, backslashes and
+//! control characters in names, duplicate names, symbolic links, declared sizes that
+//! make a zip bomb. A member is inflated only up to its declared size and a bound, and
+//! its CRC-32 is checked.
+
+use std::io::{Read, Seek, SeekFrom};
+
+use crate::evidence::{ArtifactFinding, Severity};
+
+/// One entry, as the central directory declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub name: String,
+    /// 0 stored, 8 deflate; anything else cannot be inspected.
+    pub method: u16,
+    pub flags: u16,
+    pub crc32: u32,
+    pub compressed_size: u64,
+    pub size: u64,
+    pub local_offset: u64,
+    /// Where the member's data starts (after its local header), once checked.
+    pub data_offset: Option<u64>,
+    /// Unix file type bits from the external attributes show a symbolic link.
+    pub symlink: bool,
+}
+
+/// What the container holds and what is wrong with it.
+#[derive(Debug, Clone, Default)]
+pub struct ZipReport {
+    pub members: Vec<Member>,
+    pub findings: Vec<ArtifactFinding>,
+}
+
+/// A compression ratio above this (declared size over compressed size) is a zip bomb.
+pub const MAX_RATIO: u64 = 1_000;
+
+/// The most entries a container may declare.
+const MAX_ENTRIES: u64 = 1 << 20;
+
+/// The largest central directory read (a million entries with long names fit).
+const MAX_DIRECTORY: u64 = 256 << 20;
+
+const EOCD: u32 = 0x0605_4b50;
+const ZIP64_LOCATOR: u32 = 0x0706_4b50;
+const ZIP64_EOCD: u32 = 0x0606_4b50;
+const CENTRAL: u32 = 0x0201_4b50;
+const LOCAL: u32 = 0x0403_4b50;
+
+fn finding(severity: Severity, why: String, offset: Option<u64>) -> ArtifactFinding {
+    ArtifactFinding { kind: "container".into(), global: None, offset, severity, why }
+}
+
+/// Little-endian fields of a byte slice, with bounds checks.
+struct Fields<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn new(bytes: &'a [u8]) -> Fields<'a> {
+        Fields { bytes, at: 0 }
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let slice = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(slice)
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        self.take(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        self.take(8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes)
+    }
+}
+
+fn read_at(file: &mut (impl Read + Seek), offset: u64, len: usize) -> Option<Vec<u8>> {
+    file.seek(SeekFrom::Start(offset)).ok()?;
+    let mut buffer = vec![0u8; len];
+    file.read_exact(&mut buffer).ok()?;
+    Some(buffer)
+}
+
+/// Reads the container's directory and checks every entry against its local header.
+/// A container that cannot be read at all gives one critical finding and no members.
+pub fn read_zip(file: &mut (impl Read + Seek), len: u64) -> ZipReport {
+    let mut report = ZipReport::default();
+    match directory(file, len, &mut report) {
+        Ok(()) => check_entries(file, len, &mut report),
+        Err(why) => report.findings.push(finding(Severity::Critical, why, None)),
+    }
+    report
+}
+
+/// Where the central directory is and how many entries it has.
+struct Directory {
+    entries: u64,
+    offset: u64,
+    size: u64,
+    /// Where the end record (or the ZIP64 end record) starts.
+    end: u64,
+}
+
+fn locate(file: &mut (impl Read + Seek), len: u64) -> Result<Directory, String> {
+    // The end record is 22 bytes plus a comment of up to 65,535 bytes.
+    let tail_len = len.min(22 + 65_535);
+    let tail = read_at(file, len - tail_len, tail_len as usize).ok_or("cannot read the end of the file")?;
+    let at = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..i + 4] == EOCD.to_le_bytes())
+        .ok_or("not a zip archive: no end-of-central-directory record")?;
+    let eocd_offset = len - tail_len + at as u64;
+    let mut fields = Fields::new(&tail[at + 4..]);
+    let (disk, cd_disk) = (fields.u16(), fields.u16());
+    let _entries_on_disk = fields.u16();
+    let (entries, size, offset) = (fields.u16(), fields.u32(), fields.u32());
+    let comment = fields.u16().ok_or("truncated end-of-central-directory record")?;
+    if disk != Some(0) || cd_disk != Some(0) {
+        return Err("a multi-disk (spanned) zip archive, which cannot be checked".into());
+    }
+    if eocd_offset + 22 + u64::from(comment) != len {
+        return Err("bytes after the zip archive's comment (a second file appended?)".into());
+    }
+    let (entries, size, offset) = (entries.unwrap_or(0), size.unwrap_or(0), offset.unwrap_or(0));
+    let zip64 = entries == 0xFFFF || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF;
+    if !zip64 {
+        return Ok(Directory {
+            entries: u64::from(entries),
+            offset: u64::from(offset),
+            size: u64::from(size),
+            end: eocd_offset,
+        });
+    }
+    let locator = eocd_offset
+        .checked_sub(20)
+        .and_then(|at| read_at(file, at, 20))
+        .filter(|bytes| bytes[..4] == ZIP64_LOCATOR.to_le_bytes())
+        .ok_or("a ZIP64 archive without its ZIP64 locator")?;
+    let record_offset = Fields::new(&locator[8..]).u64().ok_or("truncated ZIP64 locator")?;
+    let record = read_at(file, record_offset, 56)
+        .filter(|bytes| bytes[..4] == ZIP64_EOCD.to_le_bytes())
+        .ok_or("the ZIP64 end record is not where its locator says")?;
+    let mut fields = Fields::new(&record[24..]);
+    let _entries_on_disk = fields.u64();
+    let entries = fields.u64().ok_or("truncated ZIP64 end record")?;
+    let size = fields.u64().ok_or("truncated ZIP64 end record")?;
+    let offset = fields.u64().ok_or("truncated ZIP64 end record")?;
+    Ok(Directory { entries, offset, size, end: record_offset })
+}
+
+fn directory(file: &mut (impl Read + Seek), len: u64, report: &mut ZipReport) -> Result<(), String> {
+    let dir = locate(file, len)?;
+    if dir.entries > MAX_ENTRIES {
+        return Err(format!("the archive declares {} entries (at most {MAX_ENTRIES} are read)", dir.entries));
+    }
+    if dir.size > MAX_DIRECTORY {
+        return Err(format!("the central directory declares {} bytes (at most {MAX_DIRECTORY} are read)", dir.size));
+    }
+    if dir.offset.checked_add(dir.size).is_none_or(|end| end > dir.end) {
+        return Err("the central directory lies outside the archive".into());
+    }
+    if dir.offset + dir.size != dir.end {
+        report.findings.push(finding(
+            Severity::High,
+            format!("{} bytes between the central directory and its end record", dir.end - dir.offset - dir.size),
+            Some(dir.offset + dir.size),
+        ));
+    }
+    let bytes = read_at(file, dir.offset, dir.size as usize).ok_or("cannot read the central directory")?;
+    let mut fields = Fields::new(&bytes);
+    for index in 0..dir.entries {
+        let start = dir.offset + fields.at as u64;
+        let truncated = || format!("central directory entry {index} is truncated");
+        if fields.u32() != Some(CENTRAL) {
+            return Err(format!("central directory entry {index} has no entry signature"));
+        }
+        let made_by = fields.u16().ok_or_else(truncated)?;
+        let _needed = fields.u16();
+        let flags = fields.u16().ok_or_else(truncated)?;
+        let method = fields.u16().ok_or_else(truncated)?;
+        let _time_date = fields.u32();
+        let crc32 = fields.u32().ok_or_else(truncated)?;
+        let mut compressed_size = u64::from(fields.u32().ok_or_else(truncated)?);
+        let mut size = u64::from(fields.u32().ok_or_else(truncated)?);
+        let name_len = fields.u16().ok_or_else(truncated)? as usize;
+        let extra_len = fields.u16().ok_or_else(truncated)? as usize;
+        let comment_len = fields.u16().ok_or_else(truncated)? as usize;
+        let _disk = fields.u16();
+        let _internal = fields.u16();
+        let external = fields.u32().ok_or_else(truncated)?;
+        let mut local_offset = u64::from(fields.u32().ok_or_else(truncated)?);
+        let name_bytes = fields.take(name_len).ok_or_else(truncated)?;
+        let extra = fields.take(extra_len).ok_or_else(truncated)?;
+        fields.take(comment_len).ok_or_else(truncated)?;
+        zip64_extra(extra, &mut size, &mut compressed_size, &mut local_offset);
+        let name = String::from_utf8_lossy(name_bytes).into_owned();
+        // Unix attributes live in the high half when the archive was made on Unix (3).
+        let symlink = made_by >> 8 == 3 && (external >> 16) & 0o170_000 == 0o120_000;
+        check_name(&name, name_bytes, start, &mut report.findings);
+        report.members.push(Member {
+            name,
+            method,
+            flags,
+            crc32,
+            compressed_size,
+            size,
+            local_offset,
+            data_offset: None,
+            symlink,
+        });
+    }
+    Ok(())
+}
+
+/// Sizes and offsets a ZIP64 extra field carries for the fields set to all ones.
+fn zip64_extra(extra: &[u8], size: &mut u64, compressed: &mut u64, offset: &mut u64) {
+    let mut fields = Fields::new(extra);
+    while let (Some(id), Some(len)) = (fields.u16(), fields.u16()) {
+        let Some(body) = fields.take(len as usize) else { return };
+        if id != 0x0001 {
+            continue;
+        }
+        let mut values = Fields::new(body);
+        for slot in [size, compressed, offset] {
+            if *slot == 0xFFFF_FFFF {
+                match values.u64() {
+                    Some(value) => *slot = value,
+                    None => return,
+                }
+            }
+        }
+        return;
+    }
+}
+
+fn check_name(name: &str, bytes: &[u8], offset: u64, findings: &mut Vec<ArtifactFinding>) {
+    let mut problem = |why: String| findings.push(finding(Severity::High, why, Some(offset)));
+    if name.starts_with('/') || name.get(1..3) == Some(":\\") || name.get(1..3) == Some(":/") {
+        problem(format!("member {name:?} has an absolute path"));
+    }
+    if name.split(['/', '\\']).any(|part| part == "..") {
+        problem(format!("member {name:?} climbs out of the archive with `..`"));
+    }
+    if name.contains('\\') {
+        problem(format!("member {name:?} uses backslashes, which loaders read differently"));
+    }
+    if bytes.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        problem(format!("member {name:?} has control characters in its name"));
+    }
+    if std::str::from_utf8(bytes).is_err() {
+        problem(format!("member {name:?} has a name that is not UTF-8"));
+    }
+}
+
+fn check_entries(file: &mut (impl Read + Seek), len: u64, report: &mut ZipReport) {
+    let mut findings = Vec::new();
+    let mut seen = std::collections::BTreeMap::new();
+    for member in &report.members {
+        if let Some(first) = seen.insert(member.name.to_lowercase(), member.name.clone()) {
+            findings.push(finding(
+                Severity::Critical,
+                format!("two members are named {:?} and {:?}: loaders pick different ones", first, member.name),
+                Some(member.local_offset),
+            ));
+        }
+        if member.symlink {
+            findings.push(finding(Severity::High, format!("member {:?} is a symbolic link", member.name), None));
+        }
+        if member.flags & 0x1 != 0 {
+            findings.push(finding(
+                Severity::High,
+                format!("member {:?} is encrypted and cannot be inspected", member.name),
+                Some(member.local_offset),
+            ));
+        }
+        if member.method != 0 && member.method != 8 {
+            findings.push(finding(
+                Severity::High,
+                format!(
+                    "member {:?} uses compression method {}, which cannot be inspected",
+                    member.name, member.method
+                ),
+                Some(member.local_offset),
+            ));
+        }
+        if member.method == 8 && member.size > member.compressed_size.max(1).saturating_mul(MAX_RATIO) {
+            findings.push(finding(
+                Severity::Critical,
+                format!(
+                    "member {:?} would inflate {} bytes to {}: a zip bomb",
+                    member.name, member.compressed_size, member.size
+                ),
+                Some(member.local_offset),
+            ));
+        }
+    }
+    let mut spans: Vec<(u64, u64, usize)> = Vec::new();
+    for (index, member) in report.members.iter_mut().enumerate() {
+        match local_header(file, len, member) {
+            Ok(data_offset) => {
+                member.data_offset = Some(data_offset);
+                spans.push((member.local_offset, data_offset + member.compressed_size, index));
+            }
+            Err(why) => findings.push(finding(Severity::Critical, why, Some(member.local_offset))),
+        }
+    }
+    spans.sort_unstable();
+    if let Some(&(first, _, _)) = spans.first() {
+        if first > 0 {
+            findings.push(finding(Severity::High, format!("{first} bytes before the first member"), Some(0)));
+        }
+    }
+    for pair in spans.windows(2) {
+        let ((_, end, a), (start, _, b)) = (pair[0], pair[1]);
+        if start < end {
+            findings.push(finding(
+                Severity::Critical,
+                format!(
+                    "members {:?} and {:?} overlap (a zip bomb or a hidden member)",
+                    report.members[a].name, report.members[b].name
+                ),
+                Some(start),
+            ));
+        }
+    }
+    report.findings.extend(findings);
+}
+
+/// Checks the local header of `member` against the central directory; the offset of
+/// the member's data.
+fn local_header(file: &mut (impl Read + Seek), len: u64, member: &Member) -> Result<u64, String> {
+    let name = &member.name;
+    let header = read_at(file, member.local_offset, 30)
+        .ok_or_else(|| format!("member {name:?}: its local header is past the end of the file"))?;
+    let mut fields = Fields::new(&header);
+    if fields.u32() != Some(LOCAL) {
+        return Err(format!("member {name:?}: no local header where the central directory says"));
+    }
+    let _needed = fields.u16();
+    let flags = fields.u16().unwrap_or_default();
+    let method = fields.u16().unwrap_or_default();
+    let _time_date = fields.u32();
+    let crc32 = fields.u32().unwrap_or_default();
+    let compressed = fields.u32().unwrap_or_default();
+    let size = fields.u32().unwrap_or_default();
+    let name_len = u64::from(fields.u16().unwrap_or_default());
+    let extra_len = u64::from(fields.u16().unwrap_or_default());
+    let local_name = read_at(file, member.local_offset + 30, name_len as usize)
+        .ok_or_else(|| format!("member {name:?}: its local header is truncated"))?;
+    let mut differences = Vec::new();
+    if local_name != member.name.as_bytes() && String::from_utf8_lossy(&local_name) != member.name {
+        differences.push(format!("name {:?}", String::from_utf8_lossy(&local_name)));
+    }
+    if method != member.method {
+        differences.push(format!("method {method}"));
+    }
+    if flags & 0x1 != member.flags & 0x1 {
+        differences.push("encryption flag".to_string());
+    }
+    // With a data descriptor (flag bit 3) the local sizes and CRC are zero.
+    if flags & 0x8 == 0 {
+        if crc32 != member.crc32 {
+            differences.push(format!("CRC {crc32:08x}"));
+        }
+        let sizes_zip64 = compressed == u32::MAX || size == u32::MAX;
+        if !sizes_zip64 && (u64::from(compressed) != member.compressed_size || u64::from(size) != member.size) {
+            differences.push(format!("sizes {compressed}/{size}"));
+        }
+    }
+    if !differences.is_empty() {
+        return Err(format!(
+            "member {name:?}: the local header disagrees with the central directory ({})",
+            differences.join(", ")
+        ));
+    }
+    let data_offset = member.local_offset + 30 + name_len + extra_len;
+    if data_offset.checked_add(member.compressed_size).is_none_or(|end| end > len) {
+        return Err(format!("member {name:?}: its data runs past the end of the file"));
+    }
+    Ok(data_offset)
+}
+
+/// The bytes of `member`, inflated up to its declared size and at most `limit` bytes,
+/// with the CRC-32 checked. Errors say why the member cannot be read.
+pub fn read_member(file: &mut (impl Read + Seek), member: &Member, limit: u64) -> Result<Vec<u8>, String> {
+    let name = &member.name;
+    let data_offset = member.data_offset.ok_or_else(|| format!("member {name:?} has no readable local header"))?;
+    if member.size > limit {
+        return Err(format!("member {name:?} declares {} bytes, more than the {limit} read", member.size));
+    }
+    file.seek(SeekFrom::Start(data_offset)).map_err(|error| format!("member {name:?}: {error}"))?;
+    let raw = file.by_ref().take(member.compressed_size);
+    let mut out = Vec::with_capacity(member.size as usize);
+    let read = match member.method {
+        0 => raw.take(member.size + 1).read_to_end(&mut out),
+        8 => flate2::read::DeflateDecoder::new(raw).take(member.size + 1).read_to_end(&mut out),
+        method => return Err(format!("member {name:?}: compression method {method} is not supported")),
+    };
+    read.map_err(|error| format!("member {name:?} does not inflate: {error}"))?;
+    if out.len() as u64 != member.size {
+        return Err(format!("member {name:?} holds {} bytes, not the {} declared", out.len(), member.size));
+    }
+    let mut crc = flate2::Crc::new();
+    crc.update(&out);
+    if crc.sum() != member.crc32 {
+        return Err(format!("member {name:?} fails its CRC-32 check"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Cursor, Write};
+
+    /// A stored (or deflated) entry to build a test archive from.
+    struct Spec<'a> {
+        name: &'a str,
+        data: &'a [u8],
+        deflate: bool,
+    }
+
+    fn crc(data: &[u8]) -> u32 {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        crc.sum()
+    }
+
+    /// A well-formed archive; `edit` may change the bytes afterwards.
+    fn archive(entries: &[Spec]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut central = Vec::new();
+        for entry in entries {
+            let payload = if entry.deflate {
+                let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+                encoder.write_all(entry.data).expect("deflate");
+                encoder.finish().expect("deflate")
+            } else {
+                entry.data.to_vec()
+            };
+            let method: u16 = if entry.deflate { 8 } else { 0 };
+            let offset = out.len() as u32;
+            let header = |signature: u32, out: &mut Vec<u8>, central: bool| {
+                out.extend(signature.to_le_bytes());
+                if central {
+                    out.extend(0x031eu16.to_le_bytes()); // made by Unix
+                }
+                out.extend(20u16.to_le_bytes());
+                out.extend(0u16.to_le_bytes());
+                out.extend(method.to_le_bytes());
+                out.extend(0u32.to_le_bytes());
+                out.extend(crc(entry.data).to_le_bytes());
+                out.extend((payload.len() as u32).to_le_bytes());
+                out.extend((entry.data.len() as u32).to_le_bytes());
+                out.extend((entry.name.len() as u16).to_le_bytes());
+                out.extend(0u16.to_le_bytes());
+            };
+            header(LOCAL, &mut out, false);
+            out.extend(entry.name.as_bytes());
+            out.extend(&payload);
+            header(CENTRAL, &mut central, true);
+            central.extend(0u16.to_le_bytes()); // comment
+            central.extend(0u16.to_le_bytes()); // disk
+            central.extend(0u16.to_le_bytes()); // internal
+            central.extend((0o100_644u32 << 16).to_le_bytes());
+            central.extend(offset.to_le_bytes());
+            central.extend(entry.name.as_bytes());
+        }
+        let cd_offset = out.len() as u32;
+        out.extend(&central);
+        out.extend(EOCD.to_le_bytes());
+        out.extend([0u8; 4]);
+        out.extend((entries.len() as u16).to_le_bytes());
+        out.extend((entries.len() as u16).to_le_bytes());
+        out.extend((central.len() as u32).to_le_bytes());
+        out.extend(cd_offset.to_le_bytes());
+        out.extend(0u16.to_le_bytes());
+        out
+    }
+
+    fn read(bytes: &[u8]) -> ZipReport {
+        read_zip(&mut Cursor::new(bytes), bytes.len() as u64)
+    }
+
+    fn whys(report: &ZipReport) -> Vec<String> {
+        report.findings.iter().map(|finding| finding.why.clone()).collect()
+    }
+
+    const PICKLE: &[u8] = b"\x80\x02}q\x00.";
+
+    #[test]
+    fn a_clean_checkpoint_reads_and_inflates() {
+        let bytes = archive(&[
+            Spec { name: "archive/data.pkl", data: PICKLE, deflate: false },
+            Spec { name: "archive/data/0", data: &[7u8; 4096], deflate: true },
+        ]);
+        let report = read(&bytes);
+        assert!(report.findings.is_empty(), "{:?}", whys(&report));
+        assert_eq!(report.members.len(), 2);
+        let mut cursor = Cursor::new(&bytes);
+        assert_eq!(read_member(&mut cursor, &report.members[0], 1 << 20).expect("stored"), PICKLE);
+        assert_eq!(read_member(&mut cursor, &report.members[1], 1 << 20).expect("deflated"), vec![7u8; 4096]);
+    }
+
+    #[test]
+    fn a_local_name_other_than_the_central_one_is_critical() {
+        let mut bytes = archive(&[Spec { name: "archive/data.pkl", data: PICKLE, deflate: false }]);
+        // The local header's name (at 30) says something else than the directory's.
+        bytes[30..38].copy_from_slice(b"ARCHIVE_");
+        let report = read(&bytes);
+        assert!(
+            whys(&report).iter().any(|why| why.contains("disagrees with the central directory")),
+            "{:?}",
+            whys(&report)
+        );
+    }
+
+    #[test]
+    fn a_bad_crc_and_a_wrong_size_are_refused_on_read() {
+        let mut bytes = archive(&[Spec { name: "data.pkl", data: PICKLE, deflate: false }]);
+        let data_at = 30 + "data.pkl".len();
+        bytes[data_at + 2] ^= 0xff;
+        let report = read(&bytes);
+        assert!(report.findings.is_empty(), "the headers agree: {:?}", whys(&report));
+        let error = read_member(&mut Cursor::new(&bytes), &report.members[0], 1 << 20).expect_err("crc");
+        assert!(error.contains("CRC-32"), "{error}");
+    }
+
+    #[test]
+    fn hostile_names_and_duplicates_are_findings() {
+        let bytes = archive(&[
+            Spec { name: "../../etc/cron.d/x", data: b"a", deflate: false },
+            Spec { name: "/abs/data.pkl", data: b"b", deflate: false },
+            Spec { name: "dir\\data.pkl", data: b"c", deflate: false },
+            Spec { name: "archive/data.pkl", data: b"d", deflate: false },
+            Spec { name: "archive/DATA.pkl", data: b"e", deflate: false },
+        ]);
+        let all = whys(&read(&bytes)).join("\n");
+        for needle in ["climbs out", "absolute path", "backslashes", "two members are named"] {
+            assert!(all.contains(needle), "no {needle:?} in\n{all}");
+        }
+    }
+
+    #[test]
+    fn prepended_and_appended_bytes_are_findings() {
+        let clean = archive(&[Spec { name: "data.pkl", data: PICKLE, deflate: false }]);
+        let mut appended = clean.clone();
+        appended.extend(b"\x80\x02cos\nsystem\n.");
+        assert!(
+            whys(&read(&appended))
+                .iter()
+                .any(|why| why.contains("no end-of-central-directory") || why.contains("after the zip archive")),
+            "{:?}",
+            whys(&read(&appended))
+        );
+        // Offsets in a prepended archive point at the wrong bytes: the local header check fails.
+        let mut prepended = b"MZ-polyglot".to_vec();
+        prepended.extend(&clean);
+        assert!(!read(&prepended).findings.is_empty());
+    }
+
+    #[test]
+    fn a_declared_size_far_beyond_the_compressed_size_is_a_zip_bomb() {
+        let zeros = vec![0u8; 2_000_000];
+        let bytes = archive(&[Spec { name: "bomb", data: &zeros, deflate: true }]);
+        let report = read(&bytes);
+        assert!(whys(&report).iter().any(|why| why.contains("zip bomb")), "{:?}", whys(&report));
+        let error = read_member(&mut Cursor::new(&bytes), &report.members[0], 1 << 20).expect_err("limit");
+        assert!(error.contains("more than"), "{error}");
+    }
+
+    #[test]
+    fn garbage_and_truncation_never_panic_and_are_critical() {
+        let clean = archive(&[Spec { name: "archive/data.pkl", data: PICKLE, deflate: true }]);
+        for cut in 0..clean.len() {
+            let report = read(&clean[..cut]);
+            assert!(!report.findings.is_empty(), "a zip cut at {cut} must not look clean");
+        }
+        let report = read(b"not a zip at all");
+        assert_eq!(report.findings[0].severity, Severity::Critical);
+    }
+}
