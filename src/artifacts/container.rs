@@ -584,6 +584,24 @@ mod tests {
         assert!(error.contains("more than"), "{error}");
     }
 
+    /// Archives written by Python's zipfile (as torch.save and numpy.savez write them):
+    /// stored, deflated with data descriptors, and ZIP64.
+    #[test]
+    fn archives_written_by_python_are_clean_and_read_back() {
+        for name in ["checkpoint.zip", "deflated.zip", "zip64.zip"] {
+            let path = format!("{}/tests/fixtures/containers/{name}", env!("CARGO_MANIFEST_DIR"));
+            let bytes = std::fs::read(&path).expect("fixture");
+            let report = read(&bytes);
+            assert!(report.findings.is_empty(), "{name}: {:?}", whys(&report));
+            let names: Vec<&str> = report.members.iter().map(|member| member.name.as_str()).collect();
+            assert_eq!(names, ["archive/data.pkl", "archive/data/0", "archive/version"], "{name}");
+            let mut cursor = Cursor::new(&bytes);
+            let data = read_member(&mut cursor, &report.members[1], 1 << 20).expect("member");
+            assert_eq!(data.len(), 4096, "{name}");
+            assert_eq!(&data[..4], &[0, 1, 2, 3], "{name}");
+        }
+    }
+
     #[test]
     fn garbage_and_truncation_never_panic_and_are_critical() {
         let clean = archive(&[Spec { name: "archive/data.pkl", data: PICKLE, deflate: true }]);
