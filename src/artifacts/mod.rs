@@ -7,4 +7,5 @@
 pub mod container;
 pub mod digest;
 pub mod formats;
+pub mod pep440;
 pub mod pickle;
