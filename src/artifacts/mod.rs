@@ -5,6 +5,7 @@
 //! reading is bounded, and a file that cannot be parsed is unsafe, with the reason.
 
 pub mod container;
+pub mod cvss;
 pub mod digest;
 pub mod formats;
 pub mod pep440;
