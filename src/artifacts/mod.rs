@@ -8,5 +8,6 @@ pub mod container;
 pub mod cvss;
 pub mod digest;
 pub mod formats;
+pub mod osv;
 pub mod pep440;
 pub mod pickle;
