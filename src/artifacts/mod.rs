@@ -11,3 +11,4 @@ pub mod formats;
 pub mod osv;
 pub mod pep440;
 pub mod pickle;
+pub mod requirements;
