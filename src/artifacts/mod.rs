@@ -4,6 +4,7 @@
 //! Everything here reads untrusted bytes: nothing is executed, imported or unpickled,
 //! reading is bounded, and a file that cannot be parsed is unsafe, with the reason.
 
+pub mod audit;
 pub mod container;
 pub mod cvss;
 pub mod digest;

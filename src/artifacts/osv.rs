@@ -175,6 +175,20 @@ impl Record {
         Ok(affected)
     }
 
+    /// The first version after `version` that fixes it, over the package's ranges.
+    pub fn fixed_after(&self, name: &str, version: &Version) -> Option<String> {
+        let wanted = normalize_name(name);
+        self.affected
+            .iter()
+            .filter(|affected| affected.package.as_ref().is_some_and(|package| normalize_name(&package.name) == wanted))
+            .flat_map(|affected| &affected.ranges)
+            .flat_map(|range| &range.events)
+            .filter_map(|event| event.fixed.as_deref())
+            .filter_map(|text| Version::parse(text).filter(|fixed| fixed > version).map(|fixed| (fixed, text)))
+            .min_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, text)| text.to_string())
+    }
+
     /// The advisory's rating.
     pub fn rating(&self) -> Rating {
         let entries = self.severity.iter().chain(self.affected.iter().flat_map(|affected| &affected.severity));

@@ -660,6 +660,10 @@ pub struct Dependencies {
     pub source: String,
     pub packages: u64,
     pub vulnerabilities: Vec<Vulnerability>,
+    /// Requirements that do not pin one version (`name specifier`): what is installed
+    /// cannot be known, so it cannot be checked.
+    #[serde(default)]
+    pub unpinned: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
