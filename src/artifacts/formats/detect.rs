@@ -103,8 +103,7 @@ fn is_safetensors(head: &[u8], len: u64) -> bool {
     let mut n = [0u8; 8];
     n.copy_from_slice(prefix);
     let n = u64::from_le_bytes(n);
-    n >= 2
-        && n <= SAFETENSORS_MAX_HEADER
+    (2..=SAFETENSORS_MAX_HEADER).contains(&n)
         && n.checked_add(8).is_some_and(|end| end <= len)
         && head.get(8) == Some(&b'{')
 }
