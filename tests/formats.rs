@@ -104,6 +104,19 @@ fn detection_of_magics_and_pickles() {
 }
 
 #[test]
+fn safetensors_header_sizes_that_look_like_compression_magics() {
+    // A header size of 93 starts `5d 00 00` (the lzma-alone magic) and 120 starts with the zlib
+    // CMF byte `78`: the file is still safetensors.
+    for size in [93usize, 120] {
+        let body = r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#;
+        let header = format!("{body:<size$}");
+        let f = join(&header, &[7]);
+        assert_eq!(detect(&f, f.len() as u64), Format::Safetensors, "{size}");
+        assert_clean(&st(&f));
+    }
+}
+
+#[test]
 fn extension_does_not_matter() {
     // The same bytes are a GGUF whatever the caller calls the file.
     let data = bytes("tiny.gguf");

@@ -1,8 +1,8 @@
 //! Which format a file is, from its first bytes and its length, never from its name.
 //!
 //! Each rule and its false-positive risk is in `docs/model-formats.md`. The order matters:
-//! the strict magics (zip, npy, GGUF, HDF5, compressed streams) first, then safetensors
-//! (a length prefix plus `{`), then pickle (whose protocol 0/1 opcodes are printable bytes).
+//! the strict magics (zip, npy, GGUF, HDF5) first, then safetensors (a length prefix plus
+//! `{`), then compressed streams (short magics), then pickle (whose protocol 0/1 opcodes are printable bytes).
 
 /// A file's format as recognised from its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,11 +58,13 @@ pub fn detect(head: &[u8], len: u64) -> Format {
     if head.starts_with(b"\x89HDF\r\n\x1a\n") {
         return Format::Hdf5;
     }
-    if let Some(codec) = compressed(head) {
-        return Format::Compressed { codec };
-    }
+    // Before the compressed magics: a header size of 93 (0x5d) or 120 (0x78) would otherwise
+    // look like lzma or zlib.
     if is_safetensors(head, len) {
         return Format::Safetensors;
+    }
+    if let Some(codec) = compressed(head) {
+        return Format::Compressed { codec };
     }
     if let Some(protocol) = pickle(head) {
         return Format::Pickle { protocol };
