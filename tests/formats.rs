@@ -452,3 +452,34 @@ fn never_panics_on_truncations_of_the_fixtures() {
         }
     }
 }
+
+#[test]
+fn never_panics_on_byte_mutations_of_the_fixtures() {
+    for name in ["model.safetensors", "structured.npy", "v2.npy", "object-field.npy", "tiny.gguf"] {
+        let f = bytes(name);
+        for at in 0..f.len() {
+            for value in [0x00, 0xff, 0x7f, 0x20, b'{', b'O'] {
+                let mut m = f.clone();
+                m[at] = value;
+                let _ = detect(&m, m.len() as u64);
+                let _ = (st(&m), npy(&m), gguf(&m));
+            }
+        }
+    }
+}
+
+/// Regression (found by the mutation test): a 0-dimensional tensor of a block-quantized type.
+#[test]
+fn gguf_zero_dimensional_quantized_tensor_is_a_finding_not_a_panic() {
+    let mut g = b"GGUF".to_vec();
+    g.extend_from_slice(&3u32.to_le_bytes());
+    g.extend_from_slice(&1u64.to_le_bytes());
+    g.extend_from_slice(&0u64.to_le_bytes());
+    g.extend_from_slice(&1u64.to_le_bytes());
+    g.push(b'q');
+    g.extend_from_slice(&0u32.to_le_bytes()); // n_dims
+    g.extend_from_slice(&2u32.to_le_bytes()); // Q4_0, block 32
+    g.extend_from_slice(&0u64.to_le_bytes());
+    g.resize(64, 0);
+    assert_finding(&gguf(&g), "first dimension 1 is not a multiple of the Q4_0 block size 32");
+}

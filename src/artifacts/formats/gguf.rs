@@ -296,14 +296,12 @@ fn check<R: Read>(r: &mut Counting<R>, report: &mut FormatReport) -> Result<(), 
             return Err(format!("tensor `{name}` has unknown ggml type {t}"));
         };
         types.insert(tname);
-        if dims.first().copied().unwrap_or(1) % block != 0 {
+        let first = dims.first().copied().unwrap_or(1);
+        if first % block != 0 {
             report.finding(
                 Severity::High,
                 None,
-                format!(
-                    "tensor `{name}`: first dimension {} is not a multiple of the {tname} block size {block}",
-                    dims[0]
-                ),
+                format!("tensor `{name}`: first dimension {first} is not a multiple of the {tname} block size {block}"),
             );
         }
         let size =
