@@ -17,7 +17,7 @@ pub use safetensors::check_safetensors;
 use crate::evidence::{ArtifactFinding, Severity};
 
 /// What a structural check found in one file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct FormatReport {
     /// `safetensors`, `npy`, `gguf`.
     pub format: &'static str,
