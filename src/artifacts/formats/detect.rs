@@ -1,0 +1,146 @@
+//! Which format a file is, from its first bytes and its length, never from its name.
+//!
+//! Each rule and its false-positive risk is in `docs/model-formats.md`. The order matters:
+//! the strict magics (zip, npy, GGUF, HDF5) first, then safetensors (a length prefix plus
+//! `{`), then compressed streams (short magics), then pickle (whose protocol 0/1 opcodes are printable bytes).
+
+/// A file's format as recognised from its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A pickle stream; `protocol` is the PROTO argument (2–5), or 0 for text/binary
+    /// opcodes without PROTO (protocols 0 and 1 look alike).
+    Pickle {
+        protocol: u8,
+    },
+    /// A zip archive (PyTorch, Keras v3, .npz): routed to the container scanner.
+    Zip,
+    Safetensors,
+    Npy,
+    Gguf,
+    Hdf5,
+    /// A compressed stream (compressed joblib dumps, among others).
+    Compressed {
+        codec: &'static str,
+    },
+    Unknown,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Pickle { .. } => "pickle",
+            Format::Zip => "zip",
+            Format::Safetensors => "safetensors",
+            Format::Npy => "npy",
+            Format::Gguf => "gguf",
+            Format::Hdf5 => "hdf5",
+            Format::Compressed { .. } => "compressed",
+            Format::Unknown => "unknown",
+        }
+    }
+}
+
+/// The safetensors header bound of the reference implementation (100 MB).
+pub(crate) const SAFETENSORS_MAX_HEADER: u64 = 100_000_000;
+
+/// Detects the format from `head` (the first bytes of the file, up to 4 KiB is enough) and
+/// the file length `len`.
+pub fn detect(head: &[u8], len: u64) -> Format {
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        return Format::Zip;
+    }
+    if head.starts_with(b"\x93NUMPY") {
+        return Format::Npy;
+    }
+    if head.starts_with(b"GGUF") {
+        return Format::Gguf;
+    }
+    if head.starts_with(b"\x89HDF\r\n\x1a\n") {
+        return Format::Hdf5;
+    }
+    // Before the compressed magics: a header size of 93 (0x5d) or 120 (0x78) would otherwise
+    // look like lzma or zlib.
+    if is_safetensors(head, len) {
+        return Format::Safetensors;
+    }
+    if let Some(codec) = compressed(head) {
+        return Format::Compressed { codec };
+    }
+    if let Some(protocol) = pickle(head) {
+        return Format::Pickle { protocol };
+    }
+    Format::Unknown
+}
+
+fn compressed(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Some("gzip");
+    }
+    if head.starts_with(b"BZh") && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b)) {
+        return Some("bz2");
+    }
+    if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+        return Some("xz");
+    }
+    if head.starts_with(&[0x5d, 0x00, 0x00]) {
+        return Some("lzma");
+    }
+    if head.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
+        return Some("lz4");
+    }
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return Some("zstd");
+    }
+    // zlib: CMF 0x78 (deflate, 32 KiB window) and (CMF*256 + FLG) % 31 == 0 (RFC 1950).
+    if let [0x78, flg, ..] = head {
+        if (0x78u16 * 256 + u16::from(*flg)) % 31 == 0 {
+            return Some("zlib");
+        }
+    }
+    None
+}
+
+fn is_safetensors(head: &[u8], len: u64) -> bool {
+    let Some(prefix) = head.get(..8) else { return false };
+    let mut n = [0u8; 8];
+    n.copy_from_slice(prefix);
+    let n = u64::from_le_bytes(n);
+    (2..=SAFETENSORS_MAX_HEADER).contains(&n)
+        && n.checked_add(8).is_some_and(|end| end <= len)
+        && head.get(8) == Some(&b'{')
+}
+
+fn pickle(head: &[u8]) -> Option<u8> {
+    match head {
+        // PROTO (0x80) with a known version.
+        [0x80, v, ..] if *v <= 5 => Some(*v),
+        // Protocol 0/1 streams start with an opcode that pushes or builds something.
+        // Text opcodes: MARK `(`, GLOBAL `c`, INST `i`, PERSID `P`, INT `I`, LONG `L`,
+        // STRING `S`, UNICODE `V`, FLOAT `F`, NONE `N`, EMPTY_DICT `}`, EMPTY_LIST `]`,
+        // EMPTY_TUPLE `)`; binary protocol 1 ones: BININT `J`, BININT1 `K`, BINUNICODE `X`,
+        // BINSTRING `T`, SHORT_BINSTRING `U`, BINPERSID `Q`. Only accepted when the stream
+        // ends with STOP `.` somewhere in the head or continues beyond it, and the second
+        // byte is plausible; see the docs for the false-positive risk on text files.
+        [first, rest @ ..] if b"(ciPILSVFN}])JKXTUQ".contains(first) && !rest.is_empty() => {
+            let text = matches!(first, b'c' | b'i' | b'P' | b'I' | b'L' | b'S' | b'V' | b'F');
+            if text {
+                // Text opcodes carry a newline-terminated argument: `cos\nsystem\n`, `I1\n`.
+                let line = rest.iter().take(256).position(|&b| b == b'\n')?;
+                if *first == b'c' || *first == b'i' {
+                    // module\nname\n — both lines must be identifiers.
+                    let module = &rest[..line];
+                    let after = &rest[line + 1..];
+                    let name_end = after.iter().take(256).position(|&b| b == b'\n')?;
+                    return (ident(module) && ident(&after[..name_end])).then_some(0);
+                }
+                return (line > 0 && rest[..line].iter().all(|b| b.is_ascii_graphic() || *b == b' ')).then_some(0);
+            }
+            head.contains(&b'.').then_some(0)
+        }
+        _ => None,
+    }
+}
+
+fn ident(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
+}
