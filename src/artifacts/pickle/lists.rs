@@ -329,7 +329,7 @@ mod tests {
     #[test]
     fn lists_do_not_overlap() {
         for allowed in ALLOWED {
-            let (module, name) = allowed.rsplit_once('.').unwrap();
+            let (module, name) = allowed.rsplit_once('.').expect("module.name");
             assert!(!matches!(judge(module, name), Verdict::Denied(_)), "{allowed} is on both lists");
         }
     }

@@ -82,20 +82,29 @@ pub fn analyze(bytes: &[u8], policy: GlobalsPolicy) -> PickleReport {
                 }
                 start = stop + 1;
             }
-            Err(failure) if pickles == 0 || machine.saw_proto_at_start => {
+            // After a whole pickle, bytes whose very first byte is no opcode are data, not a
+            // pickle (legacy PyTorch files keep raw storages there); anything that starts
+            // like a pickle and breaks is a broken pickle.
+            Err(failure) if pickles == 0 || is_opcode(bytes[start]) => {
                 scan.findings.append(&mut machine.pending);
-                scan.finding("pickle", None, failure.offset, Severity::High, format!("{}; the pickle is unsafe", failure.why));
+                scan.finding(
+                    "pickle",
+                    None,
+                    failure.offset,
+                    Severity::High,
+                    format!("{}; the pickle is unsafe", failure.why),
+                );
                 break;
             }
             Err(_) => {
-                // Not a pickle: legacy PyTorch files keep raw storage bytes after their pickles.
                 scan.finding(
                     "pickle",
                     None,
                     start,
                     Severity::Medium,
                     format!(
-                        "{} bytes after the last STOP are not a pickle (legacy PyTorch storages look like this)",
+                        "{} bytes after the last STOP do not start with an opcode: data, not a pickle \
+                         (legacy PyTorch storages look like this)",
                         bytes.len() - start
                     ),
                 );
@@ -198,7 +207,6 @@ struct Machine<'a> {
     memo: HashMap<u64, Value>,
     protocol: Option<u8>,
     implied_protocol: u8,
-    saw_proto_at_start: bool,
     /// Findings of this pickle, kept apart until it is known to be a pickle.
     pending: Vec<ArtifactFinding>,
 }
@@ -216,7 +224,6 @@ impl<'a> Machine<'a> {
             memo: HashMap::new(),
             protocol: None,
             implied_protocol: 0,
-            saw_proto_at_start: data.get(start) == Some(&0x80),
             pending: Vec::new(),
         }
     }
@@ -228,10 +235,8 @@ impl<'a> Machine<'a> {
     fn take(&mut self, n: u64, what: &str) -> Step<&'a [u8]> {
         let left = (self.data.len() - self.pos) as u64;
         if n > left {
-            return self.fail(format!(
-                "truncated: {what} at offset {} claims {n} bytes but only {left} remain",
-                self.op_at
-            ));
+            return self
+                .fail(format!("truncated: {what} at offset {} claims {n} bytes but only {left} remain", self.op_at));
         }
         let slice = &self.data[self.pos..self.pos + n as usize];
         self.pos += n as usize;
@@ -390,12 +395,15 @@ impl<'a> Machine<'a> {
                 0x95 => {
                     // FRAME: a length prefix for the opcodes that follow; they are read as usual.
                     let len = self.uint(8, "FRAME")?;
-                    if len > (self.data.len() - self.pos) as u64 {
-                        return self.fail(format!(
-                            "truncated: FRAME at offset {} claims {len} bytes but only {} remain",
-                            self.op_at,
-                            self.data.len() - self.pos
-                        ));
+                    let left = self.data.len() - self.pos;
+                    if len > left as u64 {
+                        // Keep reading: what the frame does hold is still worth judging.
+                        self.finding(
+                            "pickle",
+                            None,
+                            Severity::High,
+                            format!("truncated: FRAME claims {len} bytes but only {left} remain"),
+                        );
                     }
                 }
                 // ---- numbers and constants
@@ -636,7 +644,11 @@ impl<'a> Machine<'a> {
                     let value = match (&module, &name) {
                         (Value::Str(module), Value::Str(name)) => self.global(scan, module, name, "STACK_GLOBAL"),
                         _ => {
-                            let why = format!("takes its module from {} and its name from {}", module.describe(), name.describe());
+                            let why = format!(
+                                "takes its module from {} and its name from {}",
+                                module.describe(),
+                                name.describe()
+                            );
                             self.unresolvable("STACK_GLOBAL", why)
                         }
                     };
@@ -741,6 +753,11 @@ impl<'a> Machine<'a> {
         self.mark_proto(protocol);
         self.push(text(std::str::from_utf8(raw).ok()))
     }
+}
+
+/// Whether `byte` is one of the opcodes of protocols 0–5.
+fn is_opcode(byte: u8) -> bool {
+    (0x80..=0x98).contains(&byte) || b"().012BCFGIJKLMNPQRSTUVXabcdeghijlopqrstu}]".contains(&byte)
 }
 
 fn text(s: Option<&str>) -> Value {
