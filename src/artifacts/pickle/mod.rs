@@ -15,7 +15,7 @@
 
 mod lists;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::evidence::{ArtifactFinding, Severity};
@@ -55,7 +55,8 @@ pub struct PickleReport {
 /// Simulates every pickle in `bytes` (several may follow each other) and judges the
 /// globals they name by `policy`. Never executes anything, never panics.
 pub fn analyze(bytes: &[u8], policy: GlobalsPolicy) -> PickleReport {
-    let mut scan = Scan { policy, globals: Vec::new(), findings: Vec::new(), truncated_findings: false };
+    let mut scan =
+        Scan { policy, globals: Vec::new(), seen: HashSet::new(), findings: Vec::new(), truncated_findings: false };
     let mut protocol = None;
     let mut pickles = 0;
     let mut start = 0;
@@ -86,7 +87,7 @@ pub fn analyze(bytes: &[u8], policy: GlobalsPolicy) -> PickleReport {
             // pickle (legacy PyTorch files keep raw storages there); anything that starts
             // like a pickle and breaks is a broken pickle.
             Err(failure) if pickles == 0 || is_opcode(bytes[start]) => {
-                scan.findings.append(&mut machine.pending);
+                scan.absorb(&mut machine);
                 scan.finding(
                     "pickle",
                     None,
@@ -111,7 +112,7 @@ pub fn analyze(bytes: &[u8], policy: GlobalsPolicy) -> PickleReport {
                 break;
             }
         }
-        scan.findings.append(&mut machine.pending);
+        scan.absorb(&mut machine);
     }
     if bytes.is_empty() {
         scan.finding("pickle", None, 0, Severity::High, "the file is empty: no pickle to load".into());
@@ -132,11 +133,25 @@ pub fn analyze(bytes: &[u8], policy: GlobalsPolicy) -> PickleReport {
 struct Scan {
     policy: GlobalsPolicy,
     globals: Vec<String>,
+    /// `globals` as a set: a hostile pickle may name hundreds of thousands of globals.
+    seen: HashSet<String>,
     findings: Vec<ArtifactFinding>,
     truncated_findings: bool,
 }
 
 impl Scan {
+    /// Takes over the findings of one pickle, within [`MAX_FINDINGS`].
+    fn absorb(&mut self, machine: &mut Machine) {
+        self.truncated_findings |= machine.dropped_findings;
+        for finding in machine.pending.drain(..) {
+            if self.findings.len() >= MAX_FINDINGS {
+                self.truncated_findings = true;
+                break;
+            }
+            self.findings.push(finding);
+        }
+    }
+
     fn finding(&mut self, kind: &str, global: Option<String>, offset: usize, severity: Severity, why: String) {
         if self.findings.len() >= MAX_FINDINGS {
             self.truncated_findings = true;
@@ -209,6 +224,7 @@ struct Machine<'a> {
     implied_protocol: u8,
     /// Findings of this pickle, kept apart until it is known to be a pickle.
     pending: Vec<ArtifactFinding>,
+    dropped_findings: bool,
 }
 
 type Step<T> = Result<T, Failure>;
@@ -225,6 +241,7 @@ impl<'a> Machine<'a> {
             protocol: None,
             implied_protocol: 0,
             pending: Vec::new(),
+            dropped_findings: false,
         }
     }
 
@@ -313,7 +330,9 @@ impl<'a> Machine<'a> {
     }
 
     fn finding(&mut self, kind: &str, global: Option<String>, severity: Severity, why: String) {
-        if self.pending.len() < MAX_FINDINGS {
+        if self.pending.len() >= MAX_FINDINGS {
+            self.dropped_findings = true;
+        } else {
             self.pending.push(ArtifactFinding {
                 kind: kind.into(),
                 global,
@@ -328,7 +347,7 @@ impl<'a> Machine<'a> {
     fn global(&mut self, scan: &mut Scan, module: &str, name: &str, opcode: &str) -> Value {
         let (module, name) = lists::python3_name(module, name);
         let qualified = format!("{module}.{name}");
-        if !scan.globals.contains(&qualified) && scan.globals.len() < MAX_VALUES {
+        if scan.globals.len() < MAX_VALUES && scan.seen.insert(qualified.clone()) {
             scan.globals.push(qualified.clone());
         }
         if module.is_empty() || name.is_empty() || name.split('.').any(str::is_empty) {
@@ -886,6 +905,29 @@ mod tests {
         assert_eq!(report.globals, ["os.system"]);
         assert_eq!(report.findings[0].offset, Some(22));
         assert_eq!(report.findings[0].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn many_globals_stay_bounded() {
+        let mut bytes = Vec::new();
+        for i in 0..100_000 {
+            bytes.extend_from_slice(format!("cm{i}\nn\n0").as_bytes());
+        }
+        bytes.extend_from_slice(b"N.");
+        let report = analyze(&bytes, GlobalsPolicy::Allow);
+        assert_eq!(report.globals.len(), 100_000);
+        assert_eq!(report.findings.len(), MAX_FINDINGS + 1);
+        assert!(!report.safe);
+    }
+
+    #[test]
+    fn raw_data_after_the_last_pickle_is_medium() {
+        let report = analyze(b"\x80\x02N.\x06\x00\x00\x00\x00\x00\x00\x00abc", GlobalsPolicy::Allow);
+        assert!(report.safe);
+        assert_eq!(report.findings.len(), 1);
+        assert_eq!(report.findings[0].offset, Some(4));
+        // but a trailing pickle that breaks is a broken pickle
+        assert!(!analyze(b"\x80\x02N.cos\nsys", GlobalsPolicy::Deny).safe);
     }
 
     #[test]
