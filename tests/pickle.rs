@@ -250,3 +250,20 @@ fn legacy_torch_files_are_five_pickles_and_raw_storages() {
     assert!(report.findings.iter().all(|f| f.severity == Severity::Medium));
     assert!(report.findings.last().is_some_and(|f| f.why.contains("not a pickle")));
 }
+
+#[test]
+fn every_single_byte_mutation_is_judged_without_panicking() {
+    for name in ["os-system-reduce.pkl", "stack-global-memo.pkl", "eval-inst-p0.pkl", "plain-data-p5.pkl"] {
+        let bytes = std::fs::read(fixtures().join(name)).expect("fixture");
+        for at in 0..bytes.len() {
+            let mut mutated = bytes.clone();
+            for value in 0..=255u8 {
+                mutated[at] = value;
+                for policy in [GlobalsPolicy::Allow, GlobalsPolicy::Deny] {
+                    let report = analyze(&mutated, policy);
+                    assert!(!report.safe || report.pickles > 0, "{name} byte {at} = {value}");
+                }
+            }
+        }
+    }
+}
