@@ -152,6 +152,9 @@ fn denied_globals_are_critical_under_both_policies() {
         ("functools-partial.pkl", "functools.partial"),
         ("functools-partial.pkl", "posix.system"),
         ("builtin-exec-p0.pkl", "builtins.exec"),
+        ("memo-mixed-put-memoize.pkl", "os.system"),
+        ("memo-out-of-order.pkl", "os.system"),
+        ("build-setattr-global.pkl", "numpy.prod"),
     ];
     for (name, global) in cases {
         for policy in [GlobalsPolicy::Allow, GlobalsPolicy::Deny] {
@@ -266,4 +269,12 @@ fn every_single_byte_mutation_is_judged_without_panicking() {
             }
         }
     }
+}
+
+#[test]
+fn build_on_a_global_itself_is_critical() {
+    let report = scan("build-setattr-global.pkl", GlobalsPolicy::Deny);
+    let builds: Vec<_> = report.findings.iter().filter(|f| f.kind == "opcode" && f.why.starts_with("BUILD")).collect();
+    assert_eq!(builds.len(), 2, "{:#?}", report.findings);
+    assert!(builds.iter().all(|f| f.severity == Severity::Critical && f.global.as_deref() == Some("numpy.prod")));
 }
