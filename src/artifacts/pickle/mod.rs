@@ -1,0 +1,947 @@
+//! A static simulation of the pickle machine.
+//!
+//! The opcodes of every protocol (0–5, as CPython's `pickletools` lists them) are read
+//! one by one and their effect on the stack, the memo and the marks is replayed with
+//! symbolic values: strings and numbers as far as names need them, containers as
+//! opaque values, `global X.Y` for what `find_class` would import and `result of
+//! calling X` for what REDUCE/NEWOBJ/OBJ/INST would build. Nothing is imported or
+//! called. Every global is resolved to its `module.name` (also when the two strings
+//! come through the memo) and judged by a [`GlobalsPolicy`]; what cannot be resolved,
+//! and any pickle that does not parse, is unsafe.
+//!
+//! Memory is bounded: strings longer than [`MAX_STRING`] are kept as "long string"
+//! (never as names), lengths are checked against the bytes that are really there
+//! before anything is sliced, and the stack, the memo and the finding list are capped.
+
+mod lists;
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use crate::evidence::{ArtifactFinding, Severity};
+
+use lists::Verdict;
+
+/// Longest string kept as a value; module and attribute names are far shorter.
+pub const MAX_STRING: usize = 1024;
+/// Most values on the symbolic stack (and entries in the memo) before giving up.
+pub const MAX_VALUES: usize = 1 << 20;
+/// Most findings kept for one file.
+pub const MAX_FINDINGS: usize = 1000;
+
+/// Which globals a pickle may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobalsPolicy {
+    /// Only the globals needed to load tensors (the gate's default); anything else is a finding.
+    Allow,
+    /// Only the globals on the deny list are findings.
+    Deny,
+}
+
+/// What the simulation found in one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickleReport {
+    /// The protocol of the first pickle: its PROTO opcode, or 0/1 from the opcodes used.
+    pub protocol: Option<u8>,
+    /// Every resolved `module.name`, in order of appearance, once each.
+    pub globals: Vec<String>,
+    pub findings: Vec<ArtifactFinding>,
+    /// Pickles found back to back.
+    pub pickles: usize,
+    /// No finding of severity high or critical.
+    pub safe: bool,
+}
+
+/// Simulates every pickle in `bytes` (several may follow each other) and judges the
+/// globals they name by `policy`. Never executes anything, never panics.
+pub fn analyze(bytes: &[u8], policy: GlobalsPolicy) -> PickleReport {
+    let mut scan =
+        Scan { policy, globals: Vec::new(), seen: HashSet::new(), findings: Vec::new(), truncated_findings: false };
+    let mut protocol = None;
+    let mut pickles = 0;
+    let mut start = 0;
+    while start < bytes.len() {
+        let mut machine = Machine::new(bytes, start);
+        let outcome = machine.run(&mut scan);
+        if pickles == 0 {
+            protocol = machine.protocol.or(Some(machine.implied_protocol));
+        }
+        match outcome {
+            Ok(stop) => {
+                pickles += 1;
+                if pickles > 1 {
+                    scan.finding(
+                        "pickle",
+                        None,
+                        start,
+                        Severity::Medium,
+                        format!(
+                            "another pickle starts after the STOP of the previous one (pickle {pickles}); \
+                             loaders that call pickle.load again run it, so it was scanned too"
+                        ),
+                    );
+                }
+                start = stop + 1;
+            }
+            // After a whole pickle, bytes whose very first byte is no opcode are data, not a
+            // pickle (legacy PyTorch files keep raw storages there); anything that starts
+            // like a pickle and breaks is a broken pickle.
+            Err(failure) if pickles == 0 || is_opcode(bytes[start]) => {
+                scan.absorb(&mut machine);
+                scan.finding(
+                    "pickle",
+                    None,
+                    failure.offset,
+                    Severity::High,
+                    format!("{}; the pickle is unsafe", failure.why),
+                );
+                break;
+            }
+            Err(_) => {
+                scan.finding(
+                    "pickle",
+                    None,
+                    start,
+                    Severity::Medium,
+                    format!(
+                        "{} bytes after the last STOP do not start with an opcode: data, not a pickle \
+                         (legacy PyTorch storages look like this)",
+                        bytes.len() - start
+                    ),
+                );
+                break;
+            }
+        }
+        scan.absorb(&mut machine);
+    }
+    if bytes.is_empty() {
+        scan.finding("pickle", None, 0, Severity::High, "the file is empty: no pickle to load".into());
+    }
+    if scan.truncated_findings {
+        scan.findings.push(ArtifactFinding {
+            kind: "pickle".into(),
+            global: None,
+            offset: None,
+            severity: Severity::High,
+            why: format!("more than {MAX_FINDINGS} findings; the rest are not listed"),
+        });
+    }
+    let safe = !scan.findings.iter().any(|f| f.severity >= Severity::High);
+    PickleReport { protocol, globals: scan.globals, findings: scan.findings, pickles, safe }
+}
+
+struct Scan {
+    policy: GlobalsPolicy,
+    globals: Vec<String>,
+    /// `globals` as a set: a hostile pickle may name hundreds of thousands of globals.
+    seen: HashSet<String>,
+    findings: Vec<ArtifactFinding>,
+    truncated_findings: bool,
+}
+
+impl Scan {
+    /// Takes over the findings of one pickle, within [`MAX_FINDINGS`].
+    fn absorb(&mut self, machine: &mut Machine) {
+        self.truncated_findings |= machine.dropped_findings;
+        for finding in machine.pending.drain(..) {
+            if self.findings.len() >= MAX_FINDINGS {
+                self.truncated_findings = true;
+                break;
+            }
+            self.findings.push(finding);
+        }
+    }
+
+    fn finding(&mut self, kind: &str, global: Option<String>, offset: usize, severity: Severity, why: String) {
+        if self.findings.len() >= MAX_FINDINGS {
+            self.truncated_findings = true;
+            return;
+        }
+        self.findings.push(ArtifactFinding { kind: kind.into(), global, offset: Some(offset as u64), severity, why });
+    }
+}
+
+/// A symbolic value on the stack or in the memo.
+#[derive(Debug, Clone)]
+enum Value {
+    Str(Rc<str>),
+    /// A string longer than [`MAX_STRING`], or one that is not valid text.
+    OtherStr,
+    Bytes,
+    Number,
+    None,
+    Tuple,
+    List,
+    Dict,
+    Set,
+    /// `global module.name`
+    Global(Rc<str>),
+    /// A global that could not be resolved (already reported).
+    Unresolved,
+    /// The result of calling a global.
+    Call(Rc<str>),
+    /// What `persistent_load` returns (PyTorch storages).
+    Persistent,
+    /// An out-of-band buffer.
+    Buffer,
+}
+
+impl Value {
+    fn describe(&self) -> String {
+        match self {
+            Value::Str(s) => format!("the string {s:?}"),
+            Value::OtherStr => "a long or undecodable string".into(),
+            Value::Bytes => "bytes".into(),
+            Value::Number => "a number".into(),
+            Value::None => "None".into(),
+            Value::Tuple => "a tuple".into(),
+            Value::List => "a list".into(),
+            Value::Dict => "a dict".into(),
+            Value::Set => "a set".into(),
+            Value::Global(g) => format!("global {g}"),
+            Value::Unresolved => "an unresolvable global".into(),
+            Value::Call(g) => format!("the result of calling {g}"),
+            Value::Persistent => "a persistent id".into(),
+            Value::Buffer => "an out-of-band buffer".into(),
+        }
+    }
+}
+
+struct Failure {
+    offset: usize,
+    why: String,
+}
+
+struct Machine<'a> {
+    data: &'a [u8],
+    pos: usize,
+    /// Offset of the opcode being simulated.
+    op_at: usize,
+    stack: Vec<Value>,
+    marks: Vec<usize>,
+    memo: HashMap<u64, Value>,
+    protocol: Option<u8>,
+    implied_protocol: u8,
+    /// Findings of this pickle, kept apart until it is known to be a pickle.
+    pending: Vec<ArtifactFinding>,
+    dropped_findings: bool,
+}
+
+type Step<T> = Result<T, Failure>;
+
+impl<'a> Machine<'a> {
+    fn new(data: &'a [u8], start: usize) -> Machine<'a> {
+        Machine {
+            data,
+            pos: start,
+            op_at: start,
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: HashMap::new(),
+            protocol: None,
+            implied_protocol: 0,
+            pending: Vec::new(),
+            dropped_findings: false,
+        }
+    }
+
+    fn fail<T>(&self, why: impl Into<String>) -> Step<T> {
+        Err(Failure { offset: self.op_at, why: why.into() })
+    }
+
+    fn take(&mut self, n: u64, what: &str) -> Step<&'a [u8]> {
+        let left = (self.data.len() - self.pos) as u64;
+        if n > left {
+            return self
+                .fail(format!("truncated: {what} at offset {} claims {n} bytes but only {left} remain", self.op_at));
+        }
+        let slice = &self.data[self.pos..self.pos + n as usize];
+        self.pos += n as usize;
+        Ok(slice)
+    }
+
+    fn uint(&mut self, n: usize, what: &str) -> Step<u64> {
+        let raw = self.take(n as u64, what)?;
+        Ok(raw.iter().rev().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    }
+
+    fn line(&mut self, what: &str) -> Step<&'a [u8]> {
+        let rest = &self.data[self.pos..];
+        match rest.iter().position(|b| *b == b'\n') {
+            Some(end) => {
+                self.pos += end + 1;
+                let line = &rest[..end];
+                Ok(line.strip_suffix(b"\r").unwrap_or(line))
+            }
+            None => self.fail(format!("truncated: {what} at offset {} has no end of line", self.op_at)),
+        }
+    }
+
+    fn push(&mut self, value: Value) -> Step<()> {
+        if self.stack.len() >= MAX_VALUES {
+            return self.fail(format!("more than {MAX_VALUES} values on the stack"));
+        }
+        self.stack.push(value);
+        Ok(())
+    }
+
+    fn pop(&mut self, opcode: &str) -> Step<Value> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        if self.stack.len() <= floor {
+            return self.fail(format!("stack underflow: {opcode} at offset {} has nothing to pop", self.op_at));
+        }
+        Ok(self.stack.pop().unwrap_or(Value::None))
+    }
+
+    fn top(&mut self, opcode: &str) -> Step<&mut Value> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        if self.stack.len() <= floor {
+            return self.fail(format!("stack underflow: {opcode} at offset {} needs a value", self.op_at));
+        }
+        let at = self.op_at;
+        self.stack.last_mut().ok_or(Failure { offset: at, why: "stack underflow".into() })
+    }
+
+    /// Pops everything down to the last MARK, and the mark.
+    fn pop_mark(&mut self, opcode: &str) -> Step<Vec<Value>> {
+        match self.marks.pop() {
+            Some(mark) => Ok(self.stack.split_off(mark.min(self.stack.len()))),
+            None => self.fail(format!("{opcode} at offset {} without a MARK", self.op_at)),
+        }
+    }
+
+    fn memo_put(&mut self, key: u64) -> Step<()> {
+        let value = self.top("PUT")?.clone();
+        if self.memo.len() >= MAX_VALUES && !self.memo.contains_key(&key) {
+            return self.fail(format!("more than {MAX_VALUES} memo entries"));
+        }
+        self.memo.insert(key, value);
+        Ok(())
+    }
+
+    fn memo_get(&mut self, key: u64) -> Step<()> {
+        match self.memo.get(&key) {
+            Some(value) => {
+                let value = value.clone();
+                self.push(value)
+            }
+            None => self.fail(format!("memo miss: GET of key {key} at offset {} that was never stored", self.op_at)),
+        }
+    }
+
+    fn finding(&mut self, kind: &str, global: Option<String>, severity: Severity, why: String) {
+        if self.pending.len() >= MAX_FINDINGS {
+            self.dropped_findings = true;
+        } else {
+            self.pending.push(ArtifactFinding {
+                kind: kind.into(),
+                global,
+                offset: Some(self.op_at as u64),
+                severity,
+                why,
+            });
+        }
+    }
+
+    /// What `find_class(module, name)` would import, judged by the policy.
+    fn global(&mut self, scan: &mut Scan, module: &str, name: &str, opcode: &str) -> Value {
+        let (module, name) = lists::python3_name(module, name);
+        let qualified = format!("{module}.{name}");
+        if scan.globals.len() < MAX_VALUES && scan.seen.insert(qualified.clone()) {
+            scan.globals.push(qualified.clone());
+        }
+        if module.is_empty() || name.is_empty() || name.split('.').any(str::is_empty) {
+            self.finding(
+                "global",
+                Some(qualified.clone()),
+                Severity::Critical,
+                format!("unresolvable global: {opcode} names {qualified:?}, which is not a module attribute"),
+            );
+            return Value::Unresolved;
+        }
+        match (lists::judge(&module, &name), scan.policy) {
+            (Verdict::Denied(why), _) => self.finding(
+                "global",
+                Some(qualified.clone()),
+                Severity::Critical,
+                format!("{opcode} imports {qualified}, which is on the deny list: {why}"),
+            ),
+            (Verdict::Unknown, GlobalsPolicy::Allow) => self.finding(
+                "global",
+                Some(qualified.clone()),
+                Severity::High,
+                format!("{opcode} imports {qualified}, which is not needed to load tensors (not on the allow list)"),
+            ),
+            _ => {}
+        }
+        Value::Global(qualified.into())
+    }
+
+    fn unresolvable(&mut self, opcode: &str, why: String) -> Value {
+        self.finding("global", None, Severity::Critical, format!("unresolvable global: {opcode} {why}"));
+        Value::Unresolved
+    }
+
+    /// A call of `callable` (REDUCE, NEWOBJ, OBJ): its result.
+    fn call(&mut self, callable: Value, opcode: &str) -> Value {
+        match callable {
+            Value::Global(name) => Value::Call(name),
+            Value::Unresolved => Value::Unresolved,
+            other => {
+                let what = other.describe();
+                self.unresolvable(opcode, format!("calls {what}, not a named global"))
+            }
+        }
+    }
+
+    /// Runs one pickle to its STOP; returns the STOP's offset.
+    fn run(&mut self, scan: &mut Scan) -> Step<usize> {
+        loop {
+            self.op_at = self.pos;
+            let Some(&op) = self.data.get(self.pos) else {
+                return self.fail(format!("truncated: the pickle ends at offset {} without STOP", self.pos));
+            };
+            self.pos += 1;
+            match op {
+                b'.' => return Ok(self.op_at),
+                0x80 => {
+                    let version = self.uint(1, "PROTO")? as u8;
+                    if version > 5 {
+                        return self.fail(format!("unsupported pickle protocol {version}"));
+                    }
+                    self.protocol.get_or_insert(version);
+                }
+                0x95 => {
+                    // FRAME: a length prefix for the opcodes that follow; they are read as usual.
+                    let len = self.uint(8, "FRAME")?;
+                    let left = self.data.len() - self.pos;
+                    if len > left as u64 {
+                        // Keep reading: what the frame does hold is still worth judging.
+                        self.finding(
+                            "pickle",
+                            None,
+                            Severity::High,
+                            format!("truncated: FRAME claims {len} bytes but only {left} remain"),
+                        );
+                    }
+                }
+                // ---- numbers and constants
+                b'I' => {
+                    let line = self.line("INT")?;
+                    let value = if line == b"00" || line == b"01" { Value::Number } else { number(self, line)? };
+                    self.push(value)?;
+                }
+                b'L' => {
+                    let line = self.line("LONG")?;
+                    let digits = line.strip_suffix(b"L").unwrap_or(line);
+                    let value = number(self, digits)?;
+                    self.push(value)?;
+                }
+                b'F' => {
+                    let line = self.line("FLOAT")?;
+                    if std::str::from_utf8(line).ok().and_then(|s| s.trim().parse::<f64>().ok()).is_none() {
+                        return self.fail(format!("FLOAT at offset {} is not a number", self.op_at));
+                    }
+                    self.push(Value::Number)?;
+                }
+                b'J' => self.fixed(4, "BININT", 1, Value::Number)?,
+                b'K' => self.fixed(1, "BININT1", 1, Value::Number)?,
+                b'M' => self.fixed(2, "BININT2", 1, Value::Number)?,
+                b'G' => self.fixed(8, "BINFLOAT", 1, Value::Number)?,
+                0x8a => {
+                    let n = self.uint(1, "LONG1")?;
+                    self.take(n, "LONG1")?;
+                    self.mark_proto(2);
+                    self.push(Value::Number)?;
+                }
+                0x8b => {
+                    let n = self.uint(4, "LONG4")? as u32 as i32;
+                    if n < 0 {
+                        return self.fail("LONG4 with a negative length");
+                    }
+                    self.take(n as u64, "LONG4")?;
+                    self.mark_proto(2);
+                    self.push(Value::Number)?;
+                }
+                b'N' => self.push(Value::None)?,
+                0x88 | 0x89 => {
+                    self.mark_proto(2);
+                    self.push(Value::Number)?
+                }
+                // ---- strings and bytes
+                b'S' => {
+                    let line = self.line("STRING")?;
+                    let value = quoted_string(line).ok_or(Failure {
+                        offset: self.op_at,
+                        why: format!("STRING at offset {} is not a quoted string", self.op_at),
+                    })?;
+                    self.push(value)?;
+                }
+                b'V' => {
+                    let line = self.line("UNICODE")?;
+                    let value = text(raw_unicode_escape(line).as_deref());
+                    self.push(value)?;
+                }
+                b'T' => {
+                    let n = self.uint(4, "BINSTRING")? as u32 as i32;
+                    if n < 0 {
+                        return self.fail("BINSTRING with a negative length");
+                    }
+                    let raw = self.take(n as u64, "BINSTRING")?;
+                    self.mark_proto(1);
+                    self.push(latin1(raw))?;
+                }
+                b'U' => {
+                    let n = self.uint(1, "SHORT_BINSTRING")?;
+                    let raw = self.take(n, "SHORT_BINSTRING")?;
+                    self.mark_proto(1);
+                    self.push(latin1(raw))?;
+                }
+                b'X' => self.unicode(4, "BINUNICODE", 1)?,
+                0x8c => self.unicode(1, "SHORT_BINUNICODE", 4)?,
+                0x8d => self.unicode(8, "BINUNICODE8", 4)?,
+                b'B' => self.sized(4, "BINBYTES", 3, Value::Bytes)?,
+                b'C' => self.sized(1, "SHORT_BINBYTES", 3, Value::Bytes)?,
+                0x8e => self.sized(8, "BINBYTES8", 4, Value::Bytes)?,
+                0x96 => self.sized(8, "BYTEARRAY8", 5, Value::Bytes)?,
+                0x97 => {
+                    self.mark_proto(5);
+                    self.push(Value::Buffer)?
+                }
+                0x98 => {
+                    self.mark_proto(5);
+                    self.top("READONLY_BUFFER")?;
+                }
+                // ---- containers
+                b'(' => {
+                    if self.marks.len() >= MAX_VALUES {
+                        return self.fail(format!("more than {MAX_VALUES} marks"));
+                    }
+                    self.marks.push(self.stack.len());
+                }
+                b')' => {
+                    self.mark_proto(1);
+                    self.push(Value::Tuple)?
+                }
+                b't' => {
+                    self.pop_mark("TUPLE")?;
+                    self.push(Value::Tuple)?;
+                }
+                0x85..=0x87 => {
+                    for _ in 0..(op - 0x84) {
+                        self.pop("TUPLE1/2/3")?;
+                    }
+                    self.mark_proto(2);
+                    self.push(Value::Tuple)?;
+                }
+                b']' => {
+                    self.mark_proto(1);
+                    self.push(Value::List)?
+                }
+                b'l' => {
+                    self.pop_mark("LIST")?;
+                    self.push(Value::List)?;
+                }
+                b'}' => {
+                    self.mark_proto(1);
+                    self.push(Value::Dict)?
+                }
+                b'd' => {
+                    let items = self.pop_mark("DICT")?;
+                    if items.len() % 2 == 1 {
+                        return self.fail(format!("DICT at offset {} with an odd number of items", self.op_at));
+                    }
+                    self.push(Value::Dict)?;
+                }
+                0x8f => {
+                    self.mark_proto(4);
+                    self.push(Value::Set)?
+                }
+                0x91 => {
+                    self.pop_mark("FROZENSET")?;
+                    self.mark_proto(4);
+                    self.push(Value::Set)?;
+                }
+                b'a' => {
+                    self.pop("APPEND")?;
+                    self.top("APPEND")?;
+                }
+                b'e' => {
+                    self.pop_mark("APPENDS")?;
+                    self.top("APPENDS")?;
+                }
+                b's' => {
+                    self.pop("SETITEM")?;
+                    self.pop("SETITEM")?;
+                    self.top("SETITEM")?;
+                }
+                b'u' => {
+                    let items = self.pop_mark("SETITEMS")?;
+                    if items.len() % 2 == 1 {
+                        return self.fail(format!("SETITEMS at offset {} with an odd number of items", self.op_at));
+                    }
+                    self.top("SETITEMS")?;
+                }
+                0x90 => {
+                    self.pop_mark("ADDITEMS")?;
+                    self.top("ADDITEMS")?;
+                }
+                // ---- stack
+                b'0' => {
+                    // POP discards the top value, or the topmost mark when nothing is above it.
+                    let floor = self.marks.last().copied();
+                    if floor == Some(self.stack.len()) {
+                        self.marks.pop();
+                    } else {
+                        self.pop("POP")?;
+                    }
+                }
+                b'1' => {
+                    self.pop_mark("POP_MARK")?;
+                }
+                b'2' => {
+                    let value = self.top("DUP")?.clone();
+                    self.push(value)?;
+                }
+                // ---- memo
+                b'p' => {
+                    let line = self.line("PUT")?;
+                    let key = decimal(self, line, "PUT")?;
+                    self.memo_put(key)?;
+                }
+                b'q' => {
+                    let key = self.uint(1, "BINPUT")?;
+                    self.mark_proto(1);
+                    self.memo_put(key)?;
+                }
+                b'r' => {
+                    let key = self.uint(4, "LONG_BINPUT")?;
+                    self.mark_proto(1);
+                    self.memo_put(key)?;
+                }
+                0x94 => {
+                    let key = self.memo.len() as u64;
+                    self.mark_proto(4);
+                    self.memo_put(key)?;
+                }
+                b'g' => {
+                    let line = self.line("GET")?;
+                    let key = decimal(self, line, "GET")?;
+                    self.memo_get(key)?;
+                }
+                b'h' => {
+                    let key = self.uint(1, "BINGET")?;
+                    self.mark_proto(1);
+                    self.memo_get(key)?;
+                }
+                b'j' => {
+                    let key = self.uint(4, "LONG_BINGET")?;
+                    self.mark_proto(1);
+                    self.memo_get(key)?;
+                }
+                // ---- globals and calls
+                b'c' | b'i' => {
+                    let opcode = if op == b'c' { "GLOBAL" } else { "INST" };
+                    let module = self.line(opcode)?;
+                    let name = self.line(opcode)?;
+                    let value = match (std::str::from_utf8(module), std::str::from_utf8(name)) {
+                        (Ok(module), Ok(name)) => self.global(scan, module, name, opcode),
+                        _ => self.unresolvable(opcode, "names a module or attribute that is not UTF-8".into()),
+                    };
+                    if op == b'c' {
+                        self.push(value)?;
+                    } else {
+                        self.pop_mark("INST")?;
+                        let result = self.call(value, "INST");
+                        self.push(result)?;
+                    }
+                }
+                0x93 => {
+                    let name = self.pop("STACK_GLOBAL")?;
+                    let module = self.pop("STACK_GLOBAL")?;
+                    self.mark_proto(4);
+                    let value = match (&module, &name) {
+                        (Value::Str(module), Value::Str(name)) => self.global(scan, module, name, "STACK_GLOBAL"),
+                        _ => {
+                            let why = format!(
+                                "takes its module from {} and its name from {}",
+                                module.describe(),
+                                name.describe()
+                            );
+                            self.unresolvable("STACK_GLOBAL", why)
+                        }
+                    };
+                    self.push(value)?;
+                }
+                0x82..=0x84 => {
+                    let width = [1, 2, 4][(op - 0x82) as usize];
+                    let code = self.uint(width, "EXT")?;
+                    self.mark_proto(2);
+                    let value = self.unresolvable(
+                        "EXT",
+                        format!("names extension code {code}, which copyreg's extension registry maps at load time"),
+                    );
+                    self.push(value)?;
+                }
+                b'R' => {
+                    self.pop("REDUCE")?;
+                    let callable = self.pop("REDUCE")?;
+                    let result = self.call(callable, "REDUCE");
+                    self.push(result)?;
+                }
+                0x81 => {
+                    self.pop("NEWOBJ")?;
+                    let class = self.pop("NEWOBJ")?;
+                    self.mark_proto(2);
+                    let result = self.call(class, "NEWOBJ");
+                    self.push(result)?;
+                }
+                0x92 => {
+                    self.pop("NEWOBJ_EX")?;
+                    self.pop("NEWOBJ_EX")?;
+                    let class = self.pop("NEWOBJ_EX")?;
+                    self.mark_proto(4);
+                    let result = self.call(class, "NEWOBJ_EX");
+                    self.push(result)?;
+                }
+                b'o' => {
+                    let mut items = self.pop_mark("OBJ")?.into_iter();
+                    let Some(class) = items.next() else {
+                        return self.fail(format!("stack underflow: OBJ at offset {} has no class", self.op_at));
+                    };
+                    self.mark_proto(1);
+                    let result = self.call(class, "OBJ");
+                    self.push(result)?;
+                }
+                b'b' => {
+                    self.pop("BUILD")?;
+                    let target = self.top("BUILD")?.clone();
+                    match target {
+                        Value::Global(name) => self.finding(
+                            "opcode",
+                            Some(name.to_string()),
+                            Severity::Critical,
+                            format!("BUILD sets attributes on global {name} itself, not on an object built from it"),
+                        ),
+                        Value::Call(_) | Value::Unresolved | Value::Persistent => {}
+                        other => {
+                            let what = other.describe();
+                            self.finding(
+                                "opcode",
+                                None,
+                                Severity::High,
+                                format!("BUILD on {what}, which has no __setstate__ a tensor file needs"),
+                            )
+                        }
+                    }
+                }
+                b'P' => {
+                    self.line("PERSID")?;
+                    self.push(Value::Persistent)?;
+                }
+                b'Q' => {
+                    self.pop("BINPERSID")?;
+                    self.mark_proto(1);
+                    self.push(Value::Persistent)?;
+                }
+                other => return self.fail(format!("unknown opcode 0x{other:02x} at offset {}", self.op_at)),
+            }
+        }
+    }
+
+    fn mark_proto(&mut self, protocol: u8) {
+        self.implied_protocol = self.implied_protocol.max(protocol.min(1));
+    }
+
+    fn fixed(&mut self, n: usize, opcode: &str, protocol: u8, value: Value) -> Step<()> {
+        self.take(n as u64, opcode)?;
+        self.mark_proto(protocol);
+        self.push(value)
+    }
+
+    fn sized(&mut self, width: usize, opcode: &str, protocol: u8, value: Value) -> Step<()> {
+        let n = self.uint(width, opcode)?;
+        self.take(n, opcode)?;
+        self.mark_proto(protocol);
+        self.push(value)
+    }
+
+    fn unicode(&mut self, width: usize, opcode: &str, protocol: u8) -> Step<()> {
+        let n = self.uint(width, opcode)?;
+        let raw = self.take(n, opcode)?;
+        self.mark_proto(protocol);
+        self.push(text(std::str::from_utf8(raw).ok()))
+    }
+}
+
+/// Whether `byte` is one of the opcodes of protocols 0–5.
+fn is_opcode(byte: u8) -> bool {
+    (0x80..=0x98).contains(&byte) || b"().012BCFGIJKLMNPQRSTUVXabcdeghijlopqrstu}]".contains(&byte)
+}
+
+fn text(s: Option<&str>) -> Value {
+    match s {
+        Some(s) if s.len() <= MAX_STRING => Value::Str(s.into()),
+        _ => Value::OtherStr,
+    }
+}
+
+/// BINSTRING/SHORT_BINSTRING: Python 3 decodes them as ASCII by default; latin-1 is a superset.
+fn latin1(raw: &[u8]) -> Value {
+    if raw.len() > MAX_STRING {
+        return Value::OtherStr;
+    }
+    Value::Str(raw.iter().map(|b| *b as char).collect::<String>().into())
+}
+
+fn number(machine: &Machine, digits: &[u8]) -> Step<Value> {
+    let text = std::str::from_utf8(digits).unwrap_or("");
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
+        return machine.fail(format!("INT/LONG at offset {} is not an integer", machine.op_at));
+    }
+    Ok(Value::Number)
+}
+
+fn decimal(machine: &Machine, digits: &[u8], opcode: &str) -> Step<u64> {
+    match std::str::from_utf8(digits).ok().and_then(|s| s.trim().parse::<u64>().ok()) {
+        Some(key) => Ok(key),
+        None => machine.fail(format!("{opcode} at offset {} has no decimal memo key", machine.op_at)),
+    }
+}
+
+/// The argument of protocol 0's STRING: a Python string literal in single or double quotes.
+fn quoted_string(line: &[u8]) -> Option<Value> {
+    let quote = *line.first()?;
+    if line.len() < 2 || !(quote == b'\'' || quote == b'"') || line[line.len() - 1] != quote {
+        return None;
+    }
+    let body = &line[1..line.len() - 1];
+    if body.len() > 4 * MAX_STRING {
+        return Some(Value::OtherStr);
+    }
+    let mut out = String::new();
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        i += 1;
+        if b != b'\\' {
+            out.push(b as char);
+            continue;
+        }
+        let Some(&e) = body.get(i) else { return Some(Value::OtherStr) };
+        i += 1;
+        match e {
+            b'n' => out.push('\n'),
+            b't' => out.push('\t'),
+            b'r' => out.push('\r'),
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                while i < body.len() && body[i].is_ascii_digit() && body[i] < b'8' && v < 0o40 {
+                    v = v * 8 + u32::from(body[i] - b'0');
+                    i += 1;
+                }
+                out.push(char::from_u32(v).unwrap_or('\u{fffd}'));
+            }
+            b'x' => {
+                let hex = body.get(i..i + 2).and_then(|h| std::str::from_utf8(h).ok());
+                let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) else { return Some(Value::OtherStr) };
+                i += 2;
+                out.push(v as char);
+            }
+            b'\\' | b'\'' | b'"' => out.push(e as char),
+            other => {
+                out.push('\\');
+                out.push(other as char);
+            }
+        }
+    }
+    Some(text(Some(&out)))
+}
+
+/// The argument of protocol 0's UNICODE: raw-unicode-escape (`\uXXXX`, `\UXXXXXXXX`).
+fn raw_unicode_escape(line: &[u8]) -> Option<String> {
+    if line.len() > 10 * MAX_STRING {
+        return None;
+    }
+    let mut out = String::new();
+    let mut i = 0;
+    while i < line.len() {
+        let b = line[i];
+        let width = match (b, line.get(i + 1)) {
+            (b'\\', Some(b'u')) => 4,
+            (b'\\', Some(b'U')) => 8,
+            _ => 0,
+        };
+        if width == 0 {
+            out.push(b as char);
+            i += 1;
+            continue;
+        }
+        let hex = std::str::from_utf8(line.get(i + 2..i + 2 + width)?).ok()?;
+        out.push(char::from_u32(u32::from_str_radix(hex, 16).ok()?)?);
+        i += 2 + width;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claimed_lengths_are_not_allocated() {
+        // BINUNICODE8 claiming 4 GiB
+        let report = analyze(b"\x80\x04\x8d\x00\x00\x00\x00\x01\x00\x00\x00abc", GlobalsPolicy::Allow);
+        assert!(!report.safe);
+        assert!(report.findings[0].why.contains("truncated"), "{:?}", report.findings);
+    }
+
+    #[test]
+    fn memo_assembled_names_resolve() {
+        // 'os' BINPUT 0, 'system' BINPUT 1, POP POP, BINGET 0, BINGET 1, STACK_GLOBAL
+        let bytes = b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x30\x30h\x00h\x01\x93)R.";
+        let report = analyze(bytes, GlobalsPolicy::Deny);
+        assert_eq!(report.globals, ["os.system"]);
+        assert_eq!(report.findings[0].offset, Some(22));
+        assert_eq!(report.findings[0].severity, Severity::Critical);
+    }
+
+    #[test]
+    fn many_globals_stay_bounded() {
+        let mut bytes = Vec::new();
+        for i in 0..100_000 {
+            bytes.extend_from_slice(format!("cm{i}\nn\n0").as_bytes());
+        }
+        bytes.extend_from_slice(b"N.");
+        let report = analyze(&bytes, GlobalsPolicy::Allow);
+        assert_eq!(report.globals.len(), 100_000);
+        assert_eq!(report.findings.len(), MAX_FINDINGS + 1);
+        assert!(!report.safe);
+    }
+
+    #[test]
+    fn raw_data_after_the_last_pickle_is_medium() {
+        let report = analyze(b"\x80\x02N.\x06\x00\x00\x00\x00\x00\x00\x00abc", GlobalsPolicy::Allow);
+        assert!(report.safe);
+        assert_eq!(report.findings.len(), 1);
+        assert_eq!(report.findings[0].offset, Some(4));
+        // but a trailing pickle that breaks is a broken pickle
+        assert!(!analyze(b"\x80\x02N.cos\nsys", GlobalsPolicy::Deny).safe);
+    }
+
+    #[test]
+    fn empty_and_garbage_are_unsafe() {
+        assert!(!analyze(b"", GlobalsPolicy::Deny).safe);
+        assert!(!analyze(b"\xff", GlobalsPolicy::Deny).safe);
+        assert!(!analyze(b"\x80\x02", GlobalsPolicy::Deny).safe);
+        assert!(!analyze(b"0.", GlobalsPolicy::Deny).safe);
+    }
+
+    #[test]
+    fn quoted_strings_unescape() {
+        assert!(matches!(quoted_string(b"'o\\x73'"), Some(Value::Str(s)) if &*s == "os"));
+        assert!(matches!(quoted_string(b"\"a\\'b\""), Some(Value::Str(s)) if &*s == "a'b"));
+        assert!(quoted_string(b"'x").is_none());
+    }
+}
