@@ -13,3 +13,4 @@ pub mod osv;
 pub mod pep440;
 pub mod pickle;
 pub mod requirements;
+pub mod scan;

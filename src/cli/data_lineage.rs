@@ -41,14 +41,7 @@ pub fn run(args: LineageArgs) -> ExitStatus {
         args.output.write(&lineage, |lineage| render(lineage, &missing))?;
         Ok(missing.is_empty() && !lineage.stale)
     });
-    match result {
-        Ok(true) => ExitStatus::Success,
-        Ok(false) => ExitStatus::Failure,
-        Err(error) => {
-            super::print_error(&error);
-            ExitStatus::Error
-        }
-    }
+    super::check_status(result)
 }
 
 fn render(lineage: &Lineage, missing: &[&str]) -> String {

@@ -12,6 +12,7 @@ mod data_validate;
 mod drift;
 mod fairness;
 mod loadtest;
+mod scan;
 
 use modelgate::collect::{self, Context};
 use modelgate::config::LoadedConfig;
@@ -53,6 +54,8 @@ enum Command {
     Data(DataCommand),
     /// Compare the distribution of each column between a reference and a current table.
     Drift(drift::DriftArgs),
+    /// Identify model files by content and find what loading them would run (pickle, zip, safetensors, npy, GGUF).
+    Scan(scan::ScanArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +215,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Data(DataCommand::Scan(args)) => data_scan::run(args),
         Command::Data(DataCommand::Lineage(args)) => data_lineage::run(args),
         Command::Drift(args) => drift::run(args),
+        Command::Scan(args) => scan::run(args),
     }
 }
 
@@ -427,6 +431,19 @@ pub(crate) fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
     match path {
         Some(path) => std::fs::write(path, bytes).map_err(|error| Error::write(path, error)),
         None => std::io::stdout().write_all(bytes).map_err(|error| Error::new(ErrorKind::Io, error.to_string())),
+    }
+}
+
+/// The exit status of a command that checks something: 0 when it passed, 1 when it found
+/// a problem, 2 (with the message) when it could not check.
+pub(crate) fn check_status(result: Result<bool>) -> ExitStatus {
+    match result {
+        Ok(true) => ExitStatus::Success,
+        Ok(false) => ExitStatus::Failure,
+        Err(error) => {
+            print_error(&error);
+            ExitStatus::Error
+        }
     }
 }
 
