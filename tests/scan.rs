@@ -25,6 +25,11 @@ fn a_malicious_checkpoint_is_unsafe_and_names_what_it_would_run() {
     assert_eq!(finding["global"], "posix.system");
     assert_eq!(finding["offset"], 18);
     assert!(finding["why"].as_str().is_some_and(|why| why.starts_with("archive/data.pkl: ")), "{finding}");
+    // A protocol 0 pickle has no magic bytes, and its member's name does not say pickle.
+    let hidden = verdict("protocol0-member.zip");
+    assert_eq!(hidden["safe"], false, "{hidden}");
+    assert_eq!(hidden["findings"][0]["global"], "posix.system");
+    assert!(hidden["findings"][0]["why"].as_str().is_some_and(|why| why.starts_with("archive/weights: ")));
 }
 
 #[test]

@@ -124,19 +124,41 @@ fn scan_file(path: &Path, shown: String, size: u64, sha256: String, options: Sca
 /// Protocol 0 and 1 pickles have no magic: a file of no known format that the pickle
 /// machine reads to a STOP is a pickle, and judged as one.
 fn unknown_verdict(file: &mut File, size: u64, options: ScanOptions) -> Verdict {
-    let unknown = Verdict { format: "unknown".into(), executable: false, findings: Vec::new() };
+    let unknown = || Verdict { format: "unknown".into(), executable: false, findings: Vec::new() };
     if size > UNKNOWN_PICKLE_PROBE {
-        return unknown;
+        return unknown();
     }
     let mut bytes = Vec::with_capacity(size as usize);
-    if file.take(size).read_to_end(&mut bytes).is_err() {
-        return unknown;
+    if let Err(error) = file.take(size).read_to_end(&mut bytes) {
+        return Verdict {
+            format: "unknown".into(),
+            executable: false,
+            findings: vec![finding("format", Severity::High, format!("cannot be read: {error}"))],
+        };
     }
-    let report = pickle::analyze(&bytes, options.policy);
-    if report.pickles == 0 {
-        return unknown;
+    match probe_pickle(&bytes, options, None) {
+        Some(findings) => Verdict { format: "pickle".into(), executable: true, findings },
+        None => unknown(),
     }
-    Verdict { format: "pickle".into(), executable: true, findings: report.findings }
+}
+
+/// The findings of `bytes` as a pickle, when the pickle machine reads at least one
+/// pickle to its STOP; `None` when they are not a pickle.
+fn probe_pickle(bytes: &[u8], options: ScanOptions, member: Option<&str>) -> Option<Vec<ArtifactFinding>> {
+    let report = pickle::analyze(bytes, options.policy);
+    (report.pickles > 0).then(|| prefixed(report.findings, member))
+}
+
+/// Findings in an archive member say which member.
+fn prefixed(findings: Vec<ArtifactFinding>, member: Option<&str>) -> Vec<ArtifactFinding> {
+    let Some(name) = member else { return findings };
+    findings
+        .into_iter()
+        .map(|mut f| {
+            f.why = format!("{name}: {}", f.why);
+            f
+        })
+        .collect()
 }
 
 /// Files of no known format up to this size are tried as protocol 0/1 pickles.
@@ -179,15 +201,7 @@ fn pickle_verdict(
         };
     }
     let report = pickle::analyze(&bytes, options.policy);
-    let findings = report
-        .findings
-        .into_iter()
-        .map(|mut f| {
-            f.why = format!("{prefix}{}", f.why);
-            f
-        })
-        .collect();
-    Verdict { format: format.into(), executable: true, findings }
+    Verdict { format: format.into(), executable: true, findings: prefixed(report.findings, member) }
 }
 
 fn zip_verdict(file: &mut File, len: u64, options: ScanOptions) -> Verdict {
@@ -235,7 +249,7 @@ fn member_verdict(file: &mut File, member: &Member, options: ScanOptions) -> Opt
         }
         Format::Npy => {
             let mut verdict = structural(formats::check_npy(&mut Cursor::new(&bytes), bytes.len() as u64));
-            verdict.findings.iter_mut().for_each(|f| f.why = format!("{name}: {}", f.why));
+            verdict.findings = prefixed(verdict.findings, Some(name));
             Some(verdict)
         }
         Format::Zip => Some(Verdict {
@@ -247,11 +261,15 @@ fn member_verdict(file: &mut File, member: &Member, options: ScanOptions) -> Opt
                 format!("{name}: a nested archive, which is not scanned"),
             )],
         }),
-        _ if name.ends_with(".pkl") || name.ends_with(".pickle") => Some(Verdict {
-            format: String::new(),
-            executable: true,
-            findings: vec![finding("pickle", Severity::High, format!("{name}: named as a pickle but not one"))],
-        }),
-        _ => None,
+        // A member of no known format may still be a protocol 0/1 pickle.
+        _ => match probe_pickle(&bytes, options, Some(name)) {
+            Some(findings) => Some(Verdict { format: String::new(), executable: true, findings }),
+            None if name.ends_with(".pkl") || name.ends_with(".pickle") => Some(Verdict {
+                format: String::new(),
+                executable: true,
+                findings: vec![finding("pickle", Severity::High, format!("{name}: named as a pickle but not one"))],
+            }),
+            None => None,
+        },
     }
 }
