@@ -99,27 +99,35 @@ const BLOCK: usize = 4 << 20;
 /// The SHA-256 of each file under `root` named in `paths` (relative), in the same order,
 /// hashed on up to `threads` threads.
 pub fn sha256_files(root: &Path, paths: &[String], threads: usize) -> Result<Vec<FileDigest>> {
+    parallel_map(paths, threads, |path, buffer| {
+        sha256_file(&root.join(path), buffer).map(|(size, sha256)| FileDigest { path: path.clone(), size, sha256 })
+    })
+}
+
+/// `work(item, buffer)` for every item on up to `threads` threads, each thread with its own
+/// read buffer of [`BLOCK`] bytes; the results in the items' order.
+pub fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    work: impl Fn(&T, &mut [u8]) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
     let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<Result<FileDigest>>>> = paths.iter().map(|_| Mutex::new(None)).collect();
-    let work = || {
+    let results: Vec<Mutex<Option<Result<R>>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let worker = || {
         let mut buffer = vec![0u8; BLOCK];
         loop {
             let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(path) = paths.get(index) else { break };
-            let digest = sha256_file(&root.join(path), &mut buffer).map(|(size, sha256)| FileDigest {
-                path: path.clone(),
-                size,
-                sha256,
-            });
+            let Some(item) = items.get(index) else { break };
+            let result = work(item, &mut buffer);
             // Each slot is written by one thread only.
-            *results[index].lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(digest);
+            *results[index].lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
         }
     };
     std::thread::scope(|scope| {
-        for _ in 1..threads.clamp(1, paths.len().max(1)) {
-            scope.spawn(work);
+        for _ in 1..threads.clamp(1, items.len().max(1)) {
+            scope.spawn(worker);
         }
-        work();
+        worker();
     });
     results
         .into_iter()

@@ -14,3 +14,4 @@ pub mod pep440;
 pub mod pickle;
 pub mod requirements;
 pub mod scan;
+pub mod signing;

@@ -13,6 +13,7 @@ mod drift;
 mod fairness;
 mod loadtest;
 mod scan;
+mod sign;
 
 use modelgate::collect::{self, Context};
 use modelgate::config::LoadedConfig;
@@ -56,6 +57,12 @@ enum Command {
     Drift(drift::DriftArgs),
     /// Identify model files by content and find what loading them would run (pickle, zip, safetensors, npy, GGUF).
     Scan(scan::ScanArgs),
+    /// Sign a model folder (OpenSSF model_signing format: Sigstore bundle, DSSE, in-toto).
+    #[command(subcommand)]
+    Sign(sign::SignCommand),
+    /// Verify a model folder's signature and name every missing, extra or modified file.
+    #[command(subcommand)]
+    Verify(sign::VerifyCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,6 +223,8 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Data(DataCommand::Lineage(args)) => data_lineage::run(args),
         Command::Drift(args) => drift::run(args),
         Command::Scan(args) => scan::run(args),
+        Command::Sign(command) => sign::sign(command),
+        Command::Verify(command) => sign::verify(command),
     }
 }
 
