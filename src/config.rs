@@ -30,6 +30,9 @@ pub struct Config {
     /// Checks of the training data (docs/data.md).
     #[serde(default)]
     pub data: Option<crate::data::DataConfig>,
+    /// The model's files, signature and dependencies (docs/artifacts.md).
+    #[serde(default)]
+    pub artifacts: Option<crate::artifacts::ArtifactsConfig>,
 }
 
 /// `[evaluation]`: the predictions file and how to read it (docs/evaluation.md).
@@ -159,21 +162,31 @@ impl LoadedConfig {
             error.hint("run modelgate in a model project folder that has a modelgate.toml, or pass --config FILE (see docs/configuration.md)")
         })?;
         let config = parse(&file, &text)?;
-        if config.evaluation.is_some() && config.evidence.evaluation.is_some() {
-            return Err(Error::new(
-                ErrorKind::Config,
-                format!("{}: both [evaluation] and [evidence] evaluation are set", file.display()),
-            )
-            .hint("keep one: [evaluation] computes the metrics from predictions, [evidence] evaluation hands in a metrics file"));
-        }
-        if config.data.is_some() && config.evidence.data.is_some() {
-            return Err(Error::new(
-                ErrorKind::Config,
-                format!("{}: both [data] and [evidence] data are set", file.display()),
-            )
-            .hint(
-                "keep one: [data] checks the training data, [evidence] data hands in a data section computed elsewhere",
-            ));
+        let evidence = &config.evidence;
+        for (native, handed_in, section, what) in [
+            (
+                config.evaluation.is_some(),
+                evidence.evaluation.is_some(),
+                "evaluation",
+                "computes the metrics from predictions",
+            ),
+            (config.data.is_some(), evidence.data.is_some(), "data", "checks the training data"),
+            (
+                config.artifacts.is_some(),
+                evidence.artifacts.is_some(),
+                "artifacts",
+                "scans and verifies the model files",
+            ),
+        ] {
+            if native && handed_in {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!("{}: both [{section}] and [evidence] {section} are set", file.display()),
+                )
+                .hint(format!(
+                    "keep one: [{section}] {what}, [evidence] {section} hands in a section computed elsewhere"
+                )));
+            }
         }
         let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(LoadedConfig { config, path: file, base_dir })
@@ -243,6 +256,8 @@ task = "regression"
         let data = config.data.expect("[data]");
         assert!(data.schema.is_some() && data.prohibited.is_some() && data.lineage.is_some() && data.drift.is_some());
         assert_eq!(data.prohibited.map(|p| p.detectors.len()), Some(1));
+        let artifacts = config.artifacts.expect("[artifacts]");
+        assert!(artifacts.signature.is_some() && artifacts.dependencies.is_some());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use modelgate::artifacts::signing::manifest::{self, Item, Serialization};
 use serde_json::Value;
-use util::{fixture, modelgate};
+use util::{copy_dir, fixture, modelgate};
 
 fn expected() -> Value {
     let text = std::fs::read_to_string(fixture("signing/expected.json")).expect("expected.json");
@@ -30,19 +30,6 @@ fn model_copy() -> (tempfile::TempDir, PathBuf) {
     let model = dir.path().join("model");
     copy_dir(&fixture("signing/model"), &model);
     (dir, model)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 fn statement(signature: &Path) -> Value {

@@ -56,6 +56,12 @@ catalog := {
 		"severity": "low",
 		"remediation": "Plan the upgrade to the fixed version shown in the details.",
 	},
+	"security/unpinned-dependency": {
+		"title": "Unpinned dependency",
+		"description": "A requirement of the serving environment does not pin one version (`numpy>=1.26`, no version at all, a URL or an editable install), so what will be installed, and whether it is vulnerable, cannot be known.",
+		"severity": "medium",
+		"remediation": "Pin every requirement to one version (`name==X.Y.Z`, e.g. with `pip-compile` or `uv pip compile`), or ship the lock file, and re-run the gate.",
+	},
 	"security/evidence-missing": {
 		"title": "Security evidence missing",
 		"description": "The evidence has no artifacts section, no scanned model files or no dependency scan, so supply-chain checks did not run.",
@@ -319,6 +325,35 @@ _vulnerability_violation(code, vulnerability) := lib.violation(
 		"source": _dependencies.source,
 	},
 )
+
+deny contains violation if {
+	_pinning_required
+	some violation in _unpinned
+}
+
+warn contains violation if {
+	not _pinning_required
+	some violation in _unpinned
+}
+
+_pinning_required if _settings.require_pinned_dependencies == true # as lib.enabled(…)
+
+_unpinned := {violation |
+	some requirement in object.get(_dependencies, "unpinned", [])
+	setting := _setting("require_pinned_dependencies")
+	violation := lib.violation(
+		catalog,
+		"security/unpinned-dependency",
+		sprintf("%s is not pinned to one version, so what will be installed cannot be checked.", [requirement]),
+		{
+			"measured": requirement,
+			"threshold": "name==version",
+			"threshold_source": setting.source,
+			"blocking": setting.value,
+			"source": _dependencies.source,
+		},
+	)
+}
 
 _fix_hint(version) := concat("", [" (fixed in ", version, ")"]) if {
 	is_string(version)

@@ -236,6 +236,25 @@ test_unset_severity_floor_switches_the_check_off if {
 	count(security.warn) == 0 with input as doc with data.thresholds.security.min_vulnerability_severity as null
 }
 
+with_unpinned(requirements) := object.union(base, {"artifacts": {"dependencies": {"unpinned": requirements}}})
+
+test_unpinned_requirement_warns_by_default if {
+	doc := with_unpinned(["numpy >=1.26"])
+	count(security.deny) == 0 with input as doc
+	some v in security.warn with input as doc
+	v.code == "security/unpinned-dependency"
+	v.msg == "numpy >=1.26 is not pinned to one version, so what will be installed cannot be checked."
+	v.details.blocking == false
+}
+
+test_unpinned_requirement_blocks_in_production if {
+	doc := with_unpinned(["torch (any version)"])
+	some v in security.deny with input as promoted(doc, "production", "low")
+	v.code == "security/unpinned-dependency"
+	v.details.measured == "torch (any version)"
+	v.details.threshold_source == "data.yaml: overrides.environment.production.security.require_pinned_dependencies"
+}
+
 test_missing_dependency_scan_is_reported if {
 	doc := object.union(base, {"artifacts": {"dependencies": null}})
 	some v in security.warn with input as doc
@@ -276,7 +295,10 @@ everything_wrong := object.union(base, {"artifacts": {
 		object.union(pickle_file(true, []), {"path": "model/weights.pt", "format": "pytorch-zip"}),
 	],
 	"signature": {"verified": false, "mismatched_files": ["model/model.pkl"], "unsigned_files": ["model/extra.bin"]},
-	"dependencies": {"vulnerabilities": [vulnerability("GHSA-1", "critical"), vulnerability("GHSA-2", "low")]},
+	"dependencies": {
+		"vulnerabilities": [vulnerability("GHSA-1", "critical"), vulnerability("GHSA-2", "low")],
+		"unpinned": ["numpy >=1.26"],
+	},
 }})
 
 bad_signature := with_signature({"verified": false, "error": "bad"})

@@ -55,6 +55,7 @@ pub fn scan_paths(paths: &[PathBuf], options: ScanOptions) -> Result<Vec<Artifac
                         Severity::High,
                         format!("a symbolic link to {target}: not followed, so what it loads was not checked"),
                     )],
+                    signed: None,
                 }),
                 EntryKind::File { .. } => {
                     let Some(digest) = digests.next() else { break };
@@ -118,6 +119,7 @@ fn scan_file(path: &Path, shown: String, size: u64, sha256: String, options: Sca
         executable_serialization: verdict.executable,
         safe,
         findings: verdict.findings,
+        signed: None,
     })
 }
 

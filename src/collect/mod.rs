@@ -11,6 +11,7 @@ use crate::config::LoadedConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::{self, Collector as CollectorInfo, Deployment, Evidence, Pipeline};
 
+pub mod artifacts;
 pub mod data;
 pub mod evaluation;
 pub mod sections;
@@ -30,7 +31,7 @@ pub trait Collector {
 
 /// Every collector, in the order they run.
 pub static COLLECTORS: &[&(dyn Collector + Sync)] =
-    &[&sections::SectionFiles, &evaluation::Predictions, &data::TrainingData];
+    &[&sections::SectionFiles, &evaluation::Predictions, &data::TrainingData, &artifacts::ModelFiles];
 
 /// Builds the evidence document for a model project.
 pub fn collect(context: &Context) -> Result<Evidence> {

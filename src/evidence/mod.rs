@@ -617,6 +617,11 @@ pub struct ArtifactFile {
     pub safe: bool,
     #[serde(default)]
     pub findings: Vec<ArtifactFinding>,
+    /// Whether a verified signature covers this file as it is: `null` when no signature
+    /// was checked (`modelgate scan` alone), `false` when the model is unsigned, the file is
+    /// outside the signed manifest, or differs from it.
+    #[serde(default)]
+    pub signed: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -642,12 +647,21 @@ pub struct Signature {
     pub method: Option<String>,
     #[serde(default)]
     pub signer: Option<String>,
+    /// `sha256:` of the signing key's PEM public key (model_signing's key hint).
+    #[serde(default)]
+    pub key_fingerprint: Option<String>,
+    /// The signature file, as configured.
+    #[serde(default)]
+    pub path: Option<String>,
     /// Files present in the model folder but absent from the signed manifest.
     #[serde(default)]
     pub unsigned_files: Vec<String>,
     /// Files whose digest differs from the signed manifest.
     #[serde(default)]
     pub mismatched_files: Vec<String>,
+    /// Files the signed manifest lists that are not in the model folder.
+    #[serde(default)]
+    pub missing_files: Vec<String>,
     /// Why verification failed, when it did.
     #[serde(default)]
     pub error: Option<String>,

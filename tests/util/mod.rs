@@ -91,3 +91,17 @@ pub fn assert_fails_closed(run: &Run, needles: &[&str]) {
     }
     assert!(run.stderr.contains("\nhint: "), "no hint:\n{}", run.stderr);
 }
+
+/// Copies the folder `from` (files and sub-folders) to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}

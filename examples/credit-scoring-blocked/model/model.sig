@@ -1,0 +1,19 @@
+{
+  "dsseEnvelope": {
+    "payload": "ewogICJfdHlwZSI6ICJodHRwczovL2luLXRvdG8uaW8vU3RhdGVtZW50L3YxIiwKICAic3ViamVjdCI6IFsKICAgIHsKICAgICAgIm5hbWUiOiAibW9kZWwiLAogICAgICAiZGlnZXN0IjogewogICAgICAgICJzaGEyNTYiOiAiMzVmOTg5NmFhMDJmMmIzMGYxYmIyYmQ4NGJhNDEzZDJiNmY0OGNjMGRjNTVhYjk1MTE0MjE0ZmUzYmUyZTk2ZiIKICAgICAgfQogICAgfQogIF0sCiAgInByZWRpY2F0ZVR5cGUiOiAiaHR0cHM6Ly9tb2RlbF9zaWduaW5nL3NpZ25hdHVyZS92MS4wIiwKICAicHJlZGljYXRlIjogewogICAgInNlcmlhbGl6YXRpb24iOiB7CiAgICAgICJhbGxvd19zeW1saW5rcyI6IGZhbHNlLAogICAgICAiaGFzaF90eXBlIjogInNoYTI1NiIsCiAgICAgICJpZ25vcmVfcGF0aHMiOiBbCiAgICAgICAgIm1vZGVsLnNpZyIsCiAgICAgICAgIi5naXQiLAogICAgICAgICIuZ2l0YXR0cmlidXRlcyIsCiAgICAgICAgIi5naXRodWIiLAogICAgICAgICIuZ2l0aWdub3JlIgogICAgICBdLAogICAgICAibWV0aG9kIjogImZpbGVzIgogICAgfSwKICAgICJyZXNvdXJjZXMiOiBbCiAgICAgIHsKICAgICAgICAiYWxnb3JpdGhtIjogInNoYTI1NiIsCiAgICAgICAgImRpZ2VzdCI6ICIyZTJiMmQ1NThkNDBjZTg4ZjBlYjQzMWQzMmYxNjBlYjU2MDYzYWIwZjJiOTNhM2Q3NzM0ODFiNjYwOGRkMGNmIiwKICAgICAgICAibmFtZSI6ICJtb2RlbC5wa2wiCiAgICAgIH0sCiAgICAgIHsKICAgICAgICAiYWxnb3JpdGhtIjogInNoYTI1NiIsCiAgICAgICAgImRpZ2VzdCI6ICJmYWZhMDZiODI1MGUwZDIyMDI0YWYyYTM2ODlhOWJhZTcyYmU5NGJlYWE2ZWRiZjUyNWNlYzk2YTI5NTcwODJjIiwKICAgICAgICAibmFtZSI6ICJyZXF1aXJlbWVudHMudHh0IgogICAgICB9CiAgICBdCiAgfQp9",
+    "payloadType": "application/vnd.in-toto+json",
+    "signatures": [
+      {
+        "keyid": "",
+        "sig": "MEUCIDcaiB06mreDNsKV8OO+KoHaj7eFokvRS493XAe6JUinAiEA8CIQItffxrCAzjTVgQjETqQTP+1czFB2sePD/Kbt08I="
+      }
+    ]
+  },
+  "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+  "verificationMaterial": {
+    "publicKey": {
+      "hint": "32be9837563136f837b043e9500a8076c551f5ce691febd966cc9af366da63e2"
+    },
+    "tlogEntries": []
+  }
+}
