@@ -248,3 +248,40 @@ fn unreadable_artifact_inputs_fail_closed() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("both [artifacts] and [evidence] artifacts"), "{}", run.stderr);
 }
+
+#[test]
+fn a_certificate_signed_model_verifies_against_the_configured_ca() {
+    let project = Project::new();
+    let keys = fixture("signing/keys");
+    let key = |name: &str| keys.join(name).display().to_string();
+    let run = modelgate(&[
+        "sign",
+        "certificate",
+        project.model().to_str().expect("utf-8"),
+        "--private-key",
+        &key("release.pem"),
+        "--signing-certificate",
+        &key("release.crt"),
+        "--certificate-chain",
+        &key("intermediate.crt"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let config = project.path.join("modelgate.toml");
+    let toml = std::fs::read_to_string(&config).expect("read");
+    let public_key = format!("public_key = \"{}\"", key("p256.pub"));
+    std::fs::write(&config, toml.replace(&public_key, &format!("certificate_chain = [\"{}\"]", key("root.crt"))))
+        .expect("write");
+    let evidence = project_evidence(&project);
+    let signature = &evidence["artifacts"]["signature"];
+    assert_eq!(signature["verified"], true, "{signature}");
+    assert_eq!(signature["method"], "certificate");
+    assert_eq!(signature["signer"], "CN=release,O=Bank Example");
+
+    // Both kinds of trust at once is a configuration error.
+    let toml = std::fs::read_to_string(&config).expect("read");
+    std::fs::write(&config, toml.replace("certificate_chain", &format!("{public_key}\ncertificate_chain")))
+        .expect("write");
+    let run = project.check();
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("needs one of public_key and certificate_chain"), "{}", run.stderr);
+}

@@ -41,30 +41,44 @@ fn statement(signature: &Path) -> Value {
 
 fn key_of(signature: &str) -> &'static str {
     if signature.contains("p384") {
-        "signing/keys/p384.pub"
+        "tests/fixtures/signing/keys/p384.pub"
     } else {
-        "signing/keys/p256.pub"
+        "tests/fixtures/signing/keys/p256.pub"
     }
+}
+
+/// `modelgate verify` of a fixture signature: with the signer's key, or for certificate
+/// signatures with the root CA.
+fn verify_fixture(name: &str, extra: &[&str]) -> util::Run {
+    let model = fixture_str("signing/model");
+    let signature = fixture_str(&format!("signing/signatures/{name}"));
+    let trust = if name.starts_with("certificate-") {
+        ["certificate", "--certificate_chain", "tests/fixtures/signing/keys/root.crt"]
+    } else {
+        ["key", "--public_key", key_of(name)]
+    };
+    let mut args = vec!["verify", trust[0], &model, trust[1], trust[2], "--signature", &signature, "--format", "json"];
+    args.extend_from_slice(extra);
+    modelgate(&args)
 }
 
 #[test]
 fn every_model_signing_signature_verifies() {
     for (name, case) in expected().as_object().expect("object") {
-        let run = modelgate(&[
-            "verify",
-            "key",
-            &fixture_str("signing/model"),
-            "--public_key",
-            &fixture_str(key_of(name)),
-            "--signature",
-            &fixture_str(&format!("signing/signatures/{name}")),
-            "--format",
-            "json",
-        ]);
+        let run = verify_fixture(name, &[]);
+        if name == "certificate-tls.sig" {
+            // Its certificate is for TLS servers, not for signing: model_signing refuses it too.
+            assert_eq!(run.code, 1, "{}", run.stdout);
+            assert!(run.json()["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("neither digital signatures nor code signing")));
+            continue;
+        }
         assert_eq!(run.code, 0, "{name}: {}{}", run.stdout, run.stderr);
         let outcome = run.json();
         assert_eq!(outcome["verified"], true, "{name}");
-        assert_eq!(outcome["method"], "key");
+        let method = if name.starts_with("certificate-") { "certificate" } else { "key" };
+        assert_eq!(outcome["method"], method);
         let signed: Vec<&str> =
             outcome["signed_files"].as_array().expect("files").iter().filter_map(Value::as_str).collect();
         let mut listed: Vec<String> = case["resources"]
@@ -303,6 +317,108 @@ fn a_forged_or_foreign_signature_does_not_verify() {
     ]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("signed by another key"), "{}", run.stdout);
+}
+
+#[test]
+fn certificate_chains_are_checked_as_model_signing_checks_them() {
+    let release = "certificate-release.sig";
+    let run = verify_fixture(release, &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["signer"], "CN=release,O=Bank Example");
+    let refused = |args: &[&str], reason: &str| {
+        let run = modelgate(args);
+        assert_eq!(run.code, 1, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains(reason), "{args:?}: {}", run.stdout);
+    };
+    let signature = "tests/fixtures/signing/signatures/certificate-release.sig";
+    let model = "tests/fixtures/signing/model";
+    // A root the chain does not lead to.
+    refused(
+        &[
+            "verify",
+            "certificate",
+            model,
+            "--certificate-chain",
+            "tests/fixtures/signing/keys/other-root.crt",
+            "--signature",
+            signature,
+        ],
+        "does not lead to a given CA certificate",
+    );
+    // The signer's key alone does not verify a certificate bundle, and vice versa.
+    refused(
+        &["verify", "key", model, "--public-key", "tests/fixtures/signing/keys/release.pub", "--signature", signature],
+        "signed with a certificate",
+    );
+    refused(
+        &[
+            "verify",
+            "certificate",
+            model,
+            "--certificate-chain",
+            "tests/fixtures/signing/keys/root.crt",
+            "--signature",
+            "tests/fixtures/signing/signatures/files-p256.sig",
+        ],
+        "carries no certificate chain",
+    );
+}
+
+#[test]
+fn modelgate_certificate_signatures_carry_the_chain_and_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let signature = dir.path().join("cert.sig");
+    let signature_arg = signature.to_str().expect("utf-8");
+    let keys = |name: &str| fixture_str(&format!("signing/keys/{name}"));
+    let model = fixture_str("signing/model");
+    let run = modelgate(&[
+        "sign",
+        "certificate",
+        &model,
+        "--private-key",
+        &keys("release.pem"),
+        "--signing-certificate",
+        &keys("release.crt"),
+        "--certificate-chain",
+        &keys("intermediate.crt"),
+        "--signature",
+        signature_arg,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&signature).expect("read")).expect("json");
+    let theirs: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("signing/signatures/certificate-release.sig")).expect("read"),
+    )
+    .expect("json");
+    assert_eq!(
+        bundle["verificationMaterial"]["x509CertificateChain"],
+        theirs["verificationMaterial"]["x509CertificateChain"]
+    );
+    let run = modelgate(&[
+        "verify",
+        "certificate",
+        &model,
+        "--certificate-chain",
+        &keys("root.crt"),
+        "--signature",
+        signature_arg,
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    // A certificate for another key is refused before anything is signed.
+    let run = modelgate(&[
+        "sign",
+        "certificate",
+        &model,
+        "--private-key",
+        &keys("p256.pem"),
+        "--signing-certificate",
+        &keys("release.crt"),
+        "--signature",
+        signature_arg,
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("not for the private key"), "{}", run.stderr);
 }
 
 #[test]

@@ -53,7 +53,11 @@ pub struct SignatureConfig {
     #[serde(default)]
     pub path: Option<PathBuf>,
     /// The release key's public half (PEM) that the signature must verify with.
-    pub public_key: PathBuf,
+    #[serde(default)]
+    pub public_key: Option<PathBuf>,
+    /// Or, for certificate signatures: the CA certificates (PEM) the chain must lead to.
+    #[serde(default)]
+    pub certificate_chain: Vec<PathBuf>,
 }
 
 /// `[artifacts.dependencies]`: what the model's serving environment installs.

@@ -1,30 +1,58 @@
-//! `modelgate sign key` and `modelgate verify key`: model signatures in the OpenSSF
-//! model_signing format, with its command line (`--private_key` and `--private-key` alike).
+//! `modelgate sign key|certificate` and `modelgate verify key|certificate`: model
+//! signatures in the OpenSSF model_signing format, with its command line (`--private_key`
+//! and `--private-key` alike).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use modelgate::artifacts::signing::certificates::TrustAnchors;
 use modelgate::artifacts::signing::keys::{SigningKey, VerifyingKey};
-use modelgate::artifacts::signing::{self, SignOptions, Trust, Verification, VerifyOptions};
-use modelgate::error::Result;
+use modelgate::artifacts::signing::{self, Material, SignOptions, Trust, Verification, VerifyOptions};
+use modelgate::error::{Error, ErrorKind, Result};
 use modelgate::exit::ExitStatus;
 
 #[derive(Debug, Subcommand)]
 pub enum SignCommand {
     /// Sign with an ECDSA private key (P-256 or P-384, PEM), as `model_signing sign key`.
-    Key(SignKeyArgs),
+    Key(SignArgs),
+    /// Sign with a key and its certificate, carrying the chain, as `model_signing sign certificate`.
+    Certificate {
+        #[command(flatten)]
+        args: SignArgs,
+        /// The signing certificate (PEM), whose key is the private key.
+        #[arg(long = "signing-certificate", alias = "signing_certificate", value_name = "CERT.pem")]
+        signing_certificate: PathBuf,
+        /// Certificates above the signing certificate (PEM), carried in the bundle.
+        #[arg(long = "certificate-chain", alias = "certificate_chain", value_name = "CHAIN.pem")]
+        certificate_chain: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum VerifyCommand {
     /// Verify with the signer's public key (PEM), as `model_signing verify key`.
-    Key(VerifyKeyArgs),
+    Key {
+        #[command(flatten)]
+        args: VerifyArgs,
+        /// The signer's public key (SubjectPublicKeyInfo PEM).
+        #[arg(long = "public-key", alias = "public_key", value_name = "KEY.pub")]
+        public_key: PathBuf,
+    },
+    /// Verify a certificate-signed model against the CA certificates to trust, as
+    /// `model_signing verify certificate`.
+    Certificate {
+        #[command(flatten)]
+        args: VerifyArgs,
+        /// CA certificates (PEM) that the signing certificate's chain must lead to.
+        #[arg(long = "certificate-chain", alias = "certificate_chain", value_name = "CA.pem", required = true)]
+        certificate_chain: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
-pub struct SignKeyArgs {
+pub struct SignArgs {
     /// The model folder.
     model: PathBuf,
     /// The private key (PKCS#8 or SEC1 PEM, not encrypted).
@@ -51,12 +79,9 @@ pub struct SignKeyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct VerifyKeyArgs {
+pub struct VerifyArgs {
     /// The model folder.
     model: PathBuf,
-    /// The signer's public key (SubjectPublicKeyInfo PEM).
-    #[arg(long = "public-key", alias = "public_key", value_name = "KEY.pub")]
-    public_key: PathBuf,
     /// The signature to verify [default: MODEL/model.sig].
     #[arg(long, value_name = "PATH")]
     signature: Option<PathBuf>,
@@ -68,9 +93,30 @@ pub struct VerifyKeyArgs {
 }
 
 pub fn sign(command: SignCommand) -> ExitStatus {
-    let SignCommand::Key(args) = command;
     let result = (|| -> Result<bool> {
+        let (args, material) = match &command {
+            SignCommand::Key(args) => (args, Material::Key),
+            SignCommand::Certificate { args, signing_certificate, certificate_chain } => {
+                let mut chain = read_certificates(signing_certificate)?;
+                chain.truncate(1);
+                for path in certificate_chain {
+                    chain.extend(read_certificates(path)?);
+                }
+                (args, Material::Certificates(chain))
+            }
+        };
         let key = SigningKey::read(&args.private_key)?;
+        if let Material::Certificates(chain) = &material {
+            let matches =
+                chain.first().and_then(|der| certificate_key(der)).is_some_and(|public| public == key.verifying_key());
+            if !matches {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!("{}: the signing certificate is not for the private key", args.private_key.display()),
+                )
+                .hint("pass the certificate issued for this key with --signing-certificate"));
+            }
+        }
         let signature = args.signature.clone().unwrap_or_else(|| signing::default_signature(&args.model));
         let options = SignOptions {
             shard_size: args.shard_size,
@@ -78,7 +124,7 @@ pub fn sign(command: SignCommand) -> ExitStatus {
             ignore_git_paths: !args.no_ignore_git_paths,
             allow_symlinks: args.allow_symlinks,
         };
-        let signed = signing::sign(&args.model, &key, &signature, &options)?;
+        let signed = signing::sign(&args.model, &key, &material, &signature, &options)?;
         args.output.write(&signed, |signed| {
             format!(
                 "signed {} files ({} {}) of {} with {} key sha256:{}\nsignature: {}\n",
@@ -96,13 +142,39 @@ pub fn sign(command: SignCommand) -> ExitStatus {
     super::check_status(result)
 }
 
+/// The DER certificates of a PEM file.
+fn read_certificates(path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
+    use x509_cert::der::Encode;
+    let bytes = std::fs::read(path).map_err(|source| Error::read(path, source))?;
+    let invalid = |why: String| {
+        Error::new(ErrorKind::Config, format!("{}: {why}", path.display()))
+            .hint("pass PEM certificates (-----BEGIN CERTIFICATE-----)")
+    };
+    let certificates = x509_cert::Certificate::load_pem_chain(&bytes)
+        .map_err(|error| invalid(format!("not PEM certificates ({error})")))?;
+    if certificates.is_empty() {
+        return Err(invalid("holds no certificate".into()));
+    }
+    certificates.iter().map(|certificate| certificate.to_der().map_err(|error| invalid(error.to_string()))).collect()
+}
+
+fn certificate_key(der: &[u8]) -> Option<VerifyingKey> {
+    use x509_cert::der::{Decode, Encode};
+    let certificate = x509_cert::Certificate::from_der(der).ok()?;
+    VerifyingKey::from_der(&certificate.tbs_certificate.subject_public_key_info.to_der().ok()?)
+}
+
 pub fn verify(command: VerifyCommand) -> ExitStatus {
-    let VerifyCommand::Key(args) = command;
     let result = (|| -> Result<bool> {
-        let key = VerifyingKey::read(&args.public_key)?;
+        let (args, trust) = match &command {
+            VerifyCommand::Key { args, public_key } => (args, Trust::Key(VerifyingKey::read(public_key)?)),
+            VerifyCommand::Certificate { args, certificate_chain } => {
+                (args, Trust::Certificates(TrustAnchors::read(certificate_chain)?))
+            }
+        };
         let signature = args.signature.clone().unwrap_or_else(|| signing::default_signature(&args.model));
         let options = VerifyOptions { ignore_unsigned_files: args.ignore_unsigned_files };
-        let outcome = signing::verify(&args.model, &signature, &Trust::Key(key), &options)?;
+        let outcome = signing::verify(&args.model, &signature, &trust, &options)?;
         args.output.write(&outcome, render)?;
         Ok(outcome.verified && outcome.extra_files.is_empty())
     })();

@@ -11,10 +11,11 @@ use std::path::Path;
 use super::{Collector, Context};
 use crate::artifacts::pickle::GlobalsPolicy;
 use crate::artifacts::scan::{self, ScanOptions};
+use crate::artifacts::signing::certificates::TrustAnchors;
 use crate::artifacts::signing::keys::VerifyingKey;
 use crate::artifacts::signing::{self, Trust, VerifyOptions};
 use crate::artifacts::{audit, osv, requirements, ArtifactsConfig, GlobalsSetting, SignatureConfig};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::{ArtifactFile, Artifacts, Dependencies, Evidence, Signature};
 
 pub struct ModelFiles;
@@ -96,8 +97,21 @@ fn signature_evidence(
             error: None,
         });
     }
-    let key = VerifyingKey::read(&context.config.resolve(&signature.public_key))?;
-    let outcome = signing::verify(model, &path, &Trust::Key(key), &VerifyOptions::default())?;
+    let trust = match (&signature.public_key, signature.certificate_chain.as_slice()) {
+        (Some(key), []) => Trust::Key(VerifyingKey::read(&context.config.resolve(key))?),
+        (None, chain) if !chain.is_empty() => {
+            let chain: Vec<_> = chain.iter().map(|path| context.config.resolve(path)).collect();
+            Trust::Certificates(TrustAnchors::read(&chain)?)
+        }
+        _ => {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("{}: [artifacts.signature] needs one of public_key and certificate_chain", context.config.path.display()),
+            )
+            .hint("public_key = \"keys/release.pub\" for key signatures, certificate_chain = [\"ca.pem\"] for certificate signatures"))
+        }
+    };
+    let outcome = signing::verify(model, &path, &trust, &VerifyOptions::default())?;
     let covered: BTreeSet<String> = if outcome.authentic {
         let modified: BTreeSet<&String> = outcome.modified_files.iter().collect();
         outcome.signed_files.iter().filter(|file| !modified.contains(file)).map(|file| in_folder(file)).collect()

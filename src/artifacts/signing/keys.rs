@@ -14,7 +14,7 @@ pub enum SigningKey {
     P384(p384::ecdsa::SigningKey),
 }
 
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum VerifyingKey {
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
@@ -120,6 +120,18 @@ impl VerifyingKey {
         match self {
             VerifyingKey::P256(_) => "P-256",
             VerifyingKey::P384(_) => "P-384",
+        }
+    }
+
+    /// Whether `signature` (DER) signs a message whose hash is `prehash` (certificates
+    /// choose their hash independently of the key's curve).
+    pub fn verify_prehash(&self, prehash: &[u8], signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        match self {
+            VerifyingKey::P256(key) => p256::ecdsa::Signature::from_der(signature)
+                .is_ok_and(|signature| key.verify_prehash(prehash, &signature).is_ok()),
+            VerifyingKey::P384(key) => p384::ecdsa::Signature::from_der(signature)
+                .is_ok_and(|signature| key.verify_prehash(prehash, &signature).is_ok()),
         }
     }
 

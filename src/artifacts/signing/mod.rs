@@ -9,6 +9,7 @@
 //! the serialization the signature declares ([`manifest`]), naming every missing, extra and
 //! modified file.
 
+pub mod certificates;
 pub mod keys;
 pub mod manifest;
 
@@ -19,6 +20,7 @@ use base64::Engine as _;
 use serde::Serialize;
 use serde_json::Value;
 
+use self::certificates::TrustAnchors;
 use self::keys::{SigningKey, VerifyingKey};
 use self::manifest::{Comparison, Item, Method, Serialization};
 use crate::error::{Error, ErrorKind, Result};
@@ -166,8 +168,22 @@ pub struct Signed {
     pub subject_digest: String,
 }
 
+/// What the bundle tells a verifier about the signer.
+pub enum Material {
+    /// Only the key's hint: the verifier must hold the public key.
+    Key,
+    /// The signing certificate and the chain above it (DER), for a verifier holding the CA.
+    Certificates(Vec<Vec<u8>>),
+}
+
 /// Signs the folder `root` with `key`, writing the bundle to `signature_path`.
-pub fn sign(root: &Path, key: &SigningKey, signature_path: &Path, options: &SignOptions) -> Result<Signed> {
+pub fn sign(
+    root: &Path,
+    key: &SigningKey,
+    material: &Material,
+    signature_path: &Path,
+    options: &SignOptions,
+) -> Result<Signed> {
     let mut ignore_paths = options.ignore_paths.clone();
     if let Some(own) = relative_inside(root, signature_path) {
         ignore_paths.push(own);
@@ -189,9 +205,18 @@ pub fn sign(root: &Path, key: &SigningKey, signature_path: &Path, options: &Sign
     let items = manifest::compute(root, &serialization)?;
     let payload = statement(&model_name(root), &serialization, &items)?;
     let public = key.verifying_key();
+    let verification_material = match material {
+        Material::Key => serde_json::json!({"publicKey": {"hint": public.hint()}, "tlogEntries": []}),
+        Material::Certificates(chain) => serde_json::json!({
+            "x509CertificateChain": {
+                "certificates": chain.iter().map(|der| serde_json::json!({"rawBytes": BASE64.encode(der)})).collect::<Vec<_>>()
+            },
+            "tlogEntries": [],
+        }),
+    };
     let bundle = serde_json::json!({
         "mediaType": BUNDLE_MEDIA_TYPE,
-        "verificationMaterial": {"publicKey": {"hint": public.hint()}, "tlogEntries": []},
+        "verificationMaterial": verification_material,
         "dsseEnvelope": {
             "payload": BASE64.encode(&payload),
             "payloadType": PAYLOAD_TYPE,
@@ -219,6 +244,8 @@ pub fn sign(root: &Path, key: &SigningKey, signature_path: &Path, options: &Sign
 pub enum Trust {
     /// The signer's public key.
     Key(VerifyingKey),
+    /// CA certificates that the bundle's certificate chain must lead to.
+    Certificates(TrustAnchors),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -337,21 +364,44 @@ fn authenticate(
         return Err(format!("the signature is a `{media_type}`, not a Sigstore bundle v0.3"));
     }
     let material = bundle.get("verificationMaterial").ok_or("the bundle has no verificationMaterial")?;
-    let Trust::Key(key) = trust;
-    outcome.method = Some("key".into());
-    if material.get("x509CertificateChain").is_some() || material.get("certificate").is_some() {
-        return Err("the bundle is signed with a certificate, but a public key was given to verify it".into());
-    }
-    let fingerprint = key.hint();
-    outcome.key_fingerprint = Some(format!("sha256:{fingerprint}"));
-    outcome.signer = Some(format!("{} key sha256:{}", key.curve(), &fingerprint[..16]));
-    if let Some(hint) = material.pointer("/publicKey/hint").and_then(Value::as_str) {
-        if hint != fingerprint {
-            return Err(format!(
-                "signed by another key (sha256:{hint}), not the given public key (sha256:{fingerprint})"
-            ));
+    let key = match trust {
+        Trust::Key(key) => {
+            outcome.method = Some("key".into());
+            if material.get("x509CertificateChain").is_some() || material.get("certificate").is_some() {
+                return Err("the bundle is signed with a certificate, but a public key was given to verify it".into());
+            }
+            let fingerprint = key.hint();
+            outcome.key_fingerprint = Some(format!("sha256:{fingerprint}"));
+            outcome.signer = Some(format!("{} key sha256:{}", key.curve(), &fingerprint[..16]));
+            if let Some(hint) = material.pointer("/publicKey/hint").and_then(Value::as_str) {
+                if hint != fingerprint {
+                    return Err(format!(
+                        "signed by another key (sha256:{hint}), not the given public key (sha256:{fingerprint})"
+                    ));
+                }
+            }
+            key.clone()
         }
-    }
+        Trust::Certificates(anchors) => {
+            outcome.method = Some("certificate".into());
+            if material.get("certificate").is_some() {
+                return Err("the bundle is a keyless Sigstore bundle (Fulcio certificate and Rekor entry), which is not verified offline yet".into());
+            }
+            let chain = material
+                .pointer("/x509CertificateChain/certificates")
+                .and_then(Value::as_array)
+                .ok_or("the bundle carries no certificate chain (it is signed with a key)")?;
+            let chain = chain
+                .iter()
+                .map(|entry| entry.get("rawBytes").and_then(Value::as_str).and_then(|text| BASE64.decode(text).ok()))
+                .collect::<Option<Vec<_>>>()
+                .ok_or("a certificate of the chain is missing or not base64")?;
+            let signer = certificates::verify_chain(&chain, anchors)?;
+            outcome.signer = Some(signer.subject);
+            outcome.key_fingerprint = Some(format!("sha256:{}", signer.key.hint()));
+            signer.key
+        }
+    };
     let envelope = bundle.get("dsseEnvelope").ok_or("the bundle holds no DSSE envelope")?;
     let payload_type = envelope.get("payloadType").and_then(Value::as_str).unwrap_or("(none)");
     let payload = envelope
@@ -370,7 +420,7 @@ fn authenticate(
         .and_then(|text| BASE64.decode(text).ok())
         .ok_or("the DSSE signature is missing or not base64")?;
     if !key.verify(&pae(&payload), &signature) && !key.verify(&pae_compat(&payload), &signature) {
-        return Err("the DSSE signature does not verify with the given public key".into());
+        return Err("the DSSE signature does not verify with the signer's key".into());
     }
     // Everything below is signed: a failure now means a signer wrote something odd.
     if payload_type != PAYLOAD_TYPE {
@@ -393,7 +443,12 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Reads the signed in-toto statement into its serialization and items.
+/// Reads a signed in-toto statement (the DSSE payload) into its serialization and items,
+/// checking its types and subject digest; the reason when it is not a model signature.
+pub fn read_statement(payload: &[u8], at: &str) -> std::result::Result<(Serialization, Vec<Item>), String> {
+    parse_statement(payload, at)
+}
+
 fn parse_statement(payload: &[u8], at: &str) -> std::result::Result<(Serialization, Vec<Item>), String> {
     let statement: Value =
         serde_json::from_slice(payload).map_err(|error| format!("the signed statement is not JSON ({error})"))?;
