@@ -58,7 +58,7 @@ pub fn audit(
                         _ => Severity::High,
                     },
                     fixed_version: record.fixed_after(&name, &version),
-                    summary: record.summary.clone(),
+                    summary: record.headline(),
                 });
             }
         }

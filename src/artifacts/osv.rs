@@ -29,6 +29,9 @@ pub struct Record {
     pub aliases: Vec<String>,
     #[serde(default)]
     pub summary: Option<String>,
+    /// Free text; PyPA's PYSEC records have no summary, only this.
+    #[serde(default)]
+    pub details: Option<String>,
     #[serde(default)]
     pub severity: Vec<SeverityEntry>,
     #[serde(default)]
@@ -114,6 +117,25 @@ pub struct Rating {
 }
 
 impl Record {
+    /// One line to show: the summary, else the details (the first 200 characters, cut
+    /// at a word).
+    pub fn headline(&self) -> Option<String> {
+        let text = self.summary.as_deref().filter(|s| !s.trim().is_empty()).or(self.details.as_deref())?;
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut line = String::new();
+        for word in text.split(' ') {
+            if line.chars().count() + word.chars().count() > 200 {
+                line.push('…');
+                break;
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        (!line.is_empty()).then_some(line)
+    }
+
     /// Is `version` of the PyPI package `name` affected? An event version that is not
     /// PEP 440 is an error: the record cannot be judged, and a gate must not guess.
     pub fn affects(&self, name: &str, version: &Version) -> Result<bool> {
@@ -287,6 +309,26 @@ pub fn load(path: &Path) -> Result<BTreeMap<String, Vec<Record>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headline_prefers_the_summary_and_cuts_long_details_at_a_word() {
+        let record = |summary: Option<&str>, details: Option<&str>| Record {
+            id: "X".into(),
+            withdrawn: None,
+            aliases: Vec::new(),
+            summary: summary.map(str::to_string),
+            details: details.map(str::to_string),
+            severity: Vec::new(),
+            affected: Vec::new(),
+            database_specific: None,
+        };
+        assert_eq!(record(Some("Short."), Some("Long text")).headline().as_deref(), Some("Short."));
+        assert_eq!(record(Some("  "), Some("a\n b")).headline().as_deref(), Some("a b"));
+        let long = "word ".repeat(100);
+        let line = record(None, Some(&long)).headline().expect("headline");
+        assert!(line.ends_with("word…") && line.chars().count() <= 201, "{line}");
+        assert_eq!(record(None, None).headline(), None);
+    }
 
     fn record(json: &str) -> Record {
         serde_json::from_str(json).expect("record")
