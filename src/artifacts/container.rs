@@ -137,30 +137,55 @@ fn locate(file: &mut (impl Read + Seek), len: u64) -> Result<Directory, String> 
         return Err("bytes after the zip archive's comment (a second file appended?)".into());
     }
     let (entries, size, offset) = (entries.unwrap_or(0), size.unwrap_or(0), offset.unwrap_or(0));
-    let zip64 = entries == 0xFFFF || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF;
-    if !zip64 {
+    let saturated = entries == 0xFFFF || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF;
+    // A ZIP64 locator right before the end record means ZIP64 records, whether or not a
+    // field needed them: Python's zipfile writes them whenever the central directory
+    // starts past 2 GiB (large checkpoints, numpy.savez of large arrays).
+    let locator = eocd_offset
+        .checked_sub(20)
+        .and_then(|at| read_at(file, at, 20))
+        .filter(|bytes| bytes[..4] == ZIP64_LOCATOR.to_le_bytes());
+    let Some(locator) = locator else {
+        if saturated {
+            return Err("a ZIP64 archive without its ZIP64 locator".into());
+        }
         return Ok(Directory {
             entries: u64::from(entries),
             offset: u64::from(offset),
             size: u64::from(size),
             end: eocd_offset,
         });
+    };
+    let mut locator_fields = Fields::new(&locator[4..]);
+    let record_disk = locator_fields.u32();
+    let record_offset = locator_fields.u64().ok_or("truncated ZIP64 locator")?;
+    if record_disk != Some(0) {
+        return Err("a multi-disk (spanned) ZIP64 archive, which cannot be checked".into());
     }
-    let locator = eocd_offset
-        .checked_sub(20)
-        .and_then(|at| read_at(file, at, 20))
-        .filter(|bytes| bytes[..4] == ZIP64_LOCATOR.to_le_bytes())
-        .ok_or("a ZIP64 archive without its ZIP64 locator")?;
-    let record_offset = Fields::new(&locator[8..]).u64().ok_or("truncated ZIP64 locator")?;
     let record = read_at(file, record_offset, 56)
         .filter(|bytes| bytes[..4] == ZIP64_EOCD.to_le_bytes())
         .ok_or("the ZIP64 end record is not where its locator says")?;
+    let mut fields = Fields::new(&record[4..]);
+    let record_size = fields.u64().ok_or("truncated ZIP64 end record")?;
+    // The record (its size field counts what follows it) ends where the locator starts.
+    if record_offset.checked_add(12).and_then(|end| end.checked_add(record_size)) != Some(eocd_offset - 20) {
+        return Err("the ZIP64 end record does not end at its locator".into());
+    }
     let mut fields = Fields::new(&record[24..]);
     let _entries_on_disk = fields.u64();
-    let entries = fields.u64().ok_or("truncated ZIP64 end record")?;
-    let size = fields.u64().ok_or("truncated ZIP64 end record")?;
-    let offset = fields.u64().ok_or("truncated ZIP64 end record")?;
-    Ok(Directory { entries, offset, size, end: record_offset })
+    let entries64 = fields.u64().ok_or("truncated ZIP64 end record")?;
+    let size64 = fields.u64().ok_or("truncated ZIP64 end record")?;
+    let offset64 = fields.u64().ok_or("truncated ZIP64 end record")?;
+    // A field the end record does not saturate must agree with the ZIP64 one: two
+    // directories for two readers is the confusion this reader exists to catch.
+    let agrees = |narrow: u64, saturated_value: u64, wide: u64| narrow == saturated_value || narrow == wide;
+    if !agrees(u64::from(entries), 0xFFFF, entries64)
+        || !agrees(u64::from(size), 0xFFFF_FFFF, size64)
+        || !agrees(u64::from(offset), 0xFFFF_FFFF, offset64)
+    {
+        return Err("the end record and the ZIP64 end record describe different central directories".into());
+    }
+    Ok(Directory { entries: entries64, offset: offset64, size: size64, end: record_offset })
 }
 
 fn directory(file: &mut (impl Read + Seek), len: u64, report: &mut ZipReport) -> Result<(), String> {
@@ -502,6 +527,49 @@ mod tests {
     }
 
     const PICKLE: &[u8] = b"\x80\x02}q\x00.";
+
+    /// `bytes` (an archive from [`archive`]) with ZIP64 end records inserted before its end
+    /// record, as Python's zipfile writes them once the directory starts past 2 GiB:
+    /// the end record keeps its (unsaturated) values.
+    fn with_zip64_records(bytes: &[u8], entries: u64, cd_offset: u64, cd_size: u64) -> Vec<u8> {
+        let eocd = bytes.len() - 22;
+        let mut out = bytes[..eocd].to_vec();
+        let record_offset = out.len() as u64;
+        out.extend(ZIP64_EOCD.to_le_bytes());
+        out.extend(44u64.to_le_bytes());
+        out.extend(45u16.to_le_bytes());
+        out.extend(45u16.to_le_bytes());
+        out.extend([0u8; 8]);
+        out.extend(entries.to_le_bytes());
+        out.extend(entries.to_le_bytes());
+        out.extend(cd_size.to_le_bytes());
+        out.extend(cd_offset.to_le_bytes());
+        out.extend(ZIP64_LOCATOR.to_le_bytes());
+        out.extend(0u32.to_le_bytes());
+        out.extend(record_offset.to_le_bytes());
+        out.extend(1u32.to_le_bytes());
+        out.extend(&bytes[eocd..]);
+        out
+    }
+
+    #[test]
+    fn zip64_end_records_with_an_unsaturated_end_record_read_clean() {
+        let bytes = archive(&[Spec { name: "archive/data.pkl", data: PICKLE, deflate: false }]);
+        let eocd = bytes.len() - 22;
+        let cd_size = u64::from(u32::from_le_bytes(bytes[eocd + 12..eocd + 16].try_into().expect("4 bytes")));
+        let cd_offset = u64::from(u32::from_le_bytes(bytes[eocd + 16..eocd + 20].try_into().expect("4 bytes")));
+        let zip64 = with_zip64_records(&bytes, 1, cd_offset, cd_size);
+        let report = read(&zip64);
+        assert!(report.findings.is_empty(), "{:?}", whys(&report));
+        assert_eq!(report.members.len(), 1);
+        // Two directories that disagree are refused, not resolved one way.
+        let report = read(&with_zip64_records(&bytes, 1, cd_offset + 1, cd_size));
+        assert!(
+            whys(&report).iter().any(|why| why.contains("describe different central directories")),
+            "{:?}",
+            whys(&report)
+        );
+    }
 
     #[test]
     fn a_clean_checkpoint_reads_and_inflates() {
