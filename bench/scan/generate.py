@@ -31,7 +31,6 @@ import struct
 import sys
 import types
 import zipfile
-import zlib
 from pathlib import Path
 
 import joblib
