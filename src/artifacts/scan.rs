@@ -10,7 +10,7 @@ use super::container::{self, Member};
 use super::digest::{self, EntryKind};
 use super::formats::{self, Format, FormatReport};
 use super::pickle::{self, GlobalsPolicy};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::{ArtifactFile, ArtifactFinding, Severity};
 
 /// How to scan.
@@ -38,13 +38,32 @@ pub fn scan_paths(paths: &[PathBuf], options: ScanOptions) -> Result<Vec<Artifac
         let file_paths: Vec<String> =
             entries.iter().filter(|e| matches!(e.kind, EntryKind::File { .. })).map(|e| e.path.clone()).collect();
         let base = if is_dir { root.clone() } else { root.parent().map(Path::to_path_buf).unwrap_or_default() };
-        let digests = digest::sha256_files(&base, &file_paths, digest::default_threads())?;
-        let mut digests = digests.into_iter();
+        let shown =
+            |path: &str| if is_dir { root.join(path).display().to_string() } else { root.display().to_string() };
+        // Hashing and scanning read the same files: they run side by side, so that one
+        // large checkpoint keeps both busy (hashing on every core, scanning on this one).
+        let (digests, scanned) = std::thread::scope(|scope| {
+            let hashing = scope.spawn(|| digest::sha256_files(&base, &file_paths, digest::default_threads()));
+            let scanned: Vec<Result<ArtifactFile>> = entries
+                .iter()
+                .filter_map(|entry| match entry.kind {
+                    EntryKind::File { size } => {
+                        Some(scan_file(&base.join(&entry.path), shown(&entry.path), size, String::new(), options))
+                    }
+                    EntryKind::Symlink { .. } => None,
+                })
+                .collect();
+            let digests = hashing
+                .join()
+                .unwrap_or_else(|_| Err(Error::new(ErrorKind::Io, format!("{}: hashing failed", root.display()))));
+            (digests, scanned)
+        });
+        let mut digests = digests?.into_iter();
+        let mut scanned = scanned.into_iter();
         for entry in entries {
-            let shown = if is_dir { root.join(&entry.path).display().to_string() } else { root.display().to_string() };
             match entry.kind {
                 EntryKind::Symlink { target } => files.push(ArtifactFile {
-                    path: shown,
+                    path: shown(&entry.path),
                     size: 0,
                     sha256: String::new(),
                     format: "symlink".into(),
@@ -57,9 +76,18 @@ pub fn scan_paths(paths: &[PathBuf], options: ScanOptions) -> Result<Vec<Artifac
                     )],
                     signed: None,
                 }),
-                EntryKind::File { .. } => {
-                    let Some(digest) = digests.next() else { break };
-                    files.push(scan_file(&base.join(&entry.path), shown, digest.size, digest.sha256, options)?);
+                EntryKind::File { size } => {
+                    let (Some(digest), Some(file)) = (digests.next(), scanned.next()) else { break };
+                    let mut file = file?;
+                    if digest.size != size {
+                        return Err(Error::new(
+                            ErrorKind::Io,
+                            format!("{}: changed while it was scanned", base.join(&entry.path).display()),
+                        )
+                        .hint("do not change the model folder while it is scanned"));
+                    }
+                    file.sha256 = digest.sha256;
+                    files.push(file);
                 }
             }
         }
