@@ -483,3 +483,32 @@ fn gguf_zero_dimensional_quantized_tensor_is_a_finding_not_a_panic() {
     g.resize(64, 0);
     assert_finding(&gguf(&g), "first dimension 1 is not a multiple of the Q4_0 block size 32");
 }
+
+// ---------------------------------------------------------------- joblib
+
+fn joblib_bytes(name: &str) -> Vec<u8> {
+    bytes(&format!("joblib/{name}"))
+}
+
+#[test]
+fn joblib_array_data_is_skipped_by_its_declared_size() {
+    use modelgate::artifacts::pickle::{analyze, GlobalsPolicy};
+    let model = joblib_bytes("model.joblib");
+    let report = analyze(&model, GlobalsPolicy::Allow);
+    assert!(report.safe, "{:#?}", report.findings);
+    assert_eq!(report.pickles, 1);
+    assert!(report.globals.iter().any(|g| g == "joblib.numpy_pickle.NumpyArrayWrapper"), "{:?}", report.globals);
+    // A stream cut inside the array data is truncated, not a shorter array.
+    let hostile = joblib_bytes("payload-after-array.joblib");
+    let cut = &hostile[..hostile.len() - 60];
+    let report = analyze(cut, GlobalsPolicy::Deny);
+    assert!(!report.safe);
+    assert!(report.findings.iter().any(|f| f.why.contains("joblib array data")), "{:#?}", report.findings);
+    // The payload after the array is found at its offset, under either policy.
+    for policy in [GlobalsPolicy::Allow, GlobalsPolicy::Deny] {
+        let report = analyze(&hostile, policy);
+        let finding = report.findings.iter().find(|f| f.global.as_deref() == Some("posix.system")).expect("found");
+        let at = finding.offset.expect("offset") as usize;
+        assert_eq!(hostile[at], 0x93, "STACK_GLOBAL at the reported offset");
+    }
+}

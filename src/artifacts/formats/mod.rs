@@ -4,6 +4,7 @@
 //! finding (kind `format`), and a file with a finding is unsafe. Rules and sources:
 //! `docs/model-formats.md`.
 
+pub mod compressed;
 pub mod detect;
 pub mod gguf;
 pub mod npy;
