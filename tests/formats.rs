@@ -512,3 +512,44 @@ fn joblib_array_data_is_skipped_by_its_declared_size() {
         assert_eq!(hostile[at], 0x93, "STACK_GLOBAL at the reported offset");
     }
 }
+
+// ---------------------------------------------------------------- ONNX
+
+fn onnx(name: &str) -> FormatReport {
+    let data = bytes(&format!("onnx/{name}"));
+    assert_eq!(detect(&data, data.len() as u64), Format::Onnx, "{name}");
+    modelgate::artifacts::formats::check_onnx(std::io::Cursor::new(&data), data.len() as u64)
+}
+
+#[test]
+fn onnx_models_written_by_the_onnx_package() {
+    for clean in ["benign.onnx", "local-function.onnx", "external/model.onnx"] {
+        assert_clean(&onnx(clean));
+    }
+    let benign = onnx("benign.onnx");
+    assert_eq!(benign.details["nodes"], 4, "MatMul, If and the two branch nodes: {}", benign.details);
+    for custom in ["custom-domain.onnx", "custom-in-subgraph.onnx"] {
+        assert_finding(&onnx(custom), "custom domain \"ai.onnx.contrib\" (PyReverse)");
+    }
+    for (name, location) in [("external-absolute.onnx", "/etc/passwd"), ("external-dotdot.onnx", "../../../etc/passwd")]
+    {
+        let report = onnx(name);
+        assert_finding(&report, &format!("from {location:?}, outside the model's folder"));
+        assert_eq!(report.findings[0].severity, Severity::Critical);
+    }
+}
+
+#[test]
+fn broken_onnx_is_unsafe() {
+    let data = bytes("onnx/benign.onnx");
+    for cut in [data.len() - 1, data.len() / 2, 12] {
+        let report = modelgate::artifacts::formats::check_onnx(std::io::Cursor::new(&data[..cut]), cut as u64);
+        assert_finding(&report, "not a readable ONNX model");
+    }
+    // A length that claims more than its message holds.
+    let mut bad = data.clone();
+    let graph_key = bad.iter().position(|&b| b == 0x3a).expect("graph field");
+    bad[graph_key + 1] = 0x7f;
+    let report = modelgate::artifacts::formats::check_onnx(std::io::Cursor::new(&bad), bad.len() as u64);
+    assert!(!report.safe(), "{:#?}", report.findings);
+}

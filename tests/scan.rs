@@ -139,3 +139,22 @@ fn the_nested_bytes_bound_is_shared_across_levels() {
     assert!(!file.safe, "{file:?}");
     assert!(file.findings.iter().any(|f| f.why.contains("b/data.pkl") && f.why.contains("more than")), "{file:?}");
 }
+
+#[test]
+fn onnx_models_are_recognised_by_content_and_judged() {
+    let (code, files) = verdicts(&["tests/fixtures/formats/onnx"]);
+    assert_eq!(code, 1);
+    for (name, safe) in [
+        ("benign.onnx", true),
+        ("local-function.onnx", true),
+        ("model.onnx", true),
+        ("custom-domain.onnx", false),
+        ("custom-in-subgraph.onnx", false),
+        ("external-absolute.onnx", false),
+        ("external-dotdot.onnx", false),
+    ] {
+        assert_eq!(files[name]["format"], "onnx", "{name}");
+        assert_eq!(files[name]["safe"], safe, "{name}: {}", files[name]);
+        assert_eq!(files[name]["executable_serialization"], false, "{name}");
+    }
+}

@@ -103,6 +103,8 @@ fn scan_file(path: &Path, shown: String, size: u64, sha256: String, options: Sca
         Format::Npy => structural(formats::check_npy(&mut file, size)),
         Format::Gguf => structural(formats::check_gguf(&mut file, size)),
         Format::Hdf5 => hdf5_verdict(),
+        Format::Onnx => structural(formats::check_onnx(&mut file, size)),
+        Format::SavedModel => savedmodel_verdict(),
         Format::Compressed { codec } => compressed_verdict(codec, &mut file, size, options, &mut nesting, 0, None),
         Format::Unknown => unknown_verdict(&mut file, size, options),
     };
@@ -297,6 +299,8 @@ fn content_verdict(
             Some(compressed_verdict(codec, &mut Cursor::new(bytes), len, options, nesting, depth + 1, Some(name)))
         }
         Format::Hdf5 => Some(named(hdf5_verdict(), name)),
+        Format::Onnx => Some(named(structural(formats::check_onnx(Cursor::new(bytes), len)), name)),
+        Format::SavedModel => Some(named(savedmodel_verdict(), name)),
         // Content of no known format may still be a protocol 0/1 pickle.
         Format::Unknown => match probe_pickle(bytes, options, Some(name)) {
             Some(findings) => Some(Verdict { format: "pickle".into(), executable: true, findings }),
@@ -311,6 +315,14 @@ fn content_verdict(
 fn named(mut verdict: Verdict, name: &str) -> Verdict {
     verdict.findings = prefixed(verdict.findings, Some(name));
     verdict
+}
+
+fn savedmodel_verdict() -> Verdict {
+    Verdict {
+        format: "tf-savedmodel".into(),
+        executable: true,
+        findings: vec![finding("format", Severity::High, "a TensorFlow SavedModel, which is not inspected yet".into())],
+    }
 }
 
 fn hdf5_verdict() -> Verdict {

@@ -8,11 +8,14 @@ pub mod compressed;
 pub mod detect;
 pub mod gguf;
 pub mod npy;
+pub mod onnx;
+pub mod protobuf;
 pub mod safetensors;
 
 pub use detect::{detect, Format};
 pub use gguf::check_gguf;
 pub use npy::check_npy;
+pub use onnx::check_onnx;
 pub use safetensors::check_safetensors;
 
 use crate::evidence::{ArtifactFinding, Severity};
