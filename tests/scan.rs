@@ -158,3 +158,29 @@ fn onnx_models_are_recognised_by_content_and_judged() {
         assert_eq!(files[name]["executable_serialization"], false, "{name}");
     }
 }
+
+#[test]
+fn keras_models_lambda_layers_and_foreign_modules() {
+    let (code, files) = verdicts(&["tests/fixtures/formats/keras"]);
+    assert_eq!(code, 1);
+    for (name, format, safe) in [
+        ("benign.keras", "keras", true),
+        ("benign.h5", "keras-h5", true),
+        ("lambda.keras", "keras", false),
+        ("lambda.h5", "keras-h5", false),
+        ("builtins-function.keras", "keras", false),
+        ("weights-only.weights.h5", "keras-h5", false),
+    ] {
+        assert_eq!(files[name]["format"], format, "{name}");
+        assert_eq!(files[name]["safe"], safe, "{name}: {}", files[name]);
+    }
+    for name in ["lambda.keras", "lambda.h5"] {
+        let why = files[name]["findings"][0]["why"].as_str().expect("why");
+        assert!(why.contains("Lambda layer \"double\""), "{name}: {why}");
+        assert_eq!(files[name]["findings"][0]["severity"], "critical");
+    }
+    let why = files["builtins-function.keras"]["findings"][0]["why"].as_str().expect("why");
+    assert!(why.starts_with("config.json: custom object builtins.function"), "{why}");
+    let why = files["weights-only.weights.h5"]["findings"][0]["why"].as_str().expect("why");
+    assert!(why.starts_with("no Keras model config found"), "{why}");
+}

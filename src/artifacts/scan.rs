@@ -102,7 +102,7 @@ fn scan_file(path: &Path, shown: String, size: u64, sha256: String, options: Sca
         Format::Safetensors => structural(formats::check_safetensors(&mut file, size)),
         Format::Npy => structural(formats::check_npy(&mut file, size)),
         Format::Gguf => structural(formats::check_gguf(&mut file, size)),
-        Format::Hdf5 => hdf5_verdict(),
+        Format::Hdf5 => structural(formats::check_keras_h5(&mut file, size)),
         Format::Onnx => structural(formats::check_onnx(&mut file, size)),
         Format::SavedModel => savedmodel_verdict(),
         Format::Compressed { codec } => compressed_verdict(codec, &mut file, size, options, &mut nesting, 0, None),
@@ -216,7 +216,9 @@ fn zip_verdict(
     let names: Vec<&str> = report.members.iter().map(|m| m.name.as_str()).collect();
     let format = if names.iter().any(|n| n.ends_with("data.pkl")) {
         "pytorch-zip"
-    } else if names.contains(&"config.json") && names.iter().any(|n| n.ends_with(".weights.h5")) {
+    } else if names.contains(&"config.json")
+        && names.iter().any(|n| *n == "metadata.json" || n.ends_with(".weights.h5"))
+    {
         "keras"
     } else if !names.is_empty() && names.iter().all(|n| n.ends_with(".npy")) {
         "npz"
@@ -224,12 +226,29 @@ fn zip_verdict(
         "zip"
     };
     for member in &report.members {
-        if let Some(verdict) = member_verdict(file, member, options, nesting, depth) {
+        let verdict = if format == "keras" { keras_member(file, member, options) } else { None };
+        if let Some(verdict) = verdict.or_else(|| member_verdict(file, member, options, nesting, depth)) {
             executable |= verdict.executable;
             findings.extend(verdict.findings);
         }
     }
     Verdict { format: format.into(), executable, findings }
+}
+
+/// The members of a `.keras` zip that are Keras' own: `config.json` is the architecture,
+/// judged for Lambda layers and foreign modules; `*.weights.h5` holds only datasets, which
+/// Keras reads with h5py without deserializing anything, so it is not searched for a config.
+fn keras_member(file: &mut (impl Read + Seek), member: &Member, options: ScanOptions) -> Option<Verdict> {
+    if member.name.ends_with(".weights.h5") {
+        return Some(Verdict { format: String::new(), executable: false, findings: Vec::new() });
+    }
+    if member.name != "config.json" {
+        return None;
+    }
+    Some(match container::read_member(file, member, options.max_pickle_bytes) {
+        Ok(bytes) => named(structural(formats::check_keras_config(&bytes)), &member.name),
+        Err(why) => unsafe_verdict("container", why),
+    })
 }
 
 /// Scans one archive member. Members of a nested archive count against the nested bound.
@@ -298,7 +317,7 @@ fn content_verdict(
             }
             Some(compressed_verdict(codec, &mut Cursor::new(bytes), len, options, nesting, depth + 1, Some(name)))
         }
-        Format::Hdf5 => Some(named(hdf5_verdict(), name)),
+        Format::Hdf5 => Some(named(structural(formats::check_keras_h5(&mut Cursor::new(bytes), len)), name)),
         Format::Onnx => Some(named(structural(formats::check_onnx(Cursor::new(bytes), len)), name)),
         Format::SavedModel => Some(named(savedmodel_verdict(), name)),
         // Content of no known format may still be a protocol 0/1 pickle.
@@ -322,18 +341,6 @@ fn savedmodel_verdict() -> Verdict {
         format: "tf-savedmodel".into(),
         executable: true,
         findings: vec![finding("format", Severity::High, "a TensorFlow SavedModel, which is not inspected yet".into())],
-    }
-}
-
-fn hdf5_verdict() -> Verdict {
-    Verdict {
-        format: "hdf5".into(),
-        executable: true,
-        findings: vec![finding(
-            "format",
-            Severity::High,
-            "HDF5 (Keras .h5): Lambda layers carry marshalled Python code, and this format is not inspected yet".into(),
-        )],
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod compressed;
 pub mod detect;
 pub mod gguf;
+pub mod keras;
 pub mod npy;
 pub mod onnx;
 pub mod protobuf;
@@ -14,6 +15,7 @@ pub mod safetensors;
 
 pub use detect::{detect, Format};
 pub use gguf::check_gguf;
+pub use keras::{check_keras_config, check_keras_h5};
 pub use npy::check_npy;
 pub use onnx::check_onnx;
 pub use safetensors::check_safetensors;
