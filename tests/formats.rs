@@ -553,3 +553,17 @@ fn broken_onnx_is_unsafe() {
     let report = modelgate::artifacts::formats::check_onnx(std::io::Cursor::new(&bad), bad.len() as u64);
     assert!(!report.safe(), "{:#?}", report.findings);
 }
+
+// ---------------------------------------------------------------- SavedModel
+
+#[test]
+fn broken_savedmodels_are_unsafe() {
+    use modelgate::artifacts::formats::check_savedmodel;
+    let data = bytes("savedmodel/benign/saved_model.pb");
+    assert_eq!(detect(&data, data.len() as u64), Format::SavedModel);
+    assert!(check_savedmodel(std::io::Cursor::new(&data), data.len() as u64).safe());
+    for cut in [data.len() - 3, data.len() / 3, 5] {
+        let report = check_savedmodel(std::io::Cursor::new(&data[..cut]), cut as u64);
+        assert_finding(&report, "not a readable SavedModel");
+    }
+}

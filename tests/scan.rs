@@ -184,3 +184,31 @@ fn keras_models_lambda_layers_and_foreign_modules() {
     let why = files["weights-only.weights.h5"]["findings"][0]["why"].as_str().expect("why");
     assert!(why.starts_with("no Keras model config found"), "{why}");
 }
+
+#[test]
+fn savedmodels_written_by_tensorflow_are_judged_by_their_ops() {
+    let root = "tests/fixtures/formats/savedmodel";
+    let run = |name: &str| {
+        let (_, files) = verdicts(&[&format!("{root}/{name}/saved_model.pb")]);
+        let file = files["saved_model.pb"].clone();
+        assert_eq!(file["format"], "tf-savedmodel", "{name}");
+        file
+    };
+    // The benign model carries TensorFlow's own saver (SaveV2/RestoreV2 in the traced
+    // save and restore functions): not a finding.
+    let benign_bytes = std::fs::read(util::fixture("formats/savedmodel/benign/saved_model.pb")).expect("read");
+    assert!(benign_bytes.windows(6).any(|w| w == b"SaveV2"));
+    assert_eq!(run("benign")["safe"], true);
+    for (name, op, severity) in [
+        ("read-file", "ReadFile", "high"),
+        ("write-file", "WriteFile", "high"),
+        ("save-v2", "SaveV2", "high"),
+        ("py-function", "EagerPyFunc", "critical"),
+    ] {
+        let file = run(name);
+        assert_eq!(file["safe"], false, "{name}");
+        let finding = &file["findings"][0];
+        assert!(finding["why"].as_str().is_some_and(|why| why.starts_with(&format!("{op} in function"))), "{file}");
+        assert_eq!(finding["severity"], severity, "{name}");
+    }
+}

@@ -104,7 +104,7 @@ fn scan_file(path: &Path, shown: String, size: u64, sha256: String, options: Sca
         Format::Gguf => structural(formats::check_gguf(&mut file, size)),
         Format::Hdf5 => structural(formats::check_keras_h5(&mut file, size)),
         Format::Onnx => structural(formats::check_onnx(&mut file, size)),
-        Format::SavedModel => savedmodel_verdict(),
+        Format::SavedModel => structural(formats::check_savedmodel(&mut file, size)),
         Format::Compressed { codec } => compressed_verdict(codec, &mut file, size, options, &mut nesting, 0, None),
         Format::Unknown => unknown_verdict(&mut file, size, options),
     };
@@ -319,7 +319,7 @@ fn content_verdict(
         }
         Format::Hdf5 => Some(named(structural(formats::check_keras_h5(&mut Cursor::new(bytes), len)), name)),
         Format::Onnx => Some(named(structural(formats::check_onnx(Cursor::new(bytes), len)), name)),
-        Format::SavedModel => Some(named(savedmodel_verdict(), name)),
+        Format::SavedModel => Some(named(structural(formats::check_savedmodel(Cursor::new(bytes), len)), name)),
         // Content of no known format may still be a protocol 0/1 pickle.
         Format::Unknown => match probe_pickle(bytes, options, Some(name)) {
             Some(findings) => Some(Verdict { format: "pickle".into(), executable: true, findings }),
@@ -334,14 +334,6 @@ fn content_verdict(
 fn named(mut verdict: Verdict, name: &str) -> Verdict {
     verdict.findings = prefixed(verdict.findings, Some(name));
     verdict
-}
-
-fn savedmodel_verdict() -> Verdict {
-    Verdict {
-        format: "tf-savedmodel".into(),
-        executable: true,
-        findings: vec![finding("format", Severity::High, "a TensorFlow SavedModel, which is not inspected yet".into())],
-    }
 }
 
 /// Decompresses a stream (bounded by what is left of the nested bound) and scans what it

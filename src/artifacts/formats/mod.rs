@@ -12,6 +12,7 @@ pub mod npy;
 pub mod onnx;
 pub mod protobuf;
 pub mod safetensors;
+pub mod savedmodel;
 
 pub use detect::{detect, Format};
 pub use gguf::check_gguf;
@@ -19,6 +20,7 @@ pub use keras::{check_keras_config, check_keras_h5};
 pub use npy::check_npy;
 pub use onnx::check_onnx;
 pub use safetensors::check_safetensors;
+pub use savedmodel::check_savedmodel;
 
 use crate::evidence::{ArtifactFinding, Severity};
 
