@@ -95,34 +95,51 @@ fn scan_file(path: &Path, shown: String, size: u64, sha256: String, options: Sca
     let mut head = vec![0u8; 4096.min(size as usize)];
     file.read_exact(&mut head).map_err(|source| Error::read(path, source))?;
     file.seek(SeekFrom::Start(0)).map_err(|source| Error::read(path, source))?;
-    let mut nesting = Nesting { remaining: options.max_nested_bytes };
-    let verdict = match formats::detect(&head, size) {
-        Format::Pickle { .. } => pickle_verdict("pickle", &mut file, size, options, None),
-        Format::Zip => zip_verdict(&mut file, size, options, &mut nesting, 0),
-        Format::Safetensors => structural(formats::check_safetensors(&mut file, size)),
-        Format::Npy => structural(formats::check_npy(&mut file, size)),
-        Format::Gguf => structural(formats::check_gguf(&mut file, size)),
-        Format::Hdf5 => structural(formats::check_keras_h5(&mut file, size)),
-        Format::Onnx => structural(formats::check_onnx(&mut file, size)),
-        Format::SavedModel => structural(formats::check_savedmodel(&mut file, size)),
-        Format::Compressed { codec } => compressed_verdict(codec, &mut file, size, options, &mut nesting, 0, None),
-        Format::Unknown => unknown_verdict(&mut file, size, options),
-    };
+    let verdict = verdict(&head, &mut file, size, options);
+    Ok(artifact(shown, size, sha256, verdict))
+}
+
+/// Scans bytes held in memory as `scan` scans a file: the verdict, under the name `shown`
+/// (the fuzz target and tests use it; the digest is left empty).
+pub fn scan_bytes(bytes: &[u8], shown: &str, options: ScanOptions) -> ArtifactFile {
+    let len = bytes.len() as u64;
+    let verdict = verdict(&bytes[..bytes.len().min(4096)], &mut Cursor::new(bytes), len, options);
+    artifact(shown.to_string(), len, String::new(), verdict)
+}
+
+fn artifact(path: String, size: u64, sha256: String, verdict: Verdict) -> ArtifactFile {
     let safe = !verdict.findings.iter().any(|f| matches!(f.severity, Severity::High | Severity::Critical));
-    Ok(ArtifactFile {
-        path: shown,
+    ArtifactFile {
+        path,
         size,
         sha256,
         format: verdict.format,
         executable_serialization: verdict.executable,
         safe,
         findings: verdict.findings,
-    })
+    }
+}
+
+/// The verdict of one file of `size` bytes whose first bytes are `head`.
+fn verdict(head: &[u8], file: &mut (impl Read + Seek), size: u64, options: ScanOptions) -> Verdict {
+    let mut nesting = Nesting { remaining: options.max_nested_bytes };
+    match formats::detect(head, size) {
+        Format::Pickle { .. } => pickle_verdict("pickle", file, size, options, None),
+        Format::Zip => zip_verdict(file, size, options, &mut nesting, 0),
+        Format::Safetensors => structural(formats::check_safetensors(file, size)),
+        Format::Npy => structural(formats::check_npy(file, size)),
+        Format::Gguf => structural(formats::check_gguf(file, size)),
+        Format::Hdf5 => structural(formats::check_keras_h5(file, size)),
+        Format::Onnx => structural(formats::check_onnx(file, size)),
+        Format::SavedModel => structural(formats::check_savedmodel(file, size)),
+        Format::Compressed { codec } => compressed_verdict(codec, file, size, options, &mut nesting, 0, None),
+        Format::Unknown => unknown_verdict(file, size, options),
+    }
 }
 
 /// Protocol 0 and 1 pickles have no magic: a file of no known format that the pickle
 /// machine reads to a STOP is a pickle, and judged as one.
-fn unknown_verdict(file: &mut File, size: u64, options: ScanOptions) -> Verdict {
+fn unknown_verdict(file: &mut impl Read, size: u64, options: ScanOptions) -> Verdict {
     let unknown = || Verdict { format: "unknown".into(), executable: false, findings: Vec::new() };
     if size > UNKNOWN_PICKLE_PROBE {
         return unknown();
