@@ -567,3 +567,17 @@ fn broken_savedmodels_are_unsafe() {
         assert_finding(&report, "not a readable SavedModel");
     }
 }
+
+#[test]
+fn a_joblib_wrapper_built_indirectly_is_unsafe_under_either_policy() {
+    use modelgate::artifacts::pickle::{analyze, GlobalsPolicy};
+    // copyreg._reconstructor(NumpyArrayWrapper, object, None), then BUILD: joblib would read
+    // array data after it, at a place the simulation cannot know.
+    let pickle = b"\x80\x04\x8c\x07copyreg\x8c\x0e_reconstructor\x93\x8c\x13joblib.numpy_pickle\
+\x8c\x11NumpyArrayWrapper\x93\x8c\x08builtins\x8c\x06object\x93N\x87R}b.";
+    for policy in [GlobalsPolicy::Allow, GlobalsPolicy::Deny] {
+        let report = analyze(pickle, policy);
+        assert!(!report.safe, "{policy:?}");
+        assert!(report.findings.iter().any(|f| f.why.contains("may be an array wrapper")), "{:#?}", report.findings);
+    }
+}

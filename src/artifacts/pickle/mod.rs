@@ -241,6 +241,10 @@ struct Machine<'a> {
 /// The class joblib pickles in place of each numpy array; its data follows its BUILD.
 const JOBLIB_ARRAY: &str = "joblib.numpy_pickle.NumpyArrayWrapper";
 
+/// Callables that build an instance of a class they are given (so possibly a joblib wrapper).
+const INDIRECT_CONSTRUCTORS: &[&str] =
+    &["copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__", "builtins.object", "builtins.type"];
+
 /// Most items kept in a tuple or dict value; larger ones are opaque.
 const MAX_KEPT_ITEMS: usize = 64;
 
@@ -799,6 +803,20 @@ impl<'a> Machine<'a> {
                     match target {
                         Value::Call(name) if self.joblib && &*name == JOBLIB_ARRAY => {
                             self.joblib_array(scan, &state)?;
+                        }
+                        // joblib reads array data after any BUILD whose object is a wrapper,
+                        // however it was made: one made indirectly would shift where the
+                        // stream resumes without the simulation knowing.
+                        Value::Call(name)
+                            if self.joblib
+                                && INDIRECT_CONSTRUCTORS.contains(&&*name)
+                                && scan.seen.contains(JOBLIB_ARRAY) =>
+                        {
+                            return self.fail(format!(
+                                "BUILD at offset {} on an object made by {name} in a joblib stream: it may be an \
+                                 array wrapper, whose data would follow",
+                                self.op_at
+                            ));
                         }
                         Value::Global(name) => self.finding(
                             "opcode",
