@@ -581,3 +581,43 @@ fn a_joblib_wrapper_built_indirectly_is_unsafe_under_either_policy() {
         assert!(report.findings.iter().any(|f| f.why.contains("may be an array wrapper")), "{:#?}", report.findings);
     }
 }
+
+// ---------------------------------------------------------------- mutations
+
+/// Every new format's fixtures with bytes changed all along them: a verdict, never a
+/// panic, and a file called safe has no high finding.
+#[test]
+fn mutated_fixtures_never_panic_and_never_pass_with_findings() {
+    use modelgate::artifacts::scan::{scan_bytes, ScanOptions};
+    let options = ScanOptions { max_nested_bytes: 8 << 20, max_pickle_bytes: 8 << 20, ..ScanOptions::default() };
+    let fixtures = [
+        "joblib/model.joblib",
+        "joblib/model.joblib.zlib",
+        "joblib/model.joblib.xz",
+        "joblib/model.joblib.lz4",
+        "joblib/payload-after-array.joblib",
+        "nested/zip-in-zip.zip",
+        "onnx/benign.onnx",
+        "onnx/external-dotdot.onnx",
+        "keras/lambda.h5",
+        "savedmodel/benign/saved_model.pb",
+    ];
+    let mut scans = 0;
+    for name in fixtures {
+        let original = bytes(name);
+        let stride = original.len().div_ceil(500).max(1);
+        for at in (0..original.len()).step_by(stride) {
+            for flip in [0x01u8, 0xff] {
+                let mut mutated = original.clone();
+                mutated[at] ^= flip;
+                let file = scan_bytes(&mutated, name, options);
+                assert!(
+                    !file.safe || file.findings.iter().all(|f| f.severity < Severity::High),
+                    "{name} byte {at}: {file:?}"
+                );
+                scans += 1;
+            }
+        }
+    }
+    assert!(scans > 5_000, "{scans}");
+}
