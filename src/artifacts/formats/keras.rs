@@ -63,6 +63,7 @@ pub fn check_keras_h5(reader: &mut (impl Read + Seek), len: u64) -> FormatReport
     let mut at = 0u64;
     let mut chunk = vec![0u8; CHUNK];
     let mut filtered_heap = false;
+    let mut tried = 0;
     while at < len {
         let read = match read_chunk(reader, at, &mut chunk, len) {
             Ok(read) => read,
@@ -76,6 +77,15 @@ pub fn check_keras_h5(reader: &mut (impl Read + Seek), len: u64) -> FormatReport
             let offset = at + start as u64;
             if offset < covered_until {
                 continue;
+            }
+            tried += 1;
+            if tried > MAX_CANDIDATES {
+                report.finding(
+                    Severity::High,
+                    Some(offset),
+                    format!("more than {MAX_CANDIDATES} places that start like a Keras config: not all were read"),
+                );
+                return report;
             }
             match config_at(reader, offset, len) {
                 Ok(Some((config, consumed))) => {
@@ -114,6 +124,8 @@ pub fn check_keras_h5(reader: &mut (impl Read + Seek), len: u64) -> FormatReport
 }
 
 const CHUNK: usize = 8 << 20;
+/// Most places that look like the start of a config that are parsed.
+const MAX_CANDIDATES: usize = 10_000;
 const OVERLAP: usize = 64;
 
 fn read_chunk(reader: &mut (impl Read + Seek), at: u64, chunk: &mut [u8], len: u64) -> std::io::Result<usize> {
@@ -145,12 +157,10 @@ fn config_at(
     len: u64,
 ) -> Result<Option<(serde_json::Value, u64)>, String> {
     let want = (len - offset).min(MAX_CONFIG);
-    let mut text = Vec::with_capacity(want as usize);
-    reader
-        .seek(SeekFrom::Start(offset))
-        .and_then(|_| reader.by_ref().take(want).read_to_end(&mut text))
-        .map_err(|error| format!("cannot be read: {error}"))?;
-    let mut stream = serde_json::Deserializer::from_slice(&text).into_iter::<serde_json::Value>();
+    reader.seek(SeekFrom::Start(offset)).map_err(|error| format!("cannot be read: {error}"))?;
+    // Read as far as the parser needs: text that is not JSON stops it within a few bytes.
+    let text = std::io::BufReader::new(reader.by_ref().take(want));
+    let mut stream = serde_json::Deserializer::from_reader(text).into_iter::<serde_json::Value>();
     match stream.next() {
         Some(Ok(value)) if value.is_object() => Ok(Some((value, stream.byte_offset() as u64))),
         Some(Err(error)) if error.is_eof() && want == MAX_CONFIG => Err(format!(
