@@ -483,3 +483,141 @@ fn gguf_zero_dimensional_quantized_tensor_is_a_finding_not_a_panic() {
     g.resize(64, 0);
     assert_finding(&gguf(&g), "first dimension 1 is not a multiple of the Q4_0 block size 32");
 }
+
+// ---------------------------------------------------------------- joblib
+
+fn joblib_bytes(name: &str) -> Vec<u8> {
+    bytes(&format!("joblib/{name}"))
+}
+
+#[test]
+fn joblib_array_data_is_skipped_by_its_declared_size() {
+    use modelgate::artifacts::pickle::{analyze, GlobalsPolicy};
+    let model = joblib_bytes("model.joblib");
+    let report = analyze(&model, GlobalsPolicy::Allow);
+    assert!(report.safe, "{:#?}", report.findings);
+    assert_eq!(report.pickles, 1);
+    assert!(report.globals.iter().any(|g| g == "joblib.numpy_pickle.NumpyArrayWrapper"), "{:?}", report.globals);
+    // A stream cut inside the array data is truncated, not a shorter array.
+    let hostile = joblib_bytes("payload-after-array.joblib");
+    let cut = &hostile[..hostile.len() - 60];
+    let report = analyze(cut, GlobalsPolicy::Deny);
+    assert!(!report.safe);
+    assert!(report.findings.iter().any(|f| f.why.contains("joblib array data")), "{:#?}", report.findings);
+    // The payload after the array is found at its offset, under either policy.
+    for policy in [GlobalsPolicy::Allow, GlobalsPolicy::Deny] {
+        let report = analyze(&hostile, policy);
+        let finding = report.findings.iter().find(|f| f.global.as_deref() == Some("posix.system")).expect("found");
+        let at = finding.offset.expect("offset") as usize;
+        assert_eq!(hostile[at], 0x93, "STACK_GLOBAL at the reported offset");
+    }
+}
+
+// ---------------------------------------------------------------- ONNX
+
+fn onnx(name: &str) -> FormatReport {
+    let data = bytes(&format!("onnx/{name}"));
+    assert_eq!(detect(&data, data.len() as u64), Format::Onnx, "{name}");
+    modelgate::artifacts::formats::check_onnx(std::io::Cursor::new(&data), data.len() as u64)
+}
+
+#[test]
+fn onnx_models_written_by_the_onnx_package() {
+    for clean in ["benign.onnx", "local-function.onnx", "external/model.onnx"] {
+        assert_clean(&onnx(clean));
+    }
+    let benign = onnx("benign.onnx");
+    assert_eq!(benign.details["nodes"], 4, "MatMul, If and the two branch nodes: {}", benign.details);
+    for custom in ["custom-domain.onnx", "custom-in-subgraph.onnx"] {
+        assert_finding(&onnx(custom), "custom domain \"ai.onnx.contrib\" (PyReverse)");
+    }
+    for (name, location) in [("external-absolute.onnx", "/etc/passwd"), ("external-dotdot.onnx", "../../../etc/passwd")]
+    {
+        let report = onnx(name);
+        assert_finding(&report, &format!("from {location:?}, outside the model's folder"));
+        assert_eq!(report.findings[0].severity, Severity::Critical);
+    }
+}
+
+#[test]
+fn broken_onnx_is_unsafe() {
+    let data = bytes("onnx/benign.onnx");
+    for cut in [data.len() - 1, data.len() / 2, 12] {
+        let report = modelgate::artifacts::formats::check_onnx(std::io::Cursor::new(&data[..cut]), cut as u64);
+        assert_finding(&report, "not a readable ONNX model");
+    }
+    // A length that claims more than its message holds.
+    let mut bad = data.clone();
+    let graph_key = bad.iter().position(|&b| b == 0x3a).expect("graph field");
+    bad[graph_key + 1] = 0x7f;
+    let report = modelgate::artifacts::formats::check_onnx(std::io::Cursor::new(&bad), bad.len() as u64);
+    assert!(!report.safe(), "{:#?}", report.findings);
+}
+
+// ---------------------------------------------------------------- SavedModel
+
+#[test]
+fn broken_savedmodels_are_unsafe() {
+    use modelgate::artifacts::formats::check_savedmodel;
+    let data = bytes("savedmodel/benign/saved_model.pb");
+    assert_eq!(detect(&data, data.len() as u64), Format::SavedModel);
+    assert!(check_savedmodel(std::io::Cursor::new(&data), data.len() as u64).safe());
+    for cut in [data.len() - 3, data.len() / 3, 5] {
+        let report = check_savedmodel(std::io::Cursor::new(&data[..cut]), cut as u64);
+        assert_finding(&report, "not a readable SavedModel");
+    }
+}
+
+#[test]
+fn a_joblib_wrapper_built_indirectly_is_unsafe_under_either_policy() {
+    use modelgate::artifacts::pickle::{analyze, GlobalsPolicy};
+    // copyreg._reconstructor(NumpyArrayWrapper, object, None), then BUILD: joblib would read
+    // array data after it, at a place the simulation cannot know.
+    let pickle = b"\x80\x04\x8c\x07copyreg\x8c\x0e_reconstructor\x93\x8c\x13joblib.numpy_pickle\
+\x8c\x11NumpyArrayWrapper\x93\x8c\x08builtins\x8c\x06object\x93N\x87R}b.";
+    for policy in [GlobalsPolicy::Allow, GlobalsPolicy::Deny] {
+        let report = analyze(pickle, policy);
+        assert!(!report.safe, "{policy:?}");
+        assert!(report.findings.iter().any(|f| f.why.contains("may be an array wrapper")), "{:#?}", report.findings);
+    }
+}
+
+// ---------------------------------------------------------------- mutations
+
+/// Every new format's fixtures with bytes changed all along them: a verdict, never a
+/// panic, and a file called safe has no high finding.
+#[test]
+fn mutated_fixtures_never_panic_and_never_pass_with_findings() {
+    use modelgate::artifacts::scan::{scan_bytes, ScanOptions};
+    let options = ScanOptions { max_nested_bytes: 8 << 20, max_pickle_bytes: 8 << 20, ..ScanOptions::default() };
+    let fixtures = [
+        "joblib/model.joblib",
+        "joblib/model.joblib.zlib",
+        "joblib/model.joblib.xz",
+        "joblib/model.joblib.lz4",
+        "joblib/payload-after-array.joblib",
+        "nested/zip-in-zip.zip",
+        "onnx/benign.onnx",
+        "onnx/external-dotdot.onnx",
+        "keras/lambda.h5",
+        "savedmodel/benign/saved_model.pb",
+    ];
+    let mut scans = 0;
+    for name in fixtures {
+        let original = bytes(name);
+        let stride = original.len().div_ceil(500).max(1);
+        for at in (0..original.len()).step_by(stride) {
+            for flip in [0x01u8, 0xff] {
+                let mut mutated = original.clone();
+                mutated[at] ^= flip;
+                let file = scan_bytes(&mutated, name, options);
+                assert!(
+                    !file.safe || file.findings.iter().all(|f| f.severity < Severity::High),
+                    "{name} byte {at}: {file:?}"
+                );
+                scans += 1;
+            }
+        }
+    }
+    assert!(scans > 5_000, "{scans}");
+}

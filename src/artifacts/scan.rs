@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::container::{self, Member};
 use super::digest::{self, EntryKind};
+use super::formats::compressed::Refusal;
 use super::formats::{self, Format, FormatReport};
 use super::pickle::{self, GlobalsPolicy};
 use crate::error::{Error, ErrorKind, Result};
@@ -20,12 +21,24 @@ pub struct ScanOptions {
     /// The largest pickle (file or archive member) read whole for analysis; a larger one
     /// is unsafe, as it cannot be checked.
     pub max_pickle_bytes: u64,
+    /// The most bytes unpacked from one file's nested content (archives inside archives,
+    /// compressed streams), all levels together; beyond it the file is unsafe.
+    pub max_nested_bytes: u64,
 }
 
 impl Default for ScanOptions {
     fn default() -> ScanOptions {
-        ScanOptions { policy: GlobalsPolicy::Allow, max_pickle_bytes: 4 << 30 }
+        ScanOptions { policy: GlobalsPolicy::Allow, max_pickle_bytes: 4 << 30, max_nested_bytes: 4 << 30 }
     }
+}
+
+/// How deep archives and compressed streams may nest inside one file (a compressed joblib
+/// dump inside a zip is 2); deeper content is unsafe, never skipped.
+pub const MAX_DEPTH: u32 = 3;
+
+/// What is left of the nested-content bounds of one file, shared by every level.
+struct Nesting {
+    remaining: u64,
 }
 
 /// Scans each path (a file, or every file under a folder, links listed but never
@@ -111,36 +124,22 @@ fn scan_file(path: &Path, shown: String, size: u64, sha256: String, options: Sca
     let mut head = vec![0u8; 4096.min(size as usize)];
     file.read_exact(&mut head).map_err(|source| Error::read(path, source))?;
     file.seek(SeekFrom::Start(0)).map_err(|source| Error::read(path, source))?;
-    let verdict = match formats::detect(&head, size) {
-        Format::Pickle { .. } => pickle_verdict("pickle", &mut file, size, options, None),
-        Format::Zip => zip_verdict(&mut file, size, options),
-        Format::Safetensors => structural(formats::check_safetensors(&mut file, size)),
-        Format::Npy => structural(formats::check_npy(&mut file, size)),
-        Format::Gguf => structural(formats::check_gguf(&mut file, size)),
-        Format::Hdf5 => Verdict {
-            format: "hdf5".into(),
-            executable: true,
-            findings: vec![finding(
-                "format",
-                Severity::High,
-                "HDF5 (Keras .h5): Lambda layers carry marshalled Python code, and this format is not inspected yet"
-                    .into(),
-            )],
-        },
-        Format::Compressed { codec } => Verdict {
-            format: format!("compressed ({codec})"),
-            executable: true,
-            findings: vec![finding(
-                "format",
-                Severity::High,
-                format!("a {codec}-compressed stream (compressed joblib holds pickles) is not inspected yet"),
-            )],
-        },
-        Format::Unknown => unknown_verdict(&mut file, size, options),
-    };
+    let verdict = verdict(&head, &mut file, size, options);
+    Ok(artifact(shown, size, sha256, verdict))
+}
+
+/// Scans bytes held in memory as `scan` scans a file: the verdict, under the name `shown`
+/// (the fuzz target and tests use it; the digest is left empty).
+pub fn scan_bytes(bytes: &[u8], shown: &str, options: ScanOptions) -> ArtifactFile {
+    let len = bytes.len() as u64;
+    let verdict = verdict(&bytes[..bytes.len().min(4096)], &mut Cursor::new(bytes), len, options);
+    artifact(shown.to_string(), len, String::new(), verdict)
+}
+
+fn artifact(path: String, size: u64, sha256: String, verdict: Verdict) -> ArtifactFile {
     let safe = !verdict.findings.iter().any(|f| matches!(f.severity, Severity::High | Severity::Critical));
-    Ok(ArtifactFile {
-        path: shown,
+    ArtifactFile {
+        path,
         size,
         sha256,
         format: verdict.format,
@@ -148,12 +147,29 @@ fn scan_file(path: &Path, shown: String, size: u64, sha256: String, options: Sca
         safe,
         findings: verdict.findings,
         signed: None,
-    })
+    }
+}
+
+/// The verdict of one file of `size` bytes whose first bytes are `head`.
+fn verdict(head: &[u8], file: &mut (impl Read + Seek), size: u64, options: ScanOptions) -> Verdict {
+    let mut nesting = Nesting { remaining: options.max_nested_bytes };
+    match formats::detect(head, size) {
+        Format::Pickle { .. } => pickle_verdict("pickle", file, size, options, None),
+        Format::Zip => zip_verdict(file, size, options, &mut nesting, 0),
+        Format::Safetensors => structural(formats::check_safetensors(file, size)),
+        Format::Npy => structural(formats::check_npy(file, size)),
+        Format::Gguf => structural(formats::check_gguf(file, size)),
+        Format::Hdf5 => structural(formats::check_keras_h5(file, size)),
+        Format::Onnx => structural(formats::check_onnx(file, size)),
+        Format::SavedModel => structural(formats::check_savedmodel(file, size)),
+        Format::Compressed { codec } => compressed_verdict(codec, file, size, options, &mut nesting, 0, None),
+        Format::Unknown => unknown_verdict(file, size, options),
+    }
 }
 
 /// Protocol 0 and 1 pickles have no magic: a file of no known format that the pickle
 /// machine reads to a STOP is a pickle, and judged as one.
-fn unknown_verdict(file: &mut File, size: u64, options: ScanOptions) -> Verdict {
+fn unknown_verdict(file: &mut impl Read, size: u64, options: ScanOptions) -> Verdict {
     let unknown = || Verdict { format: "unknown".into(), executable: false, findings: Vec::new() };
     if size > UNKNOWN_PICKLE_PROBE {
         return unknown();
@@ -234,14 +250,22 @@ fn pickle_verdict(
     Verdict { format: format.into(), executable: true, findings: prefixed(report.findings, member) }
 }
 
-fn zip_verdict(file: &mut File, len: u64, options: ScanOptions) -> Verdict {
+fn zip_verdict(
+    file: &mut (impl Read + Seek),
+    len: u64,
+    options: ScanOptions,
+    nesting: &mut Nesting,
+    depth: u32,
+) -> Verdict {
     let report = container::read_zip(file, len);
     let mut findings = report.findings;
     let mut executable = false;
     let names: Vec<&str> = report.members.iter().map(|m| m.name.as_str()).collect();
     let format = if names.iter().any(|n| n.ends_with("data.pkl")) {
         "pytorch-zip"
-    } else if names.contains(&"config.json") && names.iter().any(|n| n.ends_with(".weights.h5")) {
+    } else if names.contains(&"config.json")
+        && names.iter().any(|n| *n == "metadata.json" || n.ends_with(".weights.h5"))
+    {
         "keras"
     } else if !names.is_empty() && names.iter().all(|n| n.ends_with(".npy")) {
         "npz"
@@ -249,7 +273,8 @@ fn zip_verdict(file: &mut File, len: u64, options: ScanOptions) -> Verdict {
         "zip"
     };
     for member in &report.members {
-        if let Some(verdict) = member_verdict(file, member, options) {
+        let verdict = if format == "keras" { keras_member(file, member, options) } else { None };
+        if let Some(verdict) = verdict.or_else(|| member_verdict(file, member, options, nesting, depth)) {
             executable |= verdict.executable;
             findings.extend(verdict.findings);
         }
@@ -257,49 +282,152 @@ fn zip_verdict(file: &mut File, len: u64, options: ScanOptions) -> Verdict {
     Verdict { format: format.into(), executable, findings }
 }
 
-/// Scans one archive member that holds a pickle, an array or another archive.
-fn member_verdict(file: &mut File, member: &Member, options: ScanOptions) -> Option<Verdict> {
+/// The members of a `.keras` zip that are Keras' own: `config.json` is the architecture,
+/// judged for Lambda layers and foreign modules; `*.weights.h5` holds only datasets, which
+/// Keras reads with h5py without deserializing anything, so it is not searched for a config.
+fn keras_member(file: &mut (impl Read + Seek), member: &Member, options: ScanOptions) -> Option<Verdict> {
+    if member.name.ends_with(".weights.h5") {
+        return Some(Verdict { format: String::new(), executable: false, findings: Vec::new() });
+    }
+    if member.name != "config.json" {
+        return None;
+    }
+    Some(match container::read_member(file, member, options.max_pickle_bytes) {
+        Ok(bytes) => named(structural(formats::check_keras_config(&bytes)), &member.name),
+        Err(why) => unsafe_verdict("container", why),
+    })
+}
+
+/// Scans one archive member. Members of a nested archive count against the nested bound.
+fn member_verdict(
+    file: &mut (impl Read + Seek),
+    member: &Member,
+    options: ScanOptions,
+    nesting: &mut Nesting,
+    depth: u32,
+) -> Option<Verdict> {
     if member.name.ends_with('/') && member.size == 0 {
         return None; // a folder entry
     }
-    let bytes = match container::read_member(file, member, options.max_pickle_bytes) {
-        Ok(bytes) => bytes,
-        Err(why) => {
-            return Some(Verdict {
-                format: String::new(),
-                executable: true,
-                findings: vec![finding("container", Severity::High, why)],
-            })
-        }
-    };
     let name = member.name.as_str();
-    match formats::detect(&bytes[..bytes.len().min(4096)], bytes.len() as u64) {
-        Format::Pickle { .. } => {
-            Some(pickle_verdict("", &mut Cursor::new(&bytes), bytes.len() as u64, options, Some(name)))
-        }
-        Format::Npy => {
-            let mut verdict = structural(formats::check_npy(&mut Cursor::new(&bytes), bytes.len() as u64));
+    let limit = if depth == 0 { options.max_pickle_bytes } else { options.max_pickle_bytes.min(nesting.remaining) };
+    let bytes = match container::read_member(file, member, limit) {
+        Ok(bytes) => bytes,
+        Err(why) => return Some(unsafe_verdict("container", why)),
+    };
+    if depth > 0 {
+        nesting.remaining -= bytes.len() as u64;
+    }
+    content_verdict(&bytes, name, options, nesting, depth)
+}
+
+/// A verdict of one unsafe finding and nothing else known.
+fn unsafe_verdict(kind: &str, why: String) -> Verdict {
+    Verdict { format: String::new(), executable: true, findings: vec![finding(kind, Severity::High, why)] }
+}
+
+/// Scans content found inside a file (an archive member, a decompressed stream), named
+/// `name` in findings, at nesting `depth`; `None` when it is of no format that matters.
+fn content_verdict(
+    bytes: &[u8],
+    name: &str,
+    options: ScanOptions,
+    nesting: &mut Nesting,
+    depth: u32,
+) -> Option<Verdict> {
+    let len = bytes.len() as u64;
+    match formats::detect(&bytes[..bytes.len().min(4096)], len) {
+        Format::Pickle { .. } => Some(pickle_verdict("pickle", &mut Cursor::new(bytes), len, options, Some(name))),
+        Format::Npy => Some(named(structural(formats::check_npy(&mut Cursor::new(bytes), len)), name)),
+        Format::Safetensors => Some(named(structural(formats::check_safetensors(&mut Cursor::new(bytes), len)), name)),
+        Format::Gguf => Some(named(structural(formats::check_gguf(&mut Cursor::new(bytes), len)), name)),
+        Format::Zip | Format::Compressed { .. } if depth + 1 > MAX_DEPTH => Some(unsafe_verdict(
+            "container",
+            format!("{name}: an archive or compressed stream nested more than {MAX_DEPTH} deep, which is not unpacked"),
+        )),
+        // Archive and stream members of the top-level file are what starts the nested bound.
+        Format::Zip | Format::Compressed { .. } if depth == 0 && len > nesting.remaining => Some(unsafe_verdict(
+            "container",
+            format!("{name}: nested content beyond the {} bytes unpacked from one file", options.max_nested_bytes),
+        )),
+        Format::Zip => {
+            if depth == 0 {
+                nesting.remaining -= len;
+            }
+            let mut verdict = zip_verdict(&mut Cursor::new(bytes), len, options, nesting, depth + 1);
             verdict.findings = prefixed(verdict.findings, Some(name));
             Some(verdict)
         }
-        Format::Zip => Some(Verdict {
-            format: String::new(),
-            executable: true,
-            findings: vec![finding(
-                "container",
-                Severity::High,
-                format!("{name}: a nested archive, which is not scanned"),
-            )],
-        }),
-        // A member of no known format may still be a protocol 0/1 pickle.
-        _ => match probe_pickle(&bytes, options, Some(name)) {
-            Some(findings) => Some(Verdict { format: String::new(), executable: true, findings }),
-            None if name.ends_with(".pkl") || name.ends_with(".pickle") => Some(Verdict {
-                format: String::new(),
-                executable: true,
-                findings: vec![finding("pickle", Severity::High, format!("{name}: named as a pickle but not one"))],
-            }),
+        Format::Compressed { codec } => {
+            if depth == 0 {
+                nesting.remaining -= len;
+            }
+            Some(compressed_verdict(codec, &mut Cursor::new(bytes), len, options, nesting, depth + 1, Some(name)))
+        }
+        Format::Hdf5 => Some(named(structural(formats::check_keras_h5(&mut Cursor::new(bytes), len)), name)),
+        Format::Onnx => Some(named(structural(formats::check_onnx(Cursor::new(bytes), len)), name)),
+        Format::SavedModel => Some(named(structural(formats::check_savedmodel(Cursor::new(bytes), len)), name)),
+        // Content of no known format may still be a protocol 0/1 pickle.
+        Format::Unknown => match probe_pickle(bytes, options, Some(name)) {
+            Some(findings) => Some(Verdict { format: "pickle".into(), executable: true, findings }),
+            None if name.ends_with(".pkl") || name.ends_with(".pickle") => {
+                Some(unsafe_verdict("pickle", format!("{name}: named as a pickle but not one")))
+            }
             None => None,
         },
     }
+}
+
+fn named(mut verdict: Verdict, name: &str) -> Verdict {
+    verdict.findings = prefixed(verdict.findings, Some(name));
+    verdict
+}
+
+/// Decompresses a stream (bounded by what is left of the nested bound) and scans what it
+/// holds: a compressed joblib dump is a pickle. `name` is the member it came from, if any.
+fn compressed_verdict(
+    codec: &'static str,
+    reader: &mut impl Read,
+    len: u64,
+    options: ScanOptions,
+    nesting: &mut Nesting,
+    depth: u32,
+    name: Option<&str>,
+) -> Verdict {
+    let prefix = name.map(|name| format!("{name}: ")).unwrap_or_default();
+    let format = format!("{codec}-compressed");
+    let limit = nesting.remaining.min(options.max_pickle_bytes);
+    let decompressed = match formats::compressed::decompress(codec, reader, len, limit) {
+        Ok(decompressed) => decompressed,
+        Err(refusal) => {
+            let severity = if matches!(refusal, Refusal::Bomb(_)) { Severity::Critical } else { Severity::High };
+            return Verdict {
+                format,
+                executable: true,
+                findings: vec![finding("container", severity, format!("{prefix}{}", refusal.why()))],
+            };
+        }
+    };
+    nesting.remaining -= decompressed.bytes.len() as u64;
+    let inner_name = match name {
+        Some(name) => format!("{name} ({codec} stream)"),
+        None => format!("{codec} stream"),
+    };
+    let mut verdict = content_verdict(&decompressed.bytes, &inner_name, options, nesting, depth).unwrap_or(Verdict {
+        format: "unknown".into(),
+        executable: false,
+        findings: Vec::new(),
+    });
+    if decompressed.trailing > 0 {
+        verdict.findings.push(finding(
+            "container",
+            Severity::High,
+            format!(
+                "{prefix}{} bytes after the last {codec} stream are not a stream: loaders differ on them",
+                decompressed.trailing
+            ),
+        ));
+    }
+    let inner = if verdict.format.is_empty() { "unknown".to_string() } else { verdict.format };
+    Verdict { format: format!("{format} {inner}"), executable: verdict.executable, findings: verdict.findings }
 }

@@ -18,6 +18,11 @@ pub enum Format {
     Npy,
     Gguf,
     Hdf5,
+    /// An ONNX `ModelProto`: a protobuf message starting with `ir_version` (3 or more).
+    Onnx,
+    /// A TensorFlow `saved_model.pb`: a protobuf message starting with schema version 1
+    /// and a `MetaGraphDef`.
+    SavedModel,
     /// A compressed stream (compressed joblib dumps, among others).
     Compressed {
         codec: &'static str,
@@ -34,6 +39,8 @@ impl Format {
             Format::Npy => "npy",
             Format::Gguf => "gguf",
             Format::Hdf5 => "hdf5",
+            Format::Onnx => "onnx",
+            Format::SavedModel => "tf-savedmodel",
             Format::Compressed { .. } => "compressed",
             Format::Unknown => "unknown",
         }
@@ -65,6 +72,9 @@ pub fn detect(head: &[u8], len: u64) -> Format {
     }
     if let Some(codec) = compressed(head) {
         return Format::Compressed { codec };
+    }
+    if let Some(format) = protobuf_model(head) {
+        return format;
     }
     if let Some(protocol) = pickle(head) {
         return Format::Pickle { protocol };
@@ -98,6 +108,25 @@ fn compressed(head: &[u8]) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// ONNX and SavedModel files are protobuf messages whose first field is a varint numbered 1
+/// (`ir_version`, `saved_model_schema_version`), followed by a length-delimited field.
+/// SavedModel's schema version is 1 and its next field is 2 (`meta_graphs`); ONNX's IR
+/// version is 3 or more since ONNX 1.0, and its next field is one of `ModelProto`'s.
+fn protobuf_model(head: &[u8]) -> Option<Format> {
+    let (field, value, used) = super::protobuf::first_varint(head)?;
+    let next = *head.get(used)?;
+    if field != 1 {
+        return None;
+    }
+    if value == 1 && next == 0x12 {
+        return Some(Format::SavedModel);
+    }
+    // Keys of ModelProto fields 2-8 (strings, model_version, graph, opset_import), 14
+    // (metadata_props), 20 (training_info) and 25 (functions), as their first byte.
+    let model_keys = [0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72, 0xa2, 0xca];
+    ((3..=64).contains(&value) && model_keys.contains(&next)).then_some(Format::Onnx)
 }
 
 fn is_safetensors(head: &[u8], len: u64) -> bool {

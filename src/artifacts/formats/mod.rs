@@ -4,15 +4,23 @@
 //! finding (kind `format`), and a file with a finding is unsafe. Rules and sources:
 //! `docs/model-formats.md`.
 
+pub mod compressed;
 pub mod detect;
 pub mod gguf;
+pub mod keras;
 pub mod npy;
+pub mod onnx;
+pub mod protobuf;
 pub mod safetensors;
+pub mod savedmodel;
 
 pub use detect::{detect, Format};
 pub use gguf::check_gguf;
+pub use keras::{check_keras_config, check_keras_h5};
 pub use npy::check_npy;
+pub use onnx::check_onnx;
 pub use safetensors::check_safetensors;
+pub use savedmodel::check_savedmodel;
 
 use crate::evidence::{ArtifactFinding, Severity};
 

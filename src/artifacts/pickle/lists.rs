@@ -121,6 +121,8 @@ const ALLOWED: &[&str] = &[
     "numpy._core.numeric._frombuffer",
     "numpy.ndarray",
     "numpy.dtype",
+    // joblib's stand-in for each numpy array; its data follows in the stream (see `joblib_array`)
+    "joblib.numpy_pickle.NumpyArrayWrapper",
     // bytes in protocols 0-2 are pickled as _codecs.encode(str, 'latin1')
     "_codecs.encode",
     // plain value constructors

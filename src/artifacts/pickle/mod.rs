@@ -169,10 +169,14 @@ enum Value {
     OtherStr,
     Bytes,
     Number,
+    /// An integer small enough to be a shape or a size (joblib array headers need them).
+    Int(i64),
     None,
-    Tuple,
+    /// A tuple; its items are kept when few and flat ([`kept`]), for joblib array headers.
+    Tuple(Option<Rc<[Value]>>),
     List,
-    Dict,
+    /// A dict; its items are kept as for tuples, one level deeper.
+    Dict(Option<Rc<Vec<(Value, Value)>>>),
     Set,
     /// `global module.name`
     Global(Rc<str>),
@@ -180,6 +184,9 @@ enum Value {
     Unresolved,
     /// The result of calling a global.
     Call(Rc<str>),
+    /// `numpy.dtype(code, ...)`: the code (`f8`, `U3`, `V16`, `O8`) says the item size; the
+    /// flags of its BUILD state say whether it holds objects.
+    Dtype(Rc<str>, Option<i64>),
     /// What `persistent_load` returns (PyTorch storages).
     Persistent,
     /// An out-of-band buffer.
@@ -192,15 +199,16 @@ impl Value {
             Value::Str(s) => format!("the string {s:?}"),
             Value::OtherStr => "a long or undecodable string".into(),
             Value::Bytes => "bytes".into(),
-            Value::Number => "a number".into(),
+            Value::Number | Value::Int(_) => "a number".into(),
             Value::None => "None".into(),
-            Value::Tuple => "a tuple".into(),
+            Value::Tuple(_) => "a tuple".into(),
             Value::List => "a list".into(),
-            Value::Dict => "a dict".into(),
+            Value::Dict(_) => "a dict".into(),
             Value::Set => "a set".into(),
             Value::Global(g) => format!("global {g}"),
             Value::Unresolved => "an unresolvable global".into(),
             Value::Call(g) => format!("the result of calling {g}"),
+            Value::Dtype(code, _) => format!("numpy dtype {code}"),
             Value::Persistent => "a persistent id".into(),
             Value::Buffer => "an out-of-band buffer".into(),
         }
@@ -225,7 +233,20 @@ struct Machine<'a> {
     /// Findings of this pickle, kept apart until it is known to be a pickle.
     pending: Vec<ArtifactFinding>,
     dropped_findings: bool,
+    /// Reads joblib's array data after a `NumpyArrayWrapper` BUILD, as joblib's unpickler
+    /// does; off in the nested pickle of an object array, which a plain unpickler reads.
+    joblib: bool,
 }
+
+/// The class joblib pickles in place of each numpy array; its data follows its BUILD.
+const JOBLIB_ARRAY: &str = "joblib.numpy_pickle.NumpyArrayWrapper";
+
+/// Callables that build an instance of a class they are given (so possibly a joblib wrapper).
+const INDIRECT_CONSTRUCTORS: &[&str] =
+    &["copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__", "builtins.object", "builtins.type"];
+
+/// Most items kept in a tuple or dict value; larger ones are opaque.
+const MAX_KEPT_ITEMS: usize = 64;
 
 type Step<T> = Result<T, Failure>;
 
@@ -242,7 +263,49 @@ impl<'a> Machine<'a> {
             implied_protocol: 0,
             pending: Vec::new(),
             dropped_findings: false,
+            joblib: true,
         }
+    }
+
+    /// Skips the array data joblib writes right after a `NumpyArrayWrapper` BUILD
+    /// (joblib.numpy_pickle `write_array`): for an object dtype a whole nested pickle,
+    /// which is simulated here too; otherwise an optional padding (a length byte, then
+    /// that many bytes) when the state has `numpy_array_alignment_bytes`, then
+    /// `prod(shape) × itemsize` raw bytes. The pickle goes on after them, so what is
+    /// placed after the array data is read as opcodes. A state that does not say how many
+    /// bytes follow cannot be skipped safely: the pickle is unsafe.
+    fn joblib_array(&mut self, scan: &mut Scan, state: &Value) -> Step<()> {
+        let Some(header) = JoblibArray::from_state(state) else {
+            return self.fail(format!(
+                "joblib array at offset {}: its state does not say its shape and dtype, \
+                 so where its data ends is unknown",
+                self.op_at
+            ));
+        };
+        if header.object {
+            let mut inner = Machine::new(self.data, self.pos);
+            inner.joblib = false;
+            let stop = inner.run(scan)?;
+            for finding in inner.pending.drain(..) {
+                if self.pending.len() >= MAX_FINDINGS {
+                    self.dropped_findings = true;
+                    break;
+                }
+                self.pending.push(finding);
+            }
+            self.dropped_findings |= inner.dropped_findings;
+            self.pos = stop + 1;
+            return Ok(());
+        }
+        if header.aligned {
+            let padding = self.uint(1, "joblib array padding")?;
+            self.take(padding, "joblib array padding")?;
+        }
+        let Some(size) = header.bytes() else {
+            return self.fail(format!("joblib array at offset {}: its size overflows", self.op_at));
+        };
+        self.take(size, "joblib array data")?;
+        Ok(())
     }
 
     fn fail<T>(&self, why: impl Into<String>) -> Step<T> {
@@ -444,9 +507,17 @@ impl<'a> Machine<'a> {
                     }
                     self.push(Value::Number)?;
                 }
-                b'J' => self.fixed(4, "BININT", 1, Value::Number)?,
-                b'K' => self.fixed(1, "BININT1", 1, Value::Number)?,
-                b'M' => self.fixed(2, "BININT2", 1, Value::Number)?,
+                b'J' => {
+                    let raw = self.uint(4, "BININT")? as u32 as i32;
+                    self.mark_proto(1);
+                    self.push(Value::Int(raw.into()))?;
+                }
+                b'K' | b'M' => {
+                    let (width, opcode) = if op == b'K' { (1, "BININT1") } else { (2, "BININT2") };
+                    let raw = self.uint(width, opcode)?;
+                    self.mark_proto(1);
+                    self.push(Value::Int(raw as i64))?;
+                }
                 b'G' => self.fixed(8, "BINFLOAT", 1, Value::Number)?,
                 0x8a => {
                     let n = self.uint(1, "LONG1")?;
@@ -521,18 +592,20 @@ impl<'a> Machine<'a> {
                 }
                 b')' => {
                     self.mark_proto(1);
-                    self.push(Value::Tuple)?
+                    self.push(Value::Tuple(Some(Rc::from([]))))?
                 }
                 b't' => {
-                    self.pop_mark("TUPLE")?;
-                    self.push(Value::Tuple)?;
+                    let items = self.pop_mark("TUPLE")?;
+                    self.push(tuple(items))?;
                 }
                 0x85..=0x87 => {
+                    let mut items = Vec::with_capacity(3);
                     for _ in 0..(op - 0x84) {
-                        self.pop("TUPLE1/2/3")?;
+                        items.push(self.pop("TUPLE1/2/3")?);
                     }
+                    items.reverse();
                     self.mark_proto(2);
-                    self.push(Value::Tuple)?;
+                    self.push(tuple(items))?;
                 }
                 b']' => {
                     self.mark_proto(1);
@@ -544,14 +617,16 @@ impl<'a> Machine<'a> {
                 }
                 b'}' => {
                     self.mark_proto(1);
-                    self.push(Value::Dict)?
+                    self.push(Value::Dict(Some(Rc::new(Vec::new()))))?
                 }
                 b'd' => {
                     let items = self.pop_mark("DICT")?;
                     if items.len() % 2 == 1 {
                         return self.fail(format!("DICT at offset {} with an odd number of items", self.op_at));
                     }
-                    self.push(Value::Dict)?;
+                    let mut dict = Value::Dict(Some(Rc::new(Vec::new())));
+                    set_items(&mut dict, items);
+                    self.push(dict)?;
                 }
                 0x8f => {
                     self.mark_proto(4);
@@ -571,16 +646,16 @@ impl<'a> Machine<'a> {
                     self.top("APPENDS")?;
                 }
                 b's' => {
-                    self.pop("SETITEM")?;
-                    self.pop("SETITEM")?;
-                    self.top("SETITEM")?;
+                    let value = self.pop("SETITEM")?;
+                    let key = self.pop("SETITEM")?;
+                    set_items(self.top("SETITEM")?, vec![key, value]);
                 }
                 b'u' => {
                     let items = self.pop_mark("SETITEMS")?;
                     if items.len() % 2 == 1 {
                         return self.fail(format!("SETITEMS at offset {} with an odd number of items", self.op_at));
                     }
-                    self.top("SETITEMS")?;
+                    set_items(self.top("SETITEMS")?, items);
                 }
                 0x90 => {
                     self.pop_mark("ADDITEMS")?;
@@ -684,9 +759,18 @@ impl<'a> Machine<'a> {
                     self.push(value)?;
                 }
                 b'R' => {
-                    self.pop("REDUCE")?;
+                    let arguments = self.pop("REDUCE")?;
                     let callable = self.pop("REDUCE")?;
-                    let result = self.call(callable, "REDUCE");
+                    let result = match (self.call(callable, "REDUCE"), arguments) {
+                        // numpy.dtype(code, align, copy): keep the code for joblib array sizes.
+                        (Value::Call(name), Value::Tuple(Some(items))) if &*name == "numpy.dtype" => {
+                            match items.first() {
+                                Some(Value::Str(code)) => Value::Dtype(code.clone(), None),
+                                _ => Value::Call(name),
+                            }
+                        }
+                        (result, _) => result,
+                    };
                     self.push(result)?;
                 }
                 0x81 => {
@@ -714,15 +798,46 @@ impl<'a> Machine<'a> {
                     self.push(result)?;
                 }
                 b'b' => {
-                    self.pop("BUILD")?;
+                    let state = self.pop("BUILD")?;
                     let target = self.top("BUILD")?.clone();
                     match target {
+                        Value::Call(name) if self.joblib && &*name == JOBLIB_ARRAY => {
+                            self.joblib_array(scan, &state)?;
+                        }
+                        // joblib reads array data after any BUILD whose object is a wrapper,
+                        // however it was made: one made indirectly would shift where the
+                        // stream resumes without the simulation knowing.
+                        Value::Call(name)
+                            if self.joblib
+                                && INDIRECT_CONSTRUCTORS.contains(&&*name)
+                                && scan.seen.contains(JOBLIB_ARRAY) =>
+                        {
+                            return self.fail(format!(
+                                "BUILD at offset {} on an object made by {name} in a joblib stream: it may be an \
+                                 array wrapper, whose data would follow",
+                                self.op_at
+                            ));
+                        }
                         Value::Global(name) => self.finding(
                             "opcode",
                             Some(name.to_string()),
                             Severity::Critical,
                             format!("BUILD sets attributes on global {name} itself, not on an object built from it"),
                         ),
+                        Value::Dtype(..) => {
+                            // numpy's dtype state: (version, byteorder, subarray, names, fields,
+                            // elsize, alignment, flags); flag 0x01 is NPY_ITEM_HASOBJECT.
+                            let flags = match &state {
+                                Value::Tuple(Some(items)) => match items.get(7) {
+                                    Some(Value::Int(flags)) => Some(*flags),
+                                    _ => None,
+                                },
+                                _ => None,
+                            };
+                            if let Value::Dtype(_, slot) = self.top("BUILD")? {
+                                *slot = flags;
+                            }
+                        }
                         Value::Call(_) | Value::Unresolved | Value::Persistent => {}
                         other => {
                             let what = other.describe();
@@ -774,6 +889,93 @@ impl<'a> Machine<'a> {
     }
 }
 
+/// What joblib's `NumpyArrayWrapper` state says about the array data that follows.
+struct JoblibArray {
+    shape: Vec<u64>,
+    itemsize: u64,
+    object: bool,
+    aligned: bool,
+}
+
+impl JoblibArray {
+    fn from_state(state: &Value) -> Option<JoblibArray> {
+        let Value::Dict(Some(items)) = state else { return None };
+        let get = |key: &str| items.iter().rev().find(|(k, _)| matches!(k, Value::Str(s) if &**s == key)).map(|e| &e.1);
+        let Some(Value::Tuple(Some(dimensions))) = get("shape") else { return None };
+        let shape = dimensions
+            .iter()
+            .map(|d| match d {
+                Value::Int(n) => u64::try_from(*n).ok(),
+                _ => None,
+            })
+            .collect::<Option<Vec<u64>>>()?;
+        let Some(Value::Dtype(code, flags)) = get("dtype") else { return None };
+        // numpy's dtype reduce code: a kind letter and the item size, in bytes except for
+        // `U` (UCS-4 characters): `f8`, `U3`, `V16`.
+        let kind = code.chars().next()?;
+        let digits: u64 = code[kind.len_utf8()..].parse().ok()?;
+        let itemsize = if kind == 'U' { digits.checked_mul(4)? } else { digits };
+        if !"biufcmMSUVaO".contains(kind) {
+            return None;
+        }
+        // A structured dtype holds objects when one of its fields does: only its flags say so.
+        let object = match (kind, flags) {
+            ('O', _) => true,
+            (_, Some(flags)) => flags & 1 != 0,
+            ('V', None) => return None,
+            (_, None) => false,
+        };
+        // joblib reads the padding byte when the attribute exists and is not None.
+        let aligned = match get("numpy_array_alignment_bytes") {
+            None | Some(Value::None) => false,
+            Some(Value::Int(_)) => true,
+            Some(_) => return None,
+        };
+        Some(JoblibArray { shape, itemsize, object, aligned })
+    }
+
+    /// The bytes of array data.
+    fn bytes(&self) -> Option<u64> {
+        self.shape.iter().try_fold(self.itemsize, |total, n| total.checked_mul(*n))
+    }
+}
+
+/// A tuple value; its items are kept when few and flat, so that no value nests deeper
+/// than a dict of tuples (dropping a deep nest would recurse).
+/// Nested tuples and dicts inside it are kept as opaque ones.
+fn tuple(items: Vec<Value>) -> Value {
+    if items.len() > MAX_KEPT_ITEMS {
+        return Value::Tuple(None);
+    }
+    let flat: Vec<Value> = items
+        .into_iter()
+        .map(|item| match item {
+            Value::Tuple(Some(_)) => Value::Tuple(None),
+            Value::Dict(Some(_)) => Value::Dict(None),
+            other => other,
+        })
+        .collect();
+    Value::Tuple(Some(Rc::from(flat)))
+}
+
+/// SETITEM(S) and DICT: the pairs join a kept dict while it stays small and holds no
+/// dict; otherwise the dict becomes opaque.
+fn set_items(target: &mut Value, items: Vec<Value>) {
+    let Value::Dict(kept) = target else { return };
+    let Some(entries) = kept else { return };
+    let fits = entries.len() + items.len() / 2 <= MAX_KEPT_ITEMS
+        && items.iter().all(|item| !matches!(item, Value::Dict(Some(_))));
+    if !fits {
+        *kept = None;
+        return;
+    }
+    let entries = Rc::make_mut(entries);
+    let mut items = items.into_iter();
+    while let (Some(key), Some(value)) = (items.next(), items.next()) {
+        entries.push((key, value));
+    }
+}
+
 /// Whether `byte` is one of the opcodes of protocols 0–5.
 fn is_opcode(byte: u8) -> bool {
     (0x80..=0x98).contains(&byte) || b"().012BCFGIJKLMNPQRSTUVXabcdeghijlopqrstu}]".contains(&byte)
@@ -800,7 +1002,7 @@ fn number(machine: &Machine, digits: &[u8]) -> Step<Value> {
     if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
         return machine.fail(format!("INT/LONG at offset {} is not an integer", machine.op_at));
     }
-    Ok(Value::Number)
+    Ok(text.parse::<i64>().map_or(Value::Number, Value::Int))
 }
 
 fn decimal(machine: &Machine, digits: &[u8], opcode: &str) -> Step<u64> {
