@@ -424,28 +424,52 @@ fn local_header(file: &mut (impl Read + Seek), len: u64, member: &Member) -> Res
 /// with the CRC-32 checked. Errors say why the member cannot be read.
 pub fn read_member(file: &mut (impl Read + Seek), member: &Member, limit: u64) -> Result<Vec<u8>, String> {
     let name = &member.name;
-    let data_offset = member.data_offset.ok_or_else(|| format!("member {name:?} has no readable local header"))?;
     if member.size > limit {
         return Err(format!("member {name:?} declares {} bytes, more than the {limit} read", member.size));
     }
+    let mut out = Vec::with_capacity(member.size as usize);
+    stream_member(file, member, |chunk| out.extend_from_slice(chunk))?;
+    Ok(out)
+}
+
+/// Reads `member` through, inflating it, handing each chunk to `chunk`, and checks its
+/// size and CRC-32 without keeping it: how a large member of tensor data is verified in
+/// bounded memory.
+pub fn stream_member(
+    file: &mut (impl Read + Seek),
+    member: &Member,
+    mut chunk: impl FnMut(&[u8]),
+) -> Result<(), String> {
+    let name = &member.name;
+    let data_offset = member.data_offset.ok_or_else(|| format!("member {name:?} has no readable local header"))?;
     file.seek(SeekFrom::Start(data_offset)).map_err(|error| format!("member {name:?}: {error}"))?;
     let raw = file.by_ref().take(member.compressed_size);
-    let mut out = Vec::with_capacity(member.size as usize);
-    let read = match member.method {
-        0 => raw.take(member.size + 1).read_to_end(&mut out),
-        8 => flate2::read::DeflateDecoder::new(raw).take(member.size + 1).read_to_end(&mut out),
+    let mut reader: Box<dyn Read + '_> = match member.method {
+        0 => Box::new(raw.take(member.size + 1)),
+        8 => Box::new(flate2::read::DeflateDecoder::new(raw).take(member.size + 1)),
         method => return Err(format!("member {name:?}: compression method {method} is not supported")),
     };
-    read.map_err(|error| format!("member {name:?} does not inflate: {error}"))?;
-    if out.len() as u64 != member.size {
-        return Err(format!("member {name:?} holds {} bytes, not the {} declared", out.len(), member.size));
-    }
     let mut crc = flate2::Crc::new();
-    crc.update(&out);
+    let mut buffer = vec![0u8; (1 << 20).min(member.size as usize + 1).max(1)];
+    let mut total = 0u64;
+    loop {
+        let read = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(format!("member {name:?} does not inflate: {error}")),
+        };
+        crc.update(&buffer[..read]);
+        chunk(&buffer[..read]);
+        total += read as u64;
+    }
+    if total != member.size {
+        return Err(format!("member {name:?} holds {total} bytes, not the {} declared", member.size));
+    }
     if crc.sum() != member.crc32 {
         return Err(format!("member {name:?} fails its CRC-32 check"));
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

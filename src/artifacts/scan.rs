@@ -310,6 +310,23 @@ fn member_verdict(
         return None; // a folder entry
     }
     let name = member.name.as_str();
+    // A large member is first read through without being kept (size and CRC checked):
+    // when its head is of no format that matters (tensor data, the bulk of a checkpoint)
+    // that is all, and memory stays bounded; otherwise it is read again, whole.
+    let named_pickle = name.ends_with(".pkl") || name.ends_with(".pickle");
+    if member.size > UNKNOWN_PICKLE_PROBE && !named_pickle {
+        let mut head = Vec::with_capacity(4096);
+        let streamed = container::stream_member(file, member, |chunk| {
+            let wanted = 4096 - head.len();
+            head.extend_from_slice(&chunk[..chunk.len().min(wanted)]);
+        });
+        if let Err(why) = streamed {
+            return Some(unsafe_verdict("container", why));
+        }
+        if formats::detect(&head, member.size) == Format::Unknown {
+            return None;
+        }
+    }
     let limit = if depth == 0 { options.max_pickle_bytes } else { options.max_pickle_bytes.min(nesting.remaining) };
     let bytes = match container::read_member(file, member, limit) {
         Ok(bytes) => bytes,
