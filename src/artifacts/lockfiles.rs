@@ -227,6 +227,11 @@ const UV_LOCAL_SOURCES: [&str; 3] = ["editable", "virtual", "directory"];
 /// is audited; what only `[package.dev-dependencies]` reach is not.
 fn read_uv_lock(shown: &str, text: &str) -> Result<Vec<Requirement>> {
     let hint = "uv.lock is written by `uv lock`; regenerate it";
+    // The two TOML lock layouts look alike to a parser; say which one this is.
+    if let Some(index) = text.lines().position(|line| line.starts_with("lock-version")) {
+        return Err(invalid(shown, format!("line {}: `lock-version` is Poetry's layout, not uv's", index + 1))
+            .hint("name a Poetry lock file poetry.lock"));
+    }
     let lock: UvLock = parse_toml(shown, text, hint)?;
     if *lock.version.get_ref() != 1 {
         return Err(invalid(
@@ -717,7 +722,8 @@ source = { directory = "libs/helper" }
     fn a_lock_file_is_checked_by_content() {
         let dir = tempfile::tempdir().expect("tempdir");
         for (name, text, needle) in [
-            ("a/uv.lock", "[metadata]\nlock-version = \"2.1\"\n", "missing field `version`"),
+            ("a/uv.lock", "[metadata]\nlock-version = \"2.1\"\n", "line 2: `lock-version` is Poetry's layout"),
+            ("a2/uv.lock", "requires-python = \">=3.11\"\n", "missing field `version`"),
             ("b/uv.lock", "version = 2\n", "only uv's lock format 1"),
             (
                 "c/uv.lock",
