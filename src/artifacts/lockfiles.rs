@@ -144,8 +144,15 @@ fn dedupe(manifest: &mut Manifest) {
     manifest.not_audited.retain(|entry| seen.insert(entry.clone()));
 }
 
-fn read_bounded(path: &Path) -> Result<String> {
+/// Reads a dependency file of at most [`MAX_FILE`] bytes as UTF-8. Only regular files:
+/// an include of `/dev/zero` or a FIFO must not hang or fill memory.
+pub(crate) fn read_bounded(path: &Path) -> Result<String> {
     let file = std::fs::File::open(path).map_err(|source| Error::read(path, source))?;
+    let metadata = file.metadata().map_err(|source| Error::read(path, source))?;
+    if !metadata.is_file() {
+        return Err(invalid(&path.display().to_string(), "not a regular file")
+            .hint("dependency lists are regular files; check the path"));
+    }
     let mut bytes = Vec::new();
     file.take(MAX_FILE + 1).read_to_end(&mut bytes).map_err(|source| Error::read(path, source))?;
     if bytes.len() as u64 > MAX_FILE {

@@ -60,7 +60,7 @@ fn read_into(
         .hint("remove the -r/-c cycle"));
     }
     stack.push(canonical);
-    let text = crate::error::read_to_string(path)?;
+    let text = super::lockfiles::read_bounded(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
     parse_into(&text, shown, base, 0, constraint, stack, out)?;
     stack.pop();
@@ -313,6 +313,8 @@ mod tests {
         let bad = write(dir.path(), "bad.txt", "torch==2.0\n%%%\n");
         let error = read(&bad).expect_err("bad line");
         assert!(error.message.contains("bad.txt:2"), "{}", error.message);
+        let device = write(dir.path(), "device.txt", "-r /dev/zero\n");
+        assert!(read(&device).expect_err("a device").message.contains("not a regular file"));
         let spec = write(dir.path(), "spec.txt", "torch latest\n");
         assert!(read(&spec).expect_err("bad specifier").message.contains("not a version specifier"));
     }
