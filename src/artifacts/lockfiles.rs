@@ -224,6 +224,9 @@ struct UvDependency {
     name: String,
 }
 
+/// The kinds of source uv records for a package.
+const UV_SOURCES: [&str; 7] = ["registry", "git", "url", "path", "editable", "virtual", "directory"];
+
 /// uv sources that are a local source tree, not a release: the project and its
 /// workspace members (`editable`, `virtual`) and path dependencies on folders.
 const UV_LOCAL_SOURCES: [&str; 3] = ["editable", "virtual", "directory"];
@@ -251,16 +254,20 @@ fn read_uv_lock(shown: &str, text: &str) -> Result<Vec<Requirement>> {
         )
         .hint("regenerate the lock with a uv release that writes format 1, or report this format"));
     }
-    let source_kind = |package: &UvPackage| package.source.keys().next().cloned().unwrap_or_default();
+    // The kind of a source is its one key among uv's; other keys (none today) are ignored.
+    let source_kind = |package: &UvPackage| {
+        UV_SOURCES.iter().find(|kind| package.source.contains_key(**kind)).map_or("", |kind| *kind).to_string()
+    };
     for package in &lock.package {
         let kind = source_kind(package);
-        if package.source.len() != 1 {
+        if kind.is_empty() {
             return Err(invalid(
                 shown,
                 format!(
-                    "line {}: package `{}` has no single `source`",
+                    "line {}: package `{}` has no `source` of a kind uv writes ({})",
                     line_at(text, package.name.span().start),
-                    package.name.get_ref()
+                    package.name.get_ref(),
+                    UV_SOURCES.join(", ")
                 ),
             )
             .hint(hint));
@@ -736,6 +743,11 @@ source = { directory = "libs/helper" }
                 "c/uv.lock",
                 "version = 1\n[[package]]\nname = \"x\"\nsource = { registry = \"r\" }\n",
                 "has no `version`",
+            ),
+            (
+                "c2/uv.lock",
+                "version = 1\n[[package]]\nname = \"x\"\nversion = \"1\"\n",
+                "line 3: package `x` has no `source`",
             ),
             ("d/poetry.lock", "version = 1\n[[package]]\nname = \"x\"\n", "missing field"),
             ("e/poetry.lock", "[metadata]\nlock-version = \"3.0\"\n", "only lock versions 1.x and 2.x"),
