@@ -887,6 +887,43 @@ source = { directory = "libs/helper" }
         assert!(manifest.source.contains("a.txt (requirements), "), "{}", manifest.source);
     }
 
+    /// Every truncation and every line removed or doubled of each format's sample gives a
+    /// list or an error, never a panic (the fuzz target goes further, on bytes).
+    #[test]
+    fn damaged_inputs_give_a_list_or_an_error() {
+        let pipfile = r#"{"_meta": {}, "default": {"numpy": {"version": "==1.23.5", "hashes": ["sha256:aa"]},
+            "g": {"git": "https://x", "ref": "r"}}, "develop": {}}"#;
+        let poetry = "[[package]]\nname = \"numpy\"\nversion = \"1.23.5\"\ngroups = [\"main\"]\n\n\
+                      [package.source]\ntype = \"directory\"\nurl = \"x\"\n\n[metadata]\nlock-version = \"2.1\"\n";
+        let conda = "name: x\ndependencies:\n  - numpy=1.2=b\n  - pip:\n    - requests==2.28.1\n    - -r x.txt\n";
+        let base = Path::new(".");
+        let mut outcomes = [0usize; 2];
+        for text in [UV_LOCK, pipfile, poetry, conda] {
+            let lines: Vec<&str> = text.lines().collect();
+            let mut variants: Vec<String> = text.char_indices().map(|(at, _)| text[..at].to_string()).collect();
+            for index in 0..lines.len() {
+                let mut removed = lines.clone();
+                removed.remove(index);
+                variants.push(removed.join("\n"));
+                let mut doubled = lines.clone();
+                doubled.insert(index, lines[index]);
+                variants.push(doubled.join("\n"));
+            }
+            for variant in &variants {
+                let results = [
+                    read_uv_lock("t", variant).map(|list| list.len()),
+                    read_poetry_lock("t", variant).map(|list| list.len()),
+                    read_pipfile_lock("t", variant).map(|list| list.len()),
+                    read_conda_environment("t", variant, base).map(|(pip, conda)| pip.len() + conda.len()),
+                ];
+                for result in results {
+                    outcomes[usize::from(result.is_ok())] += 1;
+                }
+            }
+        }
+        assert!(outcomes[0] > 1000 && outcomes[1] > 100, "errors and lists: {outcomes:?}");
+    }
+
     #[test]
     fn conda_specs_are_recognised() {
         for spec in [
