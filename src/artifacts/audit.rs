@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::lockfiles::Manifest;
 use super::osv::{self, Record};
 use super::pep440::Version;
 use super::requirements::Requirement;
@@ -63,7 +64,15 @@ pub fn audit(
             }
         }
     }
-    Ok(Dependencies { source: source.to_string(), packages, vulnerabilities, unpinned })
+    Ok(Dependencies { source: source.to_string(), packages, vulnerabilities, unpinned, not_audited: Vec::new() })
+}
+
+/// Audits what a [`Manifest`] says will be installed; its packages of other ecosystems
+/// are carried over as not audited.
+pub fn audit_manifest(manifest: &Manifest, database: &BTreeMap<String, Vec<Record>>) -> Result<Dependencies> {
+    let mut dependencies = audit(&manifest.source, &manifest.requirements, database)?;
+    dependencies.not_audited = manifest.not_audited.clone();
+    Ok(dependencies)
 }
 
 #[cfg(test)]

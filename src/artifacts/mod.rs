@@ -1,5 +1,6 @@
 //! Evidence about the model's own files: what format each is (by content), whether its
-//! serialization can run code, and what it would run ([`pickle`], [`formats`]).
+//! serialization can run code, and what it would run ([`pickle`], [`formats`]); and what
+//! it ships with, audited against an offline vulnerability database ([`lockfiles`], [`audit`]).
 //!
 //! Everything here reads untrusted bytes: nothing is executed, imported or unpickled,
 //! reading is bounded, and a file that cannot be parsed is unsafe, with the reason.
@@ -9,6 +10,7 @@ pub mod container;
 pub mod cvss;
 pub mod digest;
 pub mod formats;
+pub mod lockfiles;
 pub mod osv;
 pub mod pep440;
 pub mod pickle;
@@ -64,7 +66,8 @@ pub struct SignatureConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DependenciesConfig {
-    /// A requirements file, a lock file or an MLflow model folder.
+    /// A requirements file, a lock file (uv.lock, poetry.lock, Pipfile.lock), a conda
+    /// environment or an MLflow model folder.
     pub path: PathBuf,
     /// The offline advisory database: a folder of OSV records or osv-scanner's `all.zip`.
     pub osv: PathBuf,

@@ -60,9 +60,34 @@ fn read_into(
         .hint("remove the -r/-c cycle"));
     }
     stack.push(canonical);
-    let text = crate::error::read_to_string(path)?;
+    let text = super::lockfiles::read_bounded(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
-    for (line, logical) in logical_lines(&text) {
+    parse_into(&text, shown, base, 0, constraint, stack, out)?;
+    stack.pop();
+    Ok(())
+}
+
+/// Reads requirement lines that are not a file of their own (the `pip:` list of a conda
+/// environment, the `dependencies` of MLflow's python_env.yaml): `shown` names where they
+/// are, `first_line` the line of `shown` the text starts on, and `-r`/`-c` includes are
+/// resolved from `base`.
+pub fn read_text(text: &str, shown: &str, first_line: usize, base: &Path) -> Result<Vec<Requirement>> {
+    let mut out = Vec::new();
+    parse_into(text, shown, base, first_line.saturating_sub(1), false, &mut Vec::new(), &mut out)?;
+    Ok(out)
+}
+
+fn parse_into(
+    text: &str,
+    shown: &str,
+    base: &Path,
+    line_offset: usize,
+    constraint: bool,
+    stack: &mut Vec<PathBuf>,
+    out: &mut Vec<Requirement>,
+) -> Result<()> {
+    for (line, logical) in logical_lines(text) {
+        let line = line + line_offset;
         let invalid = |message: String| {
             Error::new(ErrorKind::EvidenceInvalid, format!("{shown}:{line}: {message}"))
                 .hint("write one PEP 508 requirement per line, e.g. `torch==2.6.0 --hash=sha256:…`")
@@ -113,7 +138,6 @@ fn read_into(
         parsed.constraint = constraint;
         out.push(parsed);
     }
-    stack.pop();
     Ok(())
 }
 
@@ -289,6 +313,8 @@ mod tests {
         let bad = write(dir.path(), "bad.txt", "torch==2.0\n%%%\n");
         let error = read(&bad).expect_err("bad line");
         assert!(error.message.contains("bad.txt:2"), "{}", error.message);
+        let device = write(dir.path(), "device.txt", "-r /dev/zero\n");
+        assert!(read(&device).expect_err("a device").message.contains("not a regular file"));
         let spec = write(dir.path(), "spec.txt", "torch latest\n");
         assert!(read(&spec).expect_err("bad specifier").message.contains("not a version specifier"));
     }

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod data_lineage;
 mod data_scan;
 mod data_validate;
+mod deps;
 mod drift;
 mod fairness;
 mod loadtest;
@@ -57,6 +58,8 @@ enum Command {
     Drift(drift::DriftArgs),
     /// Identify model files by content and find what loading them would run (pickle, zip, safetensors, npy, GGUF).
     Scan(scan::ScanArgs),
+    /// Check a model's Python dependencies (requirements, lock files, MLflow models) against an offline OSV database.
+    Deps(deps::DepsArgs),
     /// Sign a model folder (OpenSSF model_signing format: Sigstore bundle, DSSE, in-toto).
     #[command(subcommand)]
     Sign(sign::SignCommand),
@@ -223,6 +226,7 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Data(DataCommand::Lineage(args)) => data_lineage::run(args),
         Command::Drift(args) => drift::run(args),
         Command::Scan(args) => scan::run(args),
+        Command::Deps(args) => deps::run(args),
         Command::Sign(command) => sign::sign(command),
         Command::Verify(command) => sign::verify(command),
     }

@@ -14,7 +14,7 @@ use crate::artifacts::scan::{self, ScanOptions};
 use crate::artifacts::signing::certificates::TrustAnchors;
 use crate::artifacts::signing::keys::VerifyingKey;
 use crate::artifacts::signing::{self, Trust, VerifyOptions};
-use crate::artifacts::{audit, osv, requirements, ArtifactsConfig, GlobalsSetting, SignatureConfig};
+use crate::artifacts::{audit, lockfiles, osv, ArtifactsConfig, GlobalsSetting, SignatureConfig};
 use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::{ArtifactFile, Artifacts, Dependencies, Evidence, Signature};
 
@@ -144,9 +144,11 @@ fn signature_evidence(
     })
 }
 
+/// The dependency file (requirements, lock file, conda environment or MLflow model folder)
+/// audited against the advisory database; shown as written in the config.
 fn dependencies_evidence(context: &Context, config: &crate::artifacts::DependenciesConfig) -> Result<Dependencies> {
-    let path = context.config.resolve(&config.path);
-    let requirements = requirements::read(&path)?;
+    let mut manifest = lockfiles::read_dependencies(&context.config.resolve(&config.path))?;
+    manifest.source = config.path.display().to_string();
     let database = osv::load(&context.config.resolve(&config.osv))?;
-    audit::audit(&config.path.display().to_string(), &requirements, &database)
+    audit::audit_manifest(&manifest, &database)
 }

@@ -678,6 +678,10 @@ pub struct Dependencies {
     /// cannot be known, so it cannot be checked.
     #[serde(default)]
     pub unpinned: Vec<String>,
+    /// Packages of another ecosystem than PyPI (conda's, `conda: name=version=build`):
+    /// PyPI advisories do not name them, so they are listed, not matched.
+    #[serde(default)]
+    pub not_audited: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
