@@ -459,3 +459,44 @@ fn shard_names_parse_back_into_the_items_model_signing_listed() {
         assert_eq!(item.name(), name);
     }
 }
+
+/// Byte mutations of a real bundle and of its signed statement: every one is judged
+/// without a panic, and a mutated bundle verifies only if it still carries the signed
+/// payload byte for byte (a change in JSON whitespace, say).
+#[test]
+fn mutated_signatures_never_panic_and_never_verify_other_content() {
+    use modelgate::artifacts::signing::{self, keys::VerifyingKey, Trust, VerifyOptions};
+    let original = std::fs::read(fixture("signing/signatures/files-p256.sig")).expect("read");
+    let engine = base64::engine::general_purpose::STANDARD;
+    let payload_of = |bytes: &[u8]| -> Option<Vec<u8>> {
+        let bundle: Value = serde_json::from_slice(bytes).ok()?;
+        engine.decode(bundle["dsseEnvelope"]["payload"].as_str()?).ok()
+    };
+    let signed_payload = payload_of(&original).expect("payload");
+    let key = VerifyingKey::read(&fixture("signing/keys/p256.pub")).expect("key");
+    let trust = Trust::Key(key);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mutated.sig");
+    let model = fixture("signing/model");
+    let mut verified = 0;
+    for position in (0..original.len()).step_by(7) {
+        for replacement in [b'0', b'"', b'{', b'A', 0xff] {
+            let mut mutated = original.clone();
+            mutated[position] = replacement;
+            std::fs::write(&path, &mutated).expect("write");
+            let outcome = signing::verify(&model, &path, &trust, &VerifyOptions::default()).expect("a readable file");
+            if outcome.verified {
+                verified += 1;
+                assert_eq!(payload_of(&mutated).as_deref(), Some(signed_payload.as_slice()), "at {position}");
+            }
+        }
+    }
+    assert!(verified < 50, "{verified} mutations still verified");
+    for position in 0..signed_payload.len() {
+        for replacement in [b'0', b'"', b':', b'[', b'9'] {
+            let mut mutated = signed_payload.clone();
+            mutated[position] = replacement;
+            let _ = signing::read_statement(&mutated, "mutated");
+        }
+    }
+}
