@@ -33,6 +33,9 @@ pub struct Config {
     /// The model's files, signature and dependencies (docs/artifacts.md).
     #[serde(default)]
     pub artifacts: Option<crate::artifacts::ArtifactsConfig>,
+    /// The model card, datasheet and risk assessment (docs/documentation.md).
+    #[serde(default)]
+    pub documentation: Option<crate::docs::DocumentationConfig>,
 }
 
 /// `[evaluation]`: the predictions file and how to read it (docs/evaluation.md).
@@ -176,6 +179,12 @@ impl LoadedConfig {
                 evidence.artifacts.is_some(),
                 "artifacts",
                 "scans and verifies the model files",
+            ),
+            (
+                config.documentation.is_some(),
+                evidence.documentation.is_some(),
+                "documentation",
+                "reads the model card, datasheet and risk assessment",
             ),
         ] {
             if native && handed_in {

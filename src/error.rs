@@ -33,6 +33,8 @@ pub enum ErrorKind {
     DataInvalid,
     /// A load test that could not run, or a load-test report that cannot be read.
     Serving,
+    /// A model card, datasheet or risk assessment that cannot be read as a document.
+    DocumentInvalid,
 }
 
 impl ErrorKind {
@@ -52,6 +54,7 @@ impl ErrorKind {
             ErrorKind::Exceptions => "exceptions",
             ErrorKind::DataInvalid => "data-invalid",
             ErrorKind::Serving => "serving",
+            ErrorKind::DocumentInvalid => "document-invalid",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod artifacts;
 pub mod collect;
 pub mod config;
 pub mod data;
+pub mod docs;
 pub mod error;
 pub mod evaluation;
 pub mod evidence;

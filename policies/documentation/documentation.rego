@@ -58,6 +58,36 @@ catalog := {
 		"severity": "medium",
 		"remediation": "Write the next review date as YYYY-MM-DD (or a full RFC 3339 timestamp).",
 	},
+	"documentation/metric-claim-mismatch": {
+		"title": "Documented metric contradicts the measured one",
+		"description": "A metric value the document claims (model-index results, quantitative analysis) differs from what the gate measured on the held-out test set by more than max_metric_claim_difference.",
+		"severity": "high",
+		"remediation": "Update the claimed value to the measured one (or re-run the evaluation the card reports), so the card tells users what this model really does.",
+	},
+	"documentation/dataset-not-in-lineage": {
+		"title": "Documented training data not in the lineage",
+		"description": "The document names training data that the lineage of the training file does not contain.",
+		"severity": "medium",
+		"remediation": "Name the training data the lineage records (the training file or a source a step read), or fix the lineage if the card is right.",
+	},
+	"documentation/digest-mismatch": {
+		"title": "Document describes another model artifact",
+		"description": "The document names a model digest other than the one being deployed.",
+		"severity": "medium",
+		"remediation": "Update the digest in the document to the digest of the model being deployed.",
+	},
+	"documentation/invalid-content": {
+		"title": "Document content unusable",
+		"description": "A document holds a value of the wrong type, a date that does not parse, or a risk without one of its parts, so it could not be checked as written.",
+		"severity": "medium",
+		"remediation": "Fix the value named in the message (docs/documentation.md shows the expected shape of each document).",
+	},
+	"documentation/undated": {
+		"title": "Document has no date",
+		"description": "No last-updated date was found in the document (front matter, its own date field, or git history), so its age could not be checked.",
+		"severity": "low",
+		"remediation": "Add `last_updated: YYYY-MM-DD` to the document's front matter (or keep it in a git checkout).",
+	},
 	"documentation/evidence-missing": {
 		"title": "Documentation evidence missing",
 		"description": "The evidence has no documentation section, so no documentation check ran.",
@@ -262,7 +292,10 @@ _version_mismatch := {violation |
 	)
 }
 
-_blocking_version_mismatch(name, setting) := true if {
+_blocking_version_mismatch(name, setting) := _blocking_setting(name, setting)
+
+# Blocks when the setting is on and the document is required.
+_blocking_setting(name, setting) := true if {
 	setting == true
 	_is_required(name)
 } else := false
@@ -292,8 +325,14 @@ warn contains violation if {
 	not violation.details.blocking
 }
 
+# Dates are judged as of the evidence's collection, so that a decision replays the
+# same from the audit store; evidence without a usable time uses the clock.
+_now_ns := lib.date_ns(input.collected_at) if {
+	lib.date_ns(input.collected_at)
+} else := time.now_ns()
+
 _review_overdue := {violation |
-	now := time.now_ns()
+	now := _now_ns
 	now >= _review_deadline_ns
 	days := floor((now - _review_deadline_ns) / lib.days(1))
 	violation := lib.violation(
@@ -321,6 +360,179 @@ warn contains violation if {
 			"measured": _review_due,
 			"threshold": "an RFC 3339 date (YYYY-MM-DD)",
 			"path": object.get(_present.risk_assessment, "path", null),
+		},
+	)
+}
+
+# ---------------------------------------------------------------- claims against measurements
+
+deny contains violation if {
+	some violation in _claim_mismatch
+	violation.details.blocking
+}
+
+warn contains violation if {
+	some violation in _claim_mismatch
+	not violation.details.blocking
+}
+
+_claim_mismatch := {violation |
+	tolerance := lib.threshold("documentation", "max_metric_claim_difference")
+	true < tolerance.value # a number
+	tolerance.value < ""
+	some name, document in _present
+	some claim in object.get(document, "claims", [])
+	difference := claim.difference
+	true < difference # a number (null when not compared)
+	difference < ""
+	difference > tolerance.value
+	violation := lib.violation(
+		catalog,
+		"documentation/metric-claim-mismatch",
+		sprintf("The %s claims %s = %s, but the gate measured %s on the test set (difference %s, tolerance %s).", [
+			documents[name].label,
+			claim.metric,
+			lib.num(claim.claimed),
+			lib.num(claim.measured),
+			lib.num(difference),
+			lib.num(tolerance.value),
+		]),
+		{
+			"measured": difference,
+			"claimed": claim.claimed,
+			"measured_value": claim.measured,
+			"threshold": tolerance.value,
+			"threshold_source": tolerance.source,
+			"metric": claim.metric,
+			"document": name,
+			"source": claim.source,
+			"path": object.get(document, "path", null),
+			"blocking": _required_flag(name),
+		},
+	)
+}
+
+# ---------------------------------------------------------------- datasets against lineage
+
+deny contains violation if {
+	some violation in _dataset_mismatch
+	violation.details.blocking
+}
+
+warn contains violation if {
+	some violation in _dataset_mismatch
+	not violation.details.blocking
+}
+
+_dataset_mismatch := {violation |
+	setting := _setting("require_dataset_match")
+	some name, document in _present
+	some dataset in object.get(document, "datasets", [])
+	dataset.in_lineage == false
+	violation := lib.violation(
+		catalog,
+		"documentation/dataset-not-in-lineage",
+		sprintf("The %s names %s as training data, but the lineage of the training file does not contain it.", [
+			documents[name].label,
+			dataset.name,
+		]),
+		{
+			"measured": dataset.name,
+			"threshold": "a dataset the lineage names",
+			"threshold_source": setting.source,
+			"document": name,
+			"source": dataset.source,
+			"lineage": object.get(input, ["data", "lineage", "path"], null),
+			"path": object.get(document, "path", null),
+			"blocking": _blocking_setting(name, setting.value),
+		},
+	)
+}
+
+# ---------------------------------------------------------------- digest
+
+deny contains violation if {
+	some violation in _digest_mismatch
+	violation.details.blocking
+}
+
+warn contains violation if {
+	some violation in _digest_mismatch
+	not violation.details.blocking
+}
+
+_digest_mismatch := {violation |
+	deployed := input.model.digest
+	is_string(deployed)
+	some name, document in _present
+	named := object.get(document, "model_digest", null)
+	is_string(named)
+	named != deployed
+	setting := _setting("require_document_version_match")
+	violation := lib.violation(
+		catalog,
+		"documentation/digest-mismatch",
+		sprintf("The %s names model digest %s, but %s is being deployed.", [documents[name].label, named, deployed]),
+		{
+			"measured": named,
+			"threshold": deployed,
+			"threshold_source": setting.source,
+			"document": name,
+			"path": object.get(document, "path", null),
+			"blocking": _blocking_setting(name, setting.value),
+		},
+	)
+}
+
+# ---------------------------------------------------------------- unusable content, no date
+
+deny contains violation if {
+	some violation in _invalid_content
+	violation.details.blocking
+}
+
+warn contains violation if {
+	some violation in _invalid_content
+	not violation.details.blocking
+}
+
+_invalid_content := {violation |
+	some name, document in _present
+	some problem in object.get(document, "problems", [])
+	violation := lib.violation(
+		catalog,
+		"documentation/invalid-content",
+		sprintf("The %s (%s): %s.", [documents[name].label, _text_or(object.get(document, "path", null), name), problem]),
+		{
+			"measured": problem,
+			"threshold": "content of the documented shape",
+			"document": name,
+			"path": object.get(document, "path", null),
+			"blocking": _required_flag(name),
+		},
+	)
+}
+
+warn contains violation if {
+	limit := _settings.max_age_days
+	true < limit # a number: only when ages are checked
+	limit < ""
+	some name, document in _present
+	object.get(document, "last_updated", null) == null
+	object.get(document, "age_days", null) == null
+	violation := lib.violation(
+		catalog,
+		"documentation/undated",
+		sprintf("The %s has no last-updated date, so whether it is current (at most %s days old) was not checked.", [
+			documents[name].label,
+			lib.num(limit),
+		]),
+		{
+			"measured": null,
+			"threshold": limit,
+			"threshold_source": lib.source("documentation", "max_age_days"),
+			"document": name,
+			"path": object.get(document, "path", null),
 		},
 	)
 }

@@ -31,7 +31,7 @@ risk_assessment := {
 	"present": true,
 	"path": "docs/risk.yaml",
 	"format": "yaml",
-	"fields": populated(["risks", "mitigations", "owner"]),
+	"fields": populated(["intended_purpose", "risks", "mitigations", "risk_owners", "human_oversight", "reviewer", "next_review_due"]),
 	"age_days": 60,
 	"model_version": "2.3.0",
 	"next_review_due": "2025-12-31",
@@ -40,9 +40,9 @@ risk_assessment := {
 # A compliant medium-risk model on its way to staging, with all three documents.
 base := {
 	"schema_version": "1",
-	"collected_at": "2025-06-15T12:00:00Z",
+	"collected_at": "2025-06-15T15:06:40Z",
 	"collector": {"name": "modelgate", "version": "0.1.0"},
-	"model": {"name": "credit-scoring", "version": "2.3.0", "risk_tier": "medium", "task": "binary_classification"},
+	"model": {"name": "credit-scoring", "version": "2.3.0", "risk_tier": "medium", "task": "binary_classification", "digest": "sha256:aa"},
 	"deployment": {"environment": "staging"},
 	"documentation": {"model_card": model_card, "datasheet": datasheet, "risk_assessment": risk_assessment},
 }
@@ -234,7 +234,20 @@ test_overdue_review_of_optional_assessment_is_a_warning if {
 test_review_due_today_is_not_overdue if {
 	doc := promoted(with_document("risk_assessment", {"next_review_due": "2025-06-15"}), "staging", "high")
 	count(deny_at(doc)) == 0
-	"documentation/risk-review-overdue" in codes(documentation.deny) with input as doc with time.now_ns as 1750032000000000000
+	next_day := object.union(doc, {"collected_at": "2025-06-16T00:00:00Z"})
+	"documentation/risk-review-overdue" in codes(deny_at(next_day))
+}
+
+# The review date is judged as of the evidence's collection, not the clock of
+# whoever re-evaluates it; evidence without a time falls back to the clock.
+test_review_is_judged_at_collection_time if {
+	doc := promoted(with_document("risk_assessment", {"next_review_due": "2025-06-20"}), "staging", "high")
+	count(deny_at(doc)) == 0
+	count(documentation.deny) == 0 with input as doc with time.now_ns as 1760000000000000000
+	untimed := json.remove(doc, ["collected_at"])
+	"documentation/risk-review-overdue" in codes(documentation.deny) with input as untimed with time.now_ns as 1760000000000000000
+	bad := object.union(doc, {"collected_at": "yesterday"})
+	count(documentation.deny) == 0 with input as bad with time.now_ns as now
 }
 
 test_review_timestamp_in_the_past_is_overdue if {
@@ -255,6 +268,85 @@ test_impossible_review_date_is_reported_not_an_error if {
 	count(deny_at(doc)) == 0
 	some v in warn_at(doc)
 	v.code == "documentation/review-date-invalid"
+}
+
+# ---------------------------------------------------------------- claims
+
+claim(metric, claimed, measured) := {
+	"metric": metric,
+	"claimed": claimed,
+	"measured": measured,
+	"difference": abs(claimed - measured),
+	"source": "model-index[0].results[0].metrics[0]",
+}
+
+test_claim_contradicting_the_measurement_is_denied if {
+	doc := with_document("model_card", {"claims": [claim("accuracy", 0.93, 0.88), claim("roc_auc", 0.912, 0.915)]})
+	denied := [v | some v in deny_at(doc); v.code == "documentation/metric-claim-mismatch"]
+	count(denied) == 1
+	v := denied[0]
+	v.details.metric == "accuracy"
+	v.details.claimed == 0.93
+	v.details.measured_value == 0.88
+	v.details.measured == abs(0.93 - 0.88)
+	v.details.threshold == 0.01
+	v.details.threshold_source == "data.yaml: thresholds.documentation.max_metric_claim_difference"
+	v.msg == "The model card claims accuracy = 0.93, but the gate measured 0.88 on the test set (difference 0.05, tolerance 0.01)."
+}
+
+test_claims_not_compared_raise_nothing if {
+	doc := with_document("model_card", {"claims": [{"metric": "bleu", "claimed": 0.4, "measured": null, "difference": null, "source": "x", "not_compared": "the gate does not measure bleu"}]})
+	count(deny_at(doc)) == 0
+	count(warn_at(doc)) == 0
+}
+
+test_claim_in_an_optional_document_is_a_warning if {
+	doc := with_document("datasheet", {"claims": [claim("accuracy", 0.93, 0.88)]})
+	count(deny_at(doc)) == 0
+	"documentation/metric-claim-mismatch" in codes(warn_at(doc))
+}
+
+# ---------------------------------------------------------------- datasets, digest, content, dates
+
+test_dataset_missing_from_lineage_warns_unless_required if {
+	doc := with_document("model_card", {"datasets": [{"name": "s3://other/loans.csv", "source": "front_matter:datasets", "in_lineage": false}, {"name": "data/train.parquet", "source": "front_matter:datasets", "in_lineage": true}]})
+	count(deny_at(doc)) == 0
+	warned := [v | some v in warn_at(doc); v.code == "documentation/dataset-not-in-lineage"]
+	count(warned) == 1
+	warned[0].details.measured == "s3://other/loans.csv"
+	strict := object.union(doc, {"data": {"lineage": {"path": "dvc.lock"}}})
+	"documentation/dataset-not-in-lineage" in codes(documentation.deny) with input as strict with data.thresholds.documentation.require_dataset_match as true with time.now_ns as now
+}
+
+test_unknown_lineage_is_no_finding if {
+	doc := with_document("model_card", {"datasets": [{"name": "internal/loans", "source": "front_matter:datasets", "in_lineage": null}]})
+	count(warn_at(doc)) == 0
+}
+
+test_digest_mismatch_is_reported if {
+	doc := with_document("model_card", {"model_digest": "sha256:bb"})
+	"documentation/digest-mismatch" in codes(warn_at(doc))
+	same := with_document("model_card", {"model_digest": "sha256:aa"})
+	count(warn_at(same)) == 0
+	production := promoted(doc, "production", "medium")
+	"documentation/digest-mismatch" in codes(deny_at(production))
+}
+
+test_unusable_content_is_reported if {
+	doc := with_document("model_card", {"problems": ["front matter `license` (line 2): expected a string or a list of strings, found a list of numbers"]})
+	some v in deny_at(doc)
+	v.code == "documentation/invalid-content"
+	v.msg == "The model card (MODEL_CARD.md): front matter `license` (line 2): expected a string or a list of strings, found a list of numbers."
+	optional := with_document("datasheet", {"problems": ["`motivation`: x"]})
+	"documentation/invalid-content" in codes(warn_at(optional))
+}
+
+test_undated_document_is_a_warning if {
+	doc := with_document("risk_assessment", {"age_days": null})
+	count(deny_at(doc)) == 0
+	some v in warn_at(doc)
+	v.code == "documentation/undated"
+	v.details.document == "risk_assessment"
 }
 
 # ---------------------------------------------------------------- missing evidence
@@ -282,9 +374,14 @@ test_missing_documentation_denies_in_production if {
 # ---------------------------------------------------------------- catalog
 
 everything_wrong := object.union(base, {"documentation": {
-	"model_card": {"fields": {"limitations": {"populated": false}}, "age_days": 999, "model_version": "1.0.0"},
+	"model_card": {
+		"fields": {"limitations": {"populated": false}}, "age_days": 999, "model_version": "1.0.0",
+		"model_digest": "sha256:bb", "claims": [claim("accuracy", 0.93, 0.88)],
+		"datasets": [{"name": "elsewhere", "source": "front_matter:datasets", "in_lineage": false}],
+		"problems": ["`date`: `31/02/2026` is not a date; write YYYY-MM-DD"],
+	},
 	"datasheet": {"present": false},
-	"risk_assessment": {"next_review_due": "2020-01-01"},
+	"risk_assessment": {"next_review_due": "2020-01-01", "age_days": null},
 }})
 
 emitted_at(doc) := codes(deny_at(doc)) | codes(warn_at(doc))

@@ -10,6 +10,7 @@ mod data_lineage;
 mod data_scan;
 mod data_validate;
 mod deps;
+mod docs;
 mod drift;
 mod fairness;
 mod loadtest;
@@ -66,6 +67,9 @@ enum Command {
     /// Verify a model folder's signature and name every missing, extra or modified file.
     #[command(subcommand)]
     Verify(sign::VerifyCommand),
+    /// Model cards, datasheets and risk assessments: check them, or scaffold them from the evidence.
+    #[command(subcommand)]
+    Docs(docs::DocsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,7 +95,7 @@ struct OutputArgs {
 /// `--format text|json` and `--output FILE` of the commands that print one evidence
 /// section (fairness, data validate|scan|lineage, drift).
 #[derive(Debug, Args)]
-struct SectionOutput {
+pub(crate) struct SectionOutput {
     /// Output format: a report to read, or the evidence section as JSON.
     #[arg(long, short, value_enum, default_value_t = SectionFormat::Text)]
     format: SectionFormat,
@@ -122,16 +126,16 @@ impl SectionOutput {
 }
 
 #[derive(Debug, Args)]
-struct ProjectArgs {
+pub(crate) struct ProjectArgs {
     /// The model project folder holding modelgate.toml.
     #[arg(default_value = ".")]
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Config file (default: DIR/modelgate.toml).
     #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Target environment (overrides [deployment] environment).
     #[arg(long, short, env = "MODELGATE_ENVIRONMENT")]
-    environment: Option<String>,
+    pub(crate) environment: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -229,14 +233,15 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Deps(args) => deps::run(args),
         Command::Sign(command) => sign::sign(command),
         Command::Verify(command) => sign::verify(command),
+        Command::Docs(command) => docs::run(command),
     }
 }
 
-fn timeout(flag: Option<u64>, config: Option<u64>) -> Duration {
+pub(crate) fn timeout(flag: Option<u64>, config: Option<u64>) -> Duration {
     flag.or(config).map(Duration::from_millis).unwrap_or(policy::engine::DEFAULT_TIMEOUT)
 }
 
-fn load_config(project: &ProjectArgs) -> Result<LoadedConfig> {
+pub(crate) fn load_config(project: &ProjectArgs) -> Result<LoadedConfig> {
     LoadedConfig::load(project.config.as_deref().unwrap_or(&project.dir))
 }
 

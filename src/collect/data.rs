@@ -8,9 +8,23 @@ use crate::data::lineage::{self, LineageSpec};
 use crate::data::prohibited;
 use crate::data::schema::{self, ValidateSpec};
 use crate::error::Result;
-use crate::evidence::{Data, Evidence};
+use crate::evidence::{Data, Evidence, Lineage};
 
 pub struct TrainingData;
+
+/// The lineage of the training file alone, when `[data.lineage]` is configured (for
+/// `modelgate docs check`, which compares the datasets a card names with it).
+pub fn lineage_of(context: &Context) -> Result<Option<Lineage>> {
+    let Some(config) = &context.config.config.data else { return Ok(None) };
+    let Some(lineage) = &config.lineage else { return Ok(None) };
+    lineage::trace(&LineageSpec {
+        path: context.config.resolve(&lineage.path),
+        format: lineage.format,
+        training: context.config.resolve(&config.training),
+        training_display: config.training.display().to_string(),
+    })
+    .map(Some)
+}
 
 impl Collector for TrainingData {
     fn name(&self) -> &'static str {
@@ -20,7 +34,6 @@ impl Collector for TrainingData {
     fn collect(&self, context: &Context, evidence: &mut Evidence) -> Result<()> {
         let Some(config) = &context.config.config.data else { return Ok(()) };
         let training = context.config.resolve(&config.training);
-        let training_display = config.training.display().to_string();
         let base = &context.config.base_dir;
         let mut data = Data { schema: None, prohibited: None, lineage: None, drift: None };
         if let Some(config_schema) = &config.schema {
@@ -32,14 +45,7 @@ impl Collector for TrainingData {
             spec.display_path = config_prohibited.table.as_ref().unwrap_or(&config.training).display().to_string();
             data.prohibited = Some(prohibited::scan(&spec)?);
         }
-        if let Some(lineage) = &config.lineage {
-            data.lineage = Some(lineage::trace(&LineageSpec {
-                path: context.config.resolve(&lineage.path),
-                format: lineage.format,
-                training: training.clone(),
-                training_display: training_display.clone(),
-            })?);
-        }
+        data.lineage = lineage_of(context)?;
         if let Some(config_drift) = &config.drift {
             // The training file as written: resolved from `base`, shown as it is.
             let spec = DriftSpec::from_config(config_drift, base, Some(&config.training))?;

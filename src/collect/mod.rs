@@ -13,6 +13,7 @@ use crate::evidence::{self, Collector as CollectorInfo, Deployment, Evidence, Pi
 
 pub mod artifacts;
 pub mod data;
+pub mod documentation;
 pub mod evaluation;
 pub mod sections;
 
@@ -30,15 +31,30 @@ pub trait Collector {
 }
 
 /// Every collector, in the order they run.
-pub static COLLECTORS: &[&(dyn Collector + Sync)] =
-    &[&sections::SectionFiles, &evaluation::Predictions, &data::TrainingData, &artifacts::ModelFiles];
+/// Documentation runs last: it compares what the documents claim with what was measured.
+pub static COLLECTORS: &[&(dyn Collector + Sync)] = &[
+    &sections::SectionFiles,
+    &evaluation::Predictions,
+    &data::TrainingData,
+    &artifacts::ModelFiles,
+    &documentation::Documents,
+];
 
 /// Builds the evidence document for a model project.
 pub fn collect(context: &Context) -> Result<Evidence> {
+    let mut evidence = empty_evidence(context)?;
+    for collector in COLLECTORS {
+        collector.collect(context, &mut evidence)?;
+    }
+    Ok(evidence)
+}
+
+/// The evidence document before any collector ran: the model, the deployment, the time.
+pub fn empty_evidence(context: &Context) -> Result<Evidence> {
     let config = &context.config.config;
-    let mut evidence = Evidence {
+    Ok(Evidence {
         schema_version: evidence::SCHEMA_VERSION.to_string(),
-        collected_at: crate::report::now_rfc3339(),
+        collected_at: collection_time()?,
         collector: CollectorInfo { name: "modelgate".into(), version: env!("CARGO_PKG_VERSION").into() },
         model: config.model.clone(),
         deployment: deployment(context),
@@ -47,11 +63,30 @@ pub fn collect(context: &Context) -> Result<Evidence> {
         artifacts: None,
         documentation: None,
         extensions: Default::default(),
-    };
-    for collector in COLLECTORS {
-        collector.collect(context, &mut evidence)?;
+    })
+}
+
+/// When the evidence is collected: now, or `MODELGATE_NOW` (an RFC 3339 timestamp or a
+/// date) to replay a collection or pin the clock in tests. Document ages and review dates
+/// are judged as of this time, and it is recorded as `collected_at`.
+pub fn collection_time() -> Result<String> {
+    match std::env::var("MODELGATE_NOW") {
+        Ok(value) if !value.trim().is_empty() => {
+            let value = value.trim();
+            if chrono::DateTime::parse_from_rfc3339(value).is_ok() {
+                return Ok(value.to_string());
+            }
+            match chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+                Ok(date) => Ok(format!("{date}T00:00:00Z")),
+                Err(_) => Err(Error::new(
+                    ErrorKind::Config,
+                    format!("MODELGATE_NOW=`{value}` is not a date or an RFC 3339 timestamp"),
+                )
+                .hint("set MODELGATE_NOW to a time such as 2026-12-01T00:00:00Z, or unset it to use the clock")),
+            }
+        }
+        _ => Ok(crate::report::now_rfc3339()),
     }
-    Ok(evidence)
 }
 
 fn deployment(context: &Context) -> Option<Deployment> {

@@ -700,7 +700,7 @@ pub struct Vulnerability {
 
 // ---------------------------------------------------------------- documentation
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Documentation {
     #[serde(default)]
@@ -711,7 +711,7 @@ pub struct Documentation {
     pub risk_assessment: Option<Document>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
     pub present: bool,
@@ -720,29 +720,123 @@ pub struct Document {
     /// `huggingface`, `model-card-toolkit`, `markdown`, `yaml`, `json`.
     #[serde(default)]
     pub format: Option<String>,
-    /// Per required field or section: whether it is really filled in.
+    /// Per known field or section of this kind of document: whether it is really filled in.
     #[serde(default)]
     pub fields: BTreeMap<String, DocumentField>,
-    /// RFC 3339 date of the last update.
+    /// Every heading of a Markdown document, in order, with the field it was matched to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<DocumentSection>,
+    /// The document's metadata as written: YAML front matter, or the top-level keys of a
+    /// YAML/JSON document other than its long-text fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+    /// Date (YYYY-MM-DD) of the last update.
     #[serde(default)]
     pub last_updated: Option<String>,
+    /// Where `last_updated` comes from: `front_matter:KEY`, `KEY`, `body`, `git`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_source: Option<String>,
+    /// Whole days from `last_updated` to the time of collection.
     #[serde(default)]
     pub age_days: Option<u64>,
     /// The model version the document names, if any.
     #[serde(default)]
     pub model_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version_source: Option<String>,
+    /// The model digest the document names (`sha256:…`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_digest: Option<String>,
+    /// Risk assessments: the risk tier the assessment assigns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_tier: Option<String>,
     /// Risk assessments: when the next review is due (RFC 3339 date).
     #[serde(default)]
     pub next_review_due: Option<String>,
+    /// Metric values the document claims, beside what the gate measured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<MetricClaim>,
+    /// Datasets the document names as training data, matched against the lineage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<DatasetReference>,
+    /// Content that is there but unusable (a value of the wrong type, a date that does not
+    /// parse), one sentence each naming the field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentField {
     pub populated: bool,
-    /// Why a field counts as missing: `absent`, `empty`, `placeholder`, `heading-only`.
+    /// Why a field counts as missing: `absent`, `empty`, `placeholder`, `template-prompt`,
+    /// `heading-only`, `invalid`.
     #[serde(default)]
     pub reason: Option<String>,
+    /// Where the field was found: `section`, `front_matter`, `key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The heading or key as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heading: Option<String>,
+    /// 1-based line of the heading or key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// How a heading was matched: `exact`, `loose`, `numbering`, `synonym` (docs/documentation.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSection {
+    pub heading: String,
+    pub level: u8,
+    pub line: u64,
+    /// The field this heading was matched to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    pub populated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricClaim {
+    /// The gate's name for the metric (`accuracy`, `roc_auc`, …).
+    pub metric: String,
+    /// The value the document claims, as a fraction (a percentage is divided by 100).
+    pub claimed: f64,
+    /// What the gate measured on its test set; `null` when it was not compared.
+    #[serde(default)]
+    pub measured: Option<f64>,
+    /// `|claimed - measured|`.
+    #[serde(default)]
+    pub difference: Option<f64>,
+    /// Where in the document: `model-index[0].results[0].metrics[1]`.
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<String>,
+    /// Why the claim was not compared (a slice, another split, a metric the gate did not measure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_compared: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetReference {
+    pub name: String,
+    /// Where in the document the dataset is named.
+    pub source: String,
+    /// Whether the lineage names it (training file or a step's input or output); `null`
+    /// without lineage evidence.
+    #[serde(default)]
+    pub in_lineage: Option<bool>,
 }
 
 // ---------------------------------------------------------------- shared

@@ -19,6 +19,9 @@ impl Run {
     }
 }
 
+/// The time every test run of the binary is pinned to (`MODELGATE_NOW`).
+pub const NOW: &str = "2026-12-01T09:30:00Z";
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -50,6 +53,9 @@ pub fn modelgate_in(dir: &Path, args: &[&str]) -> Run {
         .env_remove("all_proxy")
         .env_remove("ALL_PROXY")
         .env("NO_COLOR", "1")
+        // Document ages and review dates are judged as of this time, so the examples'
+        // documents do not age out of the tests.
+        .env("MODELGATE_NOW", NOW)
         .output()
         .expect("the modelgate binary runs");
     Run {
