@@ -446,3 +446,106 @@ fn docs_init_scaffolds_documents_that_pass_once_filled_in() {
     assert_eq!(after, before);
     assert!(after.contains("Written by the model owner"));
 }
+
+/// A minimal project whose model card is `card` (written as `docs/card.md`).
+fn project_with_card(card: &[u8], extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policies = root().join("policies").display().to_string();
+    std::fs::write(
+        dir.path().join("modelgate.toml"),
+        format!(
+            "[model]\nname = \"m\"\nversion = \"1.0.0\"\nrisk_tier = \"low\"\ntask = \"binary_classification\"\n\
+             [deployment]\nenvironment = \"staging\"\n[policies]\npath = {policies:?}\n\
+             [documentation]\nmodel_card = \"docs/card.md\"\n{extra}"
+        ),
+    )
+    .expect("config");
+    std::fs::create_dir_all(dir.path().join("docs")).expect("docs");
+    std::fs::write(dir.path().join("docs/card.md"), card).expect("card");
+    dir
+}
+
+#[test]
+fn an_unreadable_document_fails_the_gate_closed() {
+    let duplicate = std::fs::read(fixture("docs/duplicate-keys.md")).expect("fixture");
+    let project = project_with_card(&duplicate, "");
+    let run = modelgate_in(project.path(), &["check", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["decision"], "error");
+    assert_eq!(report["error"]["kind"], "document-invalid");
+    assert!(report["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("docs/card.md:") && m.contains("duplicate key `license`")));
+    assert!(report["error"]["hint"].as_str().is_some_and(|hint| !hint.is_empty()));
+    let run = modelgate_in(project.path(), &["docs", "check"]);
+    util::assert_fails_closed(&run, &["duplicate key `license`"]);
+    let binary = std::fs::read(fixture("docs/binary.md")).expect("fixture");
+    let run = modelgate_in(project_with_card(&binary, "").path(), &["docs", "check"]);
+    util::assert_fails_closed(&run, &["binary content"]);
+}
+
+#[test]
+fn a_document_named_but_not_there_is_evidence_not_an_error() {
+    let project = project_with_card(b"", "risk_assessment = \"docs/risk.yaml\"\n");
+    let run = modelgate_in(project.path(), &["docs", "check", "--format", "json"]);
+    let report = run.json();
+    assert_eq!(
+        report["documentation"]["risk_assessment"],
+        serde_json::json!({"present": false, "path": "docs/risk.yaml", "format": null, "fields": {}, "last_updated": null, "age_days": null, "model_version": null, "next_review_due": null})
+    );
+    // An empty model card is present and has nothing filled in: a finding, exit 1.
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(report["documentation"]["model_card"]["fields"]["intended_use"]["reason"], "absent");
+}
+
+#[test]
+fn a_document_without_a_date_takes_its_last_commit() {
+    let project = project_with_card(b"# Card\n\n## Intended use\n\nScoring.\n", "");
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(project.path())
+            .env("GIT_AUTHOR_DATE", "2026-06-01T12:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-06-01T12:00:00Z")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .status();
+        status.is_ok_and(|status| status.success())
+    };
+    if !git(&["init", "-q"]) {
+        eprintln!("git is not installed: skipping");
+        return;
+    }
+    assert!(git(&["add", "docs/card.md"]) && git(&["commit", "-q", "-m", "card"]));
+    let run = modelgate_in(project.path(), &["docs", "check", "--format", "json"]);
+    let card = &run.json()["documentation"]["model_card"];
+    assert_eq!(card["last_updated"], "2026-06-01");
+    assert_eq!(card["last_updated_source"], "git");
+    assert_eq!(card["age_days"], 183);
+    // Turned off, the card is undated, which the policy reports.
+    let config = std::fs::read_to_string(project.path().join("modelgate.toml")).expect("config");
+    std::fs::write(project.path().join("modelgate.toml"), format!("{config}git_dates = false\n")).expect("config");
+    let report = modelgate_in(project.path(), &["docs", "check", "--format", "json"]).json();
+    assert_eq!(report["documentation"]["model_card"]["last_updated"], Value::Null);
+    finding(&report, "documentation/undated", "document", "model_card");
+}
+
+#[test]
+fn documentation_config_errors_are_clear() {
+    let project = project_with_card(b"# Card\n", "[evidence]\ndocumentation = \"docs.json\"\n");
+    let run = modelgate_in(project.path(), &["docs", "check"]);
+    util::assert_fails_closed(&run, &["both [documentation] and [evidence] documentation are set"]);
+    let project = project_with_card(b"# Card\n", "");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_modelgate"))
+        .args(["collect"])
+        .current_dir(project.path())
+        .env("MODELGATE_NOW", "next tuesday")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("MODELGATE_NOW=`next tuesday` is not a date") && stderr.contains("hint:"), "{stderr}");
+}

@@ -13,7 +13,7 @@ model_card := {
 	"present": true,
 	"path": "MODEL_CARD.md",
 	"format": "huggingface",
-	"fields": populated(["intended_use", "limitations", "training_data", "evaluation", "ethical_considerations"]),
+	"fields": populated(["intended_use", "out_of_scope_use", "limitations", "training_data", "evaluation", "ethical_considerations"]),
 	"last_updated": "2025-05-16",
 	"age_days": 30,
 	"model_version": "2.3.0",
@@ -23,7 +23,7 @@ datasheet := {
 	"present": true,
 	"path": "docs/datasheet.md",
 	"format": "markdown",
-	"fields": populated(["motivation", "composition", "collection_process"]),
+	"fields": populated(["motivation", "composition", "collection_process", "preprocessing", "uses"]),
 	"age_days": 90,
 }
 
@@ -268,6 +268,16 @@ test_impossible_review_date_is_reported_not_an_error if {
 	count(deny_at(doc)) == 0
 	some v in warn_at(doc)
 	v.code == "documentation/review-date-invalid"
+}
+
+# Which fields are required is data, per risk tier: a critical model's card must
+# also say who answers for it.
+test_required_fields_follow_the_risk_tier if {
+	high := promoted(base, "staging", "high")
+	count(deny_at(high)) == 0
+	critical := promoted(base, "staging", "critical")
+	missing := {v.details.field | some v in deny_at(critical); v.code == "documentation/required-field-missing"; v.details.document == "model_card"}
+	missing == {"model_description", "contact"}
 }
 
 # ---------------------------------------------------------------- claims
