@@ -232,6 +232,8 @@ fn risk_assessment_shape() {
     assert_eq!(document.risk_tier.as_deref(), written["risk_tier"].as_str().map(str::to_ascii_lowercase).as_deref());
     let due = written["next_review_due"].as_str().or_else(|| written["next_review_due"]["$yaml_timestamp"].as_str());
     assert_eq!(document.next_review_due.as_deref(), due);
+    let due = due.and_then(modelgate::docs::values::parse_date).expect("a due date");
+    assert_eq!(document.review_overdue, Some(options().today > due));
     assert!(document.last_updated.is_some() && document.age_days.is_some());
 }
 
@@ -548,4 +550,26 @@ fn documentation_config_errors_are_clear() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("MODELGATE_NOW=`next tuesday` is not a date") && stderr.contains("hint:"), "{stderr}");
+}
+
+#[test]
+fn risk_assessment_in_markdown_with_front_matter() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("risk-assessment.md");
+    std::fs::write(
+        &path,
+        "---\nmodel_version: \"3.0\"\nrisk_tier: High\nreviewer: Model risk committee\nreview_date: 2026-11-02\nnext_review_due: 2026-11-30\n\
+         risks:\n- {id: R1, description: Proxy discrimination, likelihood: medium, impact: high, mitigation: Fairness gate, owner: CRO}\n---\n\n\
+         # Risk assessment\n\n## 1. Intended purpose\n\nRanking applications for review.\n\n## Human Oversight\n\n<!-- who can override? -->\n",
+    )
+    .expect("write");
+    let document = read(Kind::RiskAssessment, &path, "risk-assessment.md", &options()).expect("read");
+    assert_eq!(document.format.as_deref(), Some("markdown"));
+    assert_eq!(document.model_version.as_deref(), Some("3.0"));
+    assert_eq!(document.risk_tier.as_deref(), Some("high"));
+    assert_eq!(document.review_overdue, Some(true));
+    assert_eq!(document.last_updated.as_deref(), Some("2026-11-02"));
+    assert!(field(&document, "risks").populated && field(&document, "risk_owners").populated);
+    assert_eq!(field(&document, "intended_purpose").rule.as_deref(), Some("numbering"));
+    assert_eq!(reason(&document, "human_oversight").as_deref(), Some("heading-only"));
 }

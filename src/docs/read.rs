@@ -44,6 +44,9 @@ pub fn read(kind: Kind, path: &Path, shown: &str, options: &ReadOptions) -> Resu
         }
         document.age_days = Some(days.max(0) as u64);
     }
+    if let Some(due) = document.next_review_due.as_deref().and_then(parse_date) {
+        document.review_overdue = Some(options.today > due);
+    }
     Ok(document)
 }
 

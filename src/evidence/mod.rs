@@ -753,6 +753,9 @@ pub struct Document {
     /// Risk assessments: when the next review is due (RFC 3339 date).
     #[serde(default)]
     pub next_review_due: Option<String>,
+    /// Risk assessments: the next review's day has passed at the time of collection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_overdue: Option<bool>,
     /// Metric values the document claims, beside what the gate measured.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub claims: Vec<MetricClaim>,
