@@ -78,7 +78,7 @@ catalog := {
 	},
 	"documentation/invalid-content": {
 		"title": "Document content unusable",
-		"description": "A document holds a value of the wrong type, a date that does not parse, or a risk without one of its parts, so it could not be checked as written.",
+		"description": "A document holds a value of the wrong type or a date that does not parse, so it could not be checked as written.",
 		"severity": "medium",
 		"remediation": "Fix the value named in the message (docs/documentation.md shows the expected shape of each document).",
 	},
@@ -182,8 +182,15 @@ _field_problems := {[name, field, "absent"] |
 	some field in fields
 	entry := entries[field]
 	entry.populated == false
-	reason := _text_or(object.get(entry, "reason", null), "not populated")
+	reason := _reason(entry)
 }
+
+# Why a field is missing, with what is missing when the evidence says
+# ("incomplete: no owner for R2").
+_reason(entry) := concat(": ", [_text_or(object.get(entry, "reason", null), "not populated"), entry.detail]) if {
+	is_string(entry.detail)
+	entry.detail != ""
+} else := _text_or(object.get(entry, "reason", null), "not populated")
 
 deny contains violation if {
 	some [name, field, reason] in _field_problems

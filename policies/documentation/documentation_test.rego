@@ -270,6 +270,14 @@ test_impossible_review_date_is_reported_not_an_error if {
 	v.code == "documentation/review-date-invalid"
 }
 
+test_incomplete_field_names_what_is_missing if {
+	doc := with_fields("risk_assessment", object.union(risk_assessment.fields, {"risk_owners": {"populated": false, "reason": "incomplete", "detail": "no owner for R2, R3"}}))
+	some v in deny_at(promoted(doc, "staging", "high"))
+	v.code == "documentation/required-field-missing"
+	v.details.measured == "incomplete: no owner for R2, R3"
+	v.msg == "The risk assessment's risk_owners field is missing (incomplete: no owner for R2, R3)."
+}
+
 # Which fields are required is data, per risk tier: a critical model's card must
 # also say who answers for it.
 test_required_fields_follow_the_risk_tier if {

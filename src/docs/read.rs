@@ -198,11 +198,15 @@ impl Reader {
             heading: Some(heading.to_string()),
             line: line.map(|line| line as u64),
             rule: rule.map(str::to_string),
+            detail: None,
         });
     }
 
     fn problem(&mut self, message: String) {
-        self.document.problems.push(message);
+        // A date can be both the document's date and a field of it: one message.
+        if !self.document.problems.contains(&message) {
+            self.document.problems.push(message);
+        }
     }
 
     // ------------------------------------------------------------ Markdown
@@ -314,13 +318,14 @@ impl Reader {
         };
         for key in date_keys {
             let Some(value) = object.get(key) else { continue };
-            match scalar_text(value).as_deref().map(|text| (text, parse_date(text))) {
-                Some((written, Some(date))) => {
-                    let _ = written;
+            match scalar_text(value).as_deref().and_then(parse_date) {
+                Some(date) => {
                     self.document.last_updated = Some(date.to_string());
                     self.document.last_updated_source = Some(format!("{source}:{key}"));
                 }
-                _ => {
+                // A placeholder is a missing date (reported with its field), not a bad one.
+                None if scalar_text(value).is_none_or(|text| text::check(&text).is_some()) => {}
+                None => {
                     let line = key_line(text, key).map(|line| format!(" (line {line})")).unwrap_or_default();
                     self.problem(format!("`{key}`{line}: {} is not a date; write YYYY-MM-DD", shown_value(value)));
                 }
@@ -427,39 +432,45 @@ impl Reader {
             ("mitigation", &["mitigation", "mitigations", "controls"]),
             ("owner", &["owner", "owners", "risk_owner"]),
         ];
-        let mut lacking: BTreeMap<&str, usize> = BTreeMap::new();
+        // Per part, the risks that lack it (by id).
+        let mut lacking: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for (index, item) in items.iter().enumerate() {
             let Value::Object(risk) = item else {
                 self.problem(format!("`risks[{index}]`: expected a mapping, found {}", describe(item)));
                 for (part, _) in PARTS {
-                    *lacking.entry(part).or_default() += 1;
+                    lacking.entry(part).or_default().push(format!("`risks[{index}]`"));
                 }
                 continue;
             };
-            let id = risk.get("id").and_then(scalar_text).unwrap_or_else(|| format!("#{}", index + 1));
+            let id = risk.get("id").and_then(scalar_text).unwrap_or_else(|| format!("`risks[{index}]`"));
             for (part, keys) in PARTS {
                 let found = keys.iter().find_map(|key| risk.get(*key));
                 if found.is_none_or(|value| values::missing(value).is_some()) {
-                    *lacking.entry(part).or_default() += 1;
-                    self.problem(format!("risk {id} (`risks[{index}]`) has no {part}"));
+                    lacking.entry(part).or_default().push(id.clone());
                 }
             }
         }
-        let verdict = |parts: &[&str]| -> Option<Missing> {
-            if items.is_empty() {
+        for (field, heading, parts) in [
+            ("risks", "risks", &["description", "likelihood", "impact"][..]),
+            ("mitigations", "risks[].mitigation", &["mitigation"][..]),
+            ("risk_owners", "risks[].owner", &["owner"][..]),
+        ] {
+            let gaps: Vec<String> = parts
+                .iter()
+                .filter_map(|part| lacking.get(part).map(|ids| format!("no {part} for {}", ids.join(", "))))
+                .collect();
+            let missing = if items.is_empty() {
                 Some(Missing::Empty)
-            } else if parts.iter().any(|part| lacking.contains_key(part)) {
+            } else if !gaps.is_empty() {
                 Some(Missing::Incomplete)
             } else {
                 None
+            };
+            self.candidate(field, missing, "key", heading, line, None);
+            if let Some(candidate) = self.candidates.get_mut(field).and_then(|list| list.last_mut()) {
+                candidate.detail = (!gaps.is_empty()).then(|| gaps.join("; "));
             }
-        };
-        let risks = verdict(&["description", "likelihood", "impact"]);
-        let mitigations = verdict(&["mitigation"]);
-        let owners = verdict(&["owner"]);
-        self.candidate("risks", risks, "key", "risks", line, None);
-        self.candidate("mitigations", mitigations, "key", "risks[].mitigation", line, None);
-        self.candidate("risk_owners", owners, "key", "risks[].owner", line, None);
+        }
     }
 
     // ------------------------------------------------------------ Hugging Face
@@ -691,6 +702,7 @@ impl Reader {
                     heading: None,
                     line: None,
                     rule: None,
+                    detail: None,
                 });
             self.document.fields.insert(spec.name.to_string(), chosen);
         }

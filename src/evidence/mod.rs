@@ -788,6 +788,9 @@ pub struct DocumentField {
     /// How a heading was matched: `exact`, `loose`, `numbering`, `synonym` (docs/documentation.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// What is missing, for an `incomplete` field (`no owner for R2, R3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
