@@ -29,6 +29,12 @@ pub fn metric_name(kind: &str) -> String {
         "logloss" | "cross_entropy" | "log_loss_score" => "log_loss",
         "brier_score" | "brier_score_loss" => "brier",
         "r_squared" | "r2_score" | "coefficient_of_determination" => "r2",
+        "macro_f1" | "f1_macro_avg" => "f1_macro",
+        "weighted_f1" | "f1_weighted_avg" => "f1_weighted",
+        "macro_precision" => "precision_macro",
+        "macro_recall" => "recall_macro",
+        "weighted_precision" => "precision_weighted",
+        "weighted_recall" => "recall_weighted",
         "mean_absolute_error" => "mae",
         "mean_squared_error" => "mse",
         "root_mean_squared_error" => "rmse",
@@ -133,6 +139,8 @@ mod tests {
         assert_eq!(metric_name("F1 Score"), "f1");
         assert_eq!(metric_name("accuracy"), "accuracy");
         assert_eq!(metric_name("Average Precision"), "pr_auc");
+        assert_eq!(metric_name("macro-F1"), "f1_macro");
+        assert_eq!(metric_name("f1_weighted"), "f1_weighted");
         assert_eq!(as_fraction("accuracy", 93.2), 0.932);
         assert_eq!(as_fraction("accuracy", 0.932), 0.932);
         assert_eq!(as_fraction("mae", 93.2), 93.2);

@@ -545,6 +545,16 @@ impl Reader {
                 for (k, metric) in metrics.iter().enumerate() {
                     let source = format!("model-index[{m}].results[{r}].metrics[{k}]");
                     let kind = metric.get("type").or_else(|| metric.get("name")).and_then(scalar_text);
+                    // `{type: f1, args: {average: macro}}` is the macro F1 of a multiclass model.
+                    let average = metric.get("args").and_then(|args| args.get("average")).and_then(Value::as_str);
+                    let kind = match (kind, average) {
+                        (Some(kind), Some(average))
+                            if ["f1", "precision", "recall"].contains(&kind.to_ascii_lowercase().as_str()) =>
+                        {
+                            Some(format!("{kind}_{average}"))
+                        }
+                        (kind, _) => kind,
+                    };
                     let value = metric.get("value");
                     match (kind, value.and_then(number)) {
                         (Some(kind), Some(value)) => {
