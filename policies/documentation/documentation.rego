@@ -207,7 +207,7 @@ warn contains violation if {
 _field_violation(name, field, reason) := lib.violation(
 	catalog,
 	"documentation/required-field-missing",
-	sprintf("The %s's %s field is missing (%s).", [documents[name].label, field, reason]),
+	sprintf("The %s's %s field is missing (%s)%s.", [documents[name].label, field, reason, _where(entry)]),
 	{
 		"measured": reason,
 		"threshold": resolved.value,
@@ -215,11 +215,22 @@ _field_violation(name, field, reason) := lib.violation(
 		"document": name,
 		"field": field,
 		"path": object.get(_present[name], "path", null),
+		"heading": object.get(entry, "heading", null),
+		"line": object.get(entry, "line", null),
 		"blocking": _required_flag(name),
 	},
 ) if {
 	resolved := lib.metric_threshold("documentation", "required_fields", name)
+	entry := object.get(object.get(_present[name], "fields", {}), field, {})
 }
+
+# Where the field was looked at: ` under "Uses" (line 34)`, or nothing.
+_where(entry) := sprintf(" under \"%s\" (line %d)", [entry.heading, entry.line]) if {
+	is_string(entry.heading)
+	is_number(entry.line)
+} else := sprintf(" at `%s`", [entry.heading]) if {
+	is_string(entry.heading)
+} else := ""
 
 # ---------------------------------------------------------------- stale documents
 

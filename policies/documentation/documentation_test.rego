@@ -278,6 +278,15 @@ test_incomplete_field_names_what_is_missing if {
 	v.msg == "The risk assessment's risk_owners field is missing (incomplete: no owner for R2, R3)."
 }
 
+test_missing_field_says_where_it_was_looked_at if {
+	fields := object.union(model_card.fields, {"limitations": {"populated": false, "reason": "placeholder", "source": "section", "heading": "Bias, Risks, and Limitations", "line": 36}, "evaluation": {"populated": false, "reason": "empty", "source": "front_matter", "heading": "model-index"}})
+	denied := {v.msg | some v in deny_at(with_fields("model_card", fields)); v.code == "documentation/required-field-missing"}
+	denied == {
+		"The model card's limitations field is missing (placeholder) under \"Bias, Risks, and Limitations\" (line 36).",
+		"The model card's evaluation field is missing (empty) at `model-index`.",
+	}
+}
+
 # Which fields are required is data, per risk tier: a critical model's card must
 # also say who answers for it.
 test_required_fields_follow_the_risk_tier if {
