@@ -16,4 +16,5 @@ pub mod exit;
 pub mod policy;
 pub mod report;
 pub mod serving;
+pub mod strict;
 pub mod table;

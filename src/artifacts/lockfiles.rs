@@ -12,7 +12,6 @@
 //! since PyPI advisories do not name them (docs/artifacts.md).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read as _;
 use std::path::{Component, Path};
 
 use serde::Deserialize;
@@ -147,18 +146,16 @@ fn dedupe(manifest: &mut Manifest) {
 /// Reads a dependency file of at most [`MAX_FILE`] bytes as UTF-8. Only regular files:
 /// an include of `/dev/zero` or a FIFO must not hang or fill memory.
 pub(crate) fn read_bounded(path: &Path) -> Result<String> {
-    let file = std::fs::File::open(path).map_err(|source| Error::read(path, source))?;
-    let metadata = file.metadata().map_err(|source| Error::read(path, source))?;
+    // Checked before opening: opening a FIFO for reading would block.
+    let metadata = std::fs::metadata(path).map_err(|source| Error::read(path, source))?;
     if !metadata.is_file() {
         return Err(invalid(&path.display().to_string(), "not a regular file")
             .hint("dependency lists are regular files; check the path"));
     }
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE + 1).read_to_end(&mut bytes).map_err(|source| Error::read(path, source))?;
-    if bytes.len() as u64 > MAX_FILE {
+    let Some(bytes) = crate::error::read_at_most(path, MAX_FILE)? else {
         return Err(invalid(&path.display().to_string(), format!("larger than {} MiB", MAX_FILE >> 20))
             .hint("a dependency list this large is not a lock file; check the path"));
-    }
+    };
     String::from_utf8(bytes).map_err(|error| {
         invalid(&path.display().to_string(), format!("not UTF-8 text (byte {})", error.utf8_error().valid_up_to()))
             .hint("lock and environment files are UTF-8 text")

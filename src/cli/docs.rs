@@ -213,20 +213,12 @@ fn init_command(args: InitArgs) -> ExitStatus {
         let config = config_of(&project);
         let mut unconfigured = Vec::new();
         for kind in Kind::ALL {
-            let (path, shown) = match locate(&project, &config, kind) {
-                Some(found) => found,
-                None => {
-                    let default = match kind {
-                        Kind::ModelCard => "docs/model-card.md",
-                        Kind::Datasheet => "docs/datasheet.md",
-                        Kind::RiskAssessment => "docs/risk-assessment.yaml",
-                    };
-                    if project.config.documentation.is_none() || config.path(kind).is_none() {
-                        unconfigured.push((kind, default));
-                    }
-                    (project.resolve(std::path::Path::new(default)), default.to_string())
-                }
-            };
+            // Neither named nor found: written at its scaffold path (one of the default
+            // paths, so it is found from now on; the hint below makes that explicit).
+            let (path, shown) = locate(&project, &config, kind).unwrap_or_else(|| {
+                unconfigured.push(kind);
+                (project.resolve(std::path::Path::new(kind.scaffold_path())), kind.scaffold_path().to_string())
+            });
             let existing = match std::fs::read_to_string(&path) {
                 Ok(text) => Some(text),
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
@@ -241,10 +233,13 @@ fn init_command(args: InitArgs) -> ExitStatus {
             }
             println!("{:16} {shown}: {}", kind.label(), outcome.as_str());
         }
-        if !unconfigured.is_empty() && project.config.documentation.is_none() {
-            println!("\nadd to {} so that `modelgate check` reads them:\n\n[documentation]", project.path.display());
-            for (kind, path) in &unconfigured {
-                println!("{} = \"{path}\"", kind.key());
+        if !unconfigured.is_empty() {
+            println!("\nname them in {} (found at these default paths anyway):\n", project.path.display());
+            if project.config.documentation.is_none() {
+                println!("[documentation]");
+            }
+            for kind in &unconfigured {
+                println!("{} = \"{}\"", kind.key(), kind.scaffold_path());
             }
         }
         println!(

@@ -3,7 +3,7 @@
 //! is really filled in, how current each is, and what it claims against the measured
 //! evidence. Runs after the evaluation and data collectors, whose results it compares.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
@@ -85,9 +85,5 @@ pub fn locate(project: &LoadedConfig, config: &DocumentationConfig, kind: Kind) 
     candidates
         .into_iter()
         .find(|path| project.resolve(path).is_file())
-        .map(|path| (project.resolve(&path), shown(&path)))
-}
-
-fn shown(path: &Path) -> String {
-    path.display().to_string()
+        .map(|path| (project.resolve(&path), path.display().to_string()))
 }

@@ -168,13 +168,10 @@ pub fn trace(spec: &LineageSpec) -> Result<Lineage> {
 const MAX_LINEAGE_BYTES: u64 = 64 << 20;
 
 fn read_bounded(path: &Path) -> Result<String> {
-    let file = std::fs::File::open(path).map_err(|source| Error::read(path, source))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_LINEAGE_BYTES + 1).read_to_end(&mut bytes).map_err(|source| Error::read(path, source))?;
-    if bytes.len() as u64 > MAX_LINEAGE_BYTES {
+    let Some(bytes) = crate::error::read_at_most(path, MAX_LINEAGE_BYTES)? else {
         return Err(invalid(path, format!("the file is larger than {} MiB", MAX_LINEAGE_BYTES >> 20))
             .hint("name the dvc.lock, OpenLineage event file or lineage manifest, not a data file"));
-    }
+    };
     String::from_utf8(bytes).map_err(|_| {
         invalid(path, "the file is not UTF-8 text").hint("name a dvc.lock, OpenLineage JSON or lineage manifest file")
     })

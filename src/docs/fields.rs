@@ -12,6 +12,8 @@
 //! - `synonym`: equal to another of the field's titles (the Hugging Face template's
 //!   "Direct Use" for `intended_use`), by any of the rules above.
 
+use std::sync::LazyLock;
+
 use super::Kind;
 
 /// One field: its evidence name and the headings (first: the canonical title) that name it.
@@ -153,31 +155,25 @@ pub fn match_heading(kind: Kind, heading: &str) -> Vec<(&'static str, &'static s
     // The Hugging Face template marks headings "[optional]"; that is not part of the name.
     let trimmed = heading.trim();
     let heading = trimmed.strip_suffix("[optional]").map_or(trimmed, str::trim_end);
+    let lower = heading.to_lowercase();
     let loose = normalise(heading);
     let unnumbered = normalise(strip_numbering(heading));
     let mut found = Vec::new();
-    for spec in specs(kind) {
-        for (index, title) in spec.titles.iter().enumerate() {
-            let title_loose = normalise(title);
-            let rule = if index == 0 && heading.trim().to_lowercase() == title.to_lowercase() {
+    for (spec, titles) in specs(kind).iter().zip(titles(kind)) {
+        let matched = titles.iter().enumerate().find_map(|(index, title)| {
+            let rule = if index == 0 && lower == title.lower {
                 "exact"
-            } else if loose == title_loose {
-                if index == 0 {
-                    "loose"
-                } else {
-                    "synonym"
-                }
-            } else if unnumbered == title_loose && !unnumbered.is_empty() {
-                if index == 0 {
-                    "numbering"
-                } else {
-                    "synonym"
-                }
+            } else if loose == title.loose {
+                "loose"
+            } else if unnumbered == title.loose && !unnumbered.is_empty() {
+                "numbering"
             } else {
-                continue;
+                return None;
             };
+            Some(if index == 0 { rule } else { "synonym" })
+        });
+        if let Some(rule) = matched {
             found.push((spec.name, rule));
-            break;
         }
     }
     found
@@ -189,8 +185,34 @@ pub fn match_key(kind: Kind, key: &str) -> Option<&'static str> {
     let loose = normalise(&key.replace(['_', '-'], " "));
     specs(kind)
         .iter()
-        .find(|spec| spec.name == key || spec.titles.iter().any(|title| normalise(title) == loose))
-        .map(|spec| spec.name)
+        .zip(titles(kind))
+        .find(|(spec, titles)| spec.name == key || titles.iter().any(|title| title.loose == loose))
+        .map(|(spec, _)| spec.name)
+}
+
+/// A title in the two forms headings are compared with, computed once per process.
+struct Title {
+    lower: String,
+    loose: String,
+}
+
+/// The titles of every field of `kind`, in [`specs`] order.
+fn titles(kind: Kind) -> &'static [Vec<Title>] {
+    static TITLES: LazyLock<[Vec<Vec<Title>>; 3]> = LazyLock::new(|| {
+        Kind::ALL.map(|kind| {
+            specs(kind)
+                .iter()
+                .map(|spec| {
+                    spec.titles
+                        .iter()
+                        .map(|title| Title { lower: title.to_lowercase(), loose: normalise(title) })
+                        .collect()
+                })
+                .collect()
+        })
+    });
+    let index = Kind::ALL.iter().position(|&k| k == kind).unwrap_or_default();
+    &TITLES[index]
 }
 
 /// Lowercase words, punctuation and emphasis dropped, "and" and "the" left out.

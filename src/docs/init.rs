@@ -325,7 +325,7 @@ fn risk_assessment(evidence: &Evidence, today: &str) -> String {
         for (attribute, entry) in fairness {
             if let Some(gap) = entry.demographic_parity_difference {
                 suggested.push(format!(
-                    "Unequal approval rates by {attribute} (demographic parity difference {} measured on {today})",
+                    "Unequal selection rates by {attribute} (demographic parity difference {} measured on {today})",
                     number(gap)
                 ));
             }

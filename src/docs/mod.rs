@@ -49,6 +49,15 @@ impl Kind {
         }
     }
 
+    /// Where `modelgate docs init` writes the document when it is neither named nor found.
+    pub fn scaffold_path(self) -> &'static str {
+        match self {
+            Kind::ModelCard => "docs/model-card.md",
+            Kind::Datasheet => "docs/datasheet.md",
+            Kind::RiskAssessment => "docs/risk-assessment.yaml",
+        }
+    }
+
     /// Where the document is looked for when modelgate.toml does not name it, relative to
     /// the project (the model card also in the model folder, as Hugging Face keeps it).
     pub fn default_paths(self) -> &'static [&'static str] {
@@ -87,7 +96,7 @@ impl Kind {
 
 /// `[documentation]` in modelgate.toml: where the documents are. A document not named is
 /// looked for at its default paths; one named or found nowhere is `present: false`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentationConfig {
     #[serde(default)]
@@ -106,6 +115,14 @@ fn yes() -> bool {
     true
 }
 
+/// No `[documentation]`: every document at its default paths, git dates on (as when the
+/// section is there and empty).
+impl Default for DocumentationConfig {
+    fn default() -> Self {
+        DocumentationConfig { model_card: None, datasheet: None, risk_assessment: None, git_dates: true }
+    }
+}
+
 impl DocumentationConfig {
     pub fn path(&self, kind: Kind) -> Option<&Path> {
         match kind {
@@ -113,5 +130,17 @@ impl DocumentationConfig {
             Kind::Datasheet => self.datasheet.as_deref(),
             Kind::RiskAssessment => self.risk_assessment.as_deref(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_section_git_dates_are_on_as_with_an_empty_one() {
+        let empty: DocumentationConfig = toml::from_str("").expect("empty section");
+        assert!(empty.git_dates);
+        assert!(DocumentationConfig::default().git_dates);
     }
 }

@@ -2,7 +2,6 @@
 //! is really filled in, dates, the model version and digest it names, and its claims.
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -87,16 +86,13 @@ pub fn parse(kind: Kind, path: &Path, text: &str, shown: &str) -> Result<Documen
 /// Reads at most [`MAX_DOCUMENT_BYTES`]; binary content and text that is not UTF-8 are
 /// errors naming where.
 fn read_text(path: &Path) -> Result<String> {
-    let file = std::fs::File::open(path).map_err(|error| Error::read(path, error))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes).map_err(|error| Error::read(path, error))?;
-    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+    let Some(bytes) = crate::error::read_at_most(path, MAX_DOCUMENT_BYTES)? else {
         return Err(Error::new(
             ErrorKind::DocumentInvalid,
             format!("{}: larger than {} MiB, not a document", path.display(), MAX_DOCUMENT_BYTES >> 20),
         )
         .hint("point [documentation] at the Markdown, YAML or JSON document itself, not at data or a model file"));
-    }
+    };
     if let Some(offset) = bytes.iter().position(|&byte| byte == 0) {
         return Err(Error::new(
             ErrorKind::DocumentInvalid,
@@ -583,10 +579,9 @@ impl Reader {
     ) {
         let metric = super::consistency::metric_name(kind);
         let claimed = super::consistency::as_fraction(&metric, value);
-        let mut not_compared = None;
-        if let Some(slice) = slice.filter(|slice| !slice.trim().is_empty() && !slice.eq_ignore_ascii_case("overall")) {
-            not_compared = Some(format!("claimed for the slice `{slice}`, not the whole test set"));
-        }
+        let not_compared = slice
+            .filter(|slice| !slice.trim().is_empty() && !slice.eq_ignore_ascii_case("overall"))
+            .map(|slice| format!("claimed for the slice `{slice}`, not the whole test set"));
         self.document.claims.push(MetricClaim {
             metric,
             claimed,

@@ -1,90 +1,20 @@
 //! YAML and JSON values of documents: parsed strictly (a key written twice is an error,
 //! with its line), described by type for messages, and checked for real content.
 
-use std::fmt;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 
 use super::text::{self, Missing};
 use crate::error::{Error, ErrorKind, Result};
-
-/// A JSON value that refuses duplicate keys while it is built.
-struct Strict(Value);
-
-impl<'de> serde::Deserialize<'de> for Strict {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Strict, D::Error> {
-        deserializer.deserialize_any(StrictVisitor).map(Strict)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str("a YAML or JSON value")
-    }
-    fn visit_bool<E>(self, value: bool) -> std::result::Result<Value, E> {
-        Ok(Value::Bool(value))
-    }
-    fn visit_i64<E>(self, value: i64) -> std::result::Result<Value, E> {
-        Ok(Value::Number(value.into()))
-    }
-    fn visit_u64<E>(self, value: u64) -> std::result::Result<Value, E> {
-        Ok(Value::Number(value.into()))
-    }
-    fn visit_f64<E>(self, value: f64) -> std::result::Result<Value, E> {
-        // .inf and .nan have no JSON form; kept as text so nothing is lost.
-        Ok(Number::from_f64(value).map_or_else(|| Value::String(value.to_string()), Value::Number))
-    }
-    fn visit_str<E>(self, value: &str) -> std::result::Result<Value, E> {
-        Ok(Value::String(value.to_string()))
-    }
-    fn visit_string<E>(self, value: String) -> std::result::Result<Value, E> {
-        Ok(Value::String(value))
-    }
-    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> std::result::Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> std::result::Result<Value, D::Error> {
-        deserializer.deserialize_any(StrictVisitor)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(Strict(item)) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
-        let mut object = Map::new();
-        while let Some(Strict(key)) = map.next_key()? {
-            let key = match key {
-                Value::String(key) => key,
-                other => other.to_string(),
-            };
-            let Strict(value) = map.next_value()?;
-            if object.contains_key(&key) {
-                return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
-            }
-            object.insert(key, value);
-        }
-        Ok(Value::Object(object))
-    }
-}
+use crate::strict::StrictValue;
 
 /// Parses YAML (a whole file, or front matter starting at `first_line` of `path`).
 pub fn parse_yaml(text: &str, path: &Path, first_line: usize, what: &str) -> Result<Value> {
     let deserializer = yaml_serde::Deserializer::from_str(text);
-    match <Strict as serde::Deserialize>::deserialize(deserializer) {
-        Ok(Strict(value)) => Ok(value),
+    match <StrictValue as serde::Deserialize>::deserialize(deserializer) {
+        Ok(StrictValue(value)) => Ok(value),
         Err(error) => {
             let message = error.to_string();
             // A duplicate is reported at its mapping; the second occurrence is what to fix.
@@ -114,11 +44,11 @@ pub fn parse_yaml(text: &str, path: &Path, first_line: usize, what: &str) -> Res
 /// Parses JSON, refusing duplicate keys.
 pub fn parse_json(text: &str, path: &Path) -> Result<Value> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let parsed = <Strict as serde::Deserialize>::deserialize(&mut deserializer).and_then(|value| {
+    let parsed = <StrictValue as serde::Deserialize>::deserialize(&mut deserializer).and_then(|value| {
         deserializer.end()?;
         Ok(value)
     });
-    parsed.map(|Strict(value)| value).map_err(|error| {
+    parsed.map(|StrictValue(value)| value).map_err(|error| {
         let (line, column) = (error.line(), error.column());
         let reason = error.to_string();
         let reason = reason.strip_suffix(&format!(" at line {line} column {column}")).unwrap_or(&reason).to_string();

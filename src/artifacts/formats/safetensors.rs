@@ -6,12 +6,12 @@
 use std::collections::BTreeSet;
 use std::io::Read;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{json, Map, Value};
 
 use super::detect::SAFETENSORS_MAX_HEADER;
 use super::{read_up_to, FormatReport};
 use crate::evidence::Severity;
+use crate::strict::StrictValue;
 
 /// Size in bits of each dtype of the format (sub-byte float types included).
 pub fn dtype_bits(dtype: &str) -> Option<u64> {
@@ -60,7 +60,7 @@ fn check(reader: &mut impl Read, len: u64, report: &mut FormatReport) -> Result<
     if !body.ends_with('}') {
         return Err("header JSON is followed by something other than space (0x20) padding".into());
     }
-    let Strict(value) = serde_json::from_str(body).map_err(|e| format!("header is not valid JSON: {e}"))?;
+    let StrictValue(value) = serde_json::from_str(body).map_err(|e| format!("header is not valid JSON: {e}"))?;
     let Value::Object(entries) = value else {
         return Err("header is not a JSON object".into());
     };
@@ -212,84 +212,5 @@ fn kind(v: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
-    }
-}
-
-/// A JSON value whose objects are refused when a key repeats, at any depth (serde_json's own
-/// `Value` keeps the last one silently, and two readers could then see different tensors).
-struct Strict(Value);
-
-const MAX_DEPTH: usize = 64;
-
-impl<'de> Deserialize<'de> for Strict {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Strict, D::Error> {
-        d.deserialize_any(StrictVisitor(0)).map(Strict)
-    }
-}
-
-struct StrictSeed(usize);
-
-impl<'de> de::DeserializeSeed<'de> for StrictSeed {
-    type Value = Value;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(StrictVisitor(self.0))
-    }
-}
-
-struct StrictVisitor(usize);
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        if self.0 >= MAX_DEPTH {
-            return Err(de::Error::custom("nesting too deep"));
-        }
-        let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(StrictSeed(self.0 + 1))? {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        if self.0 >= MAX_DEPTH {
-            return Err(de::Error::custom("nesting too deep"));
-        }
-        let mut out = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let value = map.next_value_seed(StrictSeed(self.0 + 1))?;
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format!("duplicate key `{key}`")));
-            }
-            out.insert(key, value);
-        }
-        Ok(Value::Object(out))
     }
 }

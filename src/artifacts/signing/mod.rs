@@ -430,17 +430,12 @@ fn authenticate(
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|source| Error::read(path, source))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_SIGNATURE_BYTES + 1).read_to_end(&mut bytes).map_err(|source| Error::read(path, source))?;
-    if bytes.len() as u64 > MAX_SIGNATURE_BYTES {
-        return Err(Error::new(
+    crate::error::read_at_most(path, MAX_SIGNATURE_BYTES)?.ok_or_else(|| {
+        Error::new(
             ErrorKind::EvidenceInvalid,
             format!("{}: larger than {} MiB, not a signature", path.display(), MAX_SIGNATURE_BYTES >> 20),
-        ));
-    }
-    Ok(bytes)
+        )
+    })
 }
 
 /// Reads a signed in-toto statement (the DSSE payload) into its serialization and items,
