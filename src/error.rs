@@ -35,6 +35,10 @@ pub enum ErrorKind {
     Serving,
     /// A model card, datasheet or risk assessment that cannot be read as a document.
     DocumentInvalid,
+    /// The audit store cannot be opened, read, written or trusted.
+    Store,
+    /// A notifier that is misconfigured, or an alert that could not be delivered.
+    Notify,
 }
 
 impl ErrorKind {
@@ -55,6 +59,8 @@ impl ErrorKind {
             ErrorKind::DataInvalid => "data-invalid",
             ErrorKind::Serving => "serving",
             ErrorKind::DocumentInvalid => "document-invalid",
+            ErrorKind::Store => "store",
+            ErrorKind::Notify => "notify",
         }
     }
 }
