@@ -28,10 +28,11 @@ fn compile(c: &mut Criterion) {
 fn fleet_run(c: &mut Criterion) {
     let gate = Gate::load(&common::root().join("policies"), Duration::from_secs(5)).expect("policies load");
     let documents = common::fleet(10_000);
+    let today = modelgate::policy::today().expect("today");
     let mut group = c.benchmark_group("fleet");
     group.sample_size(10).measurement_time(Duration::from_secs(20));
     group.bench_function("10k-documents-all-cores", |b| {
-        b.iter_batched(|| (), |()| fleet::evaluate_all(&gate, &documents, None), BatchSize::PerIteration)
+        b.iter_batched(|| (), |()| fleet::evaluate_all(&gate, &documents, None, today), BatchSize::PerIteration)
     });
     group.finish();
 }

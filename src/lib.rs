@@ -5,6 +5,7 @@
 //! Each stage has one job and one data type at its boundary.
 
 pub mod artifacts;
+pub mod audit;
 pub mod collect;
 pub mod config;
 pub mod data;

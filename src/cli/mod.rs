@@ -6,13 +6,17 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod alerts;
+mod audit;
 mod data_lineage;
 mod data_scan;
 mod data_validate;
+mod deploy;
 mod deps;
 mod docs;
 mod drift;
 mod fairness;
+mod lifecycle;
 mod loadtest;
 mod scan;
 mod sign;
@@ -70,6 +74,14 @@ enum Command {
     /// Model cards, datasheets and risk assessments: check them, or scaffold them from the evidence.
     #[command(subcommand)]
     Docs(docs::DocsCommand),
+    /// Record a deployment (only by an `allow` decision for that very artifact) or its end.
+    #[command(subcommand)]
+    Deploy(deploy::DeployCommand),
+    /// Judge every deployed model again under the current policies; record it and alert owners.
+    Reevaluate(lifecycle::ReevaluateArgs),
+    /// Query, verify and export the audit store.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +165,25 @@ struct CheckArgs {
     timeout_ms: Option<u64>,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    record: RecordArgs,
+}
+
+/// Where a decision is recorded, and whether.
+#[derive(Debug, Args)]
+pub(crate) struct RecordArgs {
+    /// The audit store (default: .modelgate/audit.db beside modelgate.toml, or in the
+    /// current folder for `eval`).
+    #[arg(long, value_name = "PATH", env = "MODELGATE_STORE")]
+    store: Option<PathBuf>,
+    /// Do not record the decision.
+    #[arg(long, env = "MODELGATE_NO_RECORD")]
+    no_record: bool,
+    /// Keep the decision when it cannot be recorded (warning on stderr). Without it, a
+    /// decision that cannot be recorded is an error (exit 2): an unrecorded decision must
+    /// not let a deployment through.
+    #[arg(long)]
+    allow_unrecorded: bool,
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +199,8 @@ struct EvalArgs {
     timeout_ms: Option<u64>,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    record: RecordArgs,
 }
 
 #[derive(Debug, Args)]
@@ -201,6 +234,9 @@ enum PolicyCommand {
         #[arg(long, value_name = "MS")]
         timeout_ms: Option<u64>,
     },
+    /// Judge every deployed model under proposed policies, without recording: which would
+    /// stop complying, and why (a table for the policy pull request).
+    Impact(lifecycle::ImpactArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -234,6 +270,10 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Sign(command) => sign::sign(command),
         Command::Verify(command) => sign::verify(command),
         Command::Docs(command) => docs::run(command),
+        Command::Deploy(command) => deploy::run(command),
+        Command::Reevaluate(args) => lifecycle::reevaluate(args),
+        Command::Policy(PolicyCommand::Impact(args)) => lifecycle::impact(args),
+        Command::Audit(command) => audit::run(command),
     }
 }
 
@@ -249,18 +289,23 @@ fn check(args: CheckArgs) -> ExitStatus {
     let started = Instant::now();
     let config = match load_config(&args.project) {
         Ok(config) => config,
-        Err(error) => return emit(&Report::from_error(&error), &args.output),
+        Err(error) => {
+            let base = config_base(&args.project);
+            return conclude(Report::from_error(&error), &args.record, &base, None, None, &args.output);
+        }
     };
+    let base = config.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
     let collect_started = Instant::now();
     let context = Context { config: &config, environment: args.project.environment.as_deref() };
     let evidence = match collect::collect(&context) {
         Ok(evidence) => evidence,
-        Err(error) => return emit(&Report::from_error(&error), &args.output),
+        Err(error) => return conclude(Report::from_error(&error), &args.record, &base, None, None, &args.output),
     };
     let collect_us = collect_started.elapsed().as_micros() as u64;
     if let Some(path) = &args.evidence_out {
         if let Err(error) = write_json(path, &evidence) {
-            return emit(&Report::from_error(&error), &args.output);
+            let report = Report::from_evidence_error(&error, &evidence, None);
+            return conclude(report, &args.record, &base, Some(&evidence), None, &args.output);
         }
     }
     let policies =
@@ -272,18 +317,64 @@ fn check(args: CheckArgs) -> ExitStatus {
                     format!("{}: no policy repository configured", config.path.display()),
                 )
                 .hint("set [policies] path = \"…\" in modelgate.toml or pass --policies DIR");
-                return emit(&Report::from_error(&error), &args.output);
+                let report = Report::from_evidence_error(&error, &evidence, None);
+                return conclude(report, &args.record, &base, Some(&evidence), None, &args.output);
             }
         };
     let source = Some(config.path.display().to_string());
-    let mut report = judge(&policies, &evidence, source, timeout(args.timeout_ms, config.config.policies.timeout_ms));
+    let (mut report, files) =
+        judge(&policies, &evidence, source, timeout(args.timeout_ms, config.config.policies.timeout_ms));
     report.timings.collect_us = collect_us;
     report.timings.total_us = started.elapsed().as_micros() as u64;
-    emit(&report, &args.output)
+    conclude(report, &args.record, &base, Some(&evidence), files.as_ref().map(|files| files.as_slice()), &args.output)
+}
+
+/// The folder of the config a `check` would read, for a store when the config cannot be read.
+fn config_base(project: &ProjectArgs) -> PathBuf {
+    match &project.config {
+        Some(file) => file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
+        None => project.dir.clone(),
+    }
+}
+
+/// Records the decision (unless `--no-record`), then reports it. A decision that cannot be
+/// recorded becomes an `error`, unless `--allow-unrecorded`.
+fn conclude(
+    mut report: Report,
+    record: &RecordArgs,
+    base: &Path,
+    evidence: Option<&Evidence>,
+    files: Option<&[policy::bundle::BundleFile]>,
+    output: &OutputArgs,
+) -> ExitStatus {
+    if !record.no_record {
+        let path = modelgate::audit::resolve(record.store.as_deref(), base);
+        let recorded = modelgate::audit::open(&path, modelgate::audit::Access::Create).and_then(|mut store| {
+            modelgate::audit::record::record_decision(store.as_mut(), &mut report, evidence, files)
+        });
+        if let Err(error) = recorded {
+            if record.allow_unrecorded {
+                eprintln!("warning: the decision was not recorded: {}", error.message);
+            } else {
+                let decision = report.decision.as_str();
+                report.decision = report::Decision::Error;
+                report.error = Some(report::ErrorInfo {
+                    kind: error.kind.as_str().to_string(),
+                    message: format!("the {decision} decision could not be recorded: {}", error.message),
+                    hint: Some(format!(
+                        "{} (--allow-unrecorded keeps an unrecorded decision, deliberately)",
+                        error.hint.as_deref().unwrap_or("fix the audit store")
+                    )),
+                });
+            }
+        }
+    }
+    emit(&report, output)
 }
 
 fn eval(args: EvalArgs) -> ExitStatus {
     let started = Instant::now();
+    let base = PathBuf::from(".");
     let source = args.input.display().to_string();
     let text = if args.input.as_os_str() == "-" {
         let mut text = String::new();
@@ -296,18 +387,24 @@ fn eval(args: EvalArgs) -> ExitStatus {
     };
     let evidence = match text.and_then(|text| evidence::parse(&source, &text)) {
         Ok(evidence) => evidence,
-        Err(error) => return emit(&Report::from_error(&error), &args.output),
+        Err(error) => return conclude(Report::from_error(&error), &args.record, &base, None, None, &args.output),
     };
-    let mut report = judge(&args.policies, &evidence, Some(source), timeout(args.timeout_ms, None));
+    let (mut report, files) = judge(&args.policies, &evidence, Some(source), timeout(args.timeout_ms, None));
     report.timings.total_us = started.elapsed().as_micros() as u64;
-    emit(&report, &args.output)
+    conclude(report, &args.record, &base, Some(&evidence), files.as_ref().map(|files| files.as_slice()), &args.output)
 }
 
 /// Loads the policies and evaluates; any failure is an `error` report naming the model.
-fn judge(policies: &Path, evidence: &Evidence, source: Option<String>, timeout: Duration) -> Report {
+/// Also returns the bundle's files, for the audit store.
+fn judge(
+    policies: &Path,
+    evidence: &Evidence,
+    source: Option<String>,
+    timeout: Duration,
+) -> (Report, Option<std::sync::Arc<Vec<policy::bundle::BundleFile>>>) {
     match Gate::load(policies, timeout) {
-        Ok(mut gate) => gate.report(evidence, source),
-        Err(error) => Report::from_evidence_error(&error, evidence, source),
+        Ok(mut gate) => (gate.report(evidence, source), Some(gate.files.clone())),
+        Err(error) => (Report::from_evidence_error(&error, evidence, source), None),
     }
 }
 

@@ -37,16 +37,23 @@ pub fn read(kind: Kind, path: &Path, shown: &str, options: &ReadOptions) -> Resu
         }
     }
     if let Some(date) = document.last_updated.as_deref().and_then(parse_date) {
-        let days = (options.today - date).num_days();
-        if days < 0 {
+        if date > options.today {
             document.problems.push(format!("the last-updated date {date} is in the future"));
         }
-        document.age_days = Some(days.max(0) as u64);
+    }
+    date(&mut document, options.today);
+    Ok(document)
+}
+
+/// Sets the parts of a document that depend on the day it is judged: its age and whether
+/// its review is overdue. A re-evaluation calls this again with the day it judges on.
+pub fn date(document: &mut Document, today: NaiveDate) {
+    if let Some(date) = document.last_updated.as_deref().and_then(parse_date) {
+        document.age_days = Some((today - date).num_days().max(0) as u64);
     }
     if let Some(due) = document.next_review_due.as_deref().and_then(parse_date) {
-        document.review_overdue = Some(options.today > due);
+        document.review_overdue = Some(today > due);
     }
-    Ok(document)
 }
 
 /// Reads a document's text; the format follows `path`'s extension (`.json`, `.yaml`/`.yml`,

@@ -8,9 +8,15 @@ use crate::error::{Error, ErrorKind};
 use crate::evidence::Evidence;
 use crate::report::Report;
 
-/// Evaluates every document, in order, on up to `threads` workers (all cores when `None`).
-/// Each document gets its own report; an error is that document's `error` report.
-pub fn evaluate_all(gate: &Gate, documents: &[Evidence], threads: Option<NonZeroUsize>) -> Vec<Report> {
+/// Evaluates every document, in order, on up to `threads` workers (all cores when `None`),
+/// with exceptions judged on `today`. Each document gets its own report; an error is that
+/// document's `error` report.
+pub fn evaluate_all(
+    gate: &Gate,
+    documents: &[Evidence],
+    threads: Option<NonZeroUsize>,
+    today: chrono::NaiveDate,
+) -> Vec<Report> {
     let threads = threads
         .or_else(|| std::thread::available_parallelism().ok())
         .map_or(1, NonZeroUsize::get)
@@ -21,8 +27,9 @@ pub fn evaluate_all(gate: &Gate, documents: &[Evidence], threads: Option<NonZero
             .chunks(chunk)
             .map(|slice| {
                 let mut gate = gate.clone();
-                let worker =
-                    scope.spawn(move || slice.iter().map(|evidence| gate.report(evidence, None)).collect::<Vec<_>>());
+                let worker = scope.spawn(move || {
+                    slice.iter().map(|evidence| gate.report_at(evidence, None, today)).collect::<Vec<_>>()
+                });
                 (slice, worker)
             })
             .collect();
@@ -64,7 +71,7 @@ mod tests {
                 evidence
             })
             .collect();
-        let fleet = evaluate_all(&gate, &documents, NonZeroUsize::new(2));
+        let fleet = evaluate_all(&gate, &documents, NonZeroUsize::new(2), crate::policy::today().expect("today"));
         assert_eq!(fleet.len(), documents.len());
         for (report, evidence) in fleet.iter().zip(&documents) {
             let single = gate.report(evidence, None);

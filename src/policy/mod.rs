@@ -1,6 +1,8 @@
 //! Policy bundles, the regorus engine, exceptions and the decision.
 
 use std::path::Path;
+
+use chrono::NaiveDate;
 use std::time::{Duration, Instant};
 
 use crate::error::Result;
@@ -24,6 +26,8 @@ use exceptions::Exception;
 #[derive(Clone)]
 pub struct Gate {
     pub bundle: bundle::BundleInfo,
+    /// The bundle's files as read, for the audit store.
+    pub files: std::sync::Arc<Vec<bundle::BundleFile>>,
     engine: PolicyEngine,
     exceptions: Vec<Exception>,
     compile_time: Duration,
@@ -35,7 +39,13 @@ impl Gate {
         let bundle = Bundle::load(root)?;
         let engine = PolicyEngine::compile(&bundle, EngineOptions { timeout, include_tests: false })?;
         let exceptions = exceptions::load(&bundle)?;
-        Ok(Gate { bundle: bundle.info, engine, exceptions, compile_time: started.elapsed() })
+        Ok(Gate {
+            bundle: bundle.info,
+            files: std::sync::Arc::new(bundle.files),
+            engine,
+            exceptions,
+            compile_time: started.elapsed(),
+        })
     }
 
     pub fn packages(&self) -> &[engine::GatingPackage] {
@@ -45,6 +55,11 @@ impl Gate {
     /// Judges one evidence document. Errors (evaluation, timeout, malformed results) are
     /// returned, never turned into a pass; [`Gate::report`] turns them into an `error` report.
     pub fn evaluate(&mut self, evidence: &Evidence, source: Option<String>) -> Result<Report> {
+        self.evaluate_at(evidence, source, today()?)
+    }
+
+    /// [`Gate::evaluate`] with exceptions' expiry and grace periods judged on `today`.
+    pub fn evaluate_at(&mut self, evidence: &Evidence, source: Option<String>, today: NaiveDate) -> Result<Report> {
         let started = Instant::now();
         // One serialization serves as the policy input and as the digest's canonical bytes.
         let input = serde_json::to_string(evidence).map_err(|error| {
@@ -56,7 +71,7 @@ impl Gate {
             model: &evidence.model.name,
             version: &evidence.model.version,
             environment: environment.as_deref(),
-            today: chrono::Utc::now().date_naive(),
+            today,
         };
         let outcome = decide::decide(&results, &self.exceptions, &subject)?;
         let evaluate_us = started.elapsed().as_micros() as u64;
@@ -82,13 +97,22 @@ impl Gate {
                 total_us: 0,
             },
             tool: Tool::default(),
+            audit: None,
         })
     }
 
     /// Like [`Gate::evaluate`], but an error becomes an `error` report that still names
     /// the model, the bundle and the evidence.
     pub fn report(&mut self, evidence: &Evidence, source: Option<String>) -> Report {
-        match self.evaluate(evidence, source.clone()) {
+        match today() {
+            Ok(today) => self.report_at(evidence, source, today),
+            Err(error) => Report::from_evidence_error(&error, evidence, source),
+        }
+    }
+
+    /// [`Gate::report`] judged on `today`.
+    pub fn report_at(&mut self, evidence: &Evidence, source: Option<String>, today: NaiveDate) -> Report {
+        match self.evaluate_at(evidence, source.clone(), today) {
             Ok(report) => report,
             Err(error) => {
                 let mut report = Report::from_evidence_error(&error, evidence, source);
@@ -97,4 +121,13 @@ impl Gate {
             }
         }
     }
+}
+
+/// The day exceptions' expiry and grace periods are judged on: today, or the day of
+/// `MODELGATE_NOW` (the time collection uses) when it is set.
+pub fn today() -> Result<NaiveDate> {
+    let now = crate::collect::collection_time()?;
+    Ok(chrono::DateTime::parse_from_rfc3339(&now)
+        .map(|time| time.date_naive())
+        .unwrap_or_else(|_| chrono::Utc::now().date_naive()))
 }

@@ -62,6 +62,17 @@ pub struct Report {
     pub error: Option<ErrorInfo>,
     pub timings: Timings,
     pub tool: Tool,
+    /// Where the decision was recorded: absent with `--no-record`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditRef>,
+}
+
+/// A decision's place in the audit store: publish `seq` and `hash` to anchor the chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRef {
+    pub store: String,
+    pub seq: u64,
+    pub hash: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -218,6 +229,7 @@ impl Report {
             }),
             timings: Timings::default(),
             tool: Tool::default(),
+            audit: None,
         }
     }
 

@@ -1,0 +1,290 @@
+//! The policy lifecycle: every deployed model judged again when the policies change
+//! (`reevaluate`, recorded), or under proposed policies (`policy impact`, not recorded).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use super::record::{self, codes};
+use super::{BundleManifest, EntryKind, Filter, Record, Store};
+use crate::error::Result;
+use crate::evidence::Evidence;
+use crate::policy::{fleet, Gate};
+use crate::report::{Decision, Finding, Report};
+
+/// What became of a deployed model under the policies judged now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// It complied and no longer does.
+    NewlyNonCompliant,
+    /// The judgement failed (fail closed: not compliant).
+    Error,
+    /// It already did not comply at the last re-evaluation.
+    StillNonCompliant,
+    /// It did not comply at the last re-evaluation and now does.
+    NewlyCompliant,
+    StillCompliant,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::NewlyNonCompliant => "newly non-compliant",
+            Status::Error => "error",
+            Status::StillNonCompliant => "still non-compliant",
+            Status::NewlyCompliant => "newly compliant",
+            Status::StillCompliant => "still compliant",
+        }
+    }
+
+    pub fn complies(self) -> bool {
+        matches!(self, Status::NewlyCompliant | Status::StillCompliant)
+    }
+}
+
+/// One deployed model judged again.
+#[derive(Debug, Clone, Serialize)]
+pub struct Judgement {
+    pub model: String,
+    pub version: String,
+    pub environment: String,
+    pub owner: Option<String>,
+    pub status: Status,
+    pub deployment_id: String,
+    pub deployed_at: String,
+    /// The decision it was deployed by.
+    pub original_decision_id: String,
+    /// The last judgement before this one: the original decision or the last re-evaluation.
+    pub previous_decision_id: String,
+    pub previous_decision: String,
+    pub previous_bundle: BundleRef,
+    pub bundle: BundleRef,
+    /// Violations now that the previous judgement did not have.
+    pub new_violations: Vec<Finding>,
+    /// Codes the previous judgement violated that pass now.
+    pub resolved: Vec<String>,
+    /// Policy files that differ between the previous judgement's bundle and this one:
+    /// `A path`, `D path`, `M path`.
+    pub changed_files: Vec<String>,
+    /// The judgement itself.
+    pub report: Report,
+    #[serde(skip)]
+    pub evidence_digest: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BundleRef {
+    pub digest: String,
+    pub revision: Option<String>,
+}
+
+/// A deployment in force, with what it was last judged by.
+struct Deployed {
+    deployment: Record,
+    original: Record,
+    previous: Record,
+    evidence: Evidence,
+}
+
+/// Every deployment in force, with its evidence as judged and its latest judgement.
+fn deployed(store: &dyn Store) -> Result<Vec<Deployed>> {
+    let deployments = store.deployments_at(None, None, None)?;
+    let mut latest_reevaluation: BTreeMap<String, Record> = BTreeMap::new();
+    let ids: BTreeSet<&str> = deployments.iter().map(|record| record.entry.id.as_str()).collect();
+    // One pass over the re-evaluations since the oldest deployment in force.
+    let since = deployments.iter().map(|record| record.entry.time.clone()).min();
+    if let Some(since) = since {
+        let filter = Filter { kinds: vec![EntryKind::Reevaluation], since: Some(since), ..Filter::default() };
+        store.scan(&filter, &mut |record| {
+            if let Some(id) = record.entry.detail_str("deployment_id") {
+                if ids.contains(id) {
+                    latest_reevaluation.insert(id.to_string(), record);
+                }
+            }
+            Ok(true)
+        })?;
+    }
+    let mut fleet = Vec::with_capacity(deployments.len());
+    for deployment in deployments {
+        let decision_id = deployment.entry.detail_str("decision_id").unwrap_or_default().to_string();
+        let original = store.get(&decision_id)?.ok_or_else(|| {
+            crate::error::Error::new(
+                crate::error::ErrorKind::Store,
+                format!("deployment {} names decision {decision_id}, which is not in the store", deployment.entry.id),
+            )
+            .hint("the store has been altered: run `modelgate audit verify`")
+        })?;
+        let evidence = record::stored_evidence(store, &original.entry)?;
+        let previous = latest_reevaluation.remove(&deployment.entry.id).unwrap_or_else(|| original.clone());
+        fleet.push(Deployed { deployment, original, previous, evidence });
+    }
+    Ok(fleet)
+}
+
+/// Sets what depends on the time of judgement: `collected_at` (review dates are judged
+/// against it) and each document's age.
+pub fn redate(evidence: &mut Evidence, now: DateTime<Utc>) {
+    evidence.collected_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if let Some(documentation) = evidence.documentation.as_mut() {
+        let today = now.date_naive();
+        for document in
+            [&mut documentation.model_card, &mut documentation.datasheet, &mut documentation.risk_assessment]
+                .into_iter()
+                .flatten()
+        {
+            crate::docs::read::date(document, today);
+        }
+    }
+}
+
+/// The manifest `gate`'s bundle would be stored under.
+pub fn manifest_of(gate: &Gate) -> BundleManifest {
+    record::bundle_content(&gate.bundle.digest, &gate.files).0
+}
+
+/// `A path`, `D path`, `M path` for each file that differs between two bundles.
+pub fn changed_files(before: Option<&BundleManifest>, after: &BundleManifest) -> Vec<String> {
+    let Some(before) = before else {
+        return Vec::new();
+    };
+    let old: BTreeMap<&str, &str> = before.files.iter().map(|f| (f.path.as_str(), f.digest.as_str())).collect();
+    let new: BTreeMap<&str, &str> = after.files.iter().map(|f| (f.path.as_str(), f.digest.as_str())).collect();
+    let paths: BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
+    paths
+        .into_iter()
+        .filter_map(|path| match (old.get(path), new.get(path)) {
+            (None, Some(_)) => Some(format!("A {path}")),
+            (Some(_), None) => Some(format!("D {path}")),
+            (Some(a), Some(b)) if a != b => Some(format!("M {path}")),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Judges every deployed model under `gate` as of `now`.
+pub fn judge(store: &dyn Store, gate: &Gate, now: DateTime<Utc>) -> Result<Vec<Judgement>> {
+    let fleet = deployed(store)?;
+    let documents: Vec<Evidence> = fleet
+        .iter()
+        .map(|deployed| {
+            let mut evidence = deployed.evidence.clone();
+            redate(&mut evidence, now);
+            evidence
+        })
+        .collect();
+    let reports = fleet::evaluate_all(gate, &documents, None, now.date_naive());
+    let manifest = manifest_of(gate);
+    let bundle = BundleRef { digest: gate.bundle.digest.clone(), revision: gate.bundle.revision.clone() };
+    let mut manifests: BTreeMap<String, Option<BundleManifest>> = BTreeMap::new();
+    let mut judgements = Vec::with_capacity(fleet.len());
+    for (deployed, report) in fleet.into_iter().zip(reports) {
+        let previous = &deployed.previous.entry;
+        let previous_digest = previous.bundle_digest.clone().unwrap_or_default();
+        if !manifests.contains_key(&previous_digest) {
+            manifests.insert(previous_digest.clone(), store.bundle(&previous_digest)?);
+        }
+        let before = manifests.get(&previous_digest).and_then(Option::as_ref);
+        let previous_codes: BTreeSet<String> = codes(previous, "violations").into_iter().collect();
+        let now_codes: BTreeSet<&str> = report.violations.iter().map(|finding| finding.code.as_str()).collect();
+        let previous_complied = previous.decision.as_deref() == Some("allow");
+        let status = match (report.decision, previous_complied) {
+            (Decision::Error, _) => Status::Error,
+            (Decision::Allow, true) => Status::StillCompliant,
+            (Decision::Allow, false) => Status::NewlyCompliant,
+            (Decision::Deny, true) => Status::NewlyNonCompliant,
+            (Decision::Deny, false) => Status::StillNonCompliant,
+        };
+        let entry = &deployed.deployment.entry;
+        judgements.push(Judgement {
+            model: entry.model.clone(),
+            version: entry.version.clone(),
+            environment: entry.environment.clone().unwrap_or_default(),
+            owner: deployed.original.entry.detail_str("owner").map(str::to_string),
+            status,
+            deployment_id: entry.id.clone(),
+            deployed_at: entry.time.clone(),
+            original_decision_id: deployed.original.entry.id.clone(),
+            previous_decision_id: previous.id.clone(),
+            previous_decision: previous.decision.clone().unwrap_or_default(),
+            previous_bundle: BundleRef { digest: previous_digest, revision: previous.bundle_revision.clone() },
+            bundle: bundle.clone(),
+            new_violations: report
+                .violations
+                .iter()
+                .filter(|finding| !previous_codes.contains(&finding.code))
+                .cloned()
+                .collect(),
+            resolved: previous_codes.iter().filter(|code| !now_codes.contains(code.as_str())).cloned().collect(),
+            changed_files: changed_files(before, &manifest),
+            report,
+            evidence_digest: deployed.original.entry.evidence_digest.clone(),
+        });
+    }
+    Ok(judgements)
+}
+
+/// Records each judgement as a re-evaluation decision linked to its deployment, all in
+/// one transaction; the bundle's files are stored once.
+pub fn record(store: &mut dyn Store, gate: &Gate, judgements: &mut [Judgement], now: DateTime<Utc>) -> Result<()> {
+    let mut drafts = Vec::with_capacity(judgements.len());
+    for (index, judgement) in judgements.iter().enumerate() {
+        let mut details = Map::new();
+        details.insert("deployment_id".into(), json!(judgement.deployment_id));
+        details.insert("original_decision_id".into(), json!(judgement.original_decision_id));
+        details.insert("previous_decision_id".into(), json!(judgement.previous_decision_id));
+        details.insert("previous_bundle_digest".into(), json!(judgement.previous_bundle.digest));
+        details.insert("status".into(), json!(judgement.status));
+        details.insert("judged_at".into(), json!(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        details.insert("changed_files".into(), json!(judgement.changed_files));
+        details.insert("resolved".into(), json!(judgement.resolved));
+        let files = (index == 0).then_some(gate.files.as_slice());
+        // The evidence is the deployment's, re-dated to `judged_at`: the stored document
+        // plus that time replays the judgement, so no new copy is stored.
+        let mut draft = record::decision_draft(EntryKind::Reevaluation, &judgement.report, None, files, details)?;
+        draft.entry.evidence_digest = judgement.evidence_digest.clone();
+        draft.entry.requester = Some("reevaluate".into());
+        if let Some(details) = draft.entry.details.as_object_mut() {
+            details.insert("judged_evidence_digest".into(), json!(judgement.report.evidence_digest));
+        }
+        drafts.push(draft);
+    }
+    if drafts.is_empty() {
+        return Ok(());
+    }
+    let records = store.append(drafts)?;
+    for (judgement, record) in judgements.iter_mut().zip(records) {
+        judgement.report.decision_id = record.entry.id;
+    }
+    Ok(())
+}
+
+/// Whether `notifier` already delivered an alert for this deployment under `bundle`.
+pub fn already_alerted(store: &dyn Store, judgement: &Judgement, notifier: &str) -> Result<bool> {
+    let filter = Filter {
+        kinds: vec![EntryKind::Alert],
+        model: Some(judgement.model.clone()),
+        environment: Some(judgement.environment.clone()),
+        newest_first: true,
+        ..Filter::default()
+    };
+    let mut delivered = false;
+    store.scan(&filter, &mut |record| {
+        let entry = &record.entry;
+        if entry.bundle_digest.as_deref() == Some(judgement.bundle.digest.as_str())
+            && entry.detail_str("deployment_id") == Some(judgement.deployment_id.as_str())
+        {
+            let deliveries = entry.detail("deliveries").and_then(Value::as_array);
+            delivered = deliveries.is_some_and(|deliveries| {
+                deliveries.iter().any(|delivery| {
+                    delivery.get("notifier").and_then(Value::as_str) == Some(notifier)
+                        && delivery.get("status").and_then(Value::as_str) == Some("delivered")
+                })
+            });
+        }
+        Ok(!delivered)
+    })?;
+    Ok(delivered)
+}

@@ -1,0 +1,359 @@
+//! The audit store: the governance memory.
+//!
+//! Every decision, deployment, retirement, re-evaluation and alert is an [`Entry`] in
+//! one hash chain ([`chain`]): each entry's hash covers its exact content and the hash
+//! before it, so an edited, deleted, inserted or reordered entry is found by
+//! [`chain::verify`]. The evidence documents and every file of the policy bundles that
+//! decisions were made under are stored content-addressed (compressed, deduplicated), so
+//! the exact Rego text and evidence behind any past decision can be shown and replayed.
+//!
+//! Commands reach the store through the [`Store`] trait; [`sqlite`] is the embedded
+//! default, one file that several CI jobs may write at once.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind, Result};
+
+pub mod chain;
+pub mod deploy;
+pub mod export;
+pub mod lifecycle;
+pub mod record;
+pub mod sqlite;
+
+/// The environment variable naming the store, like `--store`.
+pub const STORE_ENV: &str = "MODELGATE_STORE";
+/// Where the store lives by default, relative to the folder of the config.
+pub const DEFAULT_STORE: &str = ".modelgate/audit.db";
+
+/// What an entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// A gate decision (`check`, `eval`).
+    Decision,
+    /// A deployed model judged again under the current policies (`reevaluate`).
+    Reevaluation,
+    /// A version marked as deployed in an environment (`deploy record`), rollbacks included.
+    Deploy,
+    /// A deployment ended (`deploy retire`).
+    Retire,
+    /// An alert to a model's owner and what became of each delivery.
+    Alert,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 5] =
+        [EntryKind::Decision, EntryKind::Reevaluation, EntryKind::Deploy, EntryKind::Retire, EntryKind::Alert];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Decision => "decision",
+            EntryKind::Reevaluation => "reevaluation",
+            EntryKind::Deploy => "deploy",
+            EntryKind::Retire => "retire",
+            EntryKind::Alert => "alert",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EntryKind> {
+        EntryKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// One entry of the chain. Its JSON serialization, exactly as stored, is what the hash covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Position in the chain, from 1, without gaps.
+    pub seq: u64,
+    pub id: String,
+    pub kind: EntryKind,
+    /// RFC 3339, UTC, microseconds: `2026-12-03T07:40:12.123456Z` (sorts as text).
+    pub time: String,
+    pub model: String,
+    pub version: String,
+    pub environment: Option<String>,
+    /// Who asked: the evidence's `deployment.requested_by`, or `--requester`.
+    pub requester: Option<String>,
+    /// `allow`, `deny` or `error` for decisions and re-evaluations.
+    pub decision: Option<String>,
+    /// `sha256:…` of the evidence document judged (stored as a blob under that digest).
+    pub evidence_digest: Option<String>,
+    /// `sha256:…` of the policy bundle (its files stored as blobs, its manifest in the store).
+    pub bundle_digest: Option<String>,
+    /// The git commit of the policy repository, when it was a checkout.
+    pub bundle_revision: Option<String>,
+    pub tool_version: String,
+    /// What the kind adds: findings, the deployment's decision, the alert's deliveries.
+    pub details: serde_json::Value,
+}
+
+impl Entry {
+    /// A new entry of `kind` for `model`/`version`, stamped now; the store assigns `seq`.
+    pub fn new(kind: EntryKind, model: &str, version: &str, environment: Option<&str>) -> Entry {
+        Entry {
+            seq: 0,
+            id: uuid::Uuid::now_v7().to_string(),
+            kind,
+            time: now(),
+            model: model.to_string(),
+            version: version.to_string(),
+            environment: environment.map(str::to_string),
+            requester: None,
+            decision: None,
+            evidence_digest: None,
+            bundle_digest: None,
+            bundle_revision: None,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            details: serde_json::Value::Object(serde_json::Map::new()),
+        }
+    }
+
+    pub fn detail(&self, key: &str) -> Option<&serde_json::Value> {
+        self.details.get(key)
+    }
+
+    pub fn detail_str(&self, key: &str) -> Option<&str> {
+        self.details.get(key).and_then(serde_json::Value::as_str)
+    }
+}
+
+/// An entry as stored: the exact content bytes and its links in the chain.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub entry: Entry,
+    /// The entry's JSON exactly as stored (what the hash covers).
+    pub content: String,
+    pub prev_hash: String,
+    pub hash: String,
+    /// The indexed columns as stored, which must agree with the content.
+    pub columns: Columns,
+}
+
+/// An entry as stored, before its content is read: what [`chain::verify`] checks.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub columns: Columns,
+    pub content: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Link {
+    /// Reads the entry; content that is not an entry is an error naming it.
+    pub fn parse(self, location: &str) -> Result<Record> {
+        let entry: Entry = serde_json::from_str(&self.content).map_err(|error| {
+            store_error(
+                location,
+                format!("entry {} (seq {}) is not a valid entry: {error}", self.columns.id, self.columns.seq),
+            )
+            .hint("the store has been altered: run `modelgate audit verify` to see where")
+        })?;
+        Ok(Record { entry, content: self.content, prev_hash: self.prev_hash, hash: self.hash, columns: self.columns })
+    }
+}
+
+/// The copies of entry fields a store keeps in indexed columns, for queries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Columns {
+    pub seq: u64,
+    pub id: String,
+    pub kind: String,
+    pub time: String,
+    pub model: String,
+    pub version: String,
+    pub environment: Option<String>,
+    pub decision: Option<String>,
+    pub evidence_digest: Option<String>,
+    pub bundle_digest: Option<String>,
+}
+
+impl Columns {
+    pub fn of(entry: &Entry) -> Columns {
+        Columns {
+            seq: entry.seq,
+            id: entry.id.clone(),
+            kind: entry.kind.as_str().to_string(),
+            time: entry.time.clone(),
+            model: entry.model.clone(),
+            version: entry.version.clone(),
+            environment: entry.environment.clone(),
+            decision: entry.decision.clone(),
+            evidence_digest: entry.evidence_digest.clone(),
+            bundle_digest: entry.bundle_digest.clone(),
+        }
+    }
+}
+
+/// What a writer hands the store: an entry and the content it references.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub entry: Entry,
+    pub blobs: Vec<Blob>,
+    pub bundle: Option<BundleManifest>,
+}
+
+/// Bytes stored under the digest of their content.
+#[derive(Debug, Clone)]
+pub struct Blob {
+    /// `sha256:<hex>` of `bytes`.
+    pub digest: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Blob {
+    pub fn new(bytes: Vec<u8>) -> Blob {
+        Blob { digest: sha256(&bytes), bytes }
+    }
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// A policy bundle as stored: each file by path, kind and the digest of its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleManifest {
+    pub digest: String,
+    pub files: Vec<ManifestFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestFile {
+    pub path: String,
+    /// `rego`, `rego_test`, `data`, `exceptions`.
+    pub kind: String,
+    pub digest: String,
+    pub size: u64,
+}
+
+/// Which entries a query wants. Empty fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub kinds: Vec<EntryKind>,
+    pub model: Option<String>,
+    pub version: Option<String>,
+    pub environment: Option<String>,
+    pub decision: Option<String>,
+    /// Inclusive, RFC 3339 (compared as normalised text).
+    pub since: Option<String>,
+    /// Inclusive.
+    pub until: Option<String>,
+    pub limit: Option<usize>,
+    pub newest_first: bool,
+}
+
+/// The store's operations; every command goes through these, so another backend
+/// (PostgreSQL) can follow without touching the commands.
+pub trait Store {
+    /// Where the store is, for messages.
+    fn location(&self) -> String;
+    /// Appends the drafts in order, all or nothing, with their blobs and bundles; returns
+    /// them as chained. Durable when it returns.
+    fn append(&mut self, drafts: Vec<Draft>) -> Result<Vec<Record>>;
+    fn get(&self, id: &str) -> Result<Option<Record>>;
+    /// Visits matching entries in chain order (or newest first); `visit` returns false to stop.
+    fn scan(&self, filter: &Filter, visit: &mut dyn FnMut(Record) -> Result<bool>) -> Result<()>;
+    /// Visits every entry as stored, in chain order, without reading it (for `verify`).
+    fn scan_links(&self, visit: &mut dyn FnMut(Link)) -> Result<()>;
+    /// A blob's bytes, decompressed and checked against its digest.
+    fn blob(&self, digest: &str) -> Result<Option<Vec<u8>>>;
+    /// Every stored blob's digest and whether its bytes still hash to it (for `verify`).
+    fn check_blobs(&self, visit: &mut dyn FnMut(&str, std::result::Result<(), String>)) -> Result<()>;
+    fn bundle(&self, digest: &str) -> Result<Option<BundleManifest>>;
+    /// Every stored bundle manifest (for `verify`).
+    fn bundles(&self) -> Result<Vec<BundleManifest>>;
+    /// The deployments in force at `time` (now when `None`): per model and environment,
+    /// the last `deploy` entry not followed by a `retire`.
+    fn deployments_at(&self, time: Option<&str>, environment: Option<&str>, model: Option<&str>)
+        -> Result<Vec<Record>>;
+    /// The last entry's seq and hash as the store recorded them on each append.
+    fn head(&self) -> Result<Option<(u64, String)>>;
+}
+
+/// How a command may use the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Create the store (with its folder) when it does not exist yet.
+    Create,
+    /// The store must exist; nothing is written.
+    ReadOnly,
+    /// The store must exist.
+    ReadWrite,
+}
+
+/// Opens the store at `path`.
+pub fn open(path: &Path, access: Access) -> Result<Box<dyn Store>> {
+    Ok(Box::new(sqlite::SqliteStore::open(path, access)?))
+}
+
+/// The store a command uses: `--store`, else `MODELGATE_STORE` (clap reads it), else
+/// `.modelgate/audit.db` in `base` (the config's folder).
+pub fn resolve(flag: Option<&Path>, base: &Path) -> PathBuf {
+    match flag {
+        Some(path) => path.to_path_buf(),
+        None => base.join(DEFAULT_STORE),
+    }
+}
+
+/// The current time as entries record it.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Normalises a time given on the command line (`2026-12-01`, `2026-12-01T10:00:00+01:00`)
+/// to the entries' form, so that times compare as text.
+pub fn parse_time(text: &str, flag: &str) -> Result<String> {
+    let text = text.trim();
+    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(time.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let time = date.and_hms_opt(0, 0, 0).map(|time| time.and_utc()).unwrap_or_default();
+        return Ok(time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    }
+    Err(Error::new(ErrorKind::Config, format!("{flag} `{text}` is not a date or an RFC 3339 time"))
+        .hint("write 2026-12-01 (midnight UTC) or 2026-12-01T09:30:00Z"))
+}
+
+/// The end of the day for an `--until` given as a date: the whole day is included.
+pub fn parse_until(text: &str, flag: &str) -> Result<String> {
+    let time = parse_time(text, flag)?;
+    if chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").is_ok() {
+        return Ok(time.replace("T00:00:00.000000Z", "T23:59:59.999999Z"));
+    }
+    Ok(time)
+}
+
+pub(crate) fn store_error(location: &str, message: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Store, format!("audit store {location}: {message}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_normalise_to_comparable_text() {
+        assert_eq!(parse_time("2026-12-01", "--since").expect("date"), "2026-12-01T00:00:00.000000Z");
+        assert_eq!(parse_time("2026-12-01T10:00:00+01:00", "--since").expect("time"), "2026-12-01T09:00:00.000000Z");
+        assert_eq!(parse_until("2026-12-01", "--until").expect("date"), "2026-12-01T23:59:59.999999Z");
+        let error = parse_time("yesterday", "--since").expect_err("not a time");
+        assert!(error.message.contains("--since `yesterday`"), "{}", error.message);
+        assert!(now() > "2026-01-01".to_string());
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for kind in EntryKind::ALL {
+            assert_eq!(EntryKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(EntryKind::parse("nope"), None);
+    }
+}

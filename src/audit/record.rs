@@ -1,0 +1,188 @@
+//! Decisions as entries: what `check`, `eval` and `reevaluate` record.
+
+use serde_json::{json, Map, Value};
+
+use super::{Blob, BundleManifest, Draft, Entry, EntryKind, ManifestFile, Record, Store};
+use crate::error::{Error, ErrorKind, Result};
+use crate::evidence::Evidence;
+use crate::policy::bundle::{BundleFile, FileKind};
+use crate::report::{AuditRef, Report, RuleStatus};
+
+/// The evidence as judged: its canonical JSON is what the report's digest covers.
+pub fn evidence_blob(evidence: &Evidence) -> Result<Blob> {
+    let json = serde_json::to_string(evidence)
+        .map_err(|error| Error::new(ErrorKind::EvidenceInvalid, format!("evidence is not JSON: {error}")))?;
+    Ok(Blob::new(json.into_bytes()))
+}
+
+/// A bundle's manifest and its files as blobs.
+pub fn bundle_content(digest: &str, files: &[BundleFile]) -> (BundleManifest, Vec<Blob>) {
+    let mut blobs = Vec::with_capacity(files.len());
+    let mut manifest = BundleManifest { digest: digest.to_string(), files: Vec::with_capacity(files.len()) };
+    for file in files {
+        let blob = Blob::new(file.contents.clone().into_bytes());
+        manifest.files.push(ManifestFile {
+            path: file.path.clone(),
+            kind: kind_name(file.kind).to_string(),
+            digest: blob.digest.clone(),
+            size: file.contents.len() as u64,
+        });
+        blobs.push(blob);
+    }
+    (manifest, blobs)
+}
+
+fn kind_name(kind: FileKind) -> &'static str {
+    match kind {
+        FileKind::Rego => "rego",
+        FileKind::RegoTest => "rego_test",
+        FileKind::Data => "data",
+        FileKind::Exceptions => "exceptions",
+    }
+}
+
+/// The entry for a decision (or re-evaluation) `report`, with the evidence and bundle
+/// files it was made from. `details` extends what is recorded.
+pub fn decision_draft(
+    kind: EntryKind,
+    report: &Report,
+    evidence: Option<&Evidence>,
+    files: Option<&[BundleFile]>,
+    mut details: Map<String, Value>,
+) -> Result<Draft> {
+    let model = report.model.as_ref();
+    let mut entry = Entry::new(
+        kind,
+        model.map_or("", |model| model.name.as_str()),
+        model.map_or("", |model| model.version.as_str()),
+        report.environment.as_deref(),
+    );
+    entry.id = report.decision_id.clone();
+    entry.decision = Some(report.decision.as_str().to_string());
+    entry.requester = evidence.and_then(|evidence| evidence.deployment.as_ref()?.requested_by.clone());
+    let mut blobs = Vec::new();
+    if let Some(evidence) = evidence {
+        let blob = evidence_blob(evidence)?;
+        if let Some(digest) = &report.evidence_digest {
+            if digest != &blob.digest {
+                return Err(Error::new(
+                    ErrorKind::Store,
+                    format!("the evidence serialises to {} but the decision judged {digest}", blob.digest),
+                )
+                .hint("this is a bug in modelgate: please report it with the evidence document"));
+            }
+        }
+        entry.evidence_digest = Some(blob.digest.clone());
+        blobs.push(blob);
+    }
+    let mut bundle = None;
+    if let Some(policy) = &report.policy {
+        entry.bundle_digest = Some(policy.digest.clone());
+        entry.bundle_revision = policy.revision.clone();
+        if let Some(files) = files {
+            let (manifest, file_blobs) = bundle_content(&policy.digest, files);
+            blobs.extend(file_blobs);
+            bundle = Some(manifest);
+        }
+    }
+    let count = |status: RuleStatus| report.rules.iter().filter(|rule| rule.status == status).count();
+    let mut recorded = Map::new();
+    recorded.insert("timestamp".into(), json!(report.timestamp));
+    if let Some(model) = model {
+        recorded.insert("owner".into(), json!(model.owner));
+        recorded.insert("risk_tier".into(), json!(model.risk_tier));
+    }
+    if let Some(policy) = &report.policy {
+        recorded.insert("policy_path".into(), json!(policy.path));
+        recorded.insert("policy_dirty".into(), json!(policy.dirty));
+    }
+    recorded.insert("evidence_source".into(), json!(report.evidence_source));
+    recorded.insert(
+        "rules".into(),
+        json!({
+            "total": report.rules.len(),
+            "pass": count(RuleStatus::Pass),
+            "fail": count(RuleStatus::Fail),
+            "warn": count(RuleStatus::Warn),
+            "waived": count(RuleStatus::Waived),
+        }),
+    );
+    recorded.insert("violations".into(), json!(report.violations));
+    recorded.insert("warnings".into(), json!(report.warnings));
+    recorded.insert("exceptions".into(), json!(report.exceptions));
+    recorded.insert("error".into(), json!(report.error));
+    recorded.append(&mut details);
+    entry.details = Value::Object(recorded);
+    Ok(Draft { entry, blobs, bundle })
+}
+
+/// Records `report` in `store` and notes where in the report.
+pub fn record_decision(
+    store: &mut dyn Store,
+    report: &mut Report,
+    evidence: Option<&Evidence>,
+    files: Option<&[BundleFile]>,
+) -> Result<Record> {
+    let draft = decision_draft(EntryKind::Decision, report, evidence, files, Map::new())?;
+    let record = store.append(vec![draft])?.remove(0);
+    report.audit = Some(AuditRef { store: store.location(), seq: record.entry.seq, hash: record.hash.clone() });
+    Ok(record)
+}
+
+/// The codes of the findings an entry recorded under `list` (`violations`, `warnings`, `exceptions`).
+pub fn codes(entry: &Entry, list: &str) -> Vec<String> {
+    let mut codes: Vec<String> = entry
+        .detail(list)
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(|item| item.get("code")?.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// Reads an entry's evidence back from the store.
+pub fn stored_evidence(store: &dyn Store, entry: &Entry) -> Result<Evidence> {
+    let Some(digest) = &entry.evidence_digest else {
+        return Err(Error::new(ErrorKind::Store, format!("{} {} recorded no evidence", entry.kind.as_str(), entry.id))
+            .hint("only decisions made on an evidence document can be shown or re-evaluated"));
+    };
+    let bytes = store.blob(digest)?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::Store,
+            format!("the evidence {digest} of {} {} is missing from the store", entry.kind.as_str(), entry.id),
+        )
+        .hint("the store has been altered: run `modelgate audit verify`")
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::new(ErrorKind::Store, format!("the evidence {digest} is not UTF-8")).hint("run `modelgate audit verify`")
+    })?;
+    crate::evidence::parse(digest, &text)
+}
+
+/// Reads a stored bundle's files back, in manifest order.
+pub fn stored_bundle(store: &dyn Store, digest: &str) -> Result<(BundleManifest, Vec<BundleFile>)> {
+    let manifest = store.bundle(digest)?.ok_or_else(|| {
+        Error::new(ErrorKind::Store, format!("the policy bundle {digest} is not in the store"))
+            .hint("the store has been altered: run `modelgate audit verify`")
+    })?;
+    let mut files = Vec::with_capacity(manifest.files.len());
+    for file in &manifest.files {
+        let bytes = store.blob(&file.digest)?.ok_or_else(|| {
+            Error::new(ErrorKind::Store, format!("{} of bundle {digest} is missing from the store", file.path))
+                .hint("the store has been altered: run `modelgate audit verify`")
+        })?;
+        let kind = match file.kind.as_str() {
+            "rego_test" => FileKind::RegoTest,
+            "data" => FileKind::Data,
+            "exceptions" => FileKind::Exceptions,
+            _ => FileKind::Rego,
+        };
+        files.push(BundleFile {
+            path: file.path.clone(),
+            contents: String::from_utf8_lossy(&bytes).into_owned(),
+            kind,
+        });
+    }
+    Ok((manifest, files))
+}

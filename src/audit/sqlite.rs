@@ -1,0 +1,597 @@
+//! The embedded store: one SQLite file in WAL mode with durable commits.
+//!
+//! Several CI jobs may write the same file at once: each append is one `BEGIN IMMEDIATE`
+//! transaction (the chain's head is read and extended under the write lock), waits up to
+//! the busy timeout for the lock, and is retried when SQLite still answers busy. A record
+//! is either fully there (entry, blobs, bundle, head) or not at all.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{params, params_from_iter, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+
+use super::{chain, store_error, Access, BundleManifest, Columns, Draft, Entry, Filter, Link, Record, Store};
+use crate::error::{Error, Result};
+
+/// `PRAGMA application_id` of a modelgate store: "MGAT".
+const APPLICATION_ID: i64 = 0x4D47_4154;
+/// The schema this build writes; a store with a higher `user_version` is refused.
+pub const SCHEMA_VERSION: i64 = 1;
+/// How long a writer waits for another's lock before SQLite answers busy.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Appends retried after a busy answer.
+const BUSY_RETRIES: u32 = 5;
+/// The largest blob read back: bounds the memory a corrupt size field can ask for.
+const MAX_BLOB: u64 = 1 << 30;
+/// zstd level for blobs: evidence JSON shrinks about tenfold at level 3, in well under a millisecond.
+const ZSTD_LEVEL: i32 = 3;
+
+/// Schema migrations, applied in order; `user_version` is the number applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE entries (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    time TEXT NOT NULL,
+    model TEXT NOT NULL,
+    version TEXT NOT NULL,
+    environment TEXT,
+    decision TEXT,
+    evidence_digest TEXT,
+    bundle_digest TEXT,
+    content TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX entries_model ON entries (model, environment, seq);
+CREATE INDEX entries_environment ON entries (environment, seq);
+CREATE INDEX entries_decision ON entries (decision, seq);
+CREATE INDEX entries_time ON entries (time);
+CREATE INDEX entries_kind ON entries (kind, seq);
+CREATE INDEX entries_deployments ON entries (environment, model, time) WHERE kind IN ('deploy', 'retire');
+CREATE TABLE blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE bundles (digest TEXT PRIMARY KEY, manifest TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+"#];
+
+const ENTRY_COLUMNS: &str =
+    "seq, id, kind, time, model, version, environment, decision, evidence_digest, bundle_digest, content, prev_hash, hash";
+
+pub struct SqliteStore {
+    connection: Connection,
+    location: String,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path, access: Access) -> Result<SqliteStore> {
+        let location = path.display().to_string();
+        let exists = path.exists();
+        if !exists && access != Access::Create {
+            return Err(store_error(&location, "does not exist").hint(
+                "the store is created by the first `modelgate check` or `eval` that records a decision; \
+                 pass --store PATH (or set MODELGATE_STORE) to use another one",
+            ));
+        }
+        if !exists {
+            if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|error| {
+                    store_error(&location, format!("cannot create its folder: {error}"))
+                        .hint("pass --store PATH in a writable folder, or record nothing with --no-record")
+                })?;
+            }
+        }
+        let flags = match access {
+            Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+            Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+            Access::Create => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        } | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let connection = Connection::open_with_flags(path, flags).map_err(|error| sql_error(&location, error))?;
+        let store = SqliteStore { connection, location };
+        store.connection.busy_timeout(BUSY_TIMEOUT).map_err(|error| store.error(error))?;
+        store.check_identity()?;
+        if access != Access::ReadOnly {
+            let mode: String = store
+                .connection
+                .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+                .map_err(|error| store.error(error))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(store_error(
+                    &store.location,
+                    format!("cannot use write-ahead logging (journal mode {mode})"),
+                )
+                .hint("put the store on a local file system (WAL needs shared memory beside the file)"));
+            }
+            // FULL: every commit is on disk (the WAL is synced) before a decision is acknowledged.
+            store.connection.pragma_update(None, "synchronous", "FULL").map_err(|error| store.error(error))?;
+            store.migrate()?;
+        } else if store.user_version()? < SCHEMA_VERSION {
+            return Err(store_error(&store.location, "is empty or was never initialised")
+                .hint("record a decision with `modelgate check` first, or point --store at an existing store"));
+        }
+        Ok(store)
+    }
+
+    fn error(&self, error: rusqlite::Error) -> Error {
+        sql_error(&self.location, error)
+    }
+
+    fn user_version(&self) -> Result<i64> {
+        self.connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(|error| self.error(error))
+    }
+
+    /// Refuses a file that is not a modelgate store, or one from a newer schema.
+    fn check_identity(&self) -> Result<()> {
+        let application_id: i64 = self
+            .connection
+            .query_row("PRAGMA application_id", [], |row| row.get(0))
+            .map_err(|error| self.error(error))?;
+        let tables: i64 = self
+            .connection
+            .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
+            .map_err(|error| self.error(error))?;
+        if application_id != APPLICATION_ID && (application_id != 0 || tables > 0) {
+            return Err(store_error(&self.location, "is an SQLite database but not a modelgate audit store")
+                .hint("point --store (or MODELGATE_STORE) at a modelgate store, or at a new file to create one"));
+        }
+        let version = self.user_version()?;
+        if version > SCHEMA_VERSION {
+            return Err(store_error(
+                &self.location,
+                format!(
+                    "has schema version {version}, newer than this modelgate ({}) reads (up to {SCHEMA_VERSION})",
+                    env!("CARGO_PKG_VERSION")
+                ),
+            )
+            .hint("upgrade modelgate to the version that wrote this store; an older one must not write to it"));
+        }
+        Ok(())
+    }
+
+    /// Applies the migrations this store lacks, under the write lock (two first writers
+    /// racing to create the store apply them once).
+    fn migrate(&self) -> Result<()> {
+        if self.user_version()? >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        let transaction = self.begin()?;
+        let version: i64 =
+            transaction.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(|error| self.error(error))?;
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+            transaction.execute_batch(migration).map_err(|error| self.error(error))?;
+            transaction.pragma_update(None, "user_version", index as i64 + 1).map_err(|error| self.error(error))?;
+        }
+        transaction.pragma_update(None, "application_id", APPLICATION_ID).map_err(|error| self.error(error))?;
+        transaction.commit().map_err(|error| self.error(error))
+    }
+
+    fn begin(&self) -> Result<rusqlite::Transaction<'_>> {
+        rusqlite::Transaction::new_unchecked(&self.connection, TransactionBehavior::Immediate)
+            .map_err(|error| self.error(error))
+    }
+
+    fn try_append(&self, drafts: &[Prepared]) -> rusqlite::Result<Vec<Record>> {
+        let transaction = rusqlite::Transaction::new_unchecked(&self.connection, TransactionBehavior::Immediate)?;
+        let head: Option<(u64, String)> = transaction
+            .query_row("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1", [], |row| {
+                Ok((row.get::<_, i64>(0)? as u64, row.get(1)?))
+            })
+            .optional()?;
+        let (mut seq, mut prev_hash) = head.unwrap_or((0, chain::GENESIS.to_string()));
+        let mut records = Vec::with_capacity(drafts.len());
+        {
+            let mut insert_blob =
+                transaction.prepare_cached("INSERT OR IGNORE INTO blobs (digest, size, data) VALUES (?1, ?2, ?3)")?;
+            let mut insert_bundle =
+                transaction.prepare_cached("INSERT OR IGNORE INTO bundles (digest, manifest) VALUES (?1, ?2)")?;
+            let mut insert_entry = transaction.prepare_cached(&format!(
+                "INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+            ))?;
+            for draft in drafts {
+                for (digest, size, data) in &draft.blobs {
+                    insert_blob.execute(params![digest, *size as i64, data])?;
+                }
+                if let Some((digest, manifest)) = &draft.bundle {
+                    insert_bundle.execute(params![digest, manifest])?;
+                }
+                seq += 1;
+                let mut entry = draft.entry.clone();
+                entry.seq = seq;
+                let content = serde_json::to_string(&entry).map_err(|error| {
+                    rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(error.to_string())))
+                })?;
+                let hash = chain::link(&prev_hash, &content);
+                let columns = Columns::of(&entry);
+                insert_entry.execute(params![
+                    seq as i64,
+                    columns.id,
+                    columns.kind,
+                    columns.time,
+                    columns.model,
+                    columns.version,
+                    columns.environment,
+                    columns.decision,
+                    columns.evidence_digest,
+                    columns.bundle_digest,
+                    content,
+                    prev_hash,
+                    hash,
+                ])?;
+                records.push(Record { entry, content, prev_hash: prev_hash.clone(), hash: hash.clone(), columns });
+                prev_hash = hash;
+            }
+            let mut set_meta =
+                transaction.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
+            set_meta.execute(params!["head_seq", seq.to_string()])?;
+            set_meta.execute(params!["head_hash", prev_hash])?;
+        }
+        transaction.commit()?;
+        Ok(records)
+    }
+
+    fn read_record(row: &rusqlite::Row) -> rusqlite::Result<Link> {
+        Ok(Link {
+            columns: Columns {
+                seq: row.get::<_, i64>(0)? as u64,
+                id: row.get(1)?,
+                kind: row.get(2)?,
+                time: row.get(3)?,
+                model: row.get(4)?,
+                version: row.get(5)?,
+                environment: row.get(6)?,
+                decision: row.get(7)?,
+                evidence_digest: row.get(8)?,
+                bundle_digest: row.get(9)?,
+            },
+            content: row.get(10)?,
+            prev_hash: row.get(11)?,
+            hash: row.get(12)?,
+        })
+    }
+
+    fn records(&self, sql: &str, values: &[rusqlite::types::Value]) -> Result<Vec<Record>> {
+        let mut statement = self.connection.prepare_cached(sql).map_err(|error| self.error(error))?;
+        let rows = statement
+            .query_map(params_from_iter(values.iter()), Self::read_record)
+            .map_err(|error| self.error(error))?;
+        let mut records = Vec::new();
+        for row in rows {
+            records.push(row.map_err(|error| self.error(error))?.parse(&self.location)?);
+        }
+        Ok(records)
+    }
+}
+
+/// A draft with its blobs compressed (outside the write lock) and its manifest serialised.
+struct Prepared {
+    entry: Entry,
+    blobs: Vec<(String, u64, Vec<u8>)>,
+    bundle: Option<(String, String)>,
+}
+
+impl Store for SqliteStore {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn append(&mut self, drafts: Vec<Draft>) -> Result<Vec<Record>> {
+        let mut prepared = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            let mut blobs = Vec::with_capacity(draft.blobs.len());
+            for blob in draft.blobs {
+                let data = zstd::bulk::compress(&blob.bytes, ZSTD_LEVEL).map_err(|error| {
+                    store_error(&self.location, format!("cannot compress {}: {error}", blob.digest))
+                })?;
+                blobs.push((blob.digest, blob.bytes.len() as u64, data));
+            }
+            let bundle = match draft.bundle {
+                Some(manifest) => {
+                    let text = serde_json::to_string(&manifest).unwrap_or_default();
+                    Some((manifest.digest, text))
+                }
+                None => None,
+            };
+            prepared.push(Prepared { entry: draft.entry, blobs, bundle });
+        }
+        let mut attempt = 0;
+        loop {
+            match self.try_append(&prepared) {
+                Ok(records) => return Ok(records),
+                Err(error) if is_busy(&error) && attempt < BUSY_RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(50 << attempt));
+                }
+                Err(error) => return Err(self.error(error)),
+            }
+        }
+    }
+
+    fn get(&self, id: &str) -> Result<Option<Record>> {
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?1");
+        Ok(self.records(&sql, &[id.to_string().into()])?.into_iter().next())
+    }
+
+    fn scan(&self, filter: &Filter, visit: &mut dyn FnMut(Record) -> Result<bool>) -> Result<()> {
+        let mut conditions = Vec::new();
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        let mut bind = |condition: &str, value: &Option<String>, values: &mut Vec<rusqlite::types::Value>| {
+            if let Some(value) = value {
+                values.push(value.clone().into());
+                conditions.push(condition.replace('?', &format!("?{}", values.len())));
+            }
+        };
+        bind("model = ?", &filter.model, &mut values);
+        bind("version = ?", &filter.version, &mut values);
+        bind("environment = ?", &filter.environment, &mut values);
+        bind("decision = ?", &filter.decision, &mut values);
+        bind("time >= ?", &filter.since, &mut values);
+        bind("time <= ?", &filter.until, &mut values);
+        if !filter.kinds.is_empty() {
+            let kinds: Vec<String> = filter.kinds.iter().map(|kind| format!("'{}'", kind.as_str())).collect();
+            conditions.push(format!("kind IN ({})", kinds.join(", ")));
+        }
+        let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM entries");
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(if filter.newest_first { " ORDER BY seq DESC" } else { " ORDER BY seq" });
+        if let Some(limit) = filter.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        let mut statement = self.connection.prepare(&sql).map_err(|error| self.error(error))?;
+        let mut rows = statement.query(params_from_iter(values.iter())).map_err(|error| self.error(error))?;
+        while let Some(row) = rows.next().map_err(|error| self.error(error))? {
+            let record = Self::read_record(row).map_err(|error| self.error(error))?.parse(&self.location)?;
+            if !visit(record)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn scan_links(&self, visit: &mut dyn FnMut(Link)) -> Result<()> {
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries ORDER BY seq");
+        let mut statement = self.connection.prepare(&sql).map_err(|error| self.error(error))?;
+        let mut rows = statement.query([]).map_err(|error| self.error(error))?;
+        while let Some(row) = rows.next().map_err(|error| self.error(error))? {
+            visit(Self::read_record(row).map_err(|error| self.error(error))?);
+        }
+        Ok(())
+    }
+
+    fn blob(&self, digest: &str) -> Result<Option<Vec<u8>>> {
+        let row: Option<(i64, Vec<u8>)> = self
+            .connection
+            .query_row("SELECT size, data FROM blobs WHERE digest = ?1", [digest], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()
+            .map_err(|error| self.error(error))?;
+        let Some((size, data)) = row else {
+            return Ok(None);
+        };
+        decode_blob(digest, size, &data).map(Some).map_err(|problem| {
+            store_error(&self.location, format!("blob {digest} is corrupt: {problem}")).hint(
+                "the store has been damaged or altered: run `modelgate audit verify`, and restore it from a backup",
+            )
+        })
+    }
+
+    fn check_blobs(&self, visit: &mut dyn FnMut(&str, std::result::Result<(), String>)) -> Result<()> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT digest, size, data FROM blobs ORDER BY digest")
+            .map_err(|e| self.error(e))?;
+        let mut rows = statement.query([]).map_err(|error| self.error(error))?;
+        while let Some(row) = rows.next().map_err(|error| self.error(error))? {
+            let digest: String = row.get(0).map_err(|error| self.error(error))?;
+            let size: i64 = row.get(1).map_err(|error| self.error(error))?;
+            let data: Vec<u8> = row.get(2).map_err(|error| self.error(error))?;
+            visit(&digest, decode_blob(&digest, size, &data).map(|_| ()));
+        }
+        Ok(())
+    }
+
+    fn bundle(&self, digest: &str) -> Result<Option<BundleManifest>> {
+        let text: Option<String> = self
+            .connection
+            .query_row("SELECT manifest FROM bundles WHERE digest = ?1", [digest], |row| row.get(0))
+            .optional()
+            .map_err(|error| self.error(error))?;
+        text.map(|text| parse_manifest(&self.location, digest, &text)).transpose()
+    }
+
+    fn bundles(&self) -> Result<Vec<BundleManifest>> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT digest, manifest FROM bundles ORDER BY digest")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+            .map_err(|error| self.error(error))?;
+        let mut manifests = Vec::new();
+        for row in rows {
+            let (digest, text) = row.map_err(|error| self.error(error))?;
+            manifests.push(parse_manifest(&self.location, &digest, &text)?);
+        }
+        Ok(manifests)
+    }
+
+    fn deployments_at(
+        &self,
+        time: Option<&str>,
+        environment: Option<&str>,
+        model: Option<&str>,
+    ) -> Result<Vec<Record>> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE seq IN (
+                SELECT max(seq) FROM entries
+                WHERE kind IN ('deploy', 'retire') AND (?1 IS NULL OR time <= ?1)
+                  AND (?2 IS NULL OR environment = ?2) AND (?3 IS NULL OR model = ?3)
+                GROUP BY model, environment)
+             AND kind = 'deploy' ORDER BY model, environment"
+        );
+        let value = |text: Option<&str>| match text {
+            Some(text) => rusqlite::types::Value::Text(text.to_string()),
+            None => rusqlite::types::Value::Null,
+        };
+        self.records(&sql, &[value(time), value(environment), value(model)])
+    }
+
+    fn head(&self) -> Result<Option<(u64, String)>> {
+        let get = |key: &str| -> Result<Option<String>> {
+            self.connection
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| row.get(0))
+                .optional()
+                .map_err(|error| self.error(error))
+        };
+        match (get("head_seq")?, get("head_hash")?) {
+            (Some(seq), Some(hash)) => Ok(seq.parse().ok().map(|seq| (seq, hash))),
+            _ => Ok(None),
+        }
+    }
+}
+
+fn parse_manifest(location: &str, digest: &str, text: &str) -> Result<BundleManifest> {
+    serde_json::from_str(text).map_err(|error| {
+        store_error(location, format!("the manifest of bundle {digest} is not valid: {error}"))
+            .hint("the store has been altered: run `modelgate audit verify`")
+    })
+}
+
+/// Decompresses a blob (bounded by its recorded size) and checks it against its digest.
+fn decode_blob(digest: &str, size: i64, data: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let size = u64::try_from(size).map_err(|_| format!("negative size {size}"))?;
+    if size > MAX_BLOB {
+        return Err(format!("recorded size {size} is above the {MAX_BLOB}-byte bound"));
+    }
+    let bytes = zstd::bulk::decompress(data, size as usize).map_err(|error| format!("cannot decompress: {error}"))?;
+    if bytes.len() as u64 != size {
+        return Err(format!("{} bytes where {size} were recorded", bytes.len()));
+    }
+    let actual = super::sha256(&bytes);
+    if actual != digest {
+        return Err(format!("its content hashes to {actual}"));
+    }
+    Ok(bytes)
+}
+
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(error.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+}
+
+/// An SQLite error as the user can act on it.
+fn sql_error(location: &str, error: rusqlite::Error) -> Error {
+    let hint = match error.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => {
+            return store_error(location, "is not a modelgate audit store (not an SQLite database)")
+                .hint("point --store (or MODELGATE_STORE) at a modelgate store, or at a new file to create one");
+        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            "another process held the store's write lock for longer than the busy timeout (30 s); retry"
+        }
+        Some(ErrorCode::ReadOnly) => {
+            "the store (or its folder, which holds the -wal and -shm files) is not writable: fix the permissions, \
+             pass --store PATH, or use --no-record / --allow-unrecorded deliberately"
+        }
+        Some(ErrorCode::DiskFull) => "the disk is full: free space, then run the command again",
+        Some(ErrorCode::CannotOpen) => "check that the path exists and is writable",
+        Some(ErrorCode::DatabaseCorrupt) => {
+            "the file is damaged: restore it from a backup; `modelgate audit verify` on a copy shows what is left"
+        }
+        Some(ErrorCode::SystemIoFailure) => {
+            "the file system refused a read or write (full disk, quota, file size limit)"
+        }
+        _ => "run `modelgate audit verify` to check the store",
+    };
+    store_error(location, error).hint(hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{Blob, EntryKind};
+
+    fn draft(model: &str) -> Draft {
+        let blob = Blob::new(format!("{{\"model\": \"{model}\"}}").into_bytes());
+        let mut entry = Entry::new(EntryKind::Decision, model, "1.0", Some("production"));
+        entry.decision = Some("allow".into());
+        entry.evidence_digest = Some(blob.digest.clone());
+        Draft { entry, blobs: vec![blob], bundle: None }
+    }
+
+    #[test]
+    fn appends_chain_and_read_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub/audit.db");
+        let mut store = SqliteStore::open(&path, Access::Create).expect("create");
+        let first = store.append(vec![draft("a"), draft("b")]).expect("append");
+        let second = store.append(vec![draft("a")]).expect("append");
+        assert_eq!(first[0].prev_hash, chain::GENESIS);
+        assert_eq!(first[1].prev_hash, first[0].hash);
+        assert_eq!(second[0].prev_hash, first[1].hash);
+        assert_eq!(second[0].entry.seq, 3);
+        assert_eq!(store.head().expect("head"), Some((3, second[0].hash.clone())));
+        let got = store.get(&first[1].entry.id).expect("get").expect("present");
+        assert_eq!(got.entry, first[1].entry);
+        let digest = first[0].entry.evidence_digest.clone().expect("digest");
+        assert_eq!(store.blob(&digest).expect("blob").expect("present"), b"{\"model\": \"a\"}");
+        let mut models = Vec::new();
+        let filter = Filter { model: Some("a".into()), newest_first: true, ..Filter::default() };
+        store
+            .scan(&filter, &mut |record| {
+                models.push(record.entry.seq);
+                Ok(true)
+            })
+            .expect("scan");
+        assert_eq!(models, vec![3, 1]);
+        drop(store);
+        let reopened = SqliteStore::open(&path, Access::ReadOnly).expect("read-only");
+        assert_eq!(reopened.head().expect("head").map(|(seq, _)| seq), Some(3));
+    }
+
+    #[test]
+    fn refuses_missing_foreign_and_newer_stores() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = SqliteStore::open(&dir.path().join("none.db"), Access::ReadOnly).err().expect("missing");
+        assert!(missing.message.contains("does not exist"), "{}", missing.message);
+
+        let text = dir.path().join("notes.db");
+        std::fs::write(&text, "these are not the droids\n".repeat(200)).expect("write");
+        let error = SqliteStore::open(&text, Access::Create).err().expect("not sqlite");
+        assert!(error.message.contains("not a modelgate audit store"), "{}", error.message);
+        assert!(error.hint.is_some());
+
+        let foreign = dir.path().join("foreign.db");
+        Connection::open(&foreign).expect("open").execute_batch("CREATE TABLE t (x)").expect("create");
+        let error = SqliteStore::open(&foreign, Access::Create).err().expect("foreign");
+        assert!(error.message.contains("not a modelgate audit store"), "{}", error.message);
+
+        let newer = dir.path().join("newer.db");
+        SqliteStore::open(&newer, Access::Create).expect("create");
+        Connection::open(&newer).expect("open").pragma_update(None, "user_version", SCHEMA_VERSION + 1).expect("bump");
+        let error = SqliteStore::open(&newer, Access::Create).err().expect("newer");
+        assert!(error.message.contains("newer than this modelgate"), "{}", error.message);
+    }
+
+    #[test]
+    fn corrupt_blob_is_an_error_never_wrong_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("audit.db");
+        let mut store = SqliteStore::open(&path, Access::Create).expect("create");
+        let record = store.append(vec![draft("a")]).expect("append").remove(0);
+        let digest = record.entry.evidence_digest.expect("digest");
+        store
+            .connection
+            .execute("UPDATE blobs SET data = x'28b52ffd0000' WHERE digest = ?1", [&digest])
+            .expect("corrupt");
+        let error = store.blob(&digest).expect_err("corrupt");
+        assert!(error.message.contains("is corrupt"), "{}", error.message);
+        let other = zstd::bulk::compress(b"{\"model\": \"b\"}", 3).expect("compress");
+        store
+            .connection
+            .execute("UPDATE blobs SET data = ?1, size = 14 WHERE digest = ?2", params![other, digest])
+            .expect("swap");
+        let error = store.blob(&digest).expect_err("swapped");
+        assert!(error.message.contains("hashes to"), "{}", error.message);
+    }
+}
