@@ -62,6 +62,7 @@ fn github_report_writes_annotations_and_step_summary() {
         .args(["eval", "--input", BLOCKED, "--policies", WAIVED_POLICIES, "--format", "github"])
         .current_dir(root())
         .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("MODELGATE_NO_RECORD", "1")
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(0));

@@ -230,7 +230,7 @@ def find_modelgate(explicit: str | None) -> Path:
 
 
 def run_modelgate(bin_: Path, policy_dir: str, evidence: str, timeout: float) -> tuple[list[tuple] | None, str]:
-    cmd = [str(bin_), "eval", "--input", evidence, "--policies", policy_dir, "--format", "json"]
+    cmd = [str(bin_), "eval", "--input", evidence, "--policies", policy_dir, "--format", "json", "--no-record"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

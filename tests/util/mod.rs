@@ -36,8 +36,17 @@ pub fn modelgate(args: &[&str]) -> Run {
 }
 
 pub fn modelgate_in(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_modelgate"))
-        .args(args)
+    let mut command = command(dir);
+    command.args(args);
+    run(&mut command)
+}
+
+/// The binary, run from `dir`, with no CI, colour, proxy or store settings leaking in.
+/// Decisions are not recorded (`MODELGATE_NO_RECORD=1`): the audit tests remove that and
+/// pass `--store`.
+pub fn command(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_modelgate"));
+    command
         .current_dir(dir)
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
@@ -45,6 +54,8 @@ pub fn modelgate_in(dir: &Path, args: &[&str]) -> Run {
         .env_remove("JENKINS_URL")
         .env_remove("MODELGATE_ENVIRONMENT")
         .env_remove("MODELGATE_POLICIES")
+        .env_remove("MODELGATE_STORE")
+        .env("MODELGATE_NO_RECORD", "1")
         // `loadtest` talks to servers on loopback; a proxy setting must not divert it.
         .env_remove("http_proxy")
         .env_remove("HTTP_PROXY")
@@ -55,9 +66,13 @@ pub fn modelgate_in(dir: &Path, args: &[&str]) -> Run {
         .env("NO_COLOR", "1")
         // Document ages and review dates are judged as of this time, so the examples'
         // documents do not age out of the tests.
-        .env("MODELGATE_NOW", NOW)
-        .output()
-        .expect("the modelgate binary runs");
+        .env("MODELGATE_NOW", NOW);
+    command
+}
+
+/// Runs `command` to the end and keeps what it said.
+pub fn run(command: &mut Command) -> Run {
+    let output = command.output().expect("the modelgate binary runs");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
