@@ -488,7 +488,7 @@ fn an_email_without_recipients_is_not_sent() {
 #[test]
 fn an_unreachable_mail_server_fails_after_the_retries() {
     let delivery = deliver(&email(closed_port(), "", "[owner]"), &alert());
-    assert_failed(&delivery, 3, "Connection error");
+    assert_failed(&delivery, 3, "SMTP: Connection error");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -211,7 +211,7 @@ impl Channel for Email {
             Ok(_) => Attempt::Accepted { http_status: None },
             Err(error) => {
                 let description =
-                    if error.is_timeout() { "SMTP: timed out".to_string() } else { format!("SMTP {error}") };
+                    if error.is_timeout() { "SMTP: timed out".to_string() } else { format!("SMTP: {error}") };
                 // 4xx replies and lost connections may pass; 5xx replies, TLS failures (a bad
                 // certificate, no STARTTLS on offer) and the client's own errors will not.
                 if error.is_permanent() || error.is_tls() || error.is_client() {
