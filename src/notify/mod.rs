@@ -199,6 +199,21 @@ pub struct Delivery {
     pub http_status: Option<u16>,
 }
 
+impl Delivery {
+    /// A delivery before its first attempt: failed until the receiver accepts it.
+    fn not_yet(notifier: &Notifier, target: String) -> Delivery {
+        Delivery {
+            notifier: notifier.name.clone(),
+            kind: notifier.kind.as_str().to_string(),
+            target,
+            status: DeliveryStatus::Failed,
+            attempts: 0,
+            error: None,
+            http_status: None,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
@@ -248,15 +263,7 @@ pub fn deliver(notifier: &Notifier, alert: &Alert) -> Delivery {
 }
 
 fn deliver_through<C: Channel>(notifier: &Notifier, channel: &C, alert: &Alert) -> Delivery {
-    let mut delivery = Delivery {
-        notifier: notifier.name.clone(),
-        kind: notifier.kind.as_str().to_string(),
-        target: channel.target(alert),
-        status: DeliveryStatus::Failed,
-        attempts: 0,
-        error: None,
-        http_status: None,
-    };
+    let mut delivery = Delivery::not_yet(notifier, channel.target(alert));
     let prepared = match channel.prepare(alert, notifier.retry.timeout) {
         Ok(prepared) => prepared,
         Err(error) => {
@@ -283,20 +290,26 @@ fn deliver_through<C: Channel>(notifier: &Notifier, channel: &C, alert: &Alert) 
 /// hold up the others); the deliveries come back in the order of the notifiers.
 pub fn deliver_all(config: &NotifyConfig, alert: &Alert) -> Vec<Delivery> {
     std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            config.notifiers.iter().map(|notifier| (notifier, scope.spawn(move || deliver(notifier, alert)))).collect();
-        handles
+        let spawned: Vec<_> = config
+            .notifiers
+            .iter()
+            .enumerate()
+            .map(|(index, notifier)| {
+                let thread = std::thread::Builder::new()
+                    .name(format!("notify-{index}"))
+                    .spawn_scoped(scope, move || deliver(notifier, alert));
+                (notifier, thread)
+            })
+            .collect();
+        spawned
             .into_iter()
-            .map(|(notifier, handle)| {
-                handle.join().unwrap_or_else(|_| Delivery {
-                    notifier: notifier.name.clone(),
-                    kind: notifier.kind.as_str().to_string(),
-                    target: String::new(),
-                    status: DeliveryStatus::Failed,
-                    attempts: 0,
+            .map(|(notifier, thread)| match thread {
+                Ok(handle) => handle.join().unwrap_or_else(|_| Delivery {
                     error: Some("the delivery stopped unexpectedly (a bug in modelgate)".to_string()),
-                    http_status: None,
-                })
+                    ..Delivery::not_yet(notifier, String::new())
+                }),
+                // No thread to be had: this one is delivered here, after the others.
+                Err(_) => deliver(notifier, alert),
             })
             .collect()
     })

@@ -38,15 +38,12 @@ pub struct Payload<'a> {
 }
 
 /// The body, serialized once so that the signature covers exactly the bytes sent.
-pub fn body(alert: &Alert) -> Vec<u8> {
-    let payload = Payload { kind: PAYLOAD_TYPE, version: PAYLOAD_VERSION, alert };
-    // Strings, numbers and lists only: serializing it cannot fail.
-    serde_json::to_vec(&payload).unwrap_or_default()
+pub fn body(alert: &Alert) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&Payload { kind: PAYLOAD_TYPE, version: PAYLOAD_VERSION, alert })
 }
 
 /// `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
 pub fn signature(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
-    #[allow(clippy::expect_used)]
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(timestamp.as_bytes());
     mac.update(b".");
@@ -68,11 +65,8 @@ impl Channel for Webhook {
     }
 
     fn prepare(&self, alert: &Alert, timeout: Duration) -> Result<Prepared, String> {
-        Ok(Prepared {
-            agent: http::agent(self.url.expose(), timeout),
-            body: body(alert),
-            delivery_id: alert.id.clone(),
-        })
+        let body = body(alert).map_err(|error| format!("cannot build the payload: {error}"))?;
+        Ok(Prepared { agent: http::agent(self.url.expose(), timeout), body, delivery_id: alert.id.clone() })
     }
 
     fn attempt(&self, prepared: &Prepared) -> Attempt {
@@ -98,7 +92,7 @@ mod tests {
 
     #[test]
     fn the_body_is_the_documented_envelope() {
-        let value: serde_json::Value = serde_json::from_slice(&body(&alert())).expect("JSON");
+        let value: serde_json::Value = serde_json::from_slice(&body(&alert()).expect("serializes")).expect("JSON");
         assert_eq!(value["type"], "modelgate.alert");
         assert_eq!(value["version"], "1");
         assert_eq!(value["alert"]["model"], "credit-scoring");
