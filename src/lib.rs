@@ -14,6 +14,7 @@ pub mod error;
 pub mod evaluation;
 pub mod evidence;
 pub mod exit;
+pub mod notify;
 pub mod policy;
 pub mod report;
 pub mod serving;
