@@ -123,7 +123,9 @@ fn reevaluate(c: &mut Criterion) {
     let now = chrono::Utc::now();
     let mut group = c.benchmark_group("reevaluate");
     group.sample_size(10).measurement_time(Duration::from_secs(40));
-    group.bench_function("judge-10k-deployed", |b| b.iter(|| lifecycle::judge(store.as_ref(), &gate, now).expect("judge")));
+    group.bench_function("judge-10k-deployed", |b| {
+        b.iter(|| lifecycle::judge(store.as_ref(), &gate, now).expect("judge"))
+    });
     let judgements = lifecycle::judge(store.as_ref(), &gate, now).expect("judge");
     drop(store);
     group.bench_function("record-10k-reevaluations", |b| {
@@ -208,12 +210,8 @@ fn queries(c: &mut Criterion) {
         count
     };
     group.bench_function("log-model-newest-50", |b| {
-        let filter = Filter {
-            model: Some("model-17".into()),
-            limit: Some(50),
-            newest_first: true,
-            ..Filter::default()
-        };
+        let filter =
+            Filter { model: Some("model-17".into()), limit: Some(50), newest_first: true, ..Filter::default() };
         b.iter(|| collect(store.as_ref(), &filter))
     });
     group.bench_function("log-deny-in-production-one-day", |b| {

@@ -35,7 +35,8 @@ fn main() {
     let fleet_size: usize = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(10_000);
     let fleet = common::fleet(fleet_size);
     let started = Instant::now();
-    let reports = modelgate::policy::fleet::evaluate_all(&gate, &fleet, None, modelgate::policy::today().expect("today"));
+    let reports =
+        modelgate::policy::fleet::evaluate_all(&gate, &fleet, None, modelgate::policy::today().expect("today"));
     let fleet_seconds = started.elapsed().as_secs_f64();
     assert_eq!(reports.len(), fleet.len());
     let denied = reports.iter().filter(|report| report.decision == modelgate::report::Decision::Deny).count();

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
 
+pub mod alerts;
 pub mod chain;
 pub mod deploy;
 pub mod export;

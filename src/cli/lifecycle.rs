@@ -87,12 +87,12 @@ fn now() -> Result<chrono::DateTime<chrono::Utc>> {
 
 fn run_reevaluate(args: &ReevaluateArgs) -> Result<(String, ExitStatus)> {
     let gate = Gate::load(&args.policies, super::timeout(args.timeout_ms, None))?;
+    let notifiers = super::alerts::config(&args.policies, args.notify.as_deref(), args.no_notify)?;
     let mut store = audit::open(&audit::resolve(args.store.as_deref(), std::path::Path::new(".")), Access::ReadWrite)?;
     let now = now()?;
     let mut judgements = lifecycle::judge(store.as_ref(), &gate, now)?;
     lifecycle::record(store.as_mut(), &gate, &mut judgements, now)?;
-    let alerts =
-        super::alerts::send(store.as_mut(), &args.policies, args.notify.as_deref(), args.no_notify, &judgements)?;
+    let alerts = super::alerts::send(store.as_mut(), notifiers.as_ref(), &judgements)?;
     let status = if judgements.iter().any(|judgement| judgement.status == Status::Error) {
         ExitStatus::Error
     } else if judgements.iter().any(|judgement| !judgement.status.complies()) {
@@ -101,11 +101,11 @@ fn run_reevaluate(args: &ReevaluateArgs) -> Result<(String, ExitStatus)> {
         ExitStatus::Success
     };
     let text = match args.format {
-        LifecycleFormat::Json => json_report(&gate, now, &judgements, Some(&alerts)),
+        LifecycleFormat::Json => json_report(&gate, now, &judgements, Some(alerts.as_deref())),
         LifecycleFormat::Markdown => markdown(&gate, &judgements, "Re-evaluation"),
         LifecycleFormat::Text => {
             let mut out = text(&gate, now, &judgements);
-            out.push_str(&super::alerts::summary(&alerts));
+            out.push_str(&super::alerts::summary(alerts.as_deref()));
             out
         }
     };
@@ -148,14 +148,14 @@ fn json_report(
     gate: &Gate,
     now: chrono::DateTime<chrono::Utc>,
     judgements: &[Judgement],
-    alerts: Option<&[super::alerts::AlertOutcome]>,
+    alerts: Option<Option<&[modelgate::audit::alerts::AlertOutcome]>>,
 ) -> String {
     let value = json!({
         "judged_at": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "policy": gate.bundle,
         "summary": counts(judgements),
         "models": judgements,
-        "alerts": alerts,
+        "alerts": alerts.flatten(),
     });
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
