@@ -135,6 +135,9 @@ pub fn verify(store: &dyn Store, anchors: &[Anchor]) -> Result<Verification> {
                 if let Some(digest) = &entry.evidence_digest {
                     evidence.insert(digest.clone());
                 }
+                if let Some(digest) = entry.detail_str("findings") {
+                    evidence.insert(digest.to_string());
+                }
                 if let Some(digest) = &entry.bundle_digest {
                     bundles_named.insert(digest.clone());
                 }

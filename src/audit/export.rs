@@ -125,7 +125,8 @@ pub fn opa_event(store: &dyn Store, entry: &Entry, options: &ExportOptions) -> R
         let evidence = super::record::stored_evidence(store, entry)?;
         event.insert("input".into(), serde_json::to_value(evidence).unwrap_or(Value::Null));
     }
-    let field = |key: &str| entry.detail(key).cloned().unwrap_or(Value::Null);
+    let findings = super::record::stored_findings(store, entry)?;
+    let field = |key: &str| findings.get(key).cloned().unwrap_or(Value::Null);
     event.insert(
         "result".into(),
         json!({
@@ -133,7 +134,7 @@ pub fn opa_event(store: &dyn Store, entry: &Entry, options: &ExportOptions) -> R
             "violations": field("violations"),
             "warnings": field("warnings"),
             "exceptions": field("exceptions"),
-            "error": field("error"),
+            "error": entry.detail("error").cloned().unwrap_or(Value::Null),
         }),
     );
     if let Some(digest) = &entry.bundle_digest {

@@ -86,11 +86,10 @@ struct Deployed {
     deployment: Record,
     original: Record,
     previous: Record,
-    evidence: Evidence,
 }
 
-/// Every deployment in force, with its evidence as judged and its latest judgement.
-fn deployed(store: &dyn Store) -> Result<Vec<Deployed>> {
+/// Every deployment in force with its latest judgement, and the evidence each was decided on.
+fn deployed(store: &dyn Store) -> Result<(Vec<Deployed>, Vec<Evidence>)> {
     let deployments = store.deployments_at(None, None, None)?;
     let mut latest_reevaluation: BTreeMap<String, Record> = BTreeMap::new();
     let ids: BTreeSet<&str> = deployments.iter().map(|record| record.entry.id.as_str()).collect();
@@ -107,8 +106,8 @@ fn deployed(store: &dyn Store) -> Result<Vec<Deployed>> {
             Ok(true)
         })?;
     }
-    let mut fleet = Vec::with_capacity(deployments.len());
-    for deployment in deployments {
+    let mut originals = Vec::with_capacity(deployments.len());
+    for deployment in &deployments {
         let decision_id = deployment.entry.detail_str("decision_id").unwrap_or_default().to_string();
         let original = store.get(&decision_id)?.ok_or_else(|| {
             crate::error::Error::new(
@@ -117,11 +116,28 @@ fn deployed(store: &dyn Store) -> Result<Vec<Deployed>> {
             )
             .hint("the store has been altered: run `modelgate audit verify`")
         })?;
-        let evidence = record::stored_evidence(store, &original.entry)?;
-        let previous = latest_reevaluation.remove(&deployment.entry.id).unwrap_or_else(|| original.clone());
-        fleet.push(Deployed { deployment, original, previous, evidence });
+        originals.push(original);
     }
-    Ok(fleet)
+    // The evidence documents: read in one pass, decompressed and parsed on every core.
+    let digests: Vec<String> =
+        originals.iter().map(|original| original.entry.evidence_digest.clone().unwrap_or_default()).collect();
+    let blobs = store.blobs(&digests)?;
+    let inputs: Vec<(&Record, Option<Vec<u8>>)> = originals.iter().zip(blobs).collect();
+    let documents = super::parallel_map(&inputs, |(original, bytes)| match bytes {
+        Some(bytes) => record::parse_evidence(&original.entry, bytes),
+        None => Err(crate::error::Error::new(
+            crate::error::ErrorKind::Store,
+            format!("the evidence of decision {} is missing from the store", original.entry.id),
+        )
+        .hint("the store has been altered: run `modelgate audit verify`")),
+    });
+    let documents = documents.into_iter().collect::<Result<Vec<Evidence>>>()?;
+    let mut fleet = Vec::with_capacity(deployments.len());
+    for (deployment, original) in deployments.into_iter().zip(originals) {
+        let previous = latest_reevaluation.remove(&deployment.entry.id).unwrap_or_else(|| original.clone());
+        fleet.push(Deployed { deployment, original, previous });
+    }
+    Ok((fleet, documents))
 }
 
 /// Sets what depends on the time of judgement: `collected_at` (review dates are judged
@@ -166,15 +182,10 @@ pub fn changed_files(before: Option<&BundleManifest>, after: &BundleManifest) ->
 
 /// Judges every deployed model under `gate` as of `now`.
 pub fn judge(store: &dyn Store, gate: &Gate, now: DateTime<Utc>) -> Result<Vec<Judgement>> {
-    let fleet = deployed(store)?;
-    let documents: Vec<Evidence> = fleet
-        .iter()
-        .map(|deployed| {
-            let mut evidence = deployed.evidence.clone();
-            redate(&mut evidence, now);
-            evidence
-        })
-        .collect();
+    let (fleet, mut documents) = deployed(store)?;
+    for evidence in &mut documents {
+        redate(evidence, now);
+    }
     let reports = fleet::evaluate_all(gate, &documents, None, now.date_naive());
     let manifest = manifest_of(gate);
     let bundle = BundleRef { digest: gate.bundle.digest.clone(), revision: gate.bundle.revision.clone() };

@@ -265,6 +265,10 @@ pub trait Store {
     fn scan_links(&self, visit: &mut dyn FnMut(Link)) -> Result<()>;
     /// A blob's bytes, decompressed and checked against its digest.
     fn blob(&self, digest: &str) -> Result<Option<Vec<u8>>>;
+    /// Many blobs at once, in order (a store may decode them in parallel).
+    fn blobs(&self, digests: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        digests.iter().map(|digest| self.blob(digest)).collect()
+    }
     /// Every stored blob's digest and whether its bytes still hash to it (for `verify`).
     fn check_blobs(&self, visit: &mut dyn FnMut(&str, std::result::Result<(), String>)) -> Result<()>;
     fn bundle(&self, digest: &str) -> Result<Option<BundleManifest>>;
@@ -276,6 +280,25 @@ pub trait Store {
         -> Result<Vec<Record>>;
     /// The last entry's seq and hash as the store recorded them on each append.
     fn head(&self) -> Result<Option<(u64, String)>>;
+}
+
+/// `f` over `items` on every core, in order.
+pub fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(items.len().max(1));
+    if threads <= 1 || items.len() < 64 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> =
+            items.chunks(chunk).map(|slice| scope.spawn(move || slice.iter().map(f).collect::<Vec<U>>())).collect();
+        // A worker that panicked has a bug; re-raise it here rather than lose its items.
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
 }
 
 /// How a command may use the store.

@@ -107,9 +107,23 @@ pub fn decision_draft(
             "waived": count(RuleStatus::Waived),
         }),
     );
-    recorded.insert("violations".into(), json!(report.violations));
-    recorded.insert("warnings".into(), json!(report.warnings));
-    recorded.insert("exceptions".into(), json!(report.exceptions));
+    // The findings in full (messages, measured values, fixes, waivers) are a blob: the
+    // entry names it and keeps the codes, so entries stay small for queries and a
+    // re-evaluation that finds what the last one found stores nothing new.
+    let findings = json!({
+        "violations": report.violations,
+        "warnings": report.warnings,
+        "exceptions": report.exceptions,
+    });
+    let findings = Blob::new(serde_json::to_vec(&findings).unwrap_or_default());
+    recorded.insert("findings".into(), json!(findings.digest));
+    blobs.push(findings);
+    for (list, items) in
+        [("violations", &report.violations), ("warnings", &report.warnings), ("exceptions", &report.exceptions)]
+    {
+        let codes: Vec<&str> = items.iter().map(|finding| finding.code.as_str()).collect();
+        recorded.insert(list.into(), json!(codes));
+    }
     recorded.insert("error".into(), json!(report.error));
     recorded.append(&mut details);
     entry.details = Value::Object(recorded);
@@ -129,16 +143,41 @@ pub fn record_decision(
     Ok(record)
 }
 
-/// The codes of the findings an entry recorded under `list` (`violations`, `warnings`, `exceptions`).
+/// The distinct codes of the findings an entry recorded under `list` (`violations`,
+/// `warnings`, `exceptions`), sorted.
 pub fn codes(entry: &Entry, list: &str) -> Vec<String> {
     let mut codes: Vec<String> = entry
         .detail(list)
         .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(|item| item.get("code")?.as_str().map(str::to_string)).collect())
+        .map(|items| items.iter().filter_map(|item| item.as_str().map(str::to_string)).collect())
         .unwrap_or_default();
     codes.sort();
     codes.dedup();
     codes
+}
+
+/// How many findings an entry recorded under `list`.
+pub fn count(entry: &Entry, list: &str) -> usize {
+    entry.detail(list).and_then(Value::as_array).map_or(0, Vec::len)
+}
+
+/// The findings an entry recorded, in full: `{"violations": [...], "warnings": [...],
+/// "exceptions": [...]}`; empty lists for an entry without findings.
+pub fn stored_findings(store: &dyn Store, entry: &Entry) -> Result<Value> {
+    let Some(digest) = entry.detail_str("findings") else {
+        return Ok(json!({"violations": [], "warnings": [], "exceptions": []}));
+    };
+    let bytes = store.blob(digest)?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::Store,
+            format!("the findings {digest} of {} {} are missing from the store", entry.kind.as_str(), entry.id),
+        )
+        .hint("the store has been altered: run `modelgate audit verify`")
+    })?;
+    serde_json::from_slice(&bytes).map_err(|error| {
+        Error::new(ErrorKind::Store, format!("the findings {digest} are not JSON: {error}"))
+            .hint("run `modelgate audit verify`")
+    })
 }
 
 /// Reads an entry's evidence back from the store.
@@ -154,10 +193,16 @@ pub fn stored_evidence(store: &dyn Store, entry: &Entry) -> Result<Evidence> {
         )
         .hint("the store has been altered: run `modelgate audit verify`")
     })?;
-    let text = String::from_utf8(bytes).map_err(|_| {
+    parse_evidence(entry, &bytes)
+}
+
+/// An entry's evidence document from its stored bytes.
+pub fn parse_evidence(entry: &Entry, bytes: &[u8]) -> Result<Evidence> {
+    let digest = entry.evidence_digest.as_deref().unwrap_or_default();
+    let text = std::str::from_utf8(bytes).map_err(|_| {
         Error::new(ErrorKind::Store, format!("the evidence {digest} is not UTF-8")).hint("run `modelgate audit verify`")
     })?;
-    crate::evidence::parse(digest, &text)
+    crate::evidence::parse(digest, text)
 }
 
 /// Reads a stored bundle's files back, in manifest order.

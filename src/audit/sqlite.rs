@@ -275,15 +275,36 @@ impl Store for SqliteStore {
     }
 
     fn append(&mut self, drafts: Vec<Draft>) -> Result<Vec<Record>> {
-        let mut prepared = Vec::with_capacity(drafts.len());
-        for draft in drafts {
-            let mut blobs = Vec::with_capacity(draft.blobs.len());
-            for blob in draft.blobs {
-                let data = zstd::bulk::compress(&blob.bytes, ZSTD_LEVEL).map_err(|error| {
-                    store_error(&self.location, format!("cannot compress {}: {error}", blob.digest))
-                })?;
-                blobs.push((blob.digest, blob.bytes.len() as u64, data));
+        // Compress, outside the write lock and on every core, only the blobs the store
+        // does not hold yet (a re-evaluation that finds what the last one found adds none).
+        let mut seen = std::collections::HashSet::new();
+        let mut missing = Vec::new();
+        {
+            let mut exists =
+                self.connection.prepare_cached("SELECT 1 FROM blobs WHERE digest = ?1").map_err(|e| self.error(e))?;
+            for (index, draft) in drafts.iter().enumerate() {
+                for (position, blob) in draft.blobs.iter().enumerate() {
+                    if seen.insert(blob.digest.clone())
+                        && !exists.exists([&blob.digest]).map_err(|error| sql_error(&self.location, error))?
+                    {
+                        missing.push((index, position));
+                    }
+                }
             }
+        }
+        let drafts_ref = &drafts;
+        let compressed = super::parallel_map(&missing, |&(index, position)| {
+            let blob = &drafts_ref[index].blobs[position];
+            zstd::bulk::compress(&blob.bytes, ZSTD_LEVEL)
+                .map(|data| (blob.digest.clone(), blob.bytes.len() as u64, data))
+                .map_err(|error| format!("cannot compress {}: {error}", blob.digest))
+        });
+        let mut per_draft: Vec<Vec<(String, u64, Vec<u8>)>> = drafts.iter().map(|_| Vec::new()).collect();
+        for (&(index, _), blob) in missing.iter().zip(compressed) {
+            per_draft[index].push(blob.map_err(|message| store_error(&self.location, message))?);
+        }
+        let mut prepared = Vec::with_capacity(drafts.len());
+        for (draft, blobs) in drafts.into_iter().zip(per_draft) {
             let bundle = match draft.bundle {
                 Some(manifest) => {
                     let text = serde_json::to_string(&manifest).unwrap_or_default();
@@ -374,6 +395,34 @@ impl Store for SqliteStore {
                 "the store has been damaged or altered: run `modelgate audit verify`, and restore it from a backup",
             )
         })
+    }
+
+    fn blobs(&self, digests: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        let mut rows = Vec::with_capacity(digests.len());
+        {
+            let mut statement = self
+                .connection
+                .prepare_cached("SELECT size, data FROM blobs WHERE digest = ?1")
+                .map_err(|error| self.error(error))?;
+            for digest in digests {
+                let row: Option<(i64, Vec<u8>)> = statement
+                    .query_row([digest], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()
+                    .map_err(|error| self.error(error))?;
+                rows.push((digest, row));
+            }
+        }
+        let location = self.location.as_str();
+        super::parallel_map(&rows, |(digest, row)| match row {
+            None => Ok(None),
+            Some((size, data)) => decode_blob(digest, *size, data).map(Some).map_err(|problem| {
+                store_error(location, format!("blob {digest} is corrupt: {problem}")).hint(
+                    "the store has been damaged or altered: run `modelgate audit verify`, and restore it from a backup",
+                )
+            }),
+        })
+        .into_iter()
+        .collect()
     }
 
     fn check_blobs(&self, visit: &mut dyn FnMut(&str, std::result::Result<(), String>)) -> Result<()> {

@@ -215,7 +215,7 @@ fn log(args: &LogArgs) -> Result<ExitStatus> {
                 entry.version,
                 entry.environment.as_deref().unwrap_or("-"),
                 policies(entry),
-                entry.detail("violations").and_then(Value::as_array).map_or(0, Vec::len),
+                record::count(entry, "violations"),
                 entry.id
             );
         }
@@ -234,8 +234,8 @@ fn policies(entry: &Entry) -> String {
     }
 }
 
-fn findings_text(out: &mut String, entry: &Entry, list: &str, title: &str) {
-    let Some(items) = entry.detail(list).and_then(Value::as_array).filter(|items| !items.is_empty()) else {
+fn findings_text(out: &mut String, findings: &Value, list: &str, title: &str) {
+    let Some(items) = findings.get(list).and_then(Value::as_array).filter(|items| !items.is_empty()) else {
         return;
     };
     let _ = writeln!(out, "\n{title} ({}):", items.len());
@@ -273,11 +273,13 @@ fn show(args: &ShowArgs) -> Result<ExitStatus> {
         _ => None,
     };
     let replay = if args.replay { Some(replay(store.as_ref(), entry)?) } else { None };
+    let findings = record::stored_findings(store.as_ref(), entry)?;
     let value = json!({
         "seq": entry.seq,
         "hash": record.hash,
         "prev_hash": record.prev_hash,
         "entry": entry,
+        "findings": findings,
         "evidence": evidence,
         "policy_files": bundle.as_ref().map(|(_, files)| files.iter().map(|file| json!({"path": file.path, "contents": file.contents})).collect::<Vec<_>>()),
         "replay": replay,
@@ -331,9 +333,9 @@ fn show(args: &ShowArgs) -> Result<ExitStatus> {
             let _ =
                 writeln!(out, "  error:       {}", error.get("message").and_then(Value::as_str).unwrap_or_default());
         }
-        findings_text(&mut out, entry, "violations", "violations");
-        findings_text(&mut out, entry, "exceptions", "waived by exceptions");
-        findings_text(&mut out, entry, "warnings", "warnings");
+        findings_text(&mut out, &findings, "violations", "violations");
+        findings_text(&mut out, &findings, "exceptions", "waived by exceptions");
+        findings_text(&mut out, &findings, "warnings", "warnings");
         if let Some(deliveries) = entry.detail("deliveries").and_then(Value::as_array) {
             let _ = writeln!(out, "\ndeliveries:");
             for delivery in deliveries {
@@ -500,9 +502,9 @@ fn deployed_row(store: &dyn Store, deployment: &Record, time: &str) -> Result<Va
         )
         .hint("the store has been altered: run `modelgate audit verify`")
     })?;
-    let exceptions: Vec<Value> = decision
-        .entry
-        .detail("exceptions")
+    let findings = record::stored_findings(store, &decision.entry)?;
+    let exceptions: Vec<Value> = findings
+        .get("exceptions")
         .and_then(Value::as_array)
         .map(|items| {
             items

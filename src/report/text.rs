@@ -62,6 +62,9 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> std::io::Res
     if let Some(digest) = &report.evidence_digest {
         writeln!(out, "evidence: {digest}")?;
     }
+    if let Some(audit) = &report.audit {
+        writeln!(out, "recorded: {} entry {} {}", audit.store, audit.seq, audit.hash)?;
+    }
     if let Some(error) = &report.error {
         writeln!(out)?;
         writeln!(out, "{} {}", painter.paint(style(AnsiColor::Red), "error:"), error.message)?;
