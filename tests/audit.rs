@@ -17,14 +17,11 @@ const FAIL: &str = "tests/fixtures/evidence/fail-many.json";
 
 /// `modelgate ARGS` recording into `store`.
 fn mg(store: &Path, args: &[&str]) -> Run {
-    let mut command = util::command(&root());
-    command.env_remove("MODELGATE_NO_RECORD").env("MODELGATE_STORE", store).args(args);
-    util::run(&mut command)
+    util::run(util::recording(store).args(args))
 }
 
 fn json(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|error| panic!("not JSON ({error}): {}\nstderr: {}", run.stdout, run.stderr))
+    run.json()
 }
 
 /// Evaluates `evidence` under the minimal policies; returns the report.
@@ -577,19 +574,8 @@ fn a_store_that_cannot_be_written_turns_an_allow_into_an_error() {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).expect("chmod dir");
     let args = ["eval", "--input", PASS, "--policies", MINIMAL, "--format", "json"];
     let run = if root_user {
-        let mut command = util::command(&root());
-        command.env_remove("MODELGATE_NO_RECORD").env("MODELGATE_STORE", &store);
-        let program = command.get_program().to_owned();
-        let mut wrapped = Command::new("setpriv");
-        wrapped.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(program).args(args);
-        for (key, value) in command.get_envs() {
-            match value {
-                Some(value) => wrapped.env(key, value),
-                None => wrapped.env_remove(key),
-            };
-        }
-        wrapped.current_dir(root());
-        util::run(&mut wrapped)
+        let command = util::recording(&store);
+        util::run(&mut util::wrapped(&command, "setpriv", &["--reuid=65534", "--regid=65534", "--clear-groups"], &args))
     } else {
         mg(&store, &args)
     };
@@ -605,28 +591,14 @@ fn a_store_that_cannot_be_written_turns_an_allow_into_an_error() {
     std::fs::create_dir(&full).expect("mkdir");
     let store = full.join("audit.db");
     eval(&store, PASS);
-    let mut command = util::command(&root());
-    command.env_remove("MODELGATE_NO_RECORD").env("MODELGATE_STORE", &store);
-    let binary = command.get_program().to_owned();
     // One 512-byte block: the write-ahead log cannot take a single page.
     let script = "trap '' XFSZ; ulimit -f 1; exec \"$0\" \"$@\"";
-    let mut limited = Command::new("sh");
-    limited.arg("-c").arg(script).arg(binary).args([
-        "eval",
-        "--input",
-        FAIL,
-        "--policies",
-        MINIMAL,
-        "--format",
-        "json",
-    ]);
-    for (key, value) in command.get_envs() {
-        match value {
-            Some(value) => limited.env(key, value),
-            None => limited.env_remove(key),
-        };
-    }
-    limited.current_dir(root());
+    let mut limited = util::wrapped(
+        &util::recording(&store),
+        "sh",
+        &["-c", script],
+        &["eval", "--input", FAIL, "--policies", MINIMAL, "--format", "json"],
+    );
     let run = util::run(&mut limited);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(json(&run)["error"]["kind"], "store");
@@ -682,10 +654,8 @@ fn writers_killed_at_random_points_leave_every_acknowledged_decision_and_a_valid
         state ^= state >> 7;
         state ^= state << 17;
         let delay = std::time::Duration::from_millis(state % 120);
-        let mut command = util::command(&root());
+        let mut command = util::recording(&store);
         command
-            .env_remove("MODELGATE_NO_RECORD")
-            .env("MODELGATE_STORE", &store)
             .args([
                 "eval",
                 "--input",

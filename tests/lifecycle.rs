@@ -16,18 +16,11 @@ use util::{root, Run};
 const SECRET: &str = "s3cret-for-tests";
 
 fn mg(store: &Path, args: &[&str]) -> Run {
-    let mut command = util::command(&root());
-    command
-        .env_remove("MODELGATE_NO_RECORD")
-        .env("MODELGATE_STORE", store)
-        .env("MODELGATE_WEBHOOK_SECRET", SECRET)
-        .args(args);
-    util::run(&mut command)
+    util::run(util::recording(store).env("MODELGATE_WEBHOOK_SECRET", SECRET).args(args))
 }
 
 fn json(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|error| panic!("not JSON ({error}): {}\nstderr: {}", run.stdout, run.stderr))
+    run.json()
 }
 
 fn set_min_accuracy(policies: &Path, value: &str) {

@@ -91,17 +91,25 @@ struct Deployed {
 /// Every deployment in force with its latest judgement, and the evidence each was decided on.
 fn deployed(store: &dyn Store) -> Result<(Vec<Deployed>, Vec<Evidence>)> {
     let deployments = store.deployments_at(None, None, None)?;
+    // Each deployment's latest re-evaluation: the newest for its model and environment
+    // that names it (an index walk per deployment, however long the history).
     let mut latest_reevaluation: BTreeMap<String, Record> = BTreeMap::new();
-    let ids: BTreeSet<&str> = deployments.iter().map(|record| record.entry.id.as_str()).collect();
-    // One pass over the re-evaluations since the oldest deployment in force.
-    let since = deployments.iter().map(|record| record.entry.time.clone()).min();
-    if let Some(since) = since {
-        let filter = Filter { kinds: vec![EntryKind::Reevaluation], since: Some(since), ..Filter::default() };
+    for deployment in &deployments {
+        let entry = &deployment.entry;
+        let filter = Filter {
+            kinds: vec![EntryKind::Reevaluation],
+            model: Some(entry.model.clone()),
+            environment: entry.environment.clone(),
+            newest_first: true,
+            ..Filter::default()
+        };
         store.scan(&filter, &mut |record| {
-            if let Some(id) = record.entry.detail_str("deployment_id") {
-                if ids.contains(id) {
-                    latest_reevaluation.insert(id.to_string(), record);
-                }
+            if record.entry.seq < entry.seq {
+                return Ok(false);
+            }
+            if record.entry.detail_str("deployment_id") == Some(entry.id.as_str()) {
+                latest_reevaluation.insert(entry.id.clone(), record);
+                return Ok(false);
             }
             Ok(true)
         })?;

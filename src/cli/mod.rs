@@ -176,8 +176,8 @@ pub(crate) struct RecordArgs {
     /// current folder for `eval`).
     #[arg(long, value_name = "PATH", env = "MODELGATE_STORE")]
     store: Option<PathBuf>,
-    /// Do not record the decision.
-    #[arg(long, env = "MODELGATE_NO_RECORD")]
+    /// Do not record the decision (MODELGATE_NO_RECORD=1 says the same; 0, false, no or off do not).
+    #[arg(long, env = "MODELGATE_NO_RECORD", value_parser = clap::builder::FalseyValueParser::new())]
     no_record: bool,
     /// Keep the decision when it cannot be recorded (warning on stderr). Without it, a
     /// decision that cannot be recorded is an error (exit 2): an unrecorded decision must

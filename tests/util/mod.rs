@@ -17,7 +17,7 @@ impl Run {
     /// The report, when the command printed one as JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}", self.stdout))
+            .unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
     }
 }
 
@@ -69,6 +69,30 @@ pub fn command(dir: &Path) -> Command {
         // Document ages and review dates are judged as of this time, so the examples'
         // documents do not age out of the tests.
         .env("MODELGATE_NOW", NOW);
+    command
+}
+
+/// The binary, run from the repository root, recording decisions into `store`.
+pub fn recording(store: &Path) -> Command {
+    let mut command = command(&root());
+    command.env_remove("MODELGATE_NO_RECORD").env("MODELGATE_STORE", store);
+    command
+}
+
+/// `WRAPPER WRAPPER_ARGS… <the binary> ARGS…` (setpriv, sh -c), with `like`'s environment
+/// and folder.
+pub fn wrapped(like: &Command, wrapper: &str, wrapper_args: &[&str], args: &[&str]) -> Command {
+    let mut command = Command::new(wrapper);
+    command.args(wrapper_args).arg(like.get_program()).args(args);
+    for (key, value) in like.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    if let Some(dir) = like.get_current_dir() {
+        command.current_dir(dir);
+    }
     command
 }
 
