@@ -90,6 +90,17 @@ struct Deployed {
 
 /// Every deployment in force with its latest judgement, and the evidence each was decided on.
 fn deployed(store: &dyn Store) -> Result<(Vec<Deployed>, Vec<Evidence>)> {
+    let (fleet, documents) = load(store)?;
+    Ok((fleet, documents))
+}
+
+/// The store reads of a re-evaluation alone (for benchmarks): how many deployments are in
+/// force, with their evidence read and parsed.
+pub fn read_deployed(store: &dyn Store) -> Result<usize> {
+    Ok(load(store)?.1.len())
+}
+
+fn load(store: &dyn Store) -> Result<(Vec<Deployed>, Vec<Evidence>)> {
     let deployments = store.deployments_at(None, None, None)?;
     // Each deployment's latest re-evaluation: the newest for its model and environment
     // that names it (an index walk per deployment, however long the history).
