@@ -43,11 +43,12 @@ CREATE TABLE entries (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-CREATE INDEX entries_model ON entries (model, environment, seq);
-CREATE INDEX entries_environment ON entries (environment, seq);
-CREATE INDEX entries_decision ON entries (decision, seq);
+CREATE INDEX entries_model ON entries (model, time);
+CREATE INDEX entries_model_environment ON entries (model, environment, time);
+CREATE INDEX entries_environment ON entries (environment, time);
+CREATE INDEX entries_decision ON entries (decision, time);
 CREATE INDEX entries_time ON entries (time);
-CREATE INDEX entries_kind ON entries (kind, seq);
+CREATE INDEX entries_kind ON entries (kind, time);
 CREATE INDEX entries_deployments ON entries (environment, model, time) WHERE kind IN ('deploy', 'retire');
 CREATE TABLE blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE bundles (digest TEXT PRIMARY KEY, manifest TEXT NOT NULL) WITHOUT ROWID;
@@ -262,6 +263,15 @@ impl SqliteStore {
     }
 }
 
+impl Drop for SqliteStore {
+    /// Lets SQLite refresh the statistics its query planner uses, when they are due.
+    fn drop(&mut self) {
+        if !self.connection.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
+            let _ = self.connection.execute_batch("PRAGMA optimize");
+        }
+    }
+}
+
 /// A draft with its blobs compressed (outside the write lock) and its manifest serialised.
 struct Prepared {
     entry: Entry,
@@ -356,11 +366,12 @@ impl Store for SqliteStore {
             sql.push_str(" WHERE ");
             sql.push_str(&conditions.join(" AND "));
         }
-        sql.push_str(if filter.newest_first { " ORDER BY seq DESC" } else { " ORDER BY seq" });
+        // Newest first walks a (column, time) index backwards; chain order is seq.
+        sql.push_str(if filter.newest_first { " ORDER BY time DESC, seq DESC" } else { " ORDER BY seq" });
         if let Some(limit) = filter.limit {
             sql.push_str(&format!(" LIMIT {limit}"));
         }
-        let mut statement = self.connection.prepare(&sql).map_err(|error| self.error(error))?;
+        let mut statement = self.connection.prepare_cached(&sql).map_err(|error| self.error(error))?;
         let mut rows = statement.query(params_from_iter(values.iter())).map_err(|error| self.error(error))?;
         while let Some(row) = rows.next().map_err(|error| self.error(error))? {
             let record = Self::read_record(row).map_err(|error| self.error(error))?.parse(&self.location)?;
