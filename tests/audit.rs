@@ -553,6 +553,13 @@ fn stores_that_cannot_be_trusted_or_written_fail_closed() {
     // Nothing to query yet.
     let run = mg(&dir.path().join("none.db"), &["audit", "log"]);
     util::assert_fails_closed(&run, &["does not exist"]);
+    // A mistyped project folder is not created to hold a store.
+    let typo = dir.path().join("no-such-project");
+    let mut command = util::command(&root());
+    command.env_remove("MODELGATE_NO_RECORD").args(["check", typo.to_str().expect("utf-8")]);
+    let run = util::run(&mut command);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(!typo.exists(), "check created {}", typo.display());
     // --no-record writes nothing.
     let skipped = dir.path().join("skipped.db");
     let run = mg(&skipped, &["eval", "--input", PASS, "--policies", MINIMAL, "--no-record"]);

@@ -347,7 +347,10 @@ fn conclude(
     files: Option<&[policy::bundle::BundleFile]>,
     output: &OutputArgs,
 ) -> ExitStatus {
-    if !record.no_record {
+    // With no --store, a project folder that does not exist gets no store created in it
+    // (`check typo-dir`): the error report stands, exit 2.
+    let nowhere = record.store.is_none() && !base.is_dir();
+    if !record.no_record && !nowhere {
         let path = modelgate::audit::resolve(record.store.as_deref(), base);
         let recorded = modelgate::audit::open(&path, modelgate::audit::Access::Create).and_then(|mut store| {
             modelgate::audit::record::record_decision(store.as_mut(), &mut report, evidence, files)
