@@ -64,7 +64,22 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// Opens (and on first use creates) the store. Several first writers may race to
+    /// create it: an open that SQLite answers busy or locked is tried again.
     pub fn open(path: &Path, access: Access) -> Result<SqliteStore> {
+        let mut attempt = 0;
+        loop {
+            match Self::open_once(path, access) {
+                Err(error) if attempt < BUSY_RETRIES * 4 && is_busy_message(&error.message) => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(20 * u64::from(attempt)));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path, access: Access) -> Result<SqliteStore> {
         let location = path.display().to_string();
         let exists = path.exists();
         if !exists && access != Access::Create {
@@ -533,6 +548,10 @@ fn decode_blob(digest: &str, size: i64, data: &[u8]) -> std::result::Result<Vec<
         return Err(format!("its content hashes to {actual}"));
     }
     Ok(bytes)
+}
+
+fn is_busy_message(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database table is locked") || message.contains("busy")
 }
 
 fn is_busy(error: &rusqlite::Error) -> bool {
