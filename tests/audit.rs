@@ -351,6 +351,14 @@ fn tampered(store: &Path, name: &str, tamper: impl FnOnce(&Connection)) -> (i32,
     verify(&copy)
 }
 
+/// Verify found the tampering (exit 1), and its first problem is at entry `seq` and says `needle`.
+fn assert_first(code: i32, found: &Value, seq: u64, needle: &str) {
+    assert_eq!(code, 1, "{found}");
+    let (first, message) = first_problem(found);
+    assert_eq!(first, seq, "{found}");
+    assert!(message.contains(needle), "{message}");
+}
+
 fn first_problem(verification: &Value) -> (u64, String) {
     let problem = &verification["problems"][0];
     (problem["seq"].as_u64().unwrap_or(0), problem["message"].as_str().unwrap_or("").to_string())
@@ -368,19 +376,13 @@ fn verify_catches_every_kind_of_tampering() {
         db.execute("UPDATE entries SET content = replace(content, '\"decision\":\"deny\"', '\"decision\":\"allow\"') WHERE seq = 2", [])
             .expect("edit");
     });
-    assert_eq!(code, 1, "{found}");
-    let (seq, message) = first_problem(&found);
-    assert_eq!(seq, 2, "{found}");
-    assert!(message.contains("the entry was edited"), "{message}");
+    assert_first(code, &found, 2, "the entry was edited");
 
     // Editing only the indexed column a query reads.
     let (code, found) = tampered(&store, "edit-column", |db| {
         db.execute("UPDATE entries SET decision = 'allow' WHERE seq = 2", []).expect("edit");
     });
-    assert_eq!(code, 1);
-    let (seq, message) = first_problem(&found);
-    assert_eq!(seq, 2);
-    assert!(message.contains("decision is Some(\"allow\") in the index"), "{message}");
+    assert_first(code, &found, 2, "decision is Some(\"allow\") in the index");
 
     // Editing the content and recomputing its hash: the next entry's link breaks.
     let (code, found) = tampered(&store, "rehash", |db| {
@@ -395,19 +397,13 @@ fn verify_catches_every_kind_of_tampering() {
         )
         .expect("edit");
     });
-    assert_eq!(code, 1);
-    let (seq, message) = first_problem(&found);
-    assert_eq!(seq, 3, "{found}");
-    assert!(message.contains("is not the hash of the entry before it"), "{message}");
+    assert_first(code, &found, 3, "is not the hash of the entry before it");
 
     // Deleting an entry in the middle.
     let (code, found) = tampered(&store, "delete-middle", |db| {
         db.execute("DELETE FROM entries WHERE seq = 2", []).expect("delete");
     });
-    assert_eq!(code, 1);
-    let (seq, message) = first_problem(&found);
-    assert_eq!(seq, 3);
-    assert!(message.contains("entry 2 is missing"), "{message}");
+    assert_first(code, &found, 3, "entry 2 is missing");
 
     // Deleting the last entry.
     let (code, found) = tampered(&store, "delete-last", |db| {

@@ -23,11 +23,12 @@ fn json(run: &Run) -> Value {
     run.json()
 }
 
-fn set_min_accuracy(policies: &Path, value: &str) {
+/// The governance team's change: min_metrics.accuracy in data.yaml from `from` to `to`.
+fn set_min_accuracy(policies: &Path, from: &str, to: &str) {
     let path = policies.join("data.yaml");
     let text = std::fs::read_to_string(&path).expect("data.yaml");
-    let changed = text.replacen("      accuracy: 0.80\n", &format!("      accuracy: {value}\n"), 1);
-    assert_ne!(text, changed, "data.yaml no longer sets min_metrics.accuracy to 0.80");
+    let changed = text.replacen(&format!("      accuracy: {from}\n"), &format!("      accuracy: {to}\n"), 1);
+    assert_ne!(text, changed, "data.yaml does not set min_metrics.accuracy to {from}");
     std::fs::write(&path, changed).expect("write data.yaml");
 }
 
@@ -102,7 +103,7 @@ fn check_deploy_policy_change_reevaluate_alerts_the_owner_once() {
         ),
     )
     .expect("notifications.yaml");
-    set_min_accuracy(&policies, "0.90");
+    set_min_accuracy(&policies, "0.80", "0.90");
 
     // The reviewer's preview on the pull request: nothing recorded, nothing sent.
     let impact = mg(&store, &["policy", "impact", "--policies", policies_arg]);
@@ -179,17 +180,11 @@ fn check_deploy_policy_change_reevaluate_alerts_the_owner_once() {
     assert_eq!(verify.code, 0, "{}", verify.stdout);
 
     // The floor goes back down: newly compliant.
-    set_min_accuracy_back(&policies);
+    set_min_accuracy(&policies, "0.90", "0.80");
     let back = mg(&store, &["reevaluate", "--policies", policies_arg, "--no-notify", "--format", "json"]);
     assert_eq!(back.code, 0, "{}", back.stdout);
     assert_eq!(json(&back)["models"][0]["status"], "newly_compliant");
     assert_eq!(json(&back)["models"][0]["resolved"], serde_json::json!(["performance/metric-below-minimum"]));
-}
-
-fn set_min_accuracy_back(policies: &Path) {
-    let path = policies.join("data.yaml");
-    let text = std::fs::read_to_string(&path).expect("data.yaml");
-    std::fs::write(&path, text.replacen("      accuracy: 0.90\n", "      accuracy: 0.80\n", 1)).expect("write");
 }
 
 #[test]

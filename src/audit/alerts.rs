@@ -93,13 +93,8 @@ pub fn send(store: &mut dyn Store, config: &NotifyConfig, judgements: &[Judgemen
         for notifier in pending {
             let delivery = if down.contains(&notifier.name) {
                 Delivery {
-                    notifier: notifier.name.clone(),
-                    kind: notifier.kind.as_str().to_string(),
-                    target: String::new(),
-                    status: DeliveryStatus::Failed,
-                    attempts: 0,
                     error: Some("not attempted: this notifier failed earlier in the run".into()),
-                    http_status: None,
+                    ..Delivery::not_yet(notifier, String::new())
                 }
             } else {
                 notify::deliver(notifier, &alert)

@@ -211,7 +211,7 @@ pub fn verify(store: &dyn Store, anchors: &[Anchor]) -> Result<Verification> {
         }
     }
     for digest in &evidence {
-        if !good_blobs.contains(digest) && store.blob(digest).ok().flatten().is_none() {
+        if !good_blobs.contains(digest) {
             problems.push(Problem::content(
                 digest,
                 format!("the evidence {digest} that entries name is missing or corrupt"),

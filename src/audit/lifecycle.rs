@@ -88,18 +88,13 @@ struct Deployed {
     previous: Record,
 }
 
-/// Every deployment in force with its latest judgement, and the evidence each was decided on.
-fn deployed(store: &dyn Store) -> Result<(Vec<Deployed>, Vec<Evidence>)> {
-    let (fleet, documents) = load(store)?;
-    Ok((fleet, documents))
-}
-
 /// The store reads of a re-evaluation alone (for benchmarks): how many deployments are in
 /// force, with their evidence read and parsed.
 pub fn read_deployed(store: &dyn Store) -> Result<usize> {
     Ok(load(store)?.1.len())
 }
 
+/// Every deployment in force with its latest judgement, and the evidence each was decided on.
 fn load(store: &dyn Store) -> Result<(Vec<Deployed>, Vec<Evidence>)> {
     let deployments = store.deployments_at(None, None, None)?;
     // Each deployment's latest re-evaluation: the newest for its model and environment
@@ -201,7 +196,7 @@ pub fn changed_files(before: Option<&BundleManifest>, after: &BundleManifest) ->
 
 /// Judges every deployed model under `gate` as of `now`.
 pub fn judge(store: &dyn Store, gate: &Gate, now: DateTime<Utc>) -> Result<Vec<Judgement>> {
-    let (fleet, mut documents) = deployed(store)?;
+    let (fleet, mut documents) = load(store)?;
     for evidence in &mut documents {
         redate(evidence, now);
     }

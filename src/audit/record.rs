@@ -167,13 +167,7 @@ pub fn stored_findings(store: &dyn Store, entry: &Entry) -> Result<Value> {
     let Some(digest) = entry.detail_str("findings") else {
         return Ok(json!({"violations": [], "warnings": [], "exceptions": []}));
     };
-    let bytes = store.blob(digest)?.ok_or_else(|| {
-        Error::new(
-            ErrorKind::Store,
-            format!("the findings {digest} of {} {} are missing from the store", entry.kind.as_str(), entry.id),
-        )
-        .hint("the store has been altered: run `modelgate audit verify`")
-    })?;
+    let bytes = required_blob(store, digest, &format!("the findings of {} {}", entry.kind.as_str(), entry.id))?;
     serde_json::from_slice(&bytes).map_err(|error| {
         Error::new(ErrorKind::Store, format!("the findings {digest} are not JSON: {error}"))
             .hint("run `modelgate audit verify`")
@@ -186,13 +180,7 @@ pub fn stored_evidence(store: &dyn Store, entry: &Entry) -> Result<Evidence> {
         return Err(Error::new(ErrorKind::Store, format!("{} {} recorded no evidence", entry.kind.as_str(), entry.id))
             .hint("only decisions made on an evidence document can be shown or re-evaluated"));
     };
-    let bytes = store.blob(digest)?.ok_or_else(|| {
-        Error::new(
-            ErrorKind::Store,
-            format!("the evidence {digest} of {} {} is missing from the store", entry.kind.as_str(), entry.id),
-        )
-        .hint("the store has been altered: run `modelgate audit verify`")
-    })?;
+    let bytes = required_blob(store, digest, &format!("the evidence of {} {}", entry.kind.as_str(), entry.id))?;
     parse_evidence(entry, &bytes)
 }
 
@@ -213,10 +201,7 @@ pub fn stored_bundle(store: &dyn Store, digest: &str) -> Result<(BundleManifest,
     })?;
     let mut files = Vec::with_capacity(manifest.files.len());
     for file in &manifest.files {
-        let bytes = store.blob(&file.digest)?.ok_or_else(|| {
-            Error::new(ErrorKind::Store, format!("{} of bundle {digest} is missing from the store", file.path))
-                .hint("the store has been altered: run `modelgate audit verify`")
-        })?;
+        let bytes = required_blob(store, &file.digest, &format!("{} of bundle {digest}", file.path))?;
         let kind = match file.kind.as_str() {
             "rego_test" => FileKind::RegoTest,
             "data" => FileKind::Data,
@@ -230,4 +215,12 @@ pub fn stored_bundle(store: &dyn Store, digest: &str) -> Result<(BundleManifest,
         });
     }
     Ok((manifest, files))
+}
+
+/// A blob an entry names, which must be there: its absence means the store was altered.
+fn required_blob(store: &dyn Store, digest: &str, what: &str) -> Result<Vec<u8>> {
+    store.blob(digest)?.ok_or_else(|| {
+        Error::new(ErrorKind::Store, format!("{what} ({digest}) is missing from the store"))
+            .hint("the store has been altered: run `modelgate audit verify`")
+    })
 }

@@ -550,8 +550,9 @@ fn decode_blob(digest: &str, size: i64, data: &[u8]) -> std::result::Result<Vec<
     Ok(bytes)
 }
 
+/// SQLITE_BUSY and SQLITE_LOCKED as rusqlite words them (the open maps errors to messages).
 fn is_busy_message(message: &str) -> bool {
-    message.contains("database is locked") || message.contains("database table is locked") || message.contains("busy")
+    message.ends_with(": database is locked") || message.ends_with(": database table is locked")
 }
 
 fn is_busy(error: &rusqlite::Error) -> bool {

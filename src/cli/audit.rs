@@ -367,14 +367,7 @@ fn replay(store: &dyn Store, entry: &Entry) -> Result<Value> {
     })?;
     let mut evidence = record::stored_evidence(store, entry)?;
     let (_, files) = record::stored_bundle(store, digest)?;
-    let dir = tempdir()?;
-    for file in &files {
-        let path = dir.join(&file.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|error| Error::write(parent, error))?;
-        }
-        std::fs::write(&path, &file.contents).map_err(|error| Error::write(&path, error))?;
-    }
+    let bundle = modelgate::policy::bundle::Bundle::from_files("audit-store", entry.bundle_revision.clone(), files);
     let judged_at = entry.detail_str("judged_at").map(str::to_string).unwrap_or_else(|| entry.time.clone());
     let time = chrono::DateTime::parse_from_rfc3339(&judged_at)
         .map(|time| time.with_timezone(&chrono::Utc))
@@ -382,13 +375,9 @@ fn replay(store: &dyn Store, entry: &Entry) -> Result<Value> {
     if entry.kind == EntryKind::Reevaluation {
         audit::lifecycle::redate(&mut evidence, time);
     }
-    let result = modelgate::policy::Gate::load(&dir, modelgate::policy::engine::DEFAULT_TIMEOUT).map(|mut gate| {
-        let report = gate.report_at(&evidence, None, time.date_naive());
-        let digest_matches = gate.bundle.digest == digest;
-        (report, digest_matches)
-    });
-    let _ = std::fs::remove_dir_all(&dir);
-    let (report, digest_matches) = result?;
+    let digest_matches = bundle.info.digest == digest;
+    let mut gate = modelgate::policy::Gate::from_bundle(bundle, modelgate::policy::engine::DEFAULT_TIMEOUT)?;
+    let report = gate.report_at(&evidence, None, time.date_naive());
     let recorded: Vec<String> = record::codes(entry, "violations");
     let mut replayed: Vec<String> = report.violations.iter().map(|finding| finding.code.clone()).collect();
     replayed.sort();
@@ -409,12 +398,6 @@ fn replay(store: &dyn Store, entry: &Entry) -> Result<Value> {
     Ok(
         json!({"reproduced": reproduced, "decision": report.decision.as_str(), "violations": replayed, "summary": summary}),
     )
-}
-
-fn tempdir() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("modelgate-replay-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).map_err(|error| Error::write(&dir, error))?;
-    Ok(dir)
 }
 
 fn at(args: &AtArgs) -> Result<ExitStatus> {

@@ -29,7 +29,7 @@ pub struct StoreArgs {
     /// The audit store (default: .modelgate/audit.db in --project).
     #[arg(long, value_name = "PATH", env = "MODELGATE_STORE")]
     store: Option<PathBuf>,
-    /// Who deploys (default: MODELGATE_REQUESTED_BY, GITHUB_ACTOR, GITLAB_USER_LOGIN or USER).
+    /// Who deploys (default: MODELGATE_REQUESTED_BY, GITHUB_ACTOR, GITLAB_USER_LOGIN, BUILD_USER_ID or USER).
     #[arg(long, value_name = "WHO")]
     requester: Option<String>,
     #[arg(long, short, value_enum, default_value_t = super::SectionFormat::Text)]
@@ -143,13 +143,11 @@ fn describe(entry: &audit::Entry) -> String {
     }
 }
 
-pub(crate) fn requester(flag: Option<&str>) -> Option<String> {
-    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+/// `--requester`, else who the CI system says runs this, else the login.
+fn requester(flag: Option<&str>) -> Option<String> {
     flag.map(str::to_string)
-        .or_else(|| env("MODELGATE_REQUESTED_BY"))
-        .or_else(|| env("GITHUB_ACTOR"))
-        .or_else(|| env("GITLAB_USER_LOGIN"))
-        .or_else(|| env("USER"))
+        .or_else(modelgate::collect::requester_from_env)
+        .or_else(|| std::env::var("USER").ok().filter(|user| !user.is_empty()))
 }
 
 fn record(args: &RecordArgs) -> Result<std::result::Result<audit::Record, deploy::Refusal>> {

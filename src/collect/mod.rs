@@ -92,15 +92,18 @@ pub fn collection_time() -> Result<String> {
 fn deployment(context: &Context) -> Option<Deployment> {
     let config = &context.config.config.deployment;
     let environment = context.environment.map(str::to_string).or_else(|| config.environment.clone())?;
+    let requested_by = config.requested_by.clone().or_else(requester_from_env);
+    Some(Deployment { environment, requested_by, pipeline: pipeline() })
+}
+
+/// Who runs this, as CI systems say it: `MODELGATE_REQUESTED_BY`, `GITHUB_ACTOR`,
+/// `GITLAB_USER_LOGIN`, Jenkins' `BUILD_USER_ID`.
+pub fn requester_from_env() -> Option<String> {
     let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    let requested_by = config
-        .requested_by
-        .clone()
-        .or_else(|| env("MODELGATE_REQUESTED_BY"))
+    env("MODELGATE_REQUESTED_BY")
         .or_else(|| env("GITHUB_ACTOR"))
         .or_else(|| env("GITLAB_USER_LOGIN"))
-        .or_else(|| env("BUILD_USER_ID"));
-    Some(Deployment { environment, requested_by, pipeline: pipeline() })
+        .or_else(|| env("BUILD_USER_ID"))
 }
 
 /// What CI system runs us, from the variables the common ones set.

@@ -201,7 +201,7 @@ pub struct Delivery {
 
 impl Delivery {
     /// A delivery before its first attempt: failed until the receiver accepts it.
-    fn not_yet(notifier: &Notifier, target: String) -> Delivery {
+    pub fn not_yet(notifier: &Notifier, target: String) -> Delivery {
         Delivery {
             notifier: notifier.name.clone(),
             kind: notifier.kind.as_str().to_string(),

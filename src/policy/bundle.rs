@@ -87,6 +87,14 @@ impl Bundle {
         Ok(Bundle { root: root.to_path_buf(), files, info })
     }
 
+    /// A bundle of files held elsewhere (the audit store), named `path`, sorted as [`Bundle::load`] sorts them.
+    pub fn from_files(path: &str, revision: Option<String>, mut files: Vec<BundleFile>) -> Bundle {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let info =
+            BundleInfo { path: path.to_string(), digest: digest(&files), revision, dirty: None, files: files.len() };
+        Bundle { root: PathBuf::from(path), files, info }
+    }
+
     pub fn files_of(&self, kind: FileKind) -> impl Iterator<Item = &BundleFile> {
         self.files.iter().filter(move |file| file.kind == kind)
     }

@@ -35,8 +35,12 @@ pub struct Gate {
 
 impl Gate {
     pub fn load(root: &Path, timeout: Duration) -> Result<Gate> {
+        Gate::from_bundle(Bundle::load(root)?, timeout)
+    }
+
+    /// Compiles a bundle already in memory (the audit store's copy, for a replay).
+    pub fn from_bundle(bundle: Bundle, timeout: Duration) -> Result<Gate> {
         let started = Instant::now();
-        let bundle = Bundle::load(root)?;
         let engine = PolicyEngine::compile(&bundle, EngineOptions { timeout, include_tests: false })?;
         let exceptions = exceptions::load(&bundle)?;
         Ok(Gate {
