@@ -28,6 +28,10 @@ pub enum ErrorKind {
     PolicyEvaluation,
     PolicyTimeout,
     PolicyResult,
+    /// The policy repository's data.yaml is missing, ambiguous or does not match its schema.
+    PolicyData,
+    /// An environment the policy repository does not declare.
+    UnknownEnvironment,
     Exceptions,
     /// A predictions, test-set or other data file that cannot be used as it is.
     DataInvalid,
@@ -55,6 +59,8 @@ impl ErrorKind {
             ErrorKind::PolicyEvaluation => "policy-evaluation",
             ErrorKind::PolicyTimeout => "policy-timeout",
             ErrorKind::PolicyResult => "policy-result",
+            ErrorKind::PolicyData => "policy-data",
+            ErrorKind::UnknownEnvironment => "unknown-environment",
             ErrorKind::Exceptions => "exceptions",
             ErrorKind::DataInvalid => "data-invalid",
             ErrorKind::Serving => "serving",

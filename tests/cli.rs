@@ -432,6 +432,7 @@ fn policy_test_reports_failures_and_skips_todo() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::copy(fixture("policies/minimal/demo.rego"), dir.path().join("demo.rego")).expect("copy");
     std::fs::copy(fixture("policies/minimal/data.yaml"), dir.path().join("data.yaml")).expect("copy");
+    std::fs::copy(fixture("policies/minimal/data.schema.json"), dir.path().join("data.schema.json")).expect("copy");
     std::fs::write(
         dir.path().join("demo_test.rego"),
         r#"package modelgate.demo_test
@@ -477,7 +478,9 @@ todo_test_later if {
 #[test]
 fn policy_test_fails_when_no_test_ran() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::copy(fixture("policies/minimal/demo.rego"), dir.path().join("demo.rego")).expect("copy");
+    for file in ["demo.rego", "data.yaml", "data.schema.json"] {
+        std::fs::copy(fixture("policies/minimal").join(file), dir.path().join(file)).expect("copy");
+    }
     std::fs::write(dir.path().join("demo_test.rego"), "package modelgate.demo_test\n\ntodo_test_x if { true }\n")
         .expect("write");
     let run = modelgate(&["policy", "test", dir.path().to_str().expect("utf-8")]);

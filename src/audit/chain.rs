@@ -242,8 +242,27 @@ fn check_bundle(
         let Some(bytes) = store.blob(&file.digest).ok().flatten() else {
             return Ok(Some(format!("bundle {}: the file {} cannot be read", manifest.digest, file.path)));
         };
-        let contents = String::from_utf8_lossy(&bytes).into_owned();
-        files.push(BundleFile { path: file.path.clone(), contents, kind: FileKind::Rego });
+        // Every field of the manifest is covered: path and content by the bundle digest, the
+        // kind by the path it follows from, the size by the content.
+        let Some(kind) = FileKind::of(&file.path).filter(|kind| kind.as_str() == file.kind) else {
+            return Ok(Some(format!(
+                "bundle {}: the manifest says {} is `{}`, which its path does not allow: the manifest was altered",
+                manifest.digest, file.path, file.kind
+            )));
+        };
+        if bytes.len() as u64 != file.size {
+            return Ok(Some(format!(
+                "bundle {}: the manifest gives {} {} bytes, but it holds {}: the manifest was altered",
+                manifest.digest,
+                file.path,
+                file.size,
+                bytes.len()
+            )));
+        }
+        let Ok(contents) = String::from_utf8(bytes) else {
+            return Ok(Some(format!("bundle {}: the file {} is not UTF-8", manifest.digest, file.path)));
+        };
+        files.push(BundleFile { path: file.path.clone(), contents, kind });
     }
     let actual = bundle::digest(&files);
     Ok((actual != manifest.digest)

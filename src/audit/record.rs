@@ -23,22 +23,13 @@ pub fn bundle_content(digest: &str, files: &[BundleFile]) -> (BundleManifest, Ve
         let blob = Blob::new(file.contents.clone().into_bytes());
         manifest.files.push(ManifestFile {
             path: file.path.clone(),
-            kind: kind_name(file.kind).to_string(),
+            kind: file.kind.as_str().to_string(),
             digest: blob.digest.clone(),
             size: file.contents.len() as u64,
         });
         blobs.push(blob);
     }
     (manifest, blobs)
-}
-
-fn kind_name(kind: FileKind) -> &'static str {
-    match kind {
-        FileKind::Rego => "rego",
-        FileKind::RegoTest => "rego_test",
-        FileKind::Data => "data",
-        FileKind::Exceptions => "exceptions",
-    }
 }
 
 /// The entry for a decision (or re-evaluation) `report`, with the evidence and bundle
@@ -202,17 +193,23 @@ pub fn stored_bundle(store: &dyn Store, digest: &str) -> Result<(BundleManifest,
     let mut files = Vec::with_capacity(manifest.files.len());
     for file in &manifest.files {
         let bytes = required_blob(store, &file.digest, &format!("{} of bundle {digest}", file.path))?;
-        let kind = match file.kind.as_str() {
-            "rego_test" => FileKind::RegoTest,
-            "data" => FileKind::Data,
-            "exceptions" => FileKind::Exceptions,
-            _ => FileKind::Rego,
-        };
-        files.push(BundleFile {
-            path: file.path.clone(),
-            contents: String::from_utf8_lossy(&bytes).into_owned(),
-            kind,
-        });
+        // The kind follows from the path, as when the bundle was read: a manifest that says
+        // otherwise was altered (`audit verify` names it), and must not change what is evaluated.
+        let kind = FileKind::of(&file.path).filter(|kind| kind.as_str() == file.kind).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Store,
+                format!(
+                    "bundle {digest}: the manifest says {} is `{}`, which its path does not allow",
+                    file.path, file.kind
+                ),
+            )
+            .hint("the store has been altered: run `modelgate audit verify`")
+        })?;
+        let contents = String::from_utf8(bytes).map_err(|_| {
+            Error::new(ErrorKind::Store, format!("bundle {digest}: {} is not UTF-8", file.path))
+                .hint("the store has been altered: run `modelgate audit verify`")
+        })?;
+        files.push(BundleFile { path: file.path.clone(), contents, kind });
     }
     Ok((manifest, files))
 }

@@ -16,6 +16,7 @@ use super::values::{self, describe, key_line, parse_date, scalar_text, text_list
 use super::{Kind, MAX_DOCUMENT_BYTES};
 use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::{DatasetReference, Document, DocumentField, DocumentSection, MetricClaim};
+use crate::strict::{self, Source, Syntax};
 
 /// What reading needs besides the file.
 #[derive(Debug, Clone, Copy)]
@@ -63,7 +64,8 @@ pub fn parse(kind: Kind, path: &Path, text: &str, shown: &str) -> Result<Documen
     let mut reader = Reader::new(kind, shown);
     match extension.as_str() {
         "json" => {
-            let value = values::parse_json(text, path)?;
+            let value =
+                strict::parse(text, Syntax::Json, &Source::new(path, "the document", ErrorKind::DocumentInvalid))?;
             let object = top_object(value, path, "the document")?;
             if kind == Kind::ModelCard
                 && ["model_details", "quantitative_analysis", "considerations"]
@@ -79,7 +81,8 @@ pub fn parse(kind: Kind, path: &Path, text: &str, shown: &str) -> Result<Documen
             reader.document.metadata = Some(Value::Object(object));
         }
         "yaml" | "yml" => {
-            let value = values::parse_yaml(text, path, 1, "the document")?;
+            let value =
+                strict::parse(text, Syntax::Yaml, &Source::new(path, "the document", ErrorKind::DocumentInvalid))?;
             let object = top_object(value, path, "the document")?;
             reader.document.format = Some("yaml".into());
             reader.keyed(&object, "key", text);
@@ -224,7 +227,9 @@ impl Reader {
         })?;
         let mut format = "markdown";
         if let Some(yaml) = split.front_matter {
-            let value = values::parse_yaml(yaml, path, split.front_matter_line, "front matter")?;
+            let source =
+                Source::new(path, "front matter", ErrorKind::DocumentInvalid).starting_at(split.front_matter_line);
+            let value = strict::parse(yaml, Syntax::Yaml, &source)?;
             let object = top_object(value, path, "the front matter")?;
             let front = FrontMatter { text: yaml, first_line: split.front_matter_line };
             match self.kind {

@@ -1,79 +1,10 @@
-//! YAML and JSON values of documents: parsed strictly (a key written twice is an error,
-//! with its line), described by type for messages, and checked for real content.
-
-use std::path::Path;
+//! YAML and JSON values of documents (read by [`crate::strict`]): described by type for
+//! messages, and checked for real content.
 
 use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::text::{self, Missing};
-use crate::error::{Error, ErrorKind, Result};
-use crate::strict::StrictValue;
-
-/// Parses YAML (a whole file, or front matter starting at `first_line` of `path`).
-pub fn parse_yaml(text: &str, path: &Path, first_line: usize, what: &str) -> Result<Value> {
-    let deserializer = yaml_serde::Deserializer::from_str(text);
-    match <StrictValue as serde::Deserialize>::deserialize(deserializer) {
-        Ok(StrictValue(value)) => Ok(value),
-        Err(error) => {
-            let message = error.to_string();
-            // A duplicate is reported at its mapping; the second occurrence is what to fix.
-            let duplicate = if message.contains("duplicate key") { duplicate_line(text, &message) } else { None };
-            let (line, column) = match (duplicate, error.location()) {
-                (Some(line), _) => (line, 1),
-                (None, Some(location)) => (location.line(), location.column()),
-                (None, None) => (0, 0),
-            };
-            let at = if line > 0 {
-                format!("{}:{}:{}", path.display(), first_line + line - 1, column)
-            } else {
-                path.display().to_string()
-            };
-            let reason = message.split(" at line ").next().unwrap_or(&message).to_string();
-            let hint = if reason.contains("duplicate key") {
-                "write each key once: YAML keeps only one of the values, so the other would be silently lost"
-                    .to_string()
-            } else {
-                format!("fix the {what} so it is valid YAML (quote values that contain `: ` or start with `[`, `{{`, `*`, `&`, `!`, `%` or `@`)")
-            };
-            Err(Error::new(ErrorKind::DocumentInvalid, format!("{at}: {what} is not valid YAML: {reason}")).hint(hint))
-        }
-    }
-}
-
-/// Parses JSON, refusing duplicate keys.
-pub fn parse_json(text: &str, path: &Path) -> Result<Value> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let parsed = <StrictValue as serde::Deserialize>::deserialize(&mut deserializer).and_then(|value| {
-        deserializer.end()?;
-        Ok(value)
-    });
-    parsed.map(|StrictValue(value)| value).map_err(|error| {
-        let (line, column) = (error.line(), error.column());
-        let reason = error.to_string();
-        let reason = reason.strip_suffix(&format!(" at line {line} column {column}")).unwrap_or(&reason).to_string();
-        Error::new(ErrorKind::DocumentInvalid, format!("{}:{line}:{column}: not valid JSON: {reason}", path.display()))
-            .hint("fix the JSON (a key written twice is refused: only one of its values would be kept)")
-    })
-}
-
-/// The line of the second occurrence of a duplicated top-level-or-nested key, when the
-/// parser gives no position.
-fn duplicate_line(text: &str, message: &str) -> Option<usize> {
-    let key = message.split('`').nth(1)?;
-    let mut seen = 0;
-    for (index, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start().trim_start_matches("- ");
-        let bare = trimmed.trim_start_matches(['"', '\'']);
-        if bare.starts_with(key) && bare[key.len()..].trim_start_matches(['"', '\'']).starts_with(':') {
-            seen += 1;
-            if seen == 2 {
-                return Some(index + 1);
-            }
-        }
-    }
-    None
-}
 
 /// "a string", "a list of numbers", … for messages about wrong types.
 pub fn describe(value: &Value) -> String {
@@ -180,25 +111,6 @@ pub fn key_line(text: &str, key: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn duplicate_keys_are_refused_with_their_line() {
-        let error =
-            parse_yaml("license: mit\ntags: [a]\nlicense: apache-2.0\n", Path::new("card.md"), 2, "front matter")
-                .expect_err("duplicate");
-        assert!(error.message.contains("duplicate key `license`"), "{}", error.message);
-        assert!(error.message.starts_with("card.md:4:"), "{}", error.message);
-        let error = parse_json(r#"{"a": 1, "a": 2}"#, Path::new("card.json")).expect_err("duplicate");
-        assert!(error.message.contains("duplicate key `a`"), "{}", error.message);
-    }
-
-    #[test]
-    fn yaml_errors_name_the_line_in_the_file() {
-        let error =
-            parse_yaml("license: mit\ntags: [a, b\n", Path::new("card.md"), 2, "front matter").expect_err("syntax");
-        assert!(error.message.starts_with("card.md:"), "{}", error.message);
-        assert!(error.hint.is_some());
-    }
 
     #[test]
     fn describes_types_and_dates() {

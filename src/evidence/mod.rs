@@ -16,6 +16,45 @@ pub const SCHEMA_VERSION: &str = "1";
 /// A metric name to its value; `null` when it could not be computed (see `reasons`).
 pub type MetricMap = BTreeMap<String, Option<f64>>;
 
+/// The metrics modelgate computes (binary, multiclass, regression). The schema lists them,
+/// so that a policy reading `input.evaluation.metrics.acuracy` is refused at load as a
+/// typo; a metric handed in under another name is still accepted.
+pub const METRIC_NAMES: &[&str] = &[
+    "accuracy",
+    "balanced_accuracy",
+    "brier",
+    "f1",
+    "f1_macro",
+    "f1_weighted",
+    "fnr",
+    "fpr",
+    "log_loss",
+    "mae",
+    "mean_error",
+    "mse",
+    "pr_auc",
+    "precision",
+    "precision_macro",
+    "precision_weighted",
+    "r2",
+    "recall",
+    "recall_macro",
+    "recall_weighted",
+    "rmse",
+    "roc_auc",
+    "selection_rate",
+    "tnr",
+    "tpr",
+];
+
+/// The schema of a [`MetricMap`]: any name to a number or null, with the usual names listed.
+fn metric_map_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let value = serde_json::json!({"type": ["number", "null"], "format": "double"});
+    let properties: serde_json::Map<String, serde_json::Value> =
+        METRIC_NAMES.iter().map(|name| ((*name).to_string(), value.clone())).collect();
+    schemars::json_schema!({"type": "object", "properties": properties, "additionalProperties": value})
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
@@ -129,6 +168,7 @@ pub struct Evaluation {
     pub test_set: Option<TestSet>,
     /// Overall metrics: `accuracy`, `precision`, `recall`, `f1`, `roc_auc`, …
     #[serde(default)]
+    #[schemars(schema_with = "metric_map_schema")]
     pub metrics: MetricMap,
     /// Why a metric is `null`, by metric name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -244,6 +284,7 @@ pub struct GroupStats {
     pub negatives: Option<u64>,
     /// `selection_rate`, `tpr`, `fpr`, `fnr`, `tnr`, `accuracy`, …
     #[serde(default)]
+    #[schemars(schema_with = "metric_map_schema")]
     pub metrics: MetricMap,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reasons: BTreeMap<String, String>,
@@ -328,11 +369,13 @@ pub struct Baseline {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predictions: Option<TestSet>,
     #[serde(default)]
+    #[schemars(schema_with = "metric_map_schema")]
     pub metrics: MetricMap,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reasons: BTreeMap<String, String>,
     /// Candidate minus baseline, per metric measured on both.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "metric_map_schema")]
     pub deltas: MetricMap,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fairness: Option<BTreeMap<String, FairnessAttribute>>,
@@ -970,6 +1013,22 @@ mod tests {
     fn wrong_schema_version_is_rejected() {
         let text = MINIMAL.replace(r#""schema_version": "1""#, r#""schema_version": "2""#);
         assert!(parse("e.json", &text).is_err());
+    }
+
+    /// Every metric the fixtures hold (computed by modelgate) is one the schema lists.
+    #[test]
+    fn computed_metrics_are_listed() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        for folder in ["examples", "evidence"] {
+            for entry in std::fs::read_dir(root.join(folder)).expect("fixtures") {
+                let path = entry.expect("entry").path();
+                let text = std::fs::read_to_string(&path).expect("fixture");
+                let evidence = parse("fixture", &text).expect("evidence");
+                for name in evidence.evaluation.iter().flat_map(|evaluation| evaluation.metrics.keys()) {
+                    assert!(METRIC_NAMES.contains(&name.as_str()), "{}: {name}", path.display());
+                }
+            }
+        }
     }
 
     #[test]

@@ -37,27 +37,14 @@ impl NotifyConfig {
 
     /// [`NotifyConfig::parse`] with the environment looked up through `env`.
     pub fn parse_with_env(source: &str, text: &str, env: impl Fn(&str) -> Option<String>) -> Result<NotifyConfig> {
-        let value = crate::docs::values::parse_yaml(text, Path::new(source), 1, "the notifications file")
-            .map_err(|error| Error { kind: ErrorKind::Notify, ..error })?;
+        let source_file = crate::strict::Source::new(Path::new(source), "the notifications file", ErrorKind::Notify)
+            .documented_in("docs/notifications.md");
+        let value = crate::strict::parse(text, crate::strict::Syntax::Yaml, &source_file)?;
         if value.is_null() {
             return Err(Error::new(ErrorKind::Notify, format!("{source}: the file is empty"))
                 .hint("list the notifiers under `notifiers:` (docs/notifications.md shows a complete file)"));
         }
-        let file: File = serde_path_to_error::deserialize(value).map_err(|error| {
-            let field = error.path().to_string();
-            let message = error.into_inner().to_string();
-            let hint = if message.contains("unknown field") {
-                "remove or rename the key; docs/notifications.md lists the keys of each notifier"
-            } else if message.contains("missing field") {
-                "add the key; docs/notifications.md shows a complete file"
-            } else if message.contains("unknown variant") {
-                "use one of the values listed"
-            } else {
-                "fix the value's type; docs/notifications.md lists each key with its type"
-            };
-            let field = if field.is_empty() || field == "." { String::new() } else { format!("{field}: ") };
-            Error::new(ErrorKind::Notify, format!("{source}: {field}{message}")).hint(hint)
-        })?;
+        let file: File = crate::strict::deserialize(value, text, &source_file)?;
         if file.notifiers.is_empty() {
             return Err(Error::new(ErrorKind::Notify, format!("{source}: notifiers: the list is empty"))
                 .hint("add a notifier (docs/notifications.md); without one no alert reaches anyone"));

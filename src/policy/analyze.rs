@@ -1,9 +1,17 @@
-//! Static checks over the parsed Rego, before anything is evaluated.
+//! Static checks over the parsed Rego, before anything is evaluated: Rego that cannot
+//! mean what it says is refused at load, as OPA refuses it.
 //!
-//! regorus only notices a call to a builtin it lacks when the rule happens to run, so
-//! a policy whose broken branch is not reached on today's evidence would pass in
-//! silence. This walks every expression of every module once and resolves each call
-//! to a user function or a builtin; anything else is an error.
+//! regorus only notices a call to a builtin it lacks when the rule happens to run, so a
+//! policy whose broken branch is not reached on today's evidence would pass in silence.
+//! Likewise a reference to an evidence field that does not exist is merely undefined, and
+//! a rule body that reads it never fires. So every expression of every module is walked
+//! once, and:
+//! - each call must resolve to a user function or a builtin ([`check_calls`]);
+//! - each static reference into `input` must name a field the evidence schema has
+//!   ([`check_input_references`]), like `opa check --schema` without annotations;
+//! - a rule may have one `default` across all files ([`Outline::of`]);
+//! - a package under `modelgate.*` must gate (`deny`/`warn`) or be used by one that does
+//!   ([`check_packages`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,6 +29,8 @@ pub struct Outline {
     pub functions: BTreeSet<String>,
     /// Test rules: (package, rule name, file).
     pub tests: Vec<TestRule>,
+    /// Package path to the files of its modules that are not tests.
+    pub files: BTreeMap<String, BTreeSet<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +44,9 @@ pub struct TestRule {
 impl Outline {
     pub fn of(modules: &[regorus::unstable::Ref<Module>]) -> Result<Outline> {
         let mut outline = Outline::default();
+        // Where each rule's `default` is, to refuse a second one in another file: regorus
+        // would keep the first file's, so renaming a file could flip a decision.
+        let mut defaults: BTreeMap<String, (String, u32)> = BTreeMap::new();
         for module in modules {
             let package = path_of(&module.package.refr).map(|path| strip_data(&path).to_string());
             let Some(package) = package else {
@@ -43,6 +56,10 @@ impl Outline {
                     format!("{}:{}: unsupported package name", span.source.file(), span.line),
                 ));
             };
+            if !is_test_module(module) {
+                let file = module.package.refr.span().source.file().to_string();
+                outline.files.entry(package.clone()).or_default().insert(file);
+            }
             let rules = outline.packages.entry(package.clone()).or_default();
             let mut seen_tests = BTreeSet::new();
             for rule in &module.policy {
@@ -52,6 +69,20 @@ impl Outline {
                     Rule::Default { refr, args, .. } => (refr, !args.is_empty()),
                 };
                 let Some(name) = rule_name(refr) else { continue };
+                if let Rule::Default { span, .. } = rule.as_ref() {
+                    let here = (span.source.file().to_string(), span.line);
+                    if let Some((file, line)) = defaults.insert(format!("{package}.{name}"), here.clone()) {
+                        let text = span.source.line(span.line.saturating_sub(1)).trim_end();
+                        return Err(Error::new(
+                            ErrorKind::PolicyParse,
+                            format!(
+                                "{}:{}: a second `default {name}` for data.{package}.{name} (the first is at {file}:{line})\n  {} | {text}",
+                                here.0, here.1, here.1
+                            ),
+                        )
+                        .hint("a rule has at most one default (OPA refuses this bundle: multiple default rules); which one applied would depend on file names: keep one"));
+                    }
+                }
                 if is_function {
                     outline.functions.insert(format!("{package}.{name}"));
                 }
@@ -75,21 +106,315 @@ impl Outline {
 pub fn check_calls(modules: &[regorus::unstable::Ref<Module>], outline: &Outline) -> Result<()> {
     for module in modules {
         let package = path_of(&module.package.refr).map(|path| strip_data(&path).to_string()).unwrap_or_default();
-        let mut aliases = BTreeMap::new();
-        for import in &module.imports {
-            let Some(target) = path_of(&import.refr) else { continue };
-            let alias = match &import.r#as {
-                Some(span) => span.text().to_string(),
-                None => target.rsplit('.').next().unwrap_or_default().to_string(),
-            };
-            aliases.insert(alias, target);
-        }
+        let aliases = aliases(module);
         let checker = CallChecker { package: &package, aliases: &aliases, outline };
         for rule in &module.policy {
-            checker.rule(rule)?;
+            walk_rule(rule, &mut |expr| match expr {
+                Expr::Call { span, fcn, .. } => checker.call(span, fcn),
+                _ => Ok(()),
+            })?;
         }
     }
     Ok(())
+}
+
+/// Refuses a package under `modelgate.*` that defines neither `deny` nor `warn` and that
+/// no other package uses: it would never be evaluated (a `denny contains …` typo drops a
+/// whole category in silence).
+pub fn check_packages(modules: &[regorus::unstable::Ref<Module>], outline: &Outline, prefix: &str) -> Result<()> {
+    let mut used: Vec<(String, String)> = Vec::new();
+    for module in modules.iter().filter(|module| !is_test_module(module)) {
+        let package = path_of(&module.package.refr).map(|path| strip_data(&path).to_string()).unwrap_or_default();
+        let aliases = aliases(module);
+        for target in aliases.values() {
+            used.push((package.clone(), target.clone()));
+        }
+        for rule in &module.policy {
+            walk_rule(rule, &mut |expr| {
+                if let Some((root, segments)) = chain_of(expr) {
+                    let base = match aliases.get(&root) {
+                        Some(target) => target.clone(),
+                        None => root,
+                    };
+                    if base == "data" || base.starts_with("data.") {
+                        let mut path = base;
+                        for segment in segments {
+                            let Segment::Field(name) = segment else { break };
+                            path.push('.');
+                            path.push_str(&name);
+                        }
+                        used.push((package.clone(), path));
+                    }
+                }
+                Ok(())
+            })?;
+        }
+    }
+    for (package, rules) in &outline.packages {
+        let Some(files) = outline.files.get(package) else { continue };
+        if !package.starts_with(prefix) {
+            continue;
+        }
+        let files: Vec<&str> = files.iter().map(String::as_str).collect();
+        // `denny contains v if …` beside a `warn`: the package still gates, but its denials
+        // are gone. A rule named one edit away from `deny` or `warn` is taken as that typo.
+        let typo = rules
+            .iter()
+            .find_map(|rule| crate::suggest::nearest(rule, ["deny", "warn"]).map(|meant| (rule.clone(), meant)));
+        if let Some((rule, meant)) = typo {
+            return Err(Error::new(
+                ErrorKind::PolicyNoDeny,
+                format!(
+                    "{}: package {package} defines `{rule}`, which modelgate never evaluates: did you mean `{meant}`?",
+                    files.join(", ")
+                ),
+            )
+            .hint(format!("rename the rule to `{meant}` (`{meant} contains v if {{ … }}`), or give a helper a name that cannot be mistaken for it")));
+        }
+        if rules.contains("deny") || rules.contains("warn") {
+            continue;
+        }
+        let full = format!("data.{package}");
+        let is_used = used.iter().any(|(user, path)| {
+            user != package
+                && (path == &full || path.starts_with(&format!("{full}.")) || full.starts_with(&format!("{path}.")))
+        });
+        if is_used {
+            continue;
+        }
+        return Err(Error::new(
+            ErrorKind::PolicyNoDeny,
+            format!(
+                "{}: package {package} defines neither `deny` nor `warn`, and no other package uses it, so it would never be evaluated",
+                files.join(", ")
+            ),
+        )
+        .hint("name the gating rules `deny contains v if { … }` and `warn contains v if { … }`; a package of helpers is one that other packages import"));
+    }
+    Ok(())
+}
+
+/// Refuses a static reference into `input` (`input.evaluation.metrics.acuracy`) that the
+/// evidence document's JSON Schema says can never exist, naming the file, the line and the
+/// nearest real field. Test modules are not checked: they build the inputs they test with.
+pub fn check_input_references(modules: &[regorus::unstable::Ref<Module>], schema: &serde_json::Value) -> Result<()> {
+    for module in modules.iter().filter(|module| !is_test_module(module)) {
+        let aliases = aliases(module);
+        for rule in &module.policy {
+            walk_rule(rule, &mut |expr| {
+                let Some((root, segments)) = chain_of(expr) else { return Ok(()) };
+                let mut path: Vec<Segment> = Vec::new();
+                match aliases.get(&root) {
+                    Some(target) if target == "input" || target.starts_with("input.") => {
+                        path.extend(target.split('.').skip(1).map(|name| Segment::Field(name.to_string())));
+                    }
+                    Some(_) => return Ok(()),
+                    None if root == "input" => {}
+                    None => return Ok(()),
+                }
+                path.extend(segments);
+                match super::evidence_schema::follow(schema, &path) {
+                    Ok(()) => Ok(()),
+                    Err(missing) => {
+                        let span = expr.span();
+                        let text = span.source.line(span.line.saturating_sub(1)).trim_end();
+                        let guess = missing
+                            .nearest
+                            .as_deref()
+                            .map(|name| format!("; did you mean `{name}`?"))
+                            .unwrap_or_default();
+                        Err(Error::new(
+                            ErrorKind::PolicyParse,
+                            format!(
+                                "{}:{}: `{}` can never exist in the evidence: {}{guess}\n  {} | {text}",
+                                span.source.file(),
+                                span.line,
+                                missing.reference,
+                                missing.reason,
+                                span.line
+                            ),
+                        )
+                        .hint("fix the reference: `modelgate schema` prints the evidence document's JSON Schema and docs/evidence.md describes it; organisation-specific evidence goes under `input.extensions`, which is free-form"))
+                    }
+                }
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// One step of a reference after its root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// `.name` or `["name"]`
+    Field(String),
+    /// `[0]`
+    Index,
+    /// `[x]`, computed
+    Dynamic,
+}
+
+/// `input.a["b"][0][x]` as (`input`, [a, b, Index, Dynamic]); `None` for anything that is
+/// not a reference rooted at a variable.
+fn chain_of(expr: &Expr) -> Option<(String, Vec<Segment>)> {
+    match expr {
+        Expr::Var { span, .. } => Some((span.text().to_string(), Vec::new())),
+        Expr::RefDot { refr, field, .. } => {
+            let (root, mut segments) = chain_of(refr)?;
+            let name = match &field.1 {
+                Value::String(name) => name.to_string(),
+                _ => field.0.text().to_string(),
+            };
+            segments.push(Segment::Field(name));
+            Some((root, segments))
+        }
+        Expr::RefBrack { refr, index, .. } => {
+            let (root, mut segments) = chain_of(refr)?;
+            segments.push(match index.as_ref() {
+                Expr::String { value: Value::String(name), .. }
+                | Expr::RawString { value: Value::String(name), .. } => Segment::Field(name.to_string()),
+                Expr::Number { .. } => Segment::Index,
+                _ => Segment::Dynamic,
+            });
+            Some((root, segments))
+        }
+        _ => None,
+    }
+}
+
+/// Import aliases of a module: `lib` for `import data.modelgate.lib`, `m` for
+/// `import input.evaluation.metrics as m`.
+fn aliases(module: &Module) -> BTreeMap<String, String> {
+    let mut aliases = BTreeMap::new();
+    for import in &module.imports {
+        let Some(target) = path_of(&import.refr) else { continue };
+        let alias = match &import.r#as {
+            Some(span) => span.text().to_string(),
+            None => target.rsplit('.').next().unwrap_or_default().to_string(),
+        };
+        aliases.insert(alias, target);
+    }
+    aliases
+}
+
+/// Whether a module is a test file (`*_test.rego`), which may build any input it likes.
+pub fn is_test_module(module: &Module) -> bool {
+    module.package.refr.span().source.file().ends_with("_test.rego")
+}
+
+/// Visits every expression of a rule, outer before inner; stops at the first error.
+fn walk_rule(rule: &Rule, visit: &mut dyn FnMut(&Expr) -> Result<()>) -> Result<()> {
+    match rule {
+        Rule::Spec { head, bodies, .. } => {
+            match head {
+                RuleHead::Compr { refr, assign, .. } => {
+                    walk_expr(refr, visit)?;
+                    if let Some(assign) = assign {
+                        walk_expr(&assign.value, visit)?;
+                    }
+                }
+                RuleHead::Set { refr, key, .. } => {
+                    walk_expr(refr, visit)?;
+                    if let Some(key) = key {
+                        walk_expr(key, visit)?;
+                    }
+                }
+                RuleHead::Func { args, assign, .. } => {
+                    for arg in args {
+                        walk_expr(arg, visit)?;
+                    }
+                    if let Some(assign) = assign {
+                        walk_expr(&assign.value, visit)?;
+                    }
+                }
+            }
+            for body in bodies {
+                if let Some(assign) = &body.assign {
+                    walk_expr(&assign.value, visit)?;
+                }
+                walk_query(&body.query, visit)?;
+            }
+            Ok(())
+        }
+        Rule::Default { value, .. } => walk_expr(value, visit),
+    }
+}
+
+fn walk_query(query: &Query, visit: &mut dyn FnMut(&Expr) -> Result<()>) -> Result<()> {
+    for statement in &query.stmts {
+        match &statement.literal {
+            Literal::SomeVars { .. } => {}
+            Literal::SomeIn { key, value, collection, .. } => {
+                if let Some(key) = key {
+                    walk_expr(key, visit)?;
+                }
+                walk_expr(value, visit)?;
+                walk_expr(collection, visit)?;
+            }
+            Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => walk_expr(expr, visit)?,
+            Literal::Every { domain, query, .. } => {
+                walk_expr(domain, visit)?;
+                walk_query(query, visit)?;
+            }
+        }
+        for modifier in &statement.with_mods {
+            walk_expr(&modifier.r#as, visit)?;
+        }
+    }
+    Ok(())
+}
+
+fn walk_expr(expr: &Expr, visit: &mut dyn FnMut(&Expr) -> Result<()>) -> Result<()> {
+    visit(expr)?;
+    match expr {
+        Expr::String { .. }
+        | Expr::RawString { .. }
+        | Expr::Number { .. }
+        | Expr::Bool { .. }
+        | Expr::Null { .. }
+        | Expr::Var { .. } => Ok(()),
+        Expr::Array { items, .. } | Expr::Set { items, .. } => items.iter().try_for_each(|item| walk_expr(item, visit)),
+        Expr::Object { fields, .. } => fields.iter().try_for_each(|(_, key, value)| {
+            walk_expr(key, visit)?;
+            walk_expr(value, visit)
+        }),
+        Expr::ArrayCompr { term, query, .. } | Expr::SetCompr { term, query, .. } => {
+            walk_expr(term, visit)?;
+            walk_query(query, visit)
+        }
+        Expr::ObjectCompr { key, value, query, .. } => {
+            walk_expr(key, visit)?;
+            walk_expr(value, visit)?;
+            walk_query(query, visit)
+        }
+        Expr::Call { fcn, params, .. } => {
+            // The function's name is not a reference to data or input.
+            if path_of(fcn).is_none() {
+                walk_expr(fcn, visit)?;
+            }
+            params.iter().try_for_each(|param| walk_expr(param, visit))
+        }
+        Expr::UnaryExpr { expr, .. } => walk_expr(expr, visit),
+        Expr::RefDot { refr, .. } => walk_expr(refr, visit),
+        Expr::RefBrack { refr, index, .. } => {
+            walk_expr(refr, visit)?;
+            walk_expr(index, visit)
+        }
+        Expr::BinExpr { lhs, rhs, .. }
+        | Expr::BoolExpr { lhs, rhs, .. }
+        | Expr::ArithExpr { lhs, rhs, .. }
+        | Expr::AssignExpr { lhs, rhs, .. } => {
+            walk_expr(lhs, visit)?;
+            walk_expr(rhs, visit)
+        }
+        Expr::Membership { key, value, collection, .. } => {
+            if let Some(key) = key {
+                walk_expr(key, visit)?;
+            }
+            walk_expr(value, visit)?;
+            walk_expr(collection, visit)
+        }
+    }
 }
 
 struct CallChecker<'a> {
@@ -99,116 +424,6 @@ struct CallChecker<'a> {
 }
 
 impl CallChecker<'_> {
-    fn rule(&self, rule: &Rule) -> Result<()> {
-        match rule {
-            Rule::Spec { head, bodies, .. } => {
-                match head {
-                    RuleHead::Compr { refr, assign, .. } => {
-                        self.expr(refr)?;
-                        if let Some(assign) = assign {
-                            self.expr(&assign.value)?;
-                        }
-                    }
-                    RuleHead::Set { refr, key, .. } => {
-                        self.expr(refr)?;
-                        if let Some(key) = key {
-                            self.expr(key)?;
-                        }
-                    }
-                    RuleHead::Func { args, assign, .. } => {
-                        for arg in args {
-                            self.expr(arg)?;
-                        }
-                        if let Some(assign) = assign {
-                            self.expr(&assign.value)?;
-                        }
-                    }
-                }
-                for body in bodies {
-                    if let Some(assign) = &body.assign {
-                        self.expr(&assign.value)?;
-                    }
-                    self.query(&body.query)?;
-                }
-                Ok(())
-            }
-            Rule::Default { value, .. } => self.expr(value),
-        }
-    }
-
-    fn query(&self, query: &Query) -> Result<()> {
-        for statement in &query.stmts {
-            match &statement.literal {
-                Literal::SomeVars { .. } => {}
-                Literal::SomeIn { key, value, collection, .. } => {
-                    if let Some(key) = key {
-                        self.expr(key)?;
-                    }
-                    self.expr(value)?;
-                    self.expr(collection)?;
-                }
-                Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => self.expr(expr)?,
-                Literal::Every { domain, query, .. } => {
-                    self.expr(domain)?;
-                    self.query(query)?;
-                }
-            }
-            for modifier in &statement.with_mods {
-                self.expr(&modifier.r#as)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn expr(&self, expr: &Expr) -> Result<()> {
-        match expr {
-            Expr::String { .. }
-            | Expr::RawString { .. }
-            | Expr::Number { .. }
-            | Expr::Bool { .. }
-            | Expr::Null { .. }
-            | Expr::Var { .. } => Ok(()),
-            Expr::Array { items, .. } | Expr::Set { items, .. } => items.iter().try_for_each(|item| self.expr(item)),
-            Expr::Object { fields, .. } => fields.iter().try_for_each(|(_, key, value)| {
-                self.expr(key)?;
-                self.expr(value)
-            }),
-            Expr::ArrayCompr { term, query, .. } | Expr::SetCompr { term, query, .. } => {
-                self.expr(term)?;
-                self.query(query)
-            }
-            Expr::ObjectCompr { key, value, query, .. } => {
-                self.expr(key)?;
-                self.expr(value)?;
-                self.query(query)
-            }
-            Expr::Call { span, fcn, params, .. } => {
-                self.call(span, fcn)?;
-                params.iter().try_for_each(|param| self.expr(param))
-            }
-            Expr::UnaryExpr { expr, .. } => self.expr(expr),
-            Expr::RefDot { refr, .. } => self.expr(refr),
-            Expr::RefBrack { refr, index, .. } => {
-                self.expr(refr)?;
-                self.expr(index)
-            }
-            Expr::BinExpr { lhs, rhs, .. }
-            | Expr::BoolExpr { lhs, rhs, .. }
-            | Expr::ArithExpr { lhs, rhs, .. }
-            | Expr::AssignExpr { lhs, rhs, .. } => {
-                self.expr(lhs)?;
-                self.expr(rhs)
-            }
-            Expr::Membership { key, value, collection, .. } => {
-                if let Some(key) = key {
-                    self.expr(key)?;
-                }
-                self.expr(value)?;
-                self.expr(collection)
-            }
-        }
-    }
-
     fn call(&self, span: &regorus::unstable::Span, fcn: &Expr) -> Result<()> {
         let Some(path) = path_of(fcn) else {
             return Ok(());

@@ -12,8 +12,10 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Names of data files, loaded into `data` at their folder's path, as OPA bundles do.
-const DATA_FILES: &[&str] = &["data.yaml", "data.yml", "data.json"];
+pub const DATA_FILES: &[&str] = &["data.yaml", "data.yml", "data.json"];
 pub const EXCEPTIONS_FILE: &str = "exceptions.yaml";
+/// The JSON Schema the repository's own data.yaml must satisfy (docs/policy-authoring.md).
+pub const DATA_SCHEMA_FILE: &str = "data.schema.json";
 
 /// Folders a bundle never descends into.
 const SKIPPED_DIRS: &[&str] = &[".git", "target", "node_modules", ".modelgate"];
@@ -32,6 +34,40 @@ pub enum FileKind {
     RegoTest,
     Data,
     Exceptions,
+    DataSchema,
+}
+
+impl FileKind {
+    /// What a file at `path` (relative to the bundle root, `/`-separated) is, if modelgate
+    /// reads it. The kind follows from the path alone, so a stored bundle's manifest cannot
+    /// say otherwise (`audit verify` checks that it does not).
+    pub fn of(path: &str) -> Option<FileKind> {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        if name.ends_with("_test.rego") {
+            Some(FileKind::RegoTest)
+        } else if name.ends_with(".rego") {
+            Some(FileKind::Rego)
+        } else if DATA_FILES.contains(&name) {
+            Some(FileKind::Data)
+        } else if path == EXCEPTIONS_FILE {
+            Some(FileKind::Exceptions)
+        } else if path == DATA_SCHEMA_FILE {
+            Some(FileKind::DataSchema)
+        } else {
+            None
+        }
+    }
+
+    /// The name a bundle manifest records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Rego => "rego",
+            FileKind::RegoTest => "rego_test",
+            FileKind::Data => "data",
+            FileKind::Exceptions => "exceptions",
+            FileKind::DataSchema => "data_schema",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -50,7 +86,11 @@ pub struct BundleInfo {
     /// The git commit of the checkout holding the bundle, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
-    /// Whether the bundle's files differ from that commit.
+    /// Where the bundle sits inside that checkout (`policies`), when not at its top.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subpath: Option<String>,
+    /// Whether the bundle's files differ from that commit: edited, added, deleted, or not
+    /// tracked at all (untracked or ignored).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dirty: Option<bool>,
     pub files: usize,
@@ -82,16 +122,29 @@ impl Bundle {
             )
             .hint("`modelgate policy init DIR` writes the built-in library to start from"));
         }
-        let (revision, dirty) = git_revision(root);
-        let info = BundleInfo { path: display_path(root), digest: digest(&files), revision, dirty, files: files.len() };
+        let git = git_revision(root);
+        let info = BundleInfo {
+            path: display_path(root),
+            digest: digest(&files),
+            revision: git.revision,
+            subpath: git.subpath,
+            dirty: git.dirty,
+            files: files.len(),
+        };
         Ok(Bundle { root: root.to_path_buf(), files, info })
     }
 
     /// A bundle of files held elsewhere (the audit store), named `path`, sorted as [`Bundle::load`] sorts them.
     pub fn from_files(path: &str, revision: Option<String>, mut files: Vec<BundleFile>) -> Bundle {
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        let info =
-            BundleInfo { path: path.to_string(), digest: digest(&files), revision, dirty: None, files: files.len() };
+        let info = BundleInfo {
+            path: path.to_string(),
+            digest: digest(&files),
+            revision,
+            subpath: None,
+            dirty: None,
+            files: files.len(),
+        };
         Bundle { root: PathBuf::from(path), files, info }
     }
 
@@ -100,6 +153,9 @@ impl Bundle {
     }
 }
 
+/// The most a policy file may hold: Rego, data and exceptions are text written by people.
+const MAX_FILE_BYTES: u64 = crate::input::MAX_TEXT_BYTES;
+
 fn collect(root: &Path, dir: &Path, files: &mut Vec<BundleFile>) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|source| Error::read(dir, source))?;
     for entry in entries {
@@ -107,24 +163,6 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<BundleFile>) -> Result<()> {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         let file_type = entry.file_type().map_err(|source| Error::read(&path, source))?;
-        if file_type.is_dir() {
-            if !SKIPPED_DIRS.contains(&name.as_str()) {
-                collect(root, &path, files)?;
-            }
-            continue;
-        }
-        let kind = if name.ends_with("_test.rego") {
-            FileKind::RegoTest
-        } else if name.ends_with(".rego") {
-            FileKind::Rego
-        } else if DATA_FILES.contains(&name.as_str()) {
-            FileKind::Data
-        } else if name == EXCEPTIONS_FILE && path.parent() == Some(root) {
-            FileKind::Exceptions
-        } else {
-            continue;
-        };
-        let contents = crate::error::read_to_string(&path)?;
         let relative = path
             .strip_prefix(root)
             .unwrap_or(&path)
@@ -132,6 +170,25 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<BundleFile>) -> Result<()> {
             .map(|part| part.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
+        let kind = FileKind::of(&relative);
+        if file_type.is_dir() {
+            if kind.is_some() {
+                // A folder named data.yaml would otherwise be walked into and the file skipped.
+                return Err(Error::new(
+                    ErrorKind::PolicyParse,
+                    format!("{}: is a folder, but a policy repository's {relative} is a file", path.display()),
+                )
+                .hint(format!("replace the folder {relative} by the file it should be")));
+            }
+            if !SKIPPED_DIRS.contains(&name.as_str()) {
+                collect(root, &path, files)?;
+            }
+            continue;
+        }
+        let Some(kind) = kind else { continue };
+        // Links are followed, to regular files only: a FIFO or a device would block or
+        // read without end.
+        let contents = crate::input::read_text(&path, MAX_FILE_BYTES, "a policy repository file")?;
         files.push(BundleFile { path: relative, contents, kind });
     }
     Ok(())
@@ -170,9 +227,19 @@ pub fn digest(files: &[BundleFile]) -> String {
     format!("sha256:{}", hex::encode(hasher.finalize()))
 }
 
-/// The commit of the git checkout holding `root`, and whether files under `root` differ from it.
-/// No git, or not a checkout: both `None` (the digest still identifies the bundle).
-fn git_revision(root: &Path) -> (Option<String>, Option<bool>) {
+/// Where a bundle comes from in git.
+#[derive(Debug, Default)]
+struct GitState {
+    revision: Option<String>,
+    subpath: Option<String>,
+    dirty: Option<bool>,
+}
+
+/// The commit of the git checkout holding `root`, where `root` sits in it, and whether any
+/// file modelgate reads under `root` differs from that commit (edited, added, deleted,
+/// untracked or ignored). No git, or not a checkout: all `None` (the digest still
+/// identifies the bundle).
+fn git_revision(root: &Path) -> GitState {
     let run = |args: &[&str]| {
         Command::new("git")
             .arg("-C")
@@ -181,13 +248,25 @@ fn git_revision(root: &Path) -> (Option<String>, Option<bool>) {
             .output()
             .ok()
             .filter(|output| output.status.success())
-            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+            .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
     };
-    let Some(revision) = run(&["rev-parse", "HEAD"]) else {
-        return (None, None);
+    let Some(revision) = run(&["rev-parse", "HEAD"]).map(|text| text.trim().to_string()) else {
+        return GitState::default();
     };
-    let dirty = run(&["status", "--porcelain", "--", "."]).map(|status| !status.is_empty());
-    (Some(revision), dirty)
+    let prefix = run(&["rev-parse", "--show-prefix"]).map(|text| text.trim().to_string()).unwrap_or_default();
+    // Paths in porcelain output are relative to the top of the checkout, NUL-separated
+    // with -z (no quoting); a rename is followed by its source path.
+    let status = run(&["status", "--porcelain", "-z", "--ignored", "--untracked-files=all", "--", "."]);
+    let dirty = status.map(|status| {
+        status.split('\0').filter(|record| record.len() > 3).any(|record| {
+            let path = record.get(3..).unwrap_or(record);
+            let inside = path.strip_prefix(prefix.as_str()).unwrap_or(path);
+            let skipped = inside.split('/').any(|part| SKIPPED_DIRS.contains(&part));
+            !skipped && FileKind::of(inside).is_some()
+        })
+    });
+    let subpath = prefix.trim_end_matches('/');
+    GitState { revision: Some(revision), subpath: (!subpath.is_empty()).then(|| subpath.to_string()), dirty }
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ pub fn decide(results: &[PackageResult], exceptions: &[Exception], subject: &Sub
                     finding.upcoming = true;
                 }
                 let exception = exceptions.iter().find(|exception| {
-                    exception.matches_code(&finding.code)
+                    exception.covers_code(&finding.code, subject.model)
                         && exception.covers(subject.model, subject.version, subject.environment)
                         && !exception.expired(subject.today)
                 });
@@ -121,17 +121,31 @@ fn normalise(
         serde_json::Value::Object(object) => object,
         other => return Err(bad(format!("a violation must be a string or an object, found {other}"))),
     };
+    // An object must say what the contract says it says: a stable code, a message and a
+    // severity. A deny without them cannot be reported, waived or recorded faithfully.
     let code = match object.get("code") {
-        Some(serde_json::Value::String(code)) if !code.is_empty() => code.clone(),
-        None => format!("{}/{rule}", category.replace('.', "-")),
-        Some(other) => return Err(bad(format!("`code` must be a non-empty string, found {other}"))),
+        Some(serde_json::Value::String(code)) if is_code(code) => code.clone(),
+        Some(serde_json::Value::String(code)) => {
+            return Err(bad(format!(
+                "violation code `{code}` is not a kebab-case `category/name` (like `fairness/demographic-parity-difference`)"
+            )))
+        }
+        None => return Err(bad(format!("a violation object has no `code`: {}", shortened(raw)))),
+        Some(other) => return Err(bad(format!("`code` must be a string, found {other}"))),
     };
     let entry = catalog.get(&code);
+    match object.get("msg") {
+        Some(serde_json::Value::String(msg)) if !msg.trim().is_empty() => {}
+        Some(serde_json::Value::String(_)) | None => {
+            return Err(bad(format!("violation {code} has no `msg`: the developer would not be told what is wrong")))
+        }
+        Some(other) => return Err(bad(format!("violation {code}: `msg` must be a string, found {other}"))),
+    }
     let severity = match object.get("severity") {
         Some(serde_json::Value::String(text)) => Severity::parse(text).ok_or_else(|| {
             bad(format!("violation {code} has severity `{text}`; expected low, medium, high or critical"))
         })?,
-        None => catalog_severity(entry).unwrap_or(Severity::High),
+        None => return Err(bad(format!("violation {code} has no `severity` (low, medium, high or critical)"))),
         Some(other) => return Err(bad(format!("violation {code}: `severity` must be a string, found {other}"))),
     };
     let details = match object.get("details") {
@@ -155,7 +169,7 @@ fn normalise(
     };
     Ok(Finding {
         category: code_category(&code),
-        msg: text_field(raw, "msg").unwrap_or_else(|| code.clone()),
+        msg: text_field(raw, "msg").unwrap_or_default(),
         remediation: text_field(raw, "remediation")
             .or_else(|| entry.and_then(|entry| text_field(entry, "remediation"))),
         severity,
@@ -167,6 +181,26 @@ fn normalise(
         exception: None,
         code,
     })
+}
+
+/// A violation code: kebab-case `category/name`.
+pub fn is_code(code: &str) -> bool {
+    let kebab = |part: &str| {
+        !part.is_empty()
+            && part
+                .split('-')
+                .all(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+    };
+    matches!(code.split_once('/'), Some((category, name)) if kebab(category) && kebab(name))
+}
+
+/// A violation as text for a message, cut short.
+fn shortened(raw: &serde_json::Value) -> String {
+    let text = raw.to_string();
+    match text.char_indices().nth(200) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
+    }
 }
 
 fn code_category(code: &str) -> String {
@@ -288,7 +322,8 @@ mod tests {
 
     #[test]
     fn deny_blocks_and_catalog_fills_gaps() {
-        let results = [result(json!([{"code": "fairness/dp", "msg": "too far apart"}]), json!([]))];
+        let results =
+            [result(json!([{"code": "fairness/dp", "msg": "too far apart", "severity": "critical"}]), json!([]))];
         let outcome = decide(&results, &[], &subject("2026-01-01")).expect("decide");
         assert_eq!(outcome.decision, Decision::Deny);
         let finding = &outcome.violations[0];
@@ -308,7 +343,10 @@ mod tests {
 
     #[test]
     fn effective_on_in_the_future_is_an_upcoming_warning() {
-        let results = [result(json!([{"code": "fairness/eo", "msg": "m", "effective_on": "2026-06-01"}]), json!([]))];
+        let results = [result(
+            json!([{"code": "fairness/eo", "msg": "m", "severity": "high", "effective_on": "2026-06-01"}]),
+            json!([]),
+        )];
         let before = decide(&results, &[], &subject("2026-05-31")).expect("decide");
         assert_eq!(before.decision, Decision::Allow);
         assert!(before.warnings[0].upcoming);
@@ -324,12 +362,32 @@ mod tests {
     }
 
     #[test]
+    fn objects_must_carry_code_msg_and_severity() {
+        for raw in [
+            json!({"msg": "m", "severity": "high"}),
+            json!({"code": "fairness/dp", "severity": "high"}),
+            json!({"code": "fairness/dp", "msg": "", "severity": "high"}),
+            json!({"code": "fairness/dp", "msg": "m"}),
+            json!({"code": "Fairness/DP", "msg": "m", "severity": "high"}),
+            json!({"code": "dp", "msg": "m", "severity": "high"}),
+        ] {
+            let results = [result(json!([raw.clone()]), json!([]))];
+            let error = decide(&results, &[], &subject("2026-01-01")).expect_err("incomplete");
+            assert_eq!(error.kind, ErrorKind::PolicyResult, "{raw}");
+        }
+        assert!(is_code("acme-privacy/pii-in-logs"));
+        assert!(!is_code("acme.privacy/x") && !is_code("a/b/c") && !is_code("a--b/c"));
+    }
+
+    #[test]
     fn exceptions_apply_until_they_expire() {
         let exceptions = super::super::exceptions::parse(
             "exceptions:\n  - code: fairness/dp\n    models: [cred*]\n    reason: r\n    approved_by: a\n    expires: '2026-03-01'\n",
+            std::path::Path::new("exceptions.yaml"),
+            &[],
         )
         .expect("exceptions");
-        let results = [result(json!([{"code": "fairness/dp", "msg": "m"}]), json!([]))];
+        let results = [result(json!([{"code": "fairness/dp", "msg": "m", "severity": "high"}]), json!([]))];
         let waived = decide(&results, &exceptions, &subject("2026-03-01")).expect("decide");
         assert_eq!(waived.decision, Decision::Allow);
         assert_eq!(waived.exceptions[0].exception.as_ref().map(|e| e.approved_by.as_str()), Some("a"));

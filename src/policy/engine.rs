@@ -6,8 +6,9 @@ use std::time::Duration;
 use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::{Engine, Value};
 
-use super::analyze::{check_calls, Outline};
+use super::analyze::{check_calls, check_input_references, check_packages, Outline};
 use super::bundle::{Bundle, FileKind};
+use super::data::PolicyData;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Packages under this prefix gate a deployment.
@@ -17,6 +18,9 @@ const ENTRY_PACKAGE: &str = "modelgate_entry__";
 const ENTRY_RULE: &str = "data.modelgate_entry__.result";
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The evidence document's JSON Schema, that references into `input` are checked against.
+static EVIDENCE_SCHEMA: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(crate::evidence::json_schema);
 
 /// A gating package and the rules modelgate reads from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +61,8 @@ pub struct PolicyEngine {
     pub outline: Outline,
     /// Each package's catalog, evaluated once at load: catalogs are constants.
     catalogs: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// The bundle's data, checked against its schema, and the environments it declares.
+    pub data: std::sync::Arc<PolicyData>,
 }
 
 fn timer(timeout: Duration) -> ExecutionTimerConfig {
@@ -81,10 +87,13 @@ impl PolicyEngine {
     /// Parses and checks every module and loads the bundle's data. Fails closed on
     /// parse errors, unknown builtins, misplaced `deny` rules and a bundle with no `deny`.
     pub fn compile(bundle: &Bundle, options: EngineOptions) -> Result<PolicyEngine> {
-        let mut engine = base_engine(bundle, options)?;
+        let data = PolicyData::load(bundle)?;
+        let mut engine = base_engine(bundle, options, &data)?;
         let outline = Outline::of(engine.get_modules())?;
         check_calls(engine.get_modules(), &outline)?;
+        check_input_references(engine.get_modules(), &EVIDENCE_SCHEMA)?;
         let packages = gating_packages(&outline)?;
+        check_packages(engine.get_modules(), &outline, PACKAGE_PREFIX)?;
         let mut catalogs = Vec::new();
         if !options.include_tests {
             engine
@@ -94,7 +103,7 @@ impl PolicyEngine {
                 catalogs.push(catalog(&mut engine, package)?);
             }
         }
-        Ok(PolicyEngine { engine, packages, outline, catalogs })
+        Ok(PolicyEngine { engine, packages, outline, catalogs, data: std::sync::Arc::new(data) })
     }
 
     /// Evaluates every gating rule against `input_json` (the evidence document).
@@ -142,7 +151,16 @@ fn catalog(engine: &mut Engine, package: &GatingPackage) -> Result<serde_json::M
     engine.set_input(Value::new_object());
     let value = engine.eval_rule(format!("data.{}.catalog", package.path)).map_err(evaluation_error)?;
     match serde_json::to_value(&value) {
-        Ok(serde_json::Value::Object(catalog)) => Ok(catalog),
+        Ok(serde_json::Value::Object(catalog)) => {
+            if let Some(code) = catalog.keys().find(|code| !super::decide::is_code(code)) {
+                return Err(Error::new(
+                    ErrorKind::PolicyResult,
+                    format!("data.{}.catalog: `{code}` is not a kebab-case `category/name` code", package.path),
+                )
+                .hint("codes are stable identifiers like `fairness/demographic-parity-difference`: reports, waivers and the audit trail name violations by them"));
+            }
+            Ok(catalog)
+        }
         Ok(other) => Err(Error::new(
             ErrorKind::PolicyResult,
             format!("data.{}.catalog must be an object, found {}", package.path, kind_of(&other)),
@@ -154,7 +172,7 @@ fn catalog(engine: &mut Engine, package: &GatingPackage) -> Result<serde_json::M
     }
 }
 
-fn base_engine(bundle: &Bundle, options: EngineOptions) -> Result<Engine> {
+fn base_engine(bundle: &Bundle, options: EngineOptions, data: &PolicyData) -> Result<Engine> {
     let mut engine = Engine::new();
     engine.set_rego_v0(false);
     // Builtin errors (a type mismatch, a bad regex) are errors, not undefined: fail closed.
@@ -164,7 +182,7 @@ fn base_engine(bundle: &Bundle, options: EngineOptions) -> Result<Engine> {
         let load = match file.kind {
             FileKind::Rego => true,
             FileKind::RegoTest => options.include_tests,
-            FileKind::Data | FileKind::Exceptions => false,
+            FileKind::Data | FileKind::Exceptions | FileKind::DataSchema => false,
         };
         if load {
             engine.add_policy(file.path.clone(), file.contents.clone()).map_err(|error| {
@@ -173,35 +191,16 @@ fn base_engine(bundle: &Bundle, options: EngineOptions) -> Result<Engine> {
             })?;
         }
     }
-    for file in bundle.files_of(FileKind::Data) {
-        let parsed: serde_json::Value = if file.path.ends_with(".json") {
-            serde_json::from_str(&file.contents).map_err(|error| data_error(file, &error.to_string()))?
-        } else {
-            yaml_serde::from_str(&file.contents).map_err(|error| data_error(file, &error.to_string()))?
-        };
-        let parsed = match parsed {
-            serde_json::Value::Null => serde_json::Value::Object(Default::default()),
-            object @ serde_json::Value::Object(_) => object,
-            _ => return Err(data_error(file, "the top level must be a mapping")),
-        };
-        // Nest under the file's folder, as `opa eval -d` and OPA bundles do.
-        let mut nested = parsed;
-        let folders: Vec<&str> = file.path.split('/').collect();
-        for folder in folders[..folders.len() - 1].iter().rev() {
-            let mut wrapper = serde_json::Map::new();
-            wrapper.insert((*folder).to_string(), nested);
-            nested = serde_json::Value::Object(wrapper);
-        }
-        engine
-            .add_data(Value::from(nested))
-            .map_err(|error| data_error(file, &format!("conflicts with other data: {error}")))?;
+    for document in &data.documents {
+        engine.add_data(Value::from(document.clone())).map_err(|error| {
+            Error::new(
+                ErrorKind::PolicyData,
+                format!("{}: policy data conflicts with other data: {error}", data.declared_in),
+            )
+            .hint("two data files (or a data file and a package) define the same path under `data`")
+        })?;
     }
     Ok(engine)
-}
-
-fn data_error(file: &super::bundle::BundleFile, message: &str) -> Error {
-    Error::new(ErrorKind::PolicyParse, format!("{}: invalid policy data: {message}", file.path))
-        .hint("data files hold YAML or JSON mappings of thresholds and settings (docs/policy-authoring.md)")
 }
 
 /// Finds the packages that gate and refuses bundles that would pass in silence.

@@ -11,8 +11,10 @@ use crate::report::{ModelRef, Report, Timings, Tool, REPORT_SCHEMA_VERSION};
 
 pub mod analyze;
 pub mod bundle;
+pub mod data;
 pub mod decide;
 pub mod engine;
+pub mod evidence_schema;
 pub mod exceptions;
 pub mod fleet;
 pub mod library;
@@ -42,7 +44,7 @@ impl Gate {
     pub fn from_bundle(bundle: Bundle, timeout: Duration) -> Result<Gate> {
         let started = Instant::now();
         let engine = PolicyEngine::compile(&bundle, EngineOptions { timeout, include_tests: false })?;
-        let exceptions = exceptions::load(&bundle)?;
+        let exceptions = exceptions::load(&bundle, &engine.data.environments)?;
         Ok(Gate {
             bundle: bundle.info,
             files: std::sync::Arc::new(bundle.files),
@@ -54,6 +56,11 @@ impl Gate {
 
     pub fn packages(&self) -> &[engine::GatingPackage] {
         &self.engine.packages
+    }
+
+    /// The bundle's checked data and the environments it declares.
+    pub fn data(&self) -> &data::PolicyData {
+        &self.engine.data
     }
 
     /// Judges one evidence document. Errors (evaluation, timeout, malformed results) are
@@ -69,8 +76,11 @@ impl Gate {
         let input = serde_json::to_string(evidence).map_err(|error| {
             crate::error::Error::new(crate::error::ErrorKind::EvidenceInvalid, format!("evidence is not JSON: {error}"))
         })?;
-        let results = self.engine.evaluate(&input)?;
         let environment = evidence.deployment.as_ref().map(|deployment| deployment.environment.clone());
+        if let Some(environment) = &environment {
+            self.engine.data.check_environment(environment)?;
+        }
+        let results = self.engine.evaluate(&input)?;
         let subject = decide::Subject {
             model: &evidence.model.name,
             version: &evidence.model.version,
