@@ -159,10 +159,13 @@ impl LoadedConfig {
     /// Loads `path`, or `DIR/modelgate.toml` when `path` is a folder.
     pub fn load(path: &Path) -> Result<LoadedConfig> {
         let file = if path.is_dir() { path.join(CONFIG_FILE) } else { path.to_path_buf() };
-        let text = std::fs::read_to_string(&file).map_err(|source| {
-            let mut error = Error::read(&file, source);
-            error.kind = ErrorKind::Config;
-            error.hint("run modelgate in a model project folder that has a modelgate.toml, or pass --config FILE (see docs/configuration.md)")
+        let text = crate::input::read_text(&file, crate::input::MAX_TEXT_BYTES, "modelgate.toml").map_err(|error| {
+            let error = Error { kind: ErrorKind::Config, ..error };
+            if file.exists() {
+                error
+            } else {
+                error.hint("run modelgate in a model project folder that has a modelgate.toml, or pass --config FILE (see docs/configuration.md)")
+            }
         })?;
         let config = parse(&file, &text)?;
         let evidence = &config.evidence;

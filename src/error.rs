@@ -100,21 +100,6 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Reads a whole file, mapping the failure to an actionable error.
-pub fn read_to_string(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| Error::read(path, source))
-}
-
-/// Reads at most `max` bytes of an untrusted file: `None` when it is larger (what that
-/// means is the caller's message). Memory stays bounded whatever the file holds.
-pub fn read_at_most(path: &Path, max: u64) -> Result<Option<Vec<u8>>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|source| Error::read(path, source))?;
-    let mut bytes = Vec::new();
-    file.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(|source| Error::read(path, source))?;
-    Ok((bytes.len() as u64 <= max).then_some(bytes))
-}
-
 /// Joins `path` onto `base` unless it is absolute.
 pub fn resolve(base: &Path, path: &Path) -> PathBuf {
     if path.is_absolute() {

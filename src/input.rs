@@ -118,6 +118,23 @@ pub fn read_text(path: &Path, max: u64, what: &str) -> Result<String> {
     })
 }
 
+/// Reads standard input as UTF-8 text, at most `max` bytes.
+pub fn read_stdin(max: u64, what: &str) -> Result<String> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|error| Error::new(ErrorKind::Io, format!("cannot read standard input: {error}")))?;
+    if bytes.len() as u64 > max {
+        return Err(Error::new(ErrorKind::Io, format!("standard input: {what} is larger than {}", size(max)))
+            .hint(format!("a real {what} is far smaller: check what is piped in")));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        Error::new(ErrorKind::Io, format!("standard input: {what} is not UTF-8 text")).hint("send UTF-8 text")
+    })
+}
+
 fn size(bytes: u64) -> String {
     if bytes >= 1024 * 1024 {
         format!("{} MiB", bytes / (1024 * 1024))

@@ -130,6 +130,17 @@ pub fn deserialize<T: DeserializeOwned>(value: Value, text: &str, source: &Sourc
     })
 }
 
+/// Strict JSON from bytes, with only the reason on failure, for readers that word their
+/// own messages (a signature, a statement inside one).
+pub fn json_value(bytes: &[u8]) -> std::result::Result<Value, String> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = <StrictValue as serde::Deserialize>::deserialize(&mut deserializer).and_then(|value| {
+        deserializer.end()?;
+        Ok(value)
+    });
+    parsed.map(|StrictValue(value)| value).map_err(|error| error.to_string())
+}
+
 fn parse_json(text: &str, source: &Source) -> Result<Value> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let parsed = <StrictValue as serde::Deserialize>::deserialize(&mut deserializer).and_then(|value| {

@@ -19,6 +19,7 @@ use parquet::data_type::ByteArray;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::input::BoundedLines;
 
 /// Rows per batch.
 pub const BATCH_ROWS: usize = 64 * 1024;
@@ -170,8 +171,13 @@ pub struct Table {
     dictionaries: Vec<Dictionary>,
     source: Source,
     rows_read: u64,
-    /// Missing cells per requested column.
+    /// Missing cells per requested column: empty cells and pandas' missing tokens (`NA`,
+    /// `null`, …) in CSV, nulls in Parquet.
     pub missing: Vec<u64>,
+    /// Values that are numbers but not finite, per requested [`Want::Number`] column: NaN
+    /// (a Parquet NaN, a CSV `NaN`/`nan`) and ±infinity. Counted apart from missing cells:
+    /// a column of infinities is not a column with gaps.
+    pub non_finite: Vec<u64>,
     /// The current batch's cells of the [`Want::Raw`] columns.
     raw: Vec<RawCells>,
 }
@@ -228,6 +234,7 @@ impl Table {
             source,
             rows_read: 0,
             missing: vec![0; requests.len()],
+            non_finite: vec![0; requests.len()],
             raw: vec![RawCells::default(); requests.len()],
         })
     }
@@ -279,7 +286,7 @@ impl Table {
                 record,
                 &self.requests,
                 &mut self.dictionaries,
-                &mut self.missing,
+                Counts { missing: &mut self.missing, non_finite: &mut self.non_finite },
                 self.rows_read,
                 batch,
                 &mut self.raw,
@@ -290,7 +297,7 @@ impl Table {
                     source,
                     &self.requests,
                     &mut self.dictionaries,
-                    &mut self.missing,
+                    Counts { missing: &mut self.missing, non_finite: &mut self.non_finite },
                     batch,
                     &mut self.raw,
                 )
@@ -304,7 +311,7 @@ impl Table {
 
 /// The format of the table at `path`, by content: Parquet magic, gzip magic, else CSV.
 pub fn detect(path: &Path) -> Result<TableFormat> {
-    let mut file = File::open(path).map_err(|source| Error::read(path, source))?;
+    let mut file = crate::input::open(path)?;
     let mut magic = [0u8; 4];
     let read = read_prefix(&mut file, &mut magic).map_err(|source| Error::read(path, source))?;
     let magic = &magic[..read];
@@ -320,13 +327,29 @@ pub fn detect(path: &Path) -> Result<TableFormat> {
     }
 }
 
+/// The text of a CSV table, decompressed, with every line bounded: a file without line
+/// breaks (or a gzip bomb of one line) fails instead of filling memory.
 fn csv_input(path: &Path, format: TableFormat) -> Result<Box<dyn Read>> {
-    let file = File::open(path).map_err(|source| Error::read(path, source))?;
+    let file = crate::input::open(path)?;
+    let max = crate::input::MAX_LINE_BYTES;
     Ok(if format == TableFormat::CsvGzip {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+        Box::new(BoundedLines::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)), max))
     } else {
-        Box::new(BufReader::with_capacity(1 << 20, file))
+        Box::new(BoundedLines::new(BufReader::with_capacity(1 << 20, file), max))
     })
+}
+
+/// Refuses a table whose header names a column twice: which of the two a check reads
+/// would be a guess.
+fn refuse_duplicate_columns(path: &Path, names: &[String]) -> Result<()> {
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    for name in names {
+        if !seen.insert(name.as_str()) {
+            return Err(invalid(path, format!("the column `{name}` appears twice in the header"))
+                .hint("give every column its own name: a check could read either of the two"));
+        }
+    }
+    Ok(())
 }
 
 /// What a column holds, as far as the file says before any value is read.
@@ -387,10 +410,12 @@ pub struct TableInfo {
 pub fn describe(path: &Path) -> Result<TableInfo> {
     let format = detect(path)?;
     if format == TableFormat::Parquet {
-        let file = File::open(path).map_err(|source| Error::read(path, source))?;
+        let file = crate::input::open(path)?;
         let reader = guarded(path, || SerializedFileReader::new(file).map_err(|error| parquet_error(path, error)))?;
         let metadata = reader.metadata().file_metadata();
         let schema = metadata.schema_descr();
+        let names: Vec<String> = (0..schema.num_columns()).map(|leaf| schema.column(leaf).path().string()).collect();
+        refuse_duplicate_columns(path, &names)?;
         let columns = (0..schema.num_columns())
             .map(|leaf| {
                 let column = schema.column(leaf);
@@ -405,14 +430,9 @@ pub fn describe(path: &Path) -> Result<TableInfo> {
     }
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(csv_input(path, format)?);
     let headers = reader.byte_headers().map_err(|error| csv_error(path, &error))?;
-    let columns = headers
-        .iter()
-        .map(|name| ColumnInfo {
-            name: String::from_utf8_lossy(name).trim().to_string(),
-            kind: ColumnKind::Text,
-            nullable: true,
-        })
-        .collect();
+    let names: Vec<String> = headers.iter().map(|name| String::from_utf8_lossy(name).trim().to_string()).collect();
+    refuse_duplicate_columns(path, &names)?;
+    let columns = names.into_iter().map(|name| ColumnInfo { name, kind: ColumnKind::Text, nullable: true }).collect();
     Ok(TableInfo { format, columns, rows: None })
 }
 
@@ -489,6 +509,7 @@ fn open_csv(path: &Path, input: Box<dyn Read>, requests: &[ColumnRequest]) -> Re
             invalid(path, "the file has no header row").hint("write the table with a header row naming its columns")
         );
     }
+    refuse_duplicate_columns(path, &names)?;
     let positions = requests
         .iter()
         .map(|request| {
@@ -518,11 +539,12 @@ fn read_csv_batch(
     record: &mut csv::ByteRecord,
     requests: &[ColumnRequest],
     dictionaries: &mut [Dictionary],
-    missing: &mut [u64],
+    counts: Counts,
     first_row: u64,
     batch: &mut Batch,
     raw: &mut [RawCells],
 ) -> Result<usize> {
+    let Counts { missing, non_finite } = counts;
     let mut rows = 0;
     while rows < BATCH_ROWS {
         if !reader.read_byte_record(record).map_err(|error| csv_error(path, &error))? {
@@ -539,24 +561,31 @@ fn read_csv_batch(
             match &mut batch.columns[column] {
                 Values::Codes(codes) => {
                     if is_missing_token(cell) {
-                        missing[column] += 1;
+                        // `NaN` is a number that is not finite; `NA`, `null` and empty are gaps.
+                        if parse_number(cell).is_some() {
+                            non_finite[column] += 1;
+                        } else {
+                            missing[column] += 1;
+                        }
                         codes.push(MISSING);
                     } else {
                         codes.push(dictionaries[column].intern(cell));
                     }
                 }
-                Values::Numbers(numbers) => {
-                    let value = parse_number(cell).or_else(|| is_missing_token(cell).then_some(f64::NAN));
-                    match value {
-                        Some(value) => {
-                            if value.is_nan() {
-                                missing[column] += 1;
-                            }
-                            numbers.push(value);
+                Values::Numbers(numbers) => match parse_number(cell) {
+                    // `NaN`, `inf`, `-Infinity`: numbers, but not finite ones.
+                    Some(value) => {
+                        if !value.is_finite() {
+                            non_finite[column] += 1;
                         }
-                        None => return Err(not_a_number(path, &requests[column], row, cell)),
+                        numbers.push(value);
                     }
-                }
+                    None if is_missing_token(cell) => {
+                        missing[column] += 1;
+                        numbers.push(f64::NAN);
+                    }
+                    None => return Err(not_a_number(path, &requests[column], row, cell)),
+                },
             }
         }
         rows += 1;
@@ -628,11 +657,12 @@ fn parquet_error(path: &Path, error: parquet::errors::ParquetError) -> Error {
 }
 
 fn open_parquet(path: &Path, requests: &[ColumnRequest]) -> Result<Source> {
-    let file = File::open(path).map_err(|source| Error::read(path, source))?;
+    let file = crate::input::open(path)?;
     let reader = SerializedFileReader::new(file).map_err(|error| parquet_error(path, error))?;
     let metadata = reader.metadata();
     let schema = metadata.file_metadata().schema_descr();
     let names: Vec<String> = (0..schema.num_columns()).map(|i| schema.column(i).path().string()).collect();
+    refuse_duplicate_columns(path, &names)?;
     let mut leaves = Vec::with_capacity(requests.len());
     let mut max_def = Vec::with_capacity(requests.len());
     for request in requests {
@@ -697,10 +727,11 @@ fn read_parquet_batch(
     source: &mut ParquetSource,
     requests: &[ColumnRequest],
     dictionaries: &mut [Dictionary],
-    missing: &mut [u64],
+    counts: Counts,
     batch: &mut Batch,
     raw: &mut [RawCells],
 ) -> Result<usize> {
+    let Counts { missing, non_finite } = counts;
     while source.remaining_in_group == 0 {
         if source.row_group >= source.reader.num_row_groups() {
             return Ok(0);
@@ -739,7 +770,15 @@ fn read_parquet_batch(
         if read != want {
             return Err(cut_short(path, &requests[column].name, read, want));
         }
-        missing[column] += count_missing(&batch.columns[column]);
+        // Nulls are rows below the column's full definition level; a NaN that is there is
+        // a value, not a gap.
+        let max_def = source.max_def[column];
+        let nulls = source.def_levels.iter().filter(|&&level| level != max_def).count() as u64;
+        missing[column] += nulls;
+        if let Values::Numbers(numbers) = &batch.columns[column] {
+            let not_finite = numbers.iter().filter(|value| !value.is_finite()).count() as u64;
+            non_finite[column] += not_finite.saturating_sub(nulls);
+        }
     }
     source.remaining_in_group -= want as u64;
     Ok(want)
@@ -750,11 +789,10 @@ fn cut_short(path: &Path, column: &str, read: usize, want: usize) -> Error {
         .hint("the file is truncated or corrupt; re-export it")
 }
 
-fn count_missing(values: &Values) -> u64 {
-    match values {
-        Values::Codes(codes) => codes.iter().filter(|&&code| code == MISSING).count() as u64,
-        Values::Numbers(numbers) => numbers.iter().filter(|value| value.is_nan()).count() as u64,
-    }
+/// Where a batch reader counts missing cells and non-finite values, per requested column.
+struct Counts<'a> {
+    missing: &'a mut [u64],
+    non_finite: &'a mut [u64],
 }
 
 /// Reads `rows` records of one column into `out`, spreading non-null values over the

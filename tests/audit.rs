@@ -547,8 +547,15 @@ fn stores_that_cannot_be_trusted_or_written_fail_closed() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("warning: the decision was not recorded"), "{}", run.stderr);
     // Nothing to query yet.
-    let run = mg(&dir.path().join("none.db"), &["audit", "log"]);
+    let run = util::run(util::recording_as_is(&dir.path().join("none.db")).args(["audit", "log"]));
     util::assert_fails_closed(&run, &["does not exist"]);
+    // A store named by MODELGATE_STORE (a volume that did not mount) is never created by a
+    // recording command: the decision is an error.
+    let unmounted = dir.path().join("missing/mount/audit.db");
+    let run = util::run(util::recording_as_is(&unmounted).args(["eval", "--input", PASS, "--policies", MINIMAL]));
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stdout.contains("does not exist") && run.stdout.contains("audit init"), "{}", run.stdout);
+    assert!(!dir.path().join("missing").exists(), "folders were created for the store");
     // A mistyped project folder is not created to hold a store.
     let typo = dir.path().join("no-such-project");
     let mut command = util::command(&root());
@@ -558,7 +565,14 @@ fn stores_that_cannot_be_trusted_or_written_fail_closed() {
     assert!(!typo.exists(), "check created {}", typo.display());
     // --no-record writes nothing.
     let skipped = dir.path().join("skipped.db");
-    let run = mg(&skipped, &["eval", "--input", PASS, "--policies", MINIMAL, "--no-record"]);
+    let run = util::run(util::recording_as_is(&skipped).args([
+        "eval",
+        "--input",
+        PASS,
+        "--policies",
+        MINIMAL,
+        "--no-record",
+    ]));
     assert_eq!(run.code, 0);
     assert!(!skipped.exists());
 }

@@ -335,7 +335,11 @@ fn missing_policy_folder_fails_closed() {
 #[test]
 fn malformed_evidence_fails_closed() {
     let run = eval_json("tests/fixtures/evidence-invalid/malformed.json", "policies");
-    assert_error(&run, "evidence-invalid", "malformed.json:3:83: not valid JSON: key must be a string");
+    assert_error(
+        &run,
+        "evidence-invalid",
+        "malformed.json:3:83: the evidence document is not valid JSON: key must be a string",
+    );
 }
 
 #[test]

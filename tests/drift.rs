@@ -135,8 +135,9 @@ fn exit_1_on_dataset_drift_and_json_is_the_evidence_section() {
     assert_eq!(json["dataset_drift"], true);
     assert_eq!(json["features"]["income"]["rule"], "p_value <= threshold");
     assert_eq!(json["features"]["city"]["rule"], "p_value < threshold");
-    // 600 rows: 135 missing cells and one infinity left out.
-    assert_eq!(json["features"]["gappy"]["reference_missing"], 136);
+    // 600 rows: 135 missing cells and one infinity left out, counted apart.
+    assert_eq!(json["features"]["gappy"]["reference_missing"], 135);
+    assert_eq!(json["features"]["gappy"]["reference_non_finite"], 1);
     assert_eq!(json["features"]["gappy"]["reference_values"], 464);
     let evidence: modelgate::evidence::Drift = serde_json::from_value(json).expect("evidence shape");
     assert_eq!(evidence.features.len(), 9);

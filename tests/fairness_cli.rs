@@ -139,12 +139,18 @@ fn missing_cells_are_counted_and_fail_unless_dropped() {
     });
     let file = file.display().to_string();
     let run = fairness(&file, &["--score", "p", "--sensitive", "sex"]);
-    assert_fails_closed(&run, &["cells are missing", "score `p`: 2", "sensitive attribute `sex`: 1", "--drop-missing"]);
+    assert_fails_closed(
+        &run,
+        &["cells are missing", "score `p`: 1 missing, 1 NaN", "sensitive attribute `sex`: 1", "--drop-missing"],
+    );
     let run = fairness(&file, &["--score", "p", "--sensitive", "sex", "--drop-missing", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json = run.json();
     assert_eq!(json["test_set"]["dropped_rows"], 3);
     assert_eq!(json["test_set"]["rows"], 1997);
+    // The NaN is evidence of its own, apart from the gaps.
+    assert_eq!(json["test_set"]["rows_read"], 2000);
+    assert_eq!(json["test_set"]["non_finite"], serde_json::json!({"p": 1}));
 }
 
 #[test]

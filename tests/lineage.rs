@@ -136,7 +136,7 @@ fn manifest_records_sha256_and_detects_an_edited_file() {
 #[test]
 fn a_lock_that_does_not_parse_names_the_file() {
     let run = lineage(&fx("dvc-broken.lock"), &fx("train.csv"), &[]);
-    assert_fails_closed(&run, &["dvc-broken.lock", "cannot read the dvc.lock"]);
+    assert_fails_closed(&run, &["dvc-broken.lock:8:1", "the dvc.lock is not valid YAML"]);
 }
 
 #[test]

@@ -55,6 +55,12 @@ catalog := {
 		"severity": "high",
 		"remediation": "Find the cause of the shift in the critical feature and retrain or fix the pipeline before deploying.",
 	},
+	"data/non-finite-values": {
+		"title": "NaN or infinite values",
+		"description": "A column of the test predictions, the training data or the serving sample holds NaN or infinite numbers in a larger share of its rows than max_non_finite_share. Metrics and drift are computed on the finite values only, so they would look fine on what is left.",
+		"severity": "high",
+		"remediation": "Find the step that writes NaN or infinity into the column (a division by zero, a failed join, an overflow) and fix it, then export the table again; an empty cell, not NaN, marks a value that is truly missing.",
+	},
 	"data/evidence-missing": {
 		"title": "Data evidence missing",
 		"description": "The evidence has no data section, or lacks a data check the organisation requires (schema, prohibited, lineage, drift).",
@@ -119,6 +125,73 @@ _suffix(message) := concat("", [": ", message, "."]) if {
 	is_string(message)
 	message != ""
 } else := "."
+
+# ---------------------------------------------------------------- non-finite values
+
+# Columns holding NaN or infinite numbers, in every table modelgate read:
+# {"table", "column", "count", "rows"}. The collectors count them apart from
+# missing cells (evidence `non_finite`).
+_non_finite contains {"table": table.path, "column": column, "count": n, "rows": object.get(table, "rows_read", table.rows)} if {
+	some table in _prediction_tables
+	some column, n in table.non_finite
+	n > 0
+}
+
+_non_finite contains {"table": schema.table_path, "column": field.name, "count": field.non_finite, "rows": schema.rows} if {
+	schema := _sections.schema
+	some field in schema.fields
+	field.non_finite > 0
+}
+
+_non_finite contains {"table": _name_or(object.get(drift, path_key, null), side), "column": name, "count": n, "rows": drift[rows_key]} if {
+	drift := _sections.drift
+	some [side, path_key, rows_key, count_key] in [
+		["the reference data", "reference_path", "reference_rows", "reference_non_finite"],
+		["the serving data", "current_path", "current_rows", "current_non_finite"],
+	]
+	some name, stats in drift.features
+	n := stats[count_key]
+	n > 0
+}
+
+# The candidate's and the deployed model's predictions files.
+_prediction_tables contains table if {
+	table := input.evaluation.test_set
+	is_object(table)
+}
+
+_prediction_tables contains table if {
+	table := input.evaluation.baseline.predictions
+	is_object(table)
+}
+
+deny contains violation if {
+	limit := _settings.max_non_finite_share
+	some item in _non_finite
+	share := item.count / max([item.rows, 1])
+	lib.violates("max_non_finite_share", share, limit)
+	violation := lib.violation(
+		catalog,
+		"data/non-finite-values",
+		sprintf("Column %s of %s holds %s NaN or infinite values (%s of %s rows), above the maximum of %s.", [
+			item.column,
+			item.table,
+			lib.num(item.count),
+			lib.percent(share),
+			lib.num(item.rows),
+			lib.percent(limit),
+		]),
+		{
+			"measured": share,
+			"threshold": limit,
+			"threshold_source": lib.source("data", "max_non_finite_share"),
+			"table": item.table,
+			"column": item.column,
+			"non_finite": item.count,
+			"rows": item.rows,
+		},
+	)
+}
 
 # ---------------------------------------------------------------- prohibited data
 

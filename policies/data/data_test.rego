@@ -326,7 +326,7 @@ everything_wrong := object.union(base, {"data": {
 		{"column": "card_hash", "category": "payment_card", "match_fraction": 0, "matched_on": "name"},
 	]},
 	"lineage": {"steps": ["ingest"], "stale": true},
-	"drift": {"features": {"income": drifted(0.5), "zip": drifted(0.4)}, "drifted_share": 1.0},
+	"drift": {"features": {"income": object.union(drifted(0.5), {"current_non_finite": 4000}), "zip": drifted(0.4)}, "drifted_share": 1.0},
 }})
 
 missing_lineage := object.union(base, {"data": {"lineage": null}})
@@ -374,4 +374,34 @@ test_violations_have_the_contract_shape if {
 		v.severity == checks.catalog[v.code].severity
 		is_object(v.details)
 	}
+}
+
+# ---------------------------------------------------------------- non-finite values
+
+with_serving_infinities(n) := object.union(base, {"data": {"drift": {"features": {"income": {"current_non_finite": n}}}}})
+
+test_serving_infinities_above_the_share_are_denied if {
+	violations := checks.deny with input as with_serving_infinities(4500)
+	some v in violations
+	v.code == "data/non-finite-values"
+	v.details.column == "income"
+	v.details.rows == 5000
+	v.details.measured == 0.9
+	v.details.threshold == 0.01
+	v.details.threshold_source == "data.yaml: thresholds.data.max_non_finite_share"
+}
+
+test_a_few_infinities_pass_in_staging_but_not_in_production if {
+	doc := with_serving_infinities(10)
+	not "data/non-finite-values" in codes(checks.deny) with input as doc
+	"data/non-finite-values" in codes(checks.deny) with input as promoted(doc, "production", "medium")
+}
+
+test_nan_in_predictions_and_training_are_counted if {
+	doc := object.union(base, {
+		"evaluation": {"test_set": {"path": "p.csv", "digest": "sha256:x", "rows": 90, "rows_read": 100, "non_finite": {"score": 10}}},
+		"data": {"schema": {"fields": [{"name": "age", "type": "number", "present": true, "non_finite": 300}]}},
+	})
+	found := {[v.details.table, v.details.column] | some v in checks.deny with input as doc; v.code == "data/non-finite-values"}
+	found == {["p.csv", "score"], ["data/train.parquet", "age"]}
 }

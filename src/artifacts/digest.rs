@@ -141,7 +141,7 @@ pub fn parallel_map<T: Sync, R: Send>(
 
 /// The size and SHA-256 (hex) of the file at `path`, read with `buffer`.
 pub fn sha256_file(path: &Path, buffer: &mut [u8]) -> Result<(u64, String)> {
-    let mut file = std::fs::File::open(path).map_err(|source| Error::read(path, source))?;
+    let mut file = crate::input::open(path)?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     loop {

@@ -146,13 +146,7 @@ fn dedupe(manifest: &mut Manifest) {
 /// Reads a dependency file of at most [`MAX_FILE`] bytes as UTF-8. Only regular files:
 /// an include of `/dev/zero` or a FIFO must not hang or fill memory.
 pub(crate) fn read_bounded(path: &Path) -> Result<String> {
-    // Checked before opening: opening a FIFO for reading would block.
-    let metadata = std::fs::metadata(path).map_err(|source| Error::read(path, source))?;
-    if !metadata.is_file() {
-        return Err(invalid(&path.display().to_string(), "not a regular file")
-            .hint("dependency lists are regular files; check the path"));
-    }
-    let Some(bytes) = crate::error::read_at_most(path, MAX_FILE)? else {
+    let Some(bytes) = crate::input::read_at_most(path, MAX_FILE)? else {
         return Err(invalid(&path.display().to_string(), format!("larger than {} MiB", MAX_FILE >> 20))
             .hint("a dependency list this large is not a lock file; check the path"));
     };
@@ -415,11 +409,10 @@ struct PipfileEntry {
 /// skipped as the project's own tree; a git or file entry without a version cannot be
 /// checked and is unpinned.
 fn read_pipfile_lock(shown: &str, text: &str) -> Result<Vec<Requirement>> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let lock: PipfileLock = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        invalid(shown, format!("at `{}`: {}", error.path(), error.inner()))
-            .hint("Pipfile.lock is written by `pipenv lock`; regenerate it")
-    })?;
+    let path = Path::new(shown);
+    let source = crate::strict::Source::new(path, "Pipfile.lock", ErrorKind::EvidenceInvalid);
+    let lock: PipfileLock = crate::strict::read(text, crate::strict::Syntax::Json, &source)
+        .map_err(|error| error.hint("Pipfile.lock is written by `pipenv lock`; regenerate it"))?;
     let section = text.find("\"default\"").unwrap_or(0);
     let mut out = Vec::new();
     for (name, entry) in &lock.default {
@@ -545,8 +538,8 @@ fn conda_name(spec: &str) -> Option<&str> {
 }
 
 fn parse_yaml<T: serde::de::DeserializeOwned>(shown: &str, text: &str, hint: &str) -> Result<T> {
-    serde_path_to_error::deserialize(yaml_serde::Deserializer::from_str(text))
-        .map_err(|error| invalid(shown, format!("at `{}`: {}", error.path(), error.inner())).hint(hint.to_string()))
+    let source = crate::strict::Source::new(Path::new(shown), "the file", ErrorKind::EvidenceInvalid);
+    crate::strict::read(text, crate::strict::Syntax::Yaml, &source).map_err(|error| error.hint(hint.to_string()))
 }
 
 // ---------------------------------------------------------------- MLflow

@@ -255,12 +255,12 @@ pub fn load(path: &Path) -> Result<BTreeMap<String, Vec<Record>>> {
         for entry in super::digest::walk(path, &[])? {
             if entry.path.ends_with(".json") && matches!(entry.kind, super::digest::EntryKind::File { .. }) {
                 let file = path.join(&entry.path);
-                let bytes = std::fs::read(&file).map_err(|source| Error::read(&file, source))?;
+                let bytes = crate::input::read(&file, MAX_RECORD, "an OSV record")?;
                 texts.push((entry.path, bytes));
             }
         }
     } else {
-        let mut file = std::fs::File::open(path).map_err(|source| Error::read(path, source))?;
+        let mut file = crate::input::open(path)?;
         let len = file.metadata().map_err(|source| Error::read(path, source))?.len();
         let report = super::container::read_zip(&mut file, len);
         if let Some(problem) = report.findings.first() {
@@ -277,18 +277,13 @@ pub fn load(path: &Path) -> Result<BTreeMap<String, Vec<Record>>> {
     }
     let mut records: BTreeMap<String, Vec<Record>> = BTreeMap::new();
     for (name, bytes) in texts {
-        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        let record: Record = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            Error::new(
-                ErrorKind::EvidenceInvalid,
-                format!(
-                    "{}: record {name} is not an OSV record at `{}`: {}",
-                    path.display(),
-                    error.path(),
-                    error.inner()
-                ),
-            )
-            .hint("the database must hold OSV JSON records (https://ossf.github.io/osv-schema/)")
+        let shown = format!("{}: record {name}", path.display());
+        let source = crate::strict::Source::new(Path::new(&shown), "an OSV record", ErrorKind::EvidenceInvalid);
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            Error::new(ErrorKind::EvidenceInvalid, format!("{shown}: not UTF-8")).hint("OSV records are UTF-8 JSON")
+        })?;
+        let record: Record = crate::strict::read(text, crate::strict::Syntax::Json, &source).map_err(|error| {
+            error.hint("the database must hold OSV JSON records (https://ossf.github.io/osv-schema/)")
         })?;
         let mut names: Vec<String> = record
             .affected

@@ -2,7 +2,6 @@
 //! code, and what it would run. Files are never executed, imported or unpickled; a file
 //! that cannot be parsed is unsafe, with the reason.
 
-use std::fs::File;
 use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -120,7 +119,7 @@ struct Verdict {
 }
 
 fn scan_file(path: &Path, shown: String, size: u64, sha256: String, options: ScanOptions) -> Result<ArtifactFile> {
-    let mut file = File::open(path).map_err(|source| Error::read(path, source))?;
+    let mut file = crate::input::open(path)?;
     let mut head = vec![0u8; 4096.min(size as usize)];
     file.read_exact(&mut head).map_err(|source| Error::read(path, source))?;
     file.seek(SeekFrom::Start(0)).map_err(|source| Error::read(path, source))?;

@@ -85,7 +85,17 @@ impl Problem {
 /// Recomputes the chain and the content digests of `store`; `anchors` are heads
 /// published earlier, each of which must still be in the chain.
 pub fn verify(store: &dyn Store, anchors: &[Anchor]) -> Result<Verification> {
-    let mut problems = Vec::new();
+    // The database itself first: scrambled pages can hide entries from every query below.
+    let mut problems: Vec<Problem> = store
+        .integrity()?
+        .into_iter()
+        .map(|message| Problem {
+            seq: None,
+            id: None,
+            digest: None,
+            message: format!("the database is damaged: {message}"),
+        })
+        .collect();
     let mut expected_seq = 1;
     let mut prev_hash = GENESIS.to_string();
     let mut last: Option<Anchor> = None;

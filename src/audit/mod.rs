@@ -280,6 +280,46 @@ pub trait Store {
         -> Result<Vec<Record>>;
     /// The last entry's seq and hash as the store recorded them on each append.
     fn head(&self) -> Result<Option<(u64, String)>>;
+    /// What the database engine finds wrong with its own files (for `verify`); empty when
+    /// nothing.
+    fn integrity(&self) -> Result<Vec<String>>;
+    /// Every environment an entry names, sorted.
+    fn environments(&self) -> Result<Vec<String>>;
+}
+
+/// Refuses an environment that neither an entry of the store nor a policy bundle stored in
+/// it names: a typo would otherwise be answered with "nothing deployed".
+pub fn check_environment(store: &dyn Store, environment: &str) -> Result<()> {
+    let mut known = store.environments()?;
+    if known.iter().any(|name| name == environment) {
+        return Ok(());
+    }
+    for manifest in store.bundles()? {
+        let Some(file) =
+            manifest.files.iter().find(|file| crate::policy::bundle::DATA_FILES.contains(&file.path.as_str()))
+        else {
+            continue;
+        };
+        let Some(bytes) = store.blob(&file.digest)? else { continue };
+        let Ok(text) = String::from_utf8(bytes) else { continue };
+        let syntax =
+            if file.path.ends_with(".json") { crate::strict::Syntax::Json } else { crate::strict::Syntax::Yaml };
+        let source = crate::strict::Source::new(Path::new(&file.path), "policy data", ErrorKind::Store);
+        let Ok(value) = crate::strict::parse(&text, syntax, &source) else { continue };
+        for name in
+            value.get(crate::policy::data::ENVIRONMENTS_KEY).and_then(serde_json::Value::as_array).into_iter().flatten()
+        {
+            if let Some(name) = name.as_str() {
+                known.push(name.to_string());
+            }
+        }
+    }
+    known.sort();
+    known.dedup();
+    if known.iter().any(|name| name == environment) {
+        return Ok(());
+    }
+    Err(crate::policy::data::unknown_environment(environment, &known, &format!("the store {}", store.location())))
 }
 
 /// `f` over `items` on every core, in order.
@@ -304,7 +344,10 @@ pub fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -
 /// How a command may use the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Create the store (with its folder) when it does not exist yet.
+    /// Create the store (with its folder) when it does not exist yet: `audit init`, and
+    /// the default store beside modelgate.toml. A store a command was pointed at
+    /// (`--store`, `MODELGATE_STORE`) must exist: a volume that failed to mount must not
+    /// turn into a fresh, empty history.
     Create,
     /// The store must exist; nothing is written.
     ReadOnly,
@@ -323,6 +366,16 @@ pub fn resolve(flag: Option<&Path>, base: &Path) -> PathBuf {
     match flag {
         Some(path) => path.to_path_buf(),
         None => base.join(DEFAULT_STORE),
+    }
+}
+
+/// How a recording command (`check`, `eval`) opens its store: the default store beside
+/// modelgate.toml is created on first use; a store named with `--store` or
+/// `MODELGATE_STORE` must already exist (`modelgate audit init` creates one).
+pub fn recording_access(flag: Option<&Path>) -> Access {
+    match flag {
+        Some(_) => Access::ReadWrite,
+        None => Access::Create,
     }
 }
 

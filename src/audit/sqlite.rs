@@ -84,9 +84,18 @@ impl SqliteStore {
         let exists = path.exists();
         if !exists && access != Access::Create {
             return Err(store_error(&location, "does not exist").hint(
-                "the store is created by the first `modelgate check` or `eval` that records a decision; \
-                 pass --store PATH (or set MODELGATE_STORE) to use another one",
+                "create a store with `modelgate audit init --store PATH` (a missing store is never created by \
+                 accident: a volume that failed to mount would start an empty history); check the path, \
+                 --store and MODELGATE_STORE",
             ));
+        }
+        if exists {
+            let metadata = std::fs::metadata(path).map_err(|error| store_error(&location, error))?;
+            if !metadata.is_file() {
+                let what = if metadata.is_dir() { "a folder" } else { "not a regular file" };
+                return Err(store_error(&location, format!("is {what}"))
+                    .hint("point --store (or MODELGATE_STORE) at the store file itself"));
+            }
         }
         if !exists {
             if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
@@ -510,6 +519,31 @@ impl Store for SqliteStore {
             None => rusqlite::types::Value::Null,
         };
         self.records(&sql, &[value(time), value(environment), value(model)])
+    }
+
+    fn environments(&self) -> Result<Vec<String>> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT DISTINCT environment FROM entries WHERE environment IS NOT NULL ORDER BY environment",
+            )
+            .map_err(|error| self.error(error))?;
+        let rows = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(|error| self.error(error))?
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .map_err(|error| self.error(error))?;
+        Ok(rows)
+    }
+
+    fn integrity(&self) -> Result<Vec<String>> {
+        let mut statement = self.connection.prepare("PRAGMA quick_check").map_err(|error| self.error(error))?;
+        let rows = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(|error| self.error(error))?
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .map_err(|error| self.error(error))?;
+        Ok(rows.into_iter().filter(|row| row != "ok").collect())
     }
 
     fn head(&self) -> Result<Option<(u64, String)>> {

@@ -16,6 +16,11 @@ use super::SectionFormat;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
+    /// Create an audit store. The default store beside modelgate.toml is created by the
+    /// first decision; a store named with --store or MODELGATE_STORE must be created here
+    /// first, so that a path that is wrong (a volume that failed to mount) is an error, not
+    /// a fresh, empty history.
+    Init(InitArgs),
     /// List recorded entries, newest first.
     Log(LogArgs),
     /// One entry in full: the explanation, the evidence and the policy files as they were.
@@ -79,6 +84,14 @@ impl FilterArgs {
             newest_first: false,
         })
     }
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    store: StoreArg,
+    #[arg(long, short, value_enum, default_value_t = SectionFormat::Text)]
+    format: SectionFormat,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +169,7 @@ pub struct ExportArgs {
 
 pub fn run(command: AuditCommand) -> ExitStatus {
     let result = match command {
+        AuditCommand::Init(args) => init(&args),
         AuditCommand::Log(args) => log(&args),
         AuditCommand::Show(args) => show(&args),
         AuditCommand::At(args) => at(&args),
@@ -180,8 +194,28 @@ fn print(format: SectionFormat, value: &Value, text: impl FnOnce() -> String) {
     let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
 }
 
+fn init(args: &InitArgs) -> Result<ExitStatus> {
+    let path = audit::resolve(args.store.store.as_deref(), std::path::Path::new("."));
+    let existed = path.exists();
+    let store = audit::open(&path, Access::Create)?;
+    let head = store.head()?;
+    let entries = head.as_ref().map_or(0, |(seq, _)| *seq);
+    let value = json!({"store": store.location(), "created": !existed, "entries": entries});
+    print(args.format, &value, || {
+        if existed {
+            format!("{} is already an audit store ({entries} entries)\n", store.location())
+        } else {
+            format!("created the audit store {}\n", store.location())
+        }
+    });
+    Ok(ExitStatus::Success)
+}
+
 fn log(args: &LogArgs) -> Result<ExitStatus> {
     let store = args.store.open()?;
+    if let Some(environment) = &args.filter.environment {
+        audit::check_environment(store.as_ref(), environment)?;
+    }
     let mut filter = args.filter.filter()?;
     filter.newest_first = true;
     filter.limit = (args.limit > 0).then_some(args.limit);
@@ -402,6 +436,9 @@ fn replay(store: &dyn Store, entry: &Entry) -> Result<Value> {
 
 fn at(args: &AtArgs) -> Result<ExitStatus> {
     let store = args.store.open()?;
+    if let Some(environment) = &args.environment {
+        audit::check_environment(store.as_ref(), environment)?;
+    }
     let time = match &args.time {
         Some(text) => audit::parse_time(text, "--time")?,
         None => audit::now(),

@@ -9,6 +9,7 @@ use modelgate::audit::{self, deploy, Access};
 use modelgate::error::{Error, ErrorKind, Result};
 use modelgate::exit::ExitStatus;
 use modelgate::policy::bundle::Bundle;
+use modelgate::policy::data::PolicyData;
 
 #[derive(Debug, Subcommand)]
 pub enum DeployCommand {
@@ -156,10 +157,11 @@ fn record(args: &RecordArgs) -> Result<std::result::Result<audit::Record, deploy
         None => configured_policies(&args.store.project)?,
     };
     let bundle = Bundle::load(&policies)?;
+    // The environment must be one the current policies declare.
+    PolicyData::load(&bundle)?.check_environment(&args.environment)?;
     let evidence_digest = match (&args.evidence, &args.evidence_digest) {
         (Some(path), _) => {
-            let text = modelgate::error::read_to_string(path)?;
-            let evidence = modelgate::evidence::parse(&path.display().to_string(), &text)?;
+            let evidence = modelgate::evidence::read(path)?;
             audit::record::evidence_blob(&evidence)?.digest
         }
         (None, Some(digest)) => digest.clone(),
@@ -185,6 +187,7 @@ fn unreachable_artifact() -> Result<String> {
 
 fn retire(args: &RetireArgs) -> Result<std::result::Result<audit::Record, deploy::Refusal>> {
     let mut store = audit::open(&audit::resolve(args.store.store.as_deref(), &args.store.project), Access::ReadWrite)?;
+    audit::check_environment(store.as_ref(), &args.environment)?;
     deploy::retire(
         store.as_mut(),
         &args.model,

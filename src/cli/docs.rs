@@ -219,10 +219,9 @@ fn init_command(args: InitArgs) -> ExitStatus {
                 unconfigured.push(kind);
                 (project.resolve(std::path::Path::new(kind.scaffold_path())), kind.scaffold_path().to_string())
             });
-            let existing = match std::fs::read_to_string(&path) {
-                Ok(text) => Some(text),
+            let existing = match std::fs::symlink_metadata(&path) {
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-                Err(error) => return Err(Error::read(&path, error)),
+                _ => Some(modelgate::input::read_text(&path, modelgate::input::MAX_TEXT_BYTES, "a document")?),
             };
             let (text, outcome) = init::render(kind, &evidence, &today, existing.as_deref());
             if matches!(outcome, Outcome::Created | Outcome::Updated) {

@@ -111,20 +111,22 @@ pub fn render(drift: &Drift) -> String {
     let width = drift.features.keys().map(|name| name.chars().count()).max().unwrap_or(0).max(6);
     let _ = writeln!(
         out,
-        "  {:width$}  {:11}  {:13}  {:>12}  {:>12}  {:>9}  {:>9}  drifted",
-        "column", "type", "method", "score", "p-value", "threshold", "missing"
+        "  {:width$}  {:11}  {:13}  {:>12}  {:>12}  {:>9}  {:>9}  {:>10}  drifted",
+        "column", "type", "method", "score", "p-value", "threshold", "missing", "not finite"
     );
     for (name, feature) in &drift.features {
         let missing = feature.reference_missing.unwrap_or(0) + feature.current_missing.unwrap_or(0);
+        let non_finite = feature.reference_non_finite.unwrap_or(0) + feature.current_non_finite.unwrap_or(0);
         let _ = writeln!(
             out,
-            "  {name:width$}  {:11}  {:13}  {:>12}  {:>12}  {:>9}  {:>9}  {}",
+            "  {name:width$}  {:11}  {:13}  {:>12}  {:>12}  {:>9}  {:>9}  {:>10}  {}",
             feature.column_type.as_deref().unwrap_or("-"),
             feature.method,
             number(Some(feature.score)),
             number(feature.p_value),
             number(Some(feature.threshold)),
             missing,
+            non_finite,
             if feature.drifted { "DRIFTED" } else { "no" }
         );
     }

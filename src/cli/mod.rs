@@ -352,7 +352,8 @@ fn conclude(
     let nowhere = record.store.is_none() && !base.is_dir();
     if !record.no_record && !nowhere {
         let path = modelgate::audit::resolve(record.store.as_deref(), base);
-        let recorded = modelgate::audit::open(&path, modelgate::audit::Access::Create).and_then(|mut store| {
+        let access = modelgate::audit::recording_access(record.store.as_deref());
+        let recorded = modelgate::audit::open(&path, access).and_then(|mut store| {
             modelgate::audit::record::record_decision(store.as_mut(), &mut report, evidence, files)
         });
         if let Err(error) = recorded {
@@ -379,16 +380,7 @@ fn eval(args: EvalArgs) -> ExitStatus {
     let started = Instant::now();
     let base = PathBuf::from(".");
     let source = args.input.display().to_string();
-    let text = if args.input.as_os_str() == "-" {
-        let mut text = String::new();
-        match std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
-            Ok(_) => Ok(text),
-            Err(error) => Err(Error::new(ErrorKind::Io, format!("cannot read standard input: {error}"))),
-        }
-    } else {
-        modelgate::error::read_to_string(&args.input)
-    };
-    let evidence = match text.and_then(|text| evidence::parse(&source, &text)) {
+    let evidence = match evidence::read(&args.input) {
         Ok(evidence) => evidence,
         Err(error) => return conclude(Report::from_error(&error), &args.record, &base, None, None, &args.output),
     };

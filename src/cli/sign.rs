@@ -145,7 +145,7 @@ pub fn sign(command: SignCommand) -> ExitStatus {
 /// The DER certificates of a PEM file.
 fn read_certificates(path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
     use x509_cert::der::Encode;
-    let bytes = std::fs::read(path).map_err(|source| Error::read(path, source))?;
+    let bytes = modelgate::input::read(path, modelgate::input::MAX_TEXT_BYTES, "a certificate file")?;
     let invalid = |why: String| {
         Error::new(ErrorKind::Config, format!("{}: {why}", path.display()))
             .hint("pass PEM certificates (-----BEGIN CERTIFICATE-----)")

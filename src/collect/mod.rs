@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use crate::config::LoadedConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::{self, Collector as CollectorInfo, Deployment, Evidence, Pipeline};
+use crate::strict::{Source, Syntax};
 
 pub mod artifacts;
 pub mod data;
@@ -145,27 +146,24 @@ fn pipeline() -> Option<Pipeline> {
 
 /// Reads a JSON or YAML file into `T`, naming the file and the field on failure.
 pub fn read_section<T: DeserializeOwned>(path: &Path, section: &str) -> Result<T> {
-    let text = crate::error::read_to_string(path)?;
-    let is_yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
-    let invalid = |field: String, message: String| {
+    let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES, "an evidence section")?;
+    let what = format!("the `{section}` evidence section");
+    let hint = format!("the file holds the `{section}` object of the evidence document; see docs/evidence.md");
+    let source = Source::new(path, &what, ErrorKind::EvidenceInvalid);
+    let value = crate::strict::parse(&text, Syntax::of(path), &source).map_err(|error| error.hint(hint.clone()))?;
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let field = error.path().to_string();
+        let segments: Vec<String> = error.path().iter().map(|segment| segment.to_string()).collect();
+        let line = crate::strict::line_of(&text, &segments).map(|line| format!(":{line}")).unwrap_or_default();
         let at = if field.is_empty() || field == "." { section.to_string() } else { format!("{section}.{field}") };
         Error::new(
             ErrorKind::EvidenceInvalid,
-            format!("{}: evidence section does not match the schema at `{at}`: {message}", path.display()),
+            format!(
+                "{}{line}: evidence section does not match the schema at `{at}`: {}",
+                path.display(),
+                error.into_inner()
+            ),
         )
-        .hint(format!("the file holds the `{section}` object of the evidence document; see docs/evidence.md"))
-    };
-    if is_yaml {
-        let deserializer = yaml_serde::Deserializer::from_str(&text);
-        serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            let field = error.path().to_string();
-            invalid(field, error.into_inner().to_string())
-        })
-    } else {
-        let mut deserializer = serde_json::Deserializer::from_str(&text);
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            let field = error.path().to_string();
-            invalid(field, error.into_inner().to_string())
-        })
-    }
+        .hint(hint)
+    })
 }

@@ -494,10 +494,18 @@ fn mismatch(spec: &DriftSpec, name: &str, reference: &str, current: &str) -> Err
 
 /// One column of one table, as read.
 enum Collected {
-    /// Numbers, missing cells and infinities left out.
-    Numbers { values: Vec<f64>, missing: u64 },
+    /// Numbers, missing cells and non-finite values left out.
+    Numbers { values: Vec<f64>, gaps: Gaps },
     /// Counts per category text.
-    Categories { counts: FxHashMap<String, u64>, missing: u64 },
+    Categories { counts: FxHashMap<String, u64>, gaps: Gaps },
+}
+
+/// What a column's values leave out: missing cells, and numbers that are not finite (NaN,
+/// ±infinity), counted apart so that a column of infinities is not taken for one with gaps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Gaps {
+    missing: u64,
+    non_finite: u64,
 }
 
 struct TableData {
@@ -512,7 +520,6 @@ fn read(path: &Path, display: &str, requests: &[ColumnRequest]) -> Result<TableD
         .iter()
         .map(|request| if request.want == Want::Number { Vec::with_capacity(capacity) } else { Vec::new() })
         .collect();
-    let mut infinite = vec![0u64; requests.len()];
     let mut counts: Vec<Vec<u64>> = vec![Vec::new(); requests.len()];
     let mut batch = table.new_batch();
     while table.next_batch(&mut batch).map_err(|error| relabel(error, path, display))? {
@@ -520,13 +527,7 @@ fn read(path: &Path, display: &str, requests: &[ColumnRequest]) -> Result<TableD
             match requests[index].want {
                 Want::Number => {
                     let out = &mut numbers[index];
-                    for &value in values.numbers() {
-                        if value.is_finite() {
-                            out.push(value);
-                        } else if value.is_infinite() {
-                            infinite[index] += 1;
-                        }
-                    }
+                    out.extend(values.numbers().iter().copied().filter(|value| value.is_finite()));
                 }
                 // Drift asks for numbers and categories only.
                 Want::Category | Want::Raw => {
@@ -549,9 +550,9 @@ fn read(path: &Path, display: &str, requests: &[ColumnRequest]) -> Result<TableD
         .iter()
         .enumerate()
         .map(|(index, request)| {
-            let missing = table.missing[index] + infinite[index];
+            let gaps = Gaps { missing: table.missing[index], non_finite: table.non_finite[index] };
             match request.want {
-                Want::Number => Collected::Numbers { values: std::mem::take(&mut numbers[index]), missing },
+                Want::Number => Collected::Numbers { values: std::mem::take(&mut numbers[index]), gaps },
                 Want::Category | Want::Raw => {
                     let dictionary = table.dictionary(index);
                     let counts = counts[index]
@@ -560,7 +561,7 @@ fn read(path: &Path, display: &str, requests: &[ColumnRequest]) -> Result<TableD
                         .filter(|(_, &count)| count > 0)
                         .map(|(code, &count)| (dictionary.value(code as u32).to_string(), count))
                         .collect();
-                    Collected::Categories { counts, missing }
+                    Collected::Categories { counts, gaps }
                 }
             }
         })
@@ -605,8 +606,8 @@ struct Prepared {
     name: String,
     column_type: ColumnType,
     values: Values,
-    reference_missing: u64,
-    current_missing: u64,
+    reference_gaps: Gaps,
+    current_gaps: Gaps,
 }
 
 /// Numbers as numbers, texts as numbers when every one of them is one.
@@ -615,46 +616,51 @@ enum Side {
     Texts(FxHashMap<String, u64>),
 }
 
-fn side(collected: Collected, declared: Declared, forced_numerical: bool) -> (Side, u64) {
+fn side(collected: Collected, declared: Declared, forced_numerical: bool) -> (Side, Gaps) {
     match collected {
-        Collected::Numbers { values, missing } => (Side::Numbers(values, declared == Declared::Integer), missing),
-        Collected::Categories { counts, missing } => {
+        Collected::Numbers { values, gaps } => (Side::Numbers(values, declared == Declared::Integer), gaps),
+        Collected::Categories { counts, gaps } => {
             if declared == Declared::Untyped || forced_numerical {
-                if let Some((values, integer)) = texts_as_numbers(&counts) {
-                    return (Side::Numbers(values, integer), missing);
+                if let Some((values, integer, non_finite)) = texts_as_numbers(&counts) {
+                    let gaps = Gaps { non_finite: gaps.non_finite + non_finite, ..gaps };
+                    return (Side::Numbers(values, integer), gaps);
                 }
             }
-            (Side::Texts(counts), missing)
+            (Side::Texts(counts), gaps)
         }
     }
 }
 
 /// The values of a text column when every distinct text is a number; `integer` when all are
-/// integers (pandas reads such a CSV column as int64).
-fn texts_as_numbers(counts: &FxHashMap<String, u64>) -> Option<(Vec<f64>, bool)> {
+/// integers (pandas reads such a CSV column as int64). Infinities are left out and counted,
+/// as pandas reads `inf` into a float column and Evidently leaves it out.
+fn texts_as_numbers(counts: &FxHashMap<String, u64>) -> Option<(Vec<f64>, bool, u64)> {
     let mut values = Vec::new();
     let mut integer = true;
+    let mut non_finite = 0;
     for (text, &count) in counts {
         let text = text.trim();
         let value: f64 = text.parse().ok()?;
         if !value.is_finite() {
-            return None;
+            non_finite += count;
+            integer = false;
+            continue;
         }
         integer &= text.parse::<i64>().is_ok();
         values.extend(std::iter::repeat_n(value, count as usize));
     }
-    Some((values, integer))
+    Some((values, integer, non_finite))
 }
 
 fn prepare(spec: &DriftSpec, column: &PlannedColumn, reference: Collected, current: Collected) -> Result<Prepared> {
     let name = &column.name;
     let forced_categorical = spec.categorical.contains(name);
     let forced_numerical = spec.numerical.contains(name);
-    let (reference_side, reference_missing) = side(reference, column.reference, forced_numerical);
-    let (current_side, current_missing) = side(current, column.current, forced_numerical);
-    for (display, side, missing, which) in [
-        (&spec.reference_display, &reference_side, reference_missing, "reference"),
-        (&spec.current_display, &current_side, current_missing, "current"),
+    let (reference_side, reference_gaps) = side(reference, column.reference, forced_numerical);
+    let (current_side, current_gaps) = side(current, column.current, forced_numerical);
+    for (display, side, gaps, which) in [
+        (&spec.reference_display, &reference_side, reference_gaps, "reference"),
+        (&spec.current_display, &current_side, current_gaps, "current"),
     ] {
         let present = match side {
             Side::Numbers(values, _) => values.len() as u64,
@@ -662,7 +668,8 @@ fn prepare(spec: &DriftSpec, column: &PlannedColumn, reference: Collected, curre
         };
         if present == 0 {
             return Err(data_error(format!(
-                "{display}: column `{name}` has no values in the {which} table ({missing} missing cells)"
+                "{display}: column `{name}` has no values in the {which} table ({} missing cells, {} not finite)",
+                gaps.missing, gaps.non_finite
             ))
             .hint(format!(
                 "an all-null column cannot be compared; leave `{name}` out with --columns or fix the export"
@@ -676,14 +683,17 @@ fn prepare(spec: &DriftSpec, column: &PlannedColumn, reference: Collected, curre
             // Evidently's report types every numeric column as numerical (few distinct values
             // change the method, not the type). pandas holds an integer column with missing
             // cells as floats, which matters for the width of Sturges' bins.
-            let integer = reference_integer && current_integer && reference_missing == 0 && current_missing == 0;
+            let integer = reference_integer
+                && current_integer
+                && reference_gaps == Gaps::default()
+                && current_gaps == Gaps::default();
             let column_type = if forced_categorical { ColumnType::Categorical } else { ColumnType::Numerical };
             Ok(Prepared {
                 name: name.clone(),
                 column_type,
                 values: Values::Numbers { reference, current, integer },
-                reference_missing,
-                current_missing,
+                reference_gaps,
+                current_gaps,
             })
         }
         (Side::Texts(reference), Side::Texts(current)) => {
@@ -696,8 +706,8 @@ fn prepare(spec: &DriftSpec, column: &PlannedColumn, reference: Collected, curre
                 name: name.clone(),
                 column_type: ColumnType::Categorical,
                 values: Values::Counts { reference, current },
-                reference_missing,
-                current_missing,
+                reference_gaps,
+                current_gaps,
             })
         }
         (reference_side, current_side) => {
@@ -707,8 +717,8 @@ fn prepare(spec: &DriftSpec, column: &PlannedColumn, reference: Collected, curre
                     name: name.clone(),
                     column_type: ColumnType::Categorical,
                     values: Values::Counts { reference, current },
-                    reference_missing,
-                    current_missing,
+                    reference_gaps,
+                    current_gaps,
                 });
             }
             let describe = |side: &Side| if matches!(side, Side::Numbers(..)) { "numeric" } else { "text" };
@@ -888,8 +898,10 @@ fn measure_column(spec: &DriftSpec, column: &Prepared) -> Result<FeatureDrift> {
         column_type: Some(column.column_type.as_str().into()),
         reference_values: Some(reference_values as u64),
         current_values: Some(current_values as u64),
-        reference_missing: Some(column.reference_missing),
-        current_missing: Some(column.current_missing),
+        reference_missing: Some(column.reference_gaps.missing),
+        current_missing: Some(column.current_gaps.missing),
+        reference_non_finite: Some(column.reference_gaps.non_finite),
+        current_non_finite: Some(column.current_gaps.non_finite),
         unique_values: Some(unique_values as u64),
     })
 }

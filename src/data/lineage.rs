@@ -168,7 +168,7 @@ pub fn trace(spec: &LineageSpec) -> Result<Lineage> {
 const MAX_LINEAGE_BYTES: u64 = 64 << 20;
 
 fn read_bounded(path: &Path) -> Result<String> {
-    let Some(bytes) = crate::error::read_at_most(path, MAX_LINEAGE_BYTES)? else {
+    let Some(bytes) = crate::input::read_at_most(path, MAX_LINEAGE_BYTES)? else {
         return Err(invalid(path, format!("the file is larger than {} MiB", MAX_LINEAGE_BYTES >> 20))
             .hint("name the dvc.lock, OpenLineage event file or lineage manifest, not a data file"));
     };
@@ -342,7 +342,7 @@ fn freshness(
 
 /// The digest of the file, and for DVC 2 text files also with CRLF turned into LF.
 fn file_digests(path: &Path, algorithm: Algorithm, dos2unix: bool) -> Result<Vec<String>> {
-    let mut file = std::fs::File::open(path).map_err(|source| Error::read(path, source))?;
+    let mut file = crate::input::open(path)?;
     let mut plain_md5 = Md5::new();
     let mut plain_sha = Sha256::new();
     let mut unix = Md5::new();
@@ -398,9 +398,9 @@ fn directory_entry(base: &Path, recorded: &Recorded, output: &Artifact, training
         relpath: String,
     }
     let text = read_bounded(listing)?;
-    let entries: Vec<Entry> = serde_json::from_str(&text).map_err(|error| {
-        invalid(listing, format!("not a DVC directory listing: {error}")).hint("run `dvc cache` checks or `dvc repro`")
-    })?;
+    let source = crate::strict::Source::new(listing, "a DVC directory listing", ErrorKind::DataInvalid);
+    let entries: Vec<Entry> = crate::strict::read(&text, crate::strict::Syntax::Json, &source)
+        .map_err(|error| error.hint("run `dvc cache` checks or `dvc repro`"))?;
     let training = normalise(&absolute(training));
     Ok(entries
         .into_iter()
@@ -438,20 +438,14 @@ fn local(base: &Path, path: &str) -> String {
 
 /// Parses with the field path in the error, for YAML and JSON alike.
 fn parse<T: serde::de::DeserializeOwned>(path: &Path, text: &str, what: &str) -> Result<T> {
-    let is_json = text.trim_start().starts_with(['{', '[']);
-    let result = if is_json {
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| (error.path().to_string(), error.into_inner().to_string()))
+    let syntax = if text.trim_start().starts_with(['{', '[']) {
+        crate::strict::Syntax::Json
     } else {
-        serde_path_to_error::deserialize(yaml_serde::Deserializer::from_str(text))
-            .map_err(|error| (error.path().to_string(), error.into_inner().to_string()))
+        crate::strict::Syntax::Yaml
     };
-    result.map_err(|(field, message)| {
-        let at = if field.is_empty() || field == "." { String::new() } else { format!(" at `{field}`") };
-        invalid(path, format!("cannot read the {what}{at}: {message}"))
-            .hint(format!("check the file against the {what} format (docs/data.md)"))
-    })
+    let what = format!("the {what}");
+    let source = crate::strict::Source::new(path, &what, ErrorKind::DataInvalid).documented_in("docs/data.md");
+    crate::strict::read(text, syntax, &source)
 }
 
 /// A command written as one string or a list of strings.

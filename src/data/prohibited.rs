@@ -95,12 +95,12 @@ pub struct DetectorsFile {
 impl DetectorsFile {
     /// Reads a detector list, by extension: `.toml`, `.yaml`/`.yml`, else JSON.
     pub fn load(path: &Path) -> Result<DetectorsFile> {
-        let text = crate::error::read_to_string(path)?;
+        let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES, "a detector list")?;
         let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let source = crate::strict::Source::new(path, "the detector list", ErrorKind::Config);
         let parsed: std::result::Result<DetectorsFile, String> = match extension.as_str() {
             "toml" => toml::from_str(&text).map_err(|error| error.to_string()),
-            "yaml" | "yml" => yaml_serde::from_str(&text).map_err(|error| error.to_string()),
-            _ => serde_json::from_str(&text).map_err(|error| error.to_string()),
+            _ => crate::strict::read(&text, crate::strict::Syntax::of(path), &source).map_err(|error| error.message),
         };
         parsed.map_err(|error| {
             Error::new(ErrorKind::Config, format!("{}: not a valid detector list: {}", path.display(), error.trim()))

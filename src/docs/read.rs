@@ -96,7 +96,7 @@ pub fn parse(kind: Kind, path: &Path, text: &str, shown: &str) -> Result<Documen
 /// Reads at most [`MAX_DOCUMENT_BYTES`]; binary content and text that is not UTF-8 are
 /// errors naming where.
 fn read_text(path: &Path) -> Result<String> {
-    let Some(bytes) = crate::error::read_at_most(path, MAX_DOCUMENT_BYTES)? else {
+    let Some(bytes) = crate::input::read_at_most(path, MAX_DOCUMENT_BYTES)? else {
         return Err(Error::new(
             ErrorKind::DocumentInvalid,
             format!("{}: larger than {} MiB, not a document", path.display(), MAX_DOCUMENT_BYTES >> 20),

@@ -525,6 +525,14 @@ fn measure(spec: &Spec, path: &Path, display_path: &str) -> Result<Measured> {
             rows: kept,
             format: Some(table.format.as_str().to_string()),
             dropped_rows: (dropped > 0).then_some(dropped),
+            rows_read: Some(table.rows_read()),
+            non_finite: layout
+                .requests
+                .iter()
+                .zip(&table.non_finite)
+                .filter(|(_, &count)| count > 0)
+                .map(|(request, &count)| (request.name.clone(), count))
+                .collect(),
         }),
         ..Evaluation::default()
     };
@@ -750,9 +758,12 @@ fn missing_cells(path: &Path, layout: &Layout, table: &Table) -> Error {
     let counts: Vec<String> = layout
         .requests
         .iter()
-        .zip(&table.missing)
-        .filter(|(_, &count)| count > 0)
-        .map(|(request, count)| format!("{} `{}`: {count}", request.role, request.name))
+        .zip(table.missing.iter().zip(&table.non_finite))
+        .filter(|(_, (&missing, &non_finite))| missing + non_finite > 0)
+        .map(|(request, (missing, non_finite))| match non_finite {
+            0 => format!("{} `{}`: {missing}", request.role, request.name),
+            _ => format!("{} `{}`: {missing} missing, {non_finite} NaN", request.role, request.name),
+        })
         .collect();
     Error::new(
         ErrorKind::DataInvalid,
@@ -1003,7 +1014,7 @@ fn spawn_digest(path: &Path) -> std::thread::JoinHandle<Result<String>> {
     let path = path.to_path_buf();
     std::thread::spawn(move || {
         use sha2::{Digest, Sha256};
-        let mut file = std::fs::File::open(&path).map_err(|source| Error::read(&path, source))?;
+        let mut file = crate::input::open(&path)?;
         let mut hasher = Sha256::new();
         std::io::copy(&mut file, &mut hasher).map_err(|source| Error::read(&path, source))?;
         Ok(format!("sha256:{}", hex::encode(hasher.finalize())))

@@ -206,6 +206,13 @@ pub struct TestSet {
     /// Rows left out because a cell they need was missing (only with `drop_missing`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dropped_rows: Option<u64>,
+    /// Rows read from the file, before any was left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_read: Option<u64>,
+    /// Per column read: values that are numbers but not finite (NaN, ±infinity), counted
+    /// apart from missing cells. Columns without any are not listed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub non_finite: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -437,6 +444,10 @@ pub struct SchemaFieldReport {
     /// Missing cells (the schema's missingValues; Parquet nulls).
     #[serde(default)]
     pub nulls: u64,
+    /// Numbers that are not finite (`NaN`, `INF`, `-Infinity`; Parquet NaN and ±inf),
+    /// counted apart from missing cells.
+    #[serde(default)]
+    pub non_finite: u64,
     /// `nulls / rows`; null when the table has no rows or lacks the column.
     #[serde(default)]
     pub null_rate: Option<f64>,
@@ -623,11 +634,16 @@ pub struct FeatureDrift {
     pub reference_values: Option<u64>,
     #[serde(default)]
     pub current_values: Option<u64>,
-    /// Missing cells left out.
+    /// Missing cells left out (empty, `NA`, null).
     #[serde(default)]
     pub reference_missing: Option<u64>,
     #[serde(default)]
     pub current_missing: Option<u64>,
+    /// Values left out because they are not finite numbers (NaN, ±infinity).
+    #[serde(default)]
+    pub reference_non_finite: Option<u64>,
+    #[serde(default)]
+    pub current_non_finite: Option<u64>,
     /// Distinct values in reference and current together.
     #[serde(default)]
     pub unique_values: Option<u64>,
@@ -927,23 +943,32 @@ pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
 }
 
-/// Parses and validates an evidence document, naming the offending field on failure.
+/// The largest evidence document modelgate reads.
+pub const MAX_EVIDENCE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads an evidence document from a file, or from standard input for `-`.
+pub fn read(path: &std::path::Path) -> crate::error::Result<Evidence> {
+    let (source, text) = if path.as_os_str() == "-" {
+        ("-".to_string(), crate::input::read_stdin(MAX_EVIDENCE_BYTES, "an evidence document")?)
+    } else {
+        (path.display().to_string(), crate::input::read_text(path, MAX_EVIDENCE_BYTES, "an evidence document")?)
+    };
+    parse(&source, &text)
+}
+
+/// Parses and validates an evidence document, naming the offending field on failure. The
+/// text is read strictly ([`crate::strict`]): a key written twice, even inside
+/// `extensions`, is refused.
 pub fn parse(source: &str, text: &str) -> crate::error::Result<Evidence> {
     use crate::error::{Error, ErrorKind};
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let evidence: Evidence = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let value = crate::strict::parse(
+        text,
+        crate::strict::Syntax::Json,
+        &crate::strict::Source::new(std::path::Path::new(source), "the evidence document", ErrorKind::EvidenceInvalid),
+    )?;
+    let evidence: Evidence = serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            let (line, column) = (inner.line(), inner.column());
-            let reason = inner.to_string();
-            let reason = reason.strip_suffix(&format!(" at line {line} column {column}")).unwrap_or(&reason);
-            return Error::new(
-                ErrorKind::EvidenceInvalid,
-                format!("{source}:{line}:{column}: not valid JSON: {reason}"),
-            )
-            .hint("the evidence document is one JSON object; check the syntax at that position");
-        }
         let hint = if inner.to_string().contains("unknown field") {
             "remove or rename the field; organisation-specific data goes under `extensions` (docs/evidence.md)"
         } else {

@@ -25,7 +25,8 @@ const MAX_TIMEOUT_MS: u64 = 600_000;
 impl NotifyConfig {
     /// Reads and checks a notifications file.
     pub fn load(path: &Path) -> Result<NotifyConfig> {
-        let text = crate::error::read_to_string(path).map_err(|error| Error { kind: ErrorKind::Notify, ..error })?;
+        let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES, "a notifications file")
+            .map_err(|error| Error { kind: ErrorKind::Notify, ..error })?;
         NotifyConfig::parse(&path.display().to_string(), &text)
     }
 

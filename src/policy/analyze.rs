@@ -129,6 +129,9 @@ pub fn check_packages(modules: &[regorus::unstable::Ref<Module>], outline: &Outl
         for target in aliases.values() {
             used.push((package.clone(), target.clone()));
         }
+        // Every reference, keyed by where it starts: the walk visits `data.a.b` before
+        // `data.a` and `data`, and only the whole reference says what is used.
+        let mut references: BTreeMap<u32, String> = BTreeMap::new();
         for rule in &module.policy {
             walk_rule(rule, &mut |expr| {
                 if let Some((root, segments)) = chain_of(expr) {
@@ -143,12 +146,16 @@ pub fn check_packages(modules: &[regorus::unstable::Ref<Module>], outline: &Outl
                             path.push('.');
                             path.push_str(&name);
                         }
-                        used.push((package.clone(), path));
+                        let start = expr.span().start;
+                        if references.get(&start).is_none_or(|known| known.len() < path.len()) {
+                            references.insert(start, path);
+                        }
                     }
                 }
                 Ok(())
             })?;
         }
+        used.extend(references.into_values().map(|path| (package.clone(), path)));
     }
     for (package, rules) in &outline.packages {
         let Some(files) = outline.files.get(package) else { continue };

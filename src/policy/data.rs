@@ -98,9 +98,11 @@ impl PolicyData {
             documents.push(nest(&file.path, value));
         }
         let root_path = shown(root);
-        check_schema(bundle, &root_path, &root.contents, &root_value)?;
+        // modelgate's own rules first (their messages suggest the name meant), then the
+        // repository's schema.
         let environments = declared_environments(&root_path, &root.contents, &root_value)?;
         check_overrides(&root_path, &root.contents, &root_value, &environments)?;
+        check_schema(bundle, &root_path, &root.contents, &root_value)?;
         Ok(PolicyData { documents, environments, declared_in: root_path.display().to_string() })
     }
 
@@ -121,10 +123,7 @@ pub fn unknown_environment(environment: &str, declared: &[String], declared_in: 
         .unwrap_or_default();
     Error::new(
         ErrorKind::UnknownEnvironment,
-        format!(
-            "environment `{environment}` is not declared by the policy repository ({declared_in} declares {})",
-            suggest::list(&names)
-        ),
+        format!("environment `{environment}` is not declared ({declared_in} declares {})", suggest::list(&names)),
     )
     .hint(format!(
         "{guess}an undeclared environment would be judged by no override and recorded where nobody looks; \

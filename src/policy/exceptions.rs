@@ -106,7 +106,10 @@ impl Exception {
 /// those the repository declares.
 pub fn load(bundle: &Bundle, environments: &[String]) -> Result<Vec<Exception>> {
     match bundle.files_of(FileKind::Exceptions).next() {
-        Some(file) => parse(&file.contents, &bundle.root.join(&file.path), environments),
+        Some(file) => {
+            let path = std::path::PathBuf::from(super::bundle::display_path(&bundle.root.join(&file.path)));
+            parse(&file.contents, &path, environments)
+        }
         None => Ok(Vec::new()),
     }
 }

@@ -17,17 +17,19 @@ pub const ACCEPTED_SHAPES: &str = "modelgate's serving JSON (`latency_ms`, `thro
 
 /// Reads a load-test report, detecting its format by content; `source` becomes the report path.
 pub fn read_report(path: &Path) -> Result<Serving> {
-    let text = crate::error::read_to_string(path)?;
+    let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES, "a load-test report")?;
     parse_report(&path.display().to_string(), &text)
 }
 
 /// Parses report text; `source` names the file in errors and becomes the evidence's `source`.
 pub fn parse_report(source: &str, text: &str) -> Result<Serving> {
-    let document: Value = serde_json::from_str(text).map_err(|error| {
-        let (line, column) = (error.line(), error.column());
-        Error::new(ErrorKind::Serving, format!("{source}:{line}:{column}: not valid JSON: {error}"))
-            .hint("a load-test report is one JSON object; check the syntax at that position")
-    })?;
+    // Strictly: a `p(99)` written twice must not let the faster of two figures through.
+    let path = std::path::Path::new(source);
+    let document: Value = crate::strict::parse(
+        text,
+        crate::strict::Syntax::Json,
+        &crate::strict::Source::new(path, "the load-test report", ErrorKind::Serving),
+    )?;
     let serving = if document.get("latency_ms").is_some() {
         own_shape(source, document)?
     } else if let Some(shape) = k6::detect(&document) {

@@ -30,7 +30,7 @@ const V2_HINT: &str = "write a v2 inference request object with `inputs` on the 
 
 /// Reads the requests file and returns the body of each request, in file order.
 pub fn read_requests(path: &Path, protocol: Protocol) -> Result<Vec<Vec<u8>>> {
-    let text = crate::error::read_to_string(path)?;
+    let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES.saturating_mul(16), "a requests file")?;
     parse_requests(&path.display().to_string(), &text, protocol)
 }
 
@@ -52,7 +52,7 @@ pub fn parse_requests(source: &str, text: &str, protocol: Protocol) -> Result<Ve
 }
 
 fn prepare_line(source: &str, number: usize, line: &str, protocol: Protocol) -> Result<Vec<u8>> {
-    let value: Value = serde_json::from_str(line).map_err(|error| {
+    let value: Value = crate::strict::json_value(line.as_bytes()).map_err(|error| {
         Error::new(ErrorKind::Serving, format!("{source}:{number}: not valid JSON: {error}")).hint(LINES_HINT)
     })?;
     match protocol {

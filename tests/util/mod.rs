@@ -72,8 +72,19 @@ pub fn command(dir: &Path) -> Command {
     command
 }
 
-/// The binary, run from the repository root, recording decisions into `store`.
+/// The binary, run from the repository root, recording decisions into `store`, which is
+/// created first (`audit init`) when it does not exist: a store named with
+/// MODELGATE_STORE is never created by a recording command.
 pub fn recording(store: &Path) -> Command {
+    if !store.exists() {
+        let init = run(command(&root()).args(["audit", "init", "--store"]).arg(store));
+        assert_eq!(init.code, 0, "audit init: {}", init.stderr);
+    }
+    recording_as_is(store)
+}
+
+/// [`recording`] into `store` as it is: nothing is created first.
+pub fn recording_as_is(store: &Path) -> Command {
     let mut command = command(&root());
     command.env_remove("MODELGATE_NO_RECORD").env("MODELGATE_STORE", store);
     command

@@ -41,7 +41,7 @@ impl TrustAnchors {
     pub fn read(paths: &[std::path::PathBuf]) -> crate::error::Result<TrustAnchors> {
         let mut certificates = Vec::new();
         for path in paths {
-            let bytes = std::fs::read(path).map_err(|source| crate::error::Error::read(path, source))?;
+            let bytes = crate::input::read(path, crate::input::MAX_TEXT_BYTES, "a certificate file")?;
             let anchors = TrustAnchors::from_pem(&bytes).map_err(|why| {
                 crate::error::Error::new(crate::error::ErrorKind::Config, format!("{}: {why}", path.display()))
                     .hint("pass the CA certificates to trust as PEM (-----BEGIN CERTIFICATE-----)")

@@ -31,7 +31,7 @@ impl SigningKey {
     /// Reads a PKCS#8 (`PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`) PEM file. Encrypted keys
     /// are refused: the gate runs unattended.
     pub fn read(path: &Path) -> Result<SigningKey> {
-        let text = crate::error::read_to_string(path)?;
+        let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES, "a private key")?;
         if text.contains("ENCRYPTED PRIVATE KEY") {
             return Err(Error::new(ErrorKind::Config, format!("{}: the private key is encrypted", path.display()))
                 .hint("decrypt it for the signing step (`openssl pkcs8 -in key.pem -out plain.pem`) and keep it in the CI secret store"));
@@ -81,7 +81,7 @@ fn strip_ec_parameters(text: &str) -> &str {
 impl VerifyingKey {
     /// Reads a SubjectPublicKeyInfo PEM file (`PUBLIC KEY`).
     pub fn read(path: &Path) -> Result<VerifyingKey> {
-        let text = crate::error::read_to_string(path)?;
+        let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES, "a public key")?;
         VerifyingKey::from_pem(&text).ok_or_else(|| key_error(path, "PEM public key (SubjectPublicKeyInfo)"))
     }
 

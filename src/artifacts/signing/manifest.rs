@@ -273,7 +273,7 @@ fn hash_pieces(pieces: &[Piece], threads: usize) -> Result<Vec<Item>> {
 
 fn hash_piece(piece: &Piece, buffer: &mut [u8]) -> Result<String> {
     let path = &piece.read_from;
-    let mut file = std::fs::File::open(path).map_err(|source| Error::read(path, source))?;
+    let mut file = crate::input::open(path)?;
     let (start, mut left) = match piece.range {
         Some((start, end)) => (start, Some(end - start)),
         None => (0, None),

@@ -357,8 +357,9 @@ fn authenticate(
     trust: &Trust,
     outcome: &mut Verification,
 ) -> std::result::Result<(Serialization, Vec<Item>), String> {
-    let bundle: Value =
-        serde_json::from_slice(bytes).map_err(|error| format!("the signature is not JSON ({error})"))?;
+    // Strictly: a key written twice would let two verifiers read two different bundles.
+    let bundle: Value = crate::strict::json_value(bytes)
+        .map_err(|error| format!("the signature is not JSON as modelgate reads it ({error})"))?;
     let media_type = bundle.get("mediaType").and_then(Value::as_str).unwrap_or("(none)");
     if media_type != BUNDLE_MEDIA_TYPE {
         return Err(format!("the signature is a `{media_type}`, not a Sigstore bundle v0.3"));
@@ -430,7 +431,7 @@ fn authenticate(
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>> {
-    crate::error::read_at_most(path, MAX_SIGNATURE_BYTES)?.ok_or_else(|| {
+    crate::input::read_at_most(path, MAX_SIGNATURE_BYTES)?.ok_or_else(|| {
         Error::new(
             ErrorKind::EvidenceInvalid,
             format!("{}: larger than {} MiB, not a signature", path.display(), MAX_SIGNATURE_BYTES >> 20),
@@ -445,8 +446,8 @@ pub fn read_statement(payload: &[u8], at: &str) -> std::result::Result<(Serializ
 }
 
 fn parse_statement(payload: &[u8], at: &str) -> std::result::Result<(Serialization, Vec<Item>), String> {
-    let statement: Value =
-        serde_json::from_slice(payload).map_err(|error| format!("the signed statement is not JSON ({error})"))?;
+    let statement: Value = crate::strict::json_value(payload)
+        .map_err(|error| format!("the signed statement is not JSON as modelgate reads it ({error})"))?;
     if statement.get("_type").and_then(Value::as_str) != Some(STATEMENT_TYPE) {
         return Err(format!("the signed statement is not an in-toto {STATEMENT_TYPE}"));
     }

@@ -86,27 +86,10 @@ pub fn load(path: &Path) -> Result<Schema> {
     if table::detect(path).ok() == Some(TableFormat::Parquet) {
         return from_parquet(path);
     }
-    let text = crate::error::read_to_string(path)?;
-    let yaml = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
-    let descriptor: Json = if yaml {
-        yaml_serde::from_str(&text).map_err(|error| {
-            invalid(path, format!("not valid YAML: {error}"))
-                .hint("a Table Schema is a JSON (or YAML) object with a `fields` list; see docs/data-schema.md")
-        })?
-    } else {
-        serde_json::from_str(&text).map_err(|error| {
-            invalid(path, format!("not valid JSON: {error}"))
-                .hint("a Table Schema is a JSON object with a `fields` list; check the line and column named above")
-        })?
-    };
+    let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES, "a Table Schema")?;
+    let source = crate::strict::Source::new(path, "the Table Schema", ErrorKind::DataInvalid);
+    let descriptor: Json = crate::strict::parse(&text, crate::strict::Syntax::of(path), &source)?;
     parse(path, &descriptor)
-}
-
-fn invalid(path: &Path, message: impl std::fmt::Display) -> Error {
-    Error::new(ErrorKind::DataInvalid, format!("{}: {message}", path.display()))
 }
 
 /// An error at a JSON pointer of the schema document.

@@ -39,8 +39,10 @@ const MAX_LENGTH: u16 = 1 << 8;
 const PATTERN: u16 = 1 << 9;
 const ENUM: u16 = 1 << 10;
 const UNIQUE: u16 = 1 << 11;
+/// A number that is not finite: not a failed check, counted for the evidence.
+const NON_FINITE: u16 = 1 << 12;
 /// Bits that are violations (a null alone is not one).
-const FAILURES: u16 = !NULL;
+const FAILURES: u16 = !(NULL | NON_FINITE);
 
 /// Check names by bit position.
 const CHECK_NAMES: [&str; 12] = [
@@ -149,6 +151,8 @@ struct Column {
     counts: [u64; 12],
     examples: [Vec<FailingRow>; 12],
     nulls: u64,
+    /// Numbers that are not finite (NaN, ±infinity).
+    non_finite: u64,
 }
 
 /// Checks the table in `spec` against `schema`.
@@ -459,6 +463,7 @@ fn new_column(name: String, field: Option<usize>, native: Native, values: bool, 
         counts: [0; 12],
         examples: Default::default(),
         nulls: 0,
+        non_finite: 0,
     }
 }
 
@@ -553,6 +558,9 @@ impl Column {
         }
         if status & NULL != 0 {
             self.nulls += 1;
+        }
+        if status & NON_FINITE != 0 {
+            self.non_finite += 1;
         }
         let mut failures = status & FAILURES;
         while failures != 0 {
@@ -664,6 +672,9 @@ fn check(field: &Field, value: Option<Value>) -> (u16, Option<Value>) {
     let Some(value) = value else { return (TYPE, None) };
     let constraints = &field.constraints;
     let mut status = 0;
+    if matches!(value, Value::Number(number) if !number.is_finite()) {
+        status |= NON_FINITE;
+    }
     let below = |bound: &Option<super::descriptor::Bound>, wanted: &[std::cmp::Ordering]| {
         bound.as_ref().is_some_and(|bound| value.compare(&bound.value).is_none_or(|order| !wanted.contains(&order)))
     };
@@ -724,7 +735,7 @@ fn compatible(field_type: FieldType, kind: ColumnKind) -> bool {
 
 /// Units per second of each TIME and TIMESTAMP column of a Parquet file.
 fn parquet_units(path: &Path) -> Result<FxHashMap<String, i64>> {
-    let file = std::fs::File::open(path).map_err(|source| Error::read(path, source))?;
+    let file = crate::input::open(path)?;
     let reader = SerializedFileReader::new(file).map_err(|error| {
         invalid(path, format!("cannot read the Parquet file: {error}"))
             .hint("the file may be truncated or corrupt; re-export it (pandas: DataFrame.to_parquet)")
@@ -803,6 +814,7 @@ fn field_report(
         checks: checks_of(field, ceiling),
         failed: Vec::new(),
         nulls: 0,
+        non_finite: 0,
         null_rate: None,
     };
     let Some(column) = column else {
@@ -816,6 +828,7 @@ fn field_report(
         return report;
     };
     report.nulls = column.nulls;
+    report.non_finite = column.non_finite;
     report.null_rate = (rows > 0).then(|| column.nulls as f64 / rows as f64);
     if !column.values {
         let kind = info.columns.iter().find(|c| c.name == field.name).map_or("unknown", |c| c.kind.name());
