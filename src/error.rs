@@ -100,6 +100,36 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// At most the first 24 characters of `text` a file held, for a message: an error names
+/// the offending token, never a line of a file it could not read (which may be
+/// `/etc/shadow`'s).
+pub fn excerpt(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(24) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
+/// A parser's message with every double-quoted value cut to an [`excerpt`]: serde quotes
+/// the whole value it could not use, which may be a line of another file.
+pub fn shorten_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut parts = message.split('"');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for (index, part) in parts.enumerate() {
+        out.push('"');
+        if index % 2 == 0 {
+            out.push_str(&excerpt(part));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
 /// Joins `path` onto `base` unless it is absolute.
 pub fn resolve(base: &Path, path: &Path) -> PathBuf {
     if path.is_absolute() {

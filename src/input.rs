@@ -79,6 +79,32 @@ fn describe(metadata: &std::fs::Metadata) -> &'static str {
     "not a regular file"
 }
 
+/// Refuses a file that resolves (links followed, `..` folded) outside `root`: what it holds
+/// would be copied into the evidence and the audit record. `canonical` is `path` resolved.
+pub fn refuse_outside(path: &Path, canonical: &Path, root: &Path, what: &str) -> Result<()> {
+    let root = root.canonicalize().map_err(|source| Error::read(root, source))?;
+    if canonical.starts_with(&root) {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Config,
+        format!(
+            "{}: {what} resolves to {}, outside the project folder {}",
+            path.display(),
+            canonical.display(),
+            root.display()
+        ),
+    )
+    .hint("keep the file inside the project folder (a link out of it is followed and refused): its content goes into the evidence and the audit record"))
+}
+
+/// `path` resolved, if it is inside `root` (see [`refuse_outside`]).
+pub fn inside(path: &Path, root: &Path, what: &str) -> Result<std::path::PathBuf> {
+    let canonical = path.canonicalize().map_err(|source| Error::read(path, source))?;
+    refuse_outside(path, &canonical, root, what)?;
+    Ok(canonical)
+}
+
 /// Whether `path` names a regular file (after following links); `false` when it does not
 /// exist. For "is this input there?" questions; reading still goes through [`open`].
 pub fn is_file(path: &Path) -> bool {

@@ -112,7 +112,7 @@ pub fn deserialize<T: DeserializeOwned>(value: Value, text: &str, source: &Sourc
     serde_path_to_error::deserialize(value).map_err(|error| {
         let segments: Vec<String> = error.path().iter().map(|segment| segment.to_string()).collect();
         let field = error.path().to_string();
-        let message = error.into_inner().to_string();
+        let message = crate::error::shorten_quoted(&error.into_inner().to_string());
         let line = line_of(text, &segments).unwrap_or(0);
         let at = source.at(line, 0);
         let docs = source.docs.unwrap_or("the documentation of this file");

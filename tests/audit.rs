@@ -351,6 +351,34 @@ fn tampered(store: &Path, name: &str, tamper: impl FnOnce(&Connection)) -> (i32,
     verify(&copy)
 }
 
+/// The id of the first decision in `store`.
+fn first_decision(store: &Path) -> String {
+    let db = Connection::open(store).expect("open");
+    db.query_row("SELECT id FROM entries WHERE kind = 'decision' ORDER BY seq LIMIT 1", [], |row| row.get(0))
+        .expect("a decision")
+}
+
+/// A copy of `store` with a page in its middle overwritten, and what verify says (as JSON
+/// when it reports problems, as the message when it cannot read the store at all).
+fn scrambled(store: &Path) -> (i32, Value) {
+    let copy = store.with_file_name("scrambled.db");
+    {
+        // Checkpointed first, so that the pages are in the file rather than the WAL.
+        let db = Connection::open(store).expect("open");
+        db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").expect("checkpoint");
+    }
+    let mut bytes = std::fs::read(store).expect("read");
+    let page = 4096;
+    assert!(bytes.len() > 4 * page, "a store of {} bytes", bytes.len());
+    for (index, byte) in bytes[2 * page..3 * page].iter_mut().enumerate() {
+        *byte = (index * 31 % 251) as u8;
+    }
+    std::fs::write(&copy, bytes).expect("write");
+    let run = mg(&copy, &["audit", "verify", "--format", "json"]);
+    let found = serde_json::from_str(&run.stdout).unwrap_or_else(|_| Value::String(run.stderr.clone()));
+    (run.code, found)
+}
+
 /// Verify found the tampering (exit 1), and its first problem is at entry `seq` and says `needle`.
 fn assert_first(code: i32, found: &Value, seq: u64, needle: &str) {
     assert_eq!(code, 1, "{found}");
@@ -483,11 +511,128 @@ fn verify_catches_every_kind_of_tampering() {
     });
     assert_eq!(code, 1);
     assert!(found["problems"].to_string().contains("the manifest was altered"), "{found}");
+    // A file's kind in the manifest (`rego` to `rego_test`): replay would leave the policy out.
+    let kind_edit = store.with_file_name("kind.db");
+    let (code, found) = tampered(&store, "kind", |db| {
+        let manifest: String = db.query_row("SELECT manifest FROM bundles", [], |row| row.get(0)).expect("manifest");
+        db.execute(
+            "UPDATE bundles SET manifest = ?1",
+            [manifest.replace("\"kind\":\"rego\"", "\"kind\":\"rego_test\"")],
+        )
+        .expect("edit");
+    });
+    assert_eq!(code, 1);
+    assert!(found["problems"].to_string().contains("is `rego_test`, which its path does not allow"), "{found}");
+    let decision = first_decision(&kind_edit);
+    let run = mg(&kind_edit, &["audit", "show", &decision, "--replay", "--brief"]);
+    util::assert_fails_closed(&run, &["which its path does not allow"]);
+    // Scrambled pages: the database engine's own check finds what queries would stumble on.
+    let (code, found) = scrambled(&store);
+    assert!(code == 1 || code == 2, "{found}");
+    assert!(found.to_string().contains("damaged") || found.to_string().contains("malformed"), "{found}");
 
     // The untouched store still verifies, and the text says where the first problem is.
     assert_eq!(verify(&store).0, 0);
     let text = mg(&store.with_file_name("delete-middle.db"), &["audit", "verify"]);
     assert!(text.stdout.starts_with("TAMPERED:") && text.stdout.contains("the first is at entry 3"), "{}", text.stdout);
+}
+
+/// The recorded revision is the commit of the checkout holding the policies, with where the
+/// policies sit in it, and `dirty` whenever a policy file differs from that commit:
+/// edited, untracked, or ignored by git.
+#[test]
+fn provenance_names_the_commit_the_folder_and_every_difference() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repository = dir.path().join("governance");
+    let policies = repository.join("policies");
+    util::copy_dir(&root().join(MINIMAL), &policies);
+    let git = |args: &[&str]| {
+        let output = Command::new("git")
+            .current_dir(&repository)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .output()
+            .expect("git");
+        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "policies"]);
+    let head = git(&["rev-parse", "HEAD"]);
+    let store = dir.path().join("audit.db");
+    let policies_arg = policies.display().to_string();
+    let judge = || {
+        let run = mg(&store, &["eval", "--input", PASS, "--policies", &policies_arg, "--format", "json"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        json(&run)
+    };
+    let entry = |report: &Value| {
+        let id = report["decision_id"].as_str().expect("id").to_string();
+        json(&mg(&store, &["audit", "show", &id, "--brief", "--format", "json"]))["entry"].clone()
+    };
+    let clean = judge();
+    assert_eq!(clean["policy"]["revision"], head.as_str());
+    assert_eq!(clean["policy"]["subpath"], "policies");
+    assert_eq!(clean["policy"]["dirty"], false);
+    let recorded = entry(&clean);
+    assert_eq!(recorded["bundle_revision"], head.as_str());
+    assert_eq!(recorded["details"]["policy_subpath"], "policies");
+    assert_eq!(recorded["details"]["policy_dirty"], false);
+    // A policy file git ignores is read all the same: the bundle is not the commit.
+    std::fs::write(repository.join(".gitignore"), "policies/extra.rego\n").expect("gitignore");
+    git(&["add", ".gitignore"]);
+    git(&["commit", "-qm", "ignore"]);
+    std::fs::write(
+        policies.join("extra.rego"),
+        "package modelgate.extra\n\nimport rego.v1\n\nwarn contains \"x\" if { false }\n",
+    )
+    .expect("write");
+    let ignored = judge();
+    assert_eq!(ignored["policy"]["dirty"], true, "{ignored:#}");
+    assert_eq!(entry(&ignored)["details"]["policy_dirty"], true);
+    std::fs::remove_file(policies.join("extra.rego")).expect("rm");
+    assert_eq!(judge()["policy"]["dirty"], false);
+    // An edit.
+    let data = std::fs::read_to_string(policies.join("data.yaml")).expect("data.yaml");
+    std::fs::write(policies.join("data.yaml"), data.replace("0.9", "0.85")).expect("edit");
+    assert_eq!(judge()["policy"]["dirty"], true);
+}
+
+/// An auditor's archive: a copy of the store on read-only media verifies as it is.
+#[test]
+fn verify_works_on_a_read_only_copy() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = populated_store(dir.path());
+    {
+        let db = Connection::open(&store).expect("open");
+        db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").expect("checkpoint");
+    }
+    let archive = dir.path().join("archive");
+    std::fs::create_dir(&archive).expect("mkdir");
+    let copy = archive.join("audit.db");
+    std::fs::copy(&store, &copy).expect("copy");
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    std::fs::set_permissions(&archive, std::fs::Permissions::from_mode(0o555)).expect("chmod dir");
+    // As root, permissions do not bind: the command runs as nobody.
+    let root_user = Command::new("id").arg("-u").output().map(|out| out.stdout == b"0\n").unwrap_or(false);
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let args = ["audit", "verify", "--format", "json"];
+    let run = if root_user {
+        util::run(&mut util::wrapped(
+            &util::recording_as_is(&copy),
+            "setpriv",
+            &["--reuid=65534", "--regid=65534", "--clear-groups"],
+            &args,
+        ))
+    } else {
+        util::run(util::recording_as_is(&copy).args(args))
+    };
+    std::fs::set_permissions(&archive, std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(json(&run)["entries"], 4, "{}", run.stdout);
+    assert!(!archive.join("audit.db-wal").exists() && !archive.join("audit.db-shm").exists());
 }
 
 #[test]

@@ -541,3 +541,23 @@ fn fairness_can_be_judged_on_the_upper_end_of_the_bootstrap_interval() {
     let estimate = violation["details"]["point_estimate"].as_f64().expect("point estimate");
     assert!(upper > 0.12 && estimate < 0.12, "upper {upper}, estimate {estimate}");
 }
+
+/// `modelgate schema | head -5`: a reader that goes away ends the command quietly, with the
+/// exit status it decided, never an "internal error".
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    use std::io::Read;
+    let mut child = util::command(&util::root())
+        .args(["schema"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut head = [0u8; 64];
+    stdout.read_exact(&mut head).expect("the start of the schema");
+    drop(stdout);
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+}

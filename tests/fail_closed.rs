@@ -21,7 +21,10 @@
 //!   - symlink: {path: policies/data.yaml, target: /dev/zero}
 //!   - copy: {from: "{repo}/tests/fixtures/examples/credit-scoring.json", to: evidence.json}
 //!   - truncate: {path: policies/data.yaml, lines: 60}     # keep the first 60 lines
-//!   - run: [audit, init, --store, .modelgate/audit.db]   # a command that must succeed first
+//!   - compose: {path: dvc.lock, parts: [{text: "a: "}, {text: "[", times: 100000}]}  # text repeated
+//!   - sql: {path: audit.db, statement: "UPDATE bundles SET …"}   # edit a store behind modelgate's back
+//!   - scramble: {path: audit.db, offset: 8192, length: 4096}     # overwrite bytes with noise
+//!   - run: [audit, init, --store, audit.db]   # a command that must decide (exit 0 or 1), recording
 //! run: [check, examples/credit-scoring, --no-record]     # `{root}` is the copy's root, `{repo}` this repository
 //! env: {MODELGATE_STORE: "{root}/x.db"}                  # optional
 //! expect:
@@ -70,7 +73,22 @@ enum Step {
     Symlink { path: String, target: String },
     Copy { from: String, to: String },
     Truncate { path: String, lines: usize },
+    Compose { path: String, parts: Vec<Part> },
+    Sql { path: String, statement: String },
+    Scramble { path: String, offset: usize, length: usize },
     Run(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Part {
+    text: String,
+    #[serde(default = "once")]
+    times: usize,
+}
+
+fn once() -> usize {
+    1
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +168,25 @@ fn apply(step: &Step, root: &Path) -> Result<(), String> {
             std::os::unix::fs::symlink(expand(target, root), link).map_err(|e| io(path, e))
         }
         Step::Copy { from, to } => std::fs::copy(at(from), at(to)).map(|_| ()).map_err(|e| io(from, e)),
+        Step::Compose { path, parts } => {
+            let text: String = parts.iter().map(|part| part.text.repeat(part.times)).collect();
+            std::fs::write(at(path), text).map_err(|e| io(path, e))
+        }
+        Step::Sql { path, statement } => {
+            let connection = rusqlite::Connection::open(at(path)).map_err(|e| format!("{path}: {e}"))?;
+            connection.execute_batch(statement).map_err(|e| format!("{path}: {statement}: {e}"))
+        }
+        Step::Scramble { path, offset, length } => {
+            let mut bytes = std::fs::read(at(path)).map_err(|e| io(path, e))?;
+            let end = (offset + length).min(bytes.len());
+            if *offset >= end {
+                return Err(format!("{path} has {} bytes, fewer than the offset {offset}", bytes.len()));
+            }
+            for (index, byte) in bytes[*offset..end].iter_mut().enumerate() {
+                *byte = (index * 31 % 251) as u8;
+            }
+            std::fs::write(at(path), bytes).map_err(|e| io(path, e))
+        }
         Step::Truncate { path, lines } => {
             let contents = std::fs::read_to_string(at(path)).map_err(|e| io(path, e))?;
             let kept: Vec<&str> = contents.lines().take(*lines).collect();
@@ -159,7 +196,10 @@ fn apply(step: &Step, root: &Path) -> Result<(), String> {
             // Setup commands record what they decide (a store to work on).
             let env = BTreeMap::from([("MODELGATE_NO_RECORD".to_string(), "0".to_string())]);
             let (code, output) = run(args, &env, root, Duration::from_secs(60))?;
-            (code == 0).then_some(()).ok_or_else(|| format!("setup step {args:?} exited {code}:\n{output}"))
+            // A decision either way (0 or 1) is a setup that worked.
+            (code == 0 || code == 1)
+                .then_some(())
+                .ok_or_else(|| format!("setup step {args:?} exited {code}:\n{output}"))
         }
     }
 }

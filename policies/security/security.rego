@@ -373,6 +373,12 @@ _missing contains "artifacts.dependencies" if {
 	not _dependencies
 }
 
+# A dependency list that names no package audited nothing: an empty
+# requirements.txt is not a clean audit.
+_missing contains "artifacts.dependencies.packages" if {
+	_dependencies.packages == 0
+}
+
 deny contains violation if {
 	_evidence_required
 	some section in _missing
@@ -403,6 +409,8 @@ _missing_message(section) := "The evidence has no artifacts section, so the mode
 	section == "artifacts"
 } else := "No model files were scanned (artifacts.files is empty), so unsafe serialization was not checked." if {
 	section == "artifacts.files"
+} else := sprintf("The dependency list %s names no Python package, so no dependency was checked for vulnerabilities.", [_dependencies.source]) if {
+	section == "artifacts.dependencies.packages"
 } else := "The evidence has no dependency scan (artifacts.dependencies), so vulnerable dependencies were not checked."
 
 # ---------------------------------------------------------------- helpers

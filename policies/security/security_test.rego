@@ -264,6 +264,16 @@ test_missing_dependency_scan_is_reported if {
 	w.details.section == "artifacts.dependencies"
 }
 
+test_an_empty_dependency_list_is_no_audit if {
+	doc := object.union(base, {"artifacts": {"dependencies": {"packages": 0}}})
+	some v in security.warn with input as doc
+	v.code == "security/evidence-missing"
+	v.details.section == "artifacts.dependencies.packages"
+	v.msg == "The dependency list requirements.txt names no Python package, so no dependency was checked for vulnerabilities."
+	some w in security.deny with input as promoted(doc, "production", "low")
+	w.details.section == "artifacts.dependencies.packages"
+}
+
 # ---------------------------------------------------------------- missing evidence
 
 test_missing_artifacts_warns_in_staging if {

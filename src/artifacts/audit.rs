@@ -88,7 +88,8 @@ mod tests {
             "-c c.txt\ntorch==2.5.1\nTorch_Vision==0.20.0\nrequests\nnumpy>=1.26\n",
         )
         .expect("write");
-        let requirements = super::super::requirements::read(&dir.path().join("requirements.txt")).expect("read");
+        let requirements =
+            super::super::requirements::read(&dir.path().join("requirements.txt"), dir.path()).expect("read");
         let record: Record = serde_json::from_str(
             r#"{"id": "GHSA-t", "summary": "s", "database_specific": {"severity": "CRITICAL"},
                 "affected": [{"package": {"ecosystem": "PyPI", "name": "torch"},

@@ -86,18 +86,20 @@ pub fn kind_of(path: &Path) -> Result<Kind> {
 /// Reads the dependency list at `path`: a requirements file, a lock file, a conda
 /// environment, or an MLflow model folder (or its `MLmodel` file). This is what the
 /// artifacts collector calls.
-pub fn read_dependencies(path: &Path) -> Result<Manifest> {
+///
+/// Requirements files included with `-r`/`-c` must be inside `root`, the project folder.
+pub fn read_dependencies(path: &Path, root: &Path) -> Result<Manifest> {
     let kind = kind_of(path)?;
     let shown = path.display().to_string();
     let mut manifest = Manifest { source: format!("{shown} ({})", kind.as_str()), ..Manifest::default() };
     match kind {
-        Kind::Requirements => manifest.requirements = requirements::read(path)?,
+        Kind::Requirements => manifest.requirements = requirements::read(path, root)?,
         Kind::UvLock => manifest.requirements = read_uv_lock(&shown, &read_bounded(path)?)?,
         Kind::PoetryLock => manifest.requirements = read_poetry_lock(&shown, &read_bounded(path)?)?,
         Kind::PipfileLock => manifest.requirements = read_pipfile_lock(&shown, &read_bounded(path)?)?,
         Kind::CondaEnvironment => {
             let base = path.parent().unwrap_or(Path::new("."));
-            let (pip, conda) = read_conda_environment(&shown, &read_bounded(path)?, base)?;
+            let (pip, conda) = read_conda_environment(&shown, &read_bounded(path)?, base, root)?;
             manifest.requirements = pip;
             manifest.not_audited = conda;
         }
@@ -112,12 +114,16 @@ pub fn read_dependencies(path: &Path) -> Result<Manifest> {
     Ok(manifest)
 }
 
-/// Reads every path and merges what they say, once per distinct requirement.
+/// Reads every path and merges what they say, once per distinct requirement. Each file's
+/// includes must stay inside its own folder (a model folder's, for an MLflow model).
 pub fn read_all(paths: &[impl AsRef<Path>]) -> Result<Manifest> {
     let mut merged = Manifest::default();
     let mut sources = Vec::new();
     for path in paths {
-        let manifest = read_dependencies(path.as_ref())?;
+        let path = path.as_ref();
+        let root = if path.is_dir() { path } else { path.parent().unwrap_or(Path::new(".")) };
+        let root = if root.as_os_str().is_empty() { Path::new(".") } else { root };
+        let manifest = read_dependencies(path, root)?;
         sources.push(manifest.source);
         merged.requirements.extend(manifest.requirements);
         merged.not_audited.extend(manifest.not_audited);
@@ -453,10 +459,22 @@ fn read_pipfile_lock(shown: &str, text: &str) -> Result<Vec<Requirement>> {
 
 // ---------------------------------------------------------------- conda
 
+/// A conda environment file: the keys conda reads, `dependencies` required. A file of
+/// anything else (or cut off before its `dependencies`) is not an environment with no
+/// packages: it is not an environment.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // name, channels, prefix and variables are read to refuse anything else
 struct CondaEnvironment {
     #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    channels: Vec<String>,
     dependencies: Vec<CondaDependency>,
+    #[serde(default)]
+    prefix: Option<String>,
+    #[serde(default)]
+    variables: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -470,7 +488,16 @@ enum CondaDependency {
 /// as requirements (`-r FILE` relative to the environment file), and the conda specs
 /// (`[channel::]name[=version[=build]]`, `name==version`, `name version build`) listed as
 /// not audited.
-fn read_conda_environment(shown: &str, text: &str, base: &Path) -> Result<(Vec<Requirement>, Vec<String>)> {
+fn read_conda_environment(
+    shown: &str,
+    text: &str,
+    base: &Path,
+    root: &Path,
+) -> Result<(Vec<Requirement>, Vec<String>)> {
+    if text.lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with('#')) {
+        return Err(invalid(shown, "the conda environment is empty")
+            .hint("an environment file lists its `dependencies` (`conda env export --from-history` writes one)"));
+    }
     let environment: CondaEnvironment = parse_yaml(
         shown,
         text,
@@ -494,7 +521,7 @@ fn read_conda_environment(shown: &str, text: &str, base: &Path) -> Result<(Vec<R
                 conda.push(format!("conda: {}", spec.trim()));
             }
             CondaDependency::Pip { pip: entries } => {
-                pip.extend(read_yaml_requirements(entries, shown, text, &mut searched_from, base)?);
+                pip.extend(read_yaml_requirements(entries, shown, text, &mut searched_from, (base, root))?);
             }
         }
     }
@@ -502,13 +529,15 @@ fn read_conda_environment(shown: &str, text: &str, base: &Path) -> Result<(Vec<R
 }
 
 /// Reads pip lines held in a YAML list of `text`, each numbered by its line in the file.
+/// `folders` is the folder includes are resolved from and the one they must stay in.
 fn read_yaml_requirements(
     entries: &[String],
     shown: &str,
     text: &str,
     searched_from: &mut usize,
-    base: &Path,
+    folders: (&Path, &Path),
 ) -> Result<Vec<Requirement>> {
+    let (base, root) = folders;
     let mut out = Vec::new();
     for entry in entries {
         // YAML drops positions; an entry's line is that of its first occurrence after the
@@ -520,7 +549,7 @@ fn read_yaml_requirements(
             }
             None => 0,
         };
-        out.extend(requirements::read_text(entry, shown, line, base)?);
+        out.extend(requirements::read_text(entry, shown, line, base, root)?);
     }
     Ok(out)
 }
@@ -631,15 +660,15 @@ fn read_mlflow_model(folder: &Path) -> Result<Manifest> {
                     &shown,
                     &text,
                     &mut searched_from,
-                    folder,
+                    (folder, folder),
                 )?);
             }
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-            let (pip, conda) = read_conda_environment(&shown, &read_bounded(&path)?, folder)?;
+            let (pip, conda) = read_conda_environment(&shown, &read_bounded(&path)?, folder, folder)?;
             manifest.requirements.extend(pip);
             manifest.not_audited.extend(conda);
         } else {
-            manifest.requirements.extend(requirements::read(&path)?);
+            manifest.requirements.extend(requirements::read(&path, folder)?);
         }
     }
     Ok(manifest)
@@ -709,7 +738,7 @@ source = { directory = "libs/helper" }
     #[test]
     fn uv_lock_audits_what_the_project_installs_without_dev_groups() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let manifest = read_dependencies(&write(dir.path(), "uv.lock", UV_LOCK)).expect("read");
+        let manifest = read_dependencies(&write(dir.path(), "uv.lock", UV_LOCK), dir.path()).expect("read");
         assert_eq!(
             pins(&manifest),
             [pin("requests", Some("2.28.1")), pin("urllib3", Some("1.26.20")), pin("torch", Some("2.5.1"))]
@@ -718,7 +747,7 @@ source = { directory = "libs/helper" }
         assert!(manifest.source.ends_with("uv.lock (uv.lock)"), "{}", manifest.source);
         // A lock without a workspace member (a script's) installs everything in it.
         let script = UV_LOCK.replace("source = { editable = \".\" }", "source = { registry = \"x\" }");
-        let manifest = read_dependencies(&write(dir.path(), "s/uv.lock", &script)).expect("read");
+        let manifest = read_dependencies(&write(dir.path(), "s/uv.lock", &script), dir.path()).expect("read");
         assert_eq!(manifest.requirements.len(), 5, "{:?}", pins(&manifest));
     }
 
@@ -750,12 +779,15 @@ source = { directory = "libs/helper" }
             ("l/uv.lock", "version = 1\n[[package]\n", "line 2"),
         ] {
             let path = write(dir.path(), name, text);
-            let error = read_dependencies(&path).expect_err(name);
+            let error = read_dependencies(&path, dir.path()).expect_err(name);
             assert!(error.message.contains(needle), "{name}: {}", error.message);
             assert!(error.message.contains(&path.display().to_string()), "{name} names the file: {}", error.message);
             assert!(error.hint.is_some(), "{name} has a hint");
         }
-        assert!(read_dependencies(dir.path()).expect_err("plain folder").message.contains("not an MLflow model"));
+        assert!(read_dependencies(dir.path(), dir.path())
+            .expect_err("plain folder")
+            .message
+            .contains("not an MLflow model"));
     }
 
     #[test]
@@ -766,20 +798,19 @@ source = { directory = "libs/helper" }
                    [[package]]\nname = \"mylib\"\nversion = \"0.1\"\ncategory = \"main\"\n\
                    [package.source]\ntype = \"directory\"\nurl = \"../mylib\"\n\n\
                    [metadata]\nlock-version = \"1.1\"\n[metadata.files]\nnumpy = []\n";
-        let manifest = read_dependencies(&write(dir.path(), "1/poetry.lock", one)).expect("1.x");
+        let manifest = read_dependencies(&write(dir.path(), "1/poetry.lock", one), dir.path()).expect("1.x");
         assert_eq!(pins(&manifest), [pin("numpy", Some("1.23.5"))]);
         let two = "[[package]]\nname = \"numpy\"\nversion = \"1.23.5\"\ngroups = [\"main\"]\nfiles = []\n\n\
                    [[package]]\nname = \"pytest\"\nversion = \"8.0\"\ngroups = [\"dev\"]\n\n\
                    [[package]]\nname = \"urllib3\"\nversion = \"1.26.20\"\ngroups = [\"dev\", \"main\"]\n\n\
                    [metadata]\nlock-version = \"2.1\"\n";
-        let manifest = read_dependencies(&write(dir.path(), "2/poetry.lock", two)).expect("2.x");
+        let manifest = read_dependencies(&write(dir.path(), "2/poetry.lock", two), dir.path()).expect("2.x");
         assert_eq!(pins(&manifest), [pin("numpy", Some("1.23.5")), pin("urllib3", Some("1.26.20"))]);
         // Lock-version 2.0 does not say which group needs a package: all count.
-        let manifest = read_dependencies(&write(
+        let manifest = read_dependencies(
+            &write(dir.path(), "3/poetry.lock", &two.replace("groups = [\"dev\"]\n", "").replace("2.1", "2.0")),
             dir.path(),
-            "3/poetry.lock",
-            &two.replace("groups = [\"dev\"]\n", "").replace("2.1", "2.0"),
-        ))
+        )
         .expect("2.0");
         assert_eq!(manifest.requirements.len(), 3);
     }
@@ -794,7 +825,7 @@ source = { directory = "libs/helper" }
                 "gitlib": {"git": "https://example.com/gitlib.git", "ref": "abc123"}
             },
             "develop": {"pytest": {"version": "==8.0"}}}"#;
-        let manifest = read_dependencies(&write(dir.path(), "Pipfile.lock", text)).expect("read");
+        let manifest = read_dependencies(&write(dir.path(), "Pipfile.lock", text), dir.path()).expect("read");
         assert_eq!(pins(&manifest), [pin("gitlib", None), pin("numpy", Some("1.23.5"))]);
         assert_eq!(manifest.requirements[0].specifier, "@ https://example.com/gitlib.git@abc123");
         assert_eq!(manifest.requirements[1].hashes, ["sha256:aa"]);
@@ -807,7 +838,7 @@ source = { directory = "libs/helper" }
         write(dir.path(), "extra.txt", "jinja2==3.1.2\n");
         let text = "name: serve\nchannels: [conda-forge]\ndependencies:\n  - python=3.11\n  - conda-forge::numpy=1.23.5=py311h\n\
                     \x20 - pytorch 2.0.1 py3.11_cuda11.8\n  - pip\n  - pip:\n    - requests==2.28.1\n    - transformers>=4.30\n    - -r extra.txt\n";
-        let manifest = read_dependencies(&write(dir.path(), "environment.yml", text)).expect("read");
+        let manifest = read_dependencies(&write(dir.path(), "environment.yml", text), dir.path()).expect("read");
         assert_eq!(
             pins(&manifest),
             [pin("requests", Some("2.28.1")), pin("transformers", None), pin("jinja2", Some("3.1.2"))]
@@ -845,7 +876,7 @@ source = { directory = "libs/helper" }
             "conda.yaml",
             "dependencies:\n- python=3.11.7\n- pip:\n  - mlflow==2.22.1\n  - scikit-learn==1.2.2\n",
         );
-        let manifest = read_dependencies(&model).expect("read");
+        let manifest = read_dependencies(&model, dir.path()).expect("read");
         assert_eq!(
             pins(&manifest),
             [
@@ -857,14 +888,20 @@ source = { directory = "libs/helper" }
             "each requirement once, in the order MLmodel names the files"
         );
         assert_eq!(manifest.not_audited, ["conda: python=3.11.7"]);
-        assert_eq!(read_dependencies(&model.join("MLmodel")).expect("the MLmodel file").requirements.len(), 4);
+        assert_eq!(
+            read_dependencies(&model.join("MLmodel"), dir.path()).expect("the MLmodel file").requirements.len(),
+            4
+        );
         write(&model, "MLmodel", "flavors:\n  python_function:\n    env: ../../etc/conda.yaml\n");
-        assert!(read_dependencies(&model).expect_err("escape").message.contains("outside the model folder"));
+        assert!(read_dependencies(&model, dir.path())
+            .expect_err("escape")
+            .message
+            .contains("outside the model folder"));
         write(&model, "MLmodel", "flavors: [1, 2]\n");
-        assert!(read_dependencies(&model).expect_err("bad MLmodel").message.contains("MLmodel"));
+        assert!(read_dependencies(&model, dir.path()).expect_err("bad MLmodel").message.contains("MLmodel"));
         let empty = dir.path().join("empty");
         write(&empty, "MLmodel", "flavors: {}\n");
-        assert!(read_dependencies(&empty).expect_err("no env").message.contains("no environment file"));
+        assert!(read_dependencies(&empty, dir.path()).expect_err("no env").message.contains("no environment file"));
     }
 
     #[test]
@@ -904,7 +941,7 @@ source = { directory = "libs/helper" }
                     read_uv_lock("t", variant).map(|list| list.len()),
                     read_poetry_lock("t", variant).map(|list| list.len()),
                     read_pipfile_lock("t", variant).map(|list| list.len()),
-                    read_conda_environment("t", variant, base).map(|(pip, conda)| pip.len() + conda.len()),
+                    read_conda_environment("t", variant, base, base).map(|(pip, conda)| pip.len() + conda.len()),
                 ];
                 for result in results {
                     outcomes[usize::from(result.is_ok())] += 1;

@@ -37,21 +37,33 @@ pub struct Requirement {
 const MAX_DEPTH: usize = 8;
 
 /// Reads `path` and the files it includes.
-pub fn read(path: &Path) -> Result<Vec<Requirement>> {
+///
+/// `-r`/`-c` includes must resolve inside `root` (the project folder): an include of
+/// `/etc/shadow` would otherwise copy another file's content into the record.
+pub fn read(path: &Path, root: &Path) -> Result<Vec<Requirement>> {
     let mut out = Vec::new();
     let mut stack = Vec::new();
-    read_into(path, &path.display().to_string(), false, &mut stack, &mut out)?;
+    let file = File { path, shown: &path.display().to_string(), constraint: false, included: false };
+    read_into(&file, root, &mut stack, &mut out)?;
     Ok(out)
 }
 
-fn read_into(
-    path: &Path,
-    shown: &str,
+/// A requirements file to read, as named where it was found.
+struct File<'a> {
+    path: &'a Path,
+    shown: &'a str,
+    /// Read as constraints (`-c`).
     constraint: bool,
-    stack: &mut Vec<PathBuf>,
-    out: &mut Vec<Requirement>,
-) -> Result<()> {
+    /// Named by an `-r`/`-c` line rather than by the user.
+    included: bool,
+}
+
+fn read_into(file: &File, root: &Path, stack: &mut Vec<PathBuf>, out: &mut Vec<Requirement>) -> Result<()> {
+    let (path, shown, constraint) = (file.path, file.shown, file.constraint);
     let canonical = path.canonicalize().map_err(|source| Error::read(path, source))?;
+    if file.included {
+        crate::input::refuse_outside(path, &canonical, root, "an included requirements file")?;
+    }
     if stack.contains(&canonical) || stack.len() >= MAX_DEPTH {
         return Err(Error::new(
             ErrorKind::EvidenceInvalid,
@@ -62,7 +74,7 @@ fn read_into(
     stack.push(canonical);
     let text = super::lockfiles::read_bounded(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
-    parse_into(&text, shown, base, 0, constraint, stack, out)?;
+    parse_into(&text, shown, base, root, 0, constraint, stack, out)?;
     stack.pop();
     Ok(())
 }
@@ -71,16 +83,18 @@ fn read_into(
 /// environment, the `dependencies` of MLflow's python_env.yaml): `shown` names where they
 /// are, `first_line` the line of `shown` the text starts on, and `-r`/`-c` includes are
 /// resolved from `base`.
-pub fn read_text(text: &str, shown: &str, first_line: usize, base: &Path) -> Result<Vec<Requirement>> {
+pub fn read_text(text: &str, shown: &str, first_line: usize, base: &Path, root: &Path) -> Result<Vec<Requirement>> {
     let mut out = Vec::new();
-    parse_into(text, shown, base, first_line.saturating_sub(1), false, &mut Vec::new(), &mut out)?;
+    parse_into(text, shown, base, root, first_line.saturating_sub(1), false, &mut Vec::new(), &mut out)?;
     Ok(out)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn parse_into(
     text: &str,
     shown: &str,
     base: &Path,
+    root: &Path,
     line_offset: usize,
     constraint: bool,
     stack: &mut Vec<PathBuf>,
@@ -97,7 +111,13 @@ fn parse_into(
         if let Some((option, value)) = include_option(first, &mut words) {
             let value = value.ok_or_else(|| invalid(format!("{option} needs a file")))?;
             let included = base.join(&value);
-            read_into(&included, &format!("{shown} -> {value}"), option == "-c" || constraint, stack, out)?;
+            let file = File {
+                path: &included,
+                shown: &format!("{shown} -> {value}"),
+                constraint: option == "-c" || constraint,
+                included: true,
+            };
+            read_into(&file, root, stack, out)?;
             continue;
         }
         let editable = matches!(first, "-e" | "--editable") || first.starts_with("--editable=");
@@ -218,11 +238,13 @@ fn parse_requirement(text: &str) -> std::result::Result<Requirement, String> {
         body.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))).unwrap_or(body.len());
     let name = &body[..name_end];
     if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err(format!("`{text}` does not start with a package name"));
+        // The offending character only: the line may be another file's secret.
+        let first = body.chars().next().unwrap_or(' ');
+        return Err(format!("the line begins with `{first}`, not with a package name"));
     }
     let mut rest = body[name_end..].trim_start();
     if rest.starts_with('[') {
-        let close = rest.find(']').ok_or_else(|| format!("`{text}`: unclosed extras"))?;
+        let close = rest.find(']').ok_or_else(|| format!("`{name}[`: the extras are never closed with `]`"))?;
         rest = rest[close + 1..].trim_start();
     }
     let specifier = rest.trim().to_string();
@@ -241,7 +263,10 @@ fn parse_requirement(text: &str) -> std::result::Result<Requirement, String> {
     for part in specifier.split(',').map(str::trim).filter(|part| !part.is_empty() && !specifier.starts_with('@')) {
         let known = ["===", "==", "!=", "~=", ">=", "<=", ">", "<"].iter().any(|op| part.starts_with(op));
         if !known {
-            return Err(format!("`{text}`: `{part}` is not a version specifier"));
+            let first = part.chars().next().unwrap_or(' ');
+            return Err(format!(
+                "`{name}` is followed by `{first}`, which begins no version specifier (`==`, `>=`, `~=`, …)"
+            ));
         }
     }
     Ok(Requirement {
@@ -280,7 +305,7 @@ mod tests {
              scikit-learn===1.4.0\npandas == 2.*\nrequests \\\n    ==2.31.0\n\
              mylib @ https://example.com/mylib-1.0.tar.gz#sha256=cc\n-e ./local/pkg\n",
         );
-        let requirements = read(&main).expect("read");
+        let requirements = read(&main, dir.path()).expect("read");
         let summary: Vec<(&str, Option<&str>, bool)> =
             requirements.iter().map(|r| (r.name.as_str(), r.version.as_deref(), r.constraint)).collect();
         assert_eq!(
@@ -309,13 +334,31 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let a = write(dir.path(), "a.txt", "-r b.txt\n");
         write(dir.path(), "b.txt", "-r a.txt\n");
-        assert!(read(&a).expect_err("cycle").message.contains("includes itself"));
+        assert!(read(&a, dir.path()).expect_err("cycle").message.contains("includes itself"));
         let bad = write(dir.path(), "bad.txt", "torch==2.0\n%%%\n");
-        let error = read(&bad).expect_err("bad line");
+        let error = read(&bad, dir.path()).expect_err("bad line");
         assert!(error.message.contains("bad.txt:2"), "{}", error.message);
         let device = write(dir.path(), "device.txt", "-r /dev/zero\n");
-        assert!(read(&device).expect_err("a device").message.contains("not a regular file"));
+        let error = read(&device, dir.path()).expect_err("outside");
+        assert!(error.message.contains("outside the project folder"), "{}", error.message);
         let spec = write(dir.path(), "spec.txt", "torch latest\n");
-        assert!(read(&spec).expect_err("bad specifier").message.contains("not a version specifier"));
+        assert!(read(&spec, dir.path()).expect_err("bad specifier").message.contains("begins no version specifier"));
+    }
+
+    #[test]
+    fn includes_stay_in_the_project_and_errors_quote_no_line() {
+        let outer = tempfile::tempdir().expect("tempdir");
+        let project = outer.path().join("project");
+        std::fs::create_dir(&project).expect("mkdir");
+        let secret = "root:$6$Jw4Gf0pQ$1r8V2xYzVeryLongHashThatMustNotLeak:19000:0:99999:7:::";
+        write(outer.path(), "shadow", &format!("{secret}\n"));
+        let main = write(&project, "requirements.txt", "-r ../shadow\n");
+        let error = read(&main, &project).expect_err("outside");
+        assert!(error.message.contains("outside the project folder"), "{}", error.message);
+        assert!(!error.message.contains("Jw4Gf0pQ"), "{}", error.message);
+        // A file given directly is read, but its bad line is quoted by its first characters only.
+        let error = read(&outer.path().join("shadow"), outer.path()).expect_err("not requirements");
+        assert!(!error.message.contains("VeryLongHash"), "{}", error.message);
+        assert!(error.message.contains("`root` is followed by `:`"), "{}", error.message);
     }
 }

@@ -86,6 +86,9 @@ pub fn decision_draft(
     if let Some(policy) = &report.policy {
         recorded.insert("policy_path".into(), json!(policy.path));
         recorded.insert("policy_dirty".into(), json!(policy.dirty));
+        if let Some(subpath) = &policy.subpath {
+            recorded.insert("policy_subpath".into(), json!(subpath));
+        }
     }
     recorded.insert("evidence_source".into(), json!(report.evidence_source));
     recorded.insert(

@@ -111,7 +111,18 @@ impl SqliteStore {
             Access::Create => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
-        let connection = Connection::open_with_flags(path, flags).map_err(|error| sql_error(&location, error))?;
+        let mut connection = Connection::open_with_flags(path, flags).map_err(|error| sql_error(&location, error))?;
+        if access == Access::ReadOnly {
+            let probe = connection.query_row("PRAGMA application_id", [], |_| Ok(()));
+            if let Err(error) = probe {
+                if matches!(error.sqlite_error_code(), Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen)) {
+                    // An auditor's archive on read-only media: no -shm file can be made
+                    // beside it. Nothing writes to such a copy, so it is read as immutable.
+                    connection = Connection::open_with_flags(immutable_uri(path), flags)
+                        .map_err(|error| sql_error(&location, error))?;
+                }
+            }
+        }
         let store = SqliteStore { connection, location };
         store.connection.busy_timeout(BUSY_TIMEOUT).map_err(|error| store.error(error))?;
         store.check_identity()?;
@@ -594,6 +605,20 @@ fn is_busy(error: &rusqlite::Error) -> bool {
 }
 
 /// An SQLite error as the user can act on it.
+/// `file:/abs/path?immutable=1`, with the characters a URI gives meaning to escaped.
+fn immutable_uri(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for byte in absolute.to_string_lossy().bytes() {
+        match byte {
+            b'?' | b'#' | b'%' | b' ' | 0x80.. => uri.push_str(&format!("%{byte:02X}")),
+            _ => uri.push(char::from(byte)),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
 fn sql_error(location: &str, error: rusqlite::Error) -> Error {
     let hint = match error.sqlite_error_code() {
         Some(ErrorCode::NotADatabase) => {

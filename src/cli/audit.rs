@@ -49,11 +49,13 @@ impl StoreArg {
 
 #[derive(Debug, Args)]
 pub struct FilterArgs {
+    /// Only entries of this model.
     #[arg(long)]
     model: Option<String>,
     /// The model version.
     #[arg(long = "model-version", value_name = "VERSION")]
     version: Option<String>,
+    /// Only entries of this environment (one that the store's entries or policies name).
     #[arg(long, short)]
     environment: Option<String>,
     /// allow, deny or error.
@@ -90,6 +92,7 @@ impl FilterArgs {
 pub struct InitArgs {
     #[command(flatten)]
     store: StoreArg,
+    /// Output format: text to read, or JSON.
     #[arg(long, short, value_enum, default_value_t = SectionFormat::Text)]
     format: SectionFormat,
 }
@@ -103,6 +106,7 @@ pub struct LogArgs {
     limit: usize,
     #[command(flatten)]
     store: StoreArg,
+    /// Output format: text to read, or JSON.
     #[arg(long, short, value_enum, default_value_t = SectionFormat::Text)]
     format: SectionFormat,
 }
@@ -120,21 +124,25 @@ pub struct ShowArgs {
     replay: bool,
     #[command(flatten)]
     store: StoreArg,
+    /// Output format: text to read, or JSON.
     #[arg(long, short, value_enum, default_value_t = SectionFormat::Text)]
     format: SectionFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct AtArgs {
+    /// Only this environment (one that the store's entries or policies name).
     #[arg(long, short)]
     environment: Option<String>,
     /// The moment (RFC 3339, or a date: midnight UTC); default: now.
     #[arg(long, value_name = "TIME")]
     time: Option<String>,
+    /// Only this model.
     #[arg(long)]
     model: Option<String>,
     #[command(flatten)]
     store: StoreArg,
+    /// Output format: text to read, or JSON.
     #[arg(long, short, value_enum, default_value_t = SectionFormat::Text)]
     format: SectionFormat,
 }
@@ -147,12 +155,14 @@ pub struct VerifyArgs {
     anchor: Vec<String>,
     #[command(flatten)]
     store: StoreArg,
+    /// Output format: text to read, or JSON.
     #[arg(long, short, value_enum, default_value_t = SectionFormat::Text)]
     format: SectionFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// jsonl (the chained entries), csv (a row per entry) or opa (OPA decision-log events).
     #[arg(long, short, value_enum)]
     format: ExportFormat,
     #[command(flatten)]
@@ -187,11 +197,13 @@ pub fn run(command: AuditCommand) -> ExitStatus {
 
 /// Prints JSON or text; a closed pipe (`| head`) ends the output quietly.
 fn print(format: SectionFormat, value: &Value, text: impl FnOnce() -> String) {
-    let text = match format {
-        SectionFormat::Json => serde_json::to_string_pretty(value).unwrap_or_default() + "\n",
-        SectionFormat::Text => text(),
-    };
-    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+    match format {
+        SectionFormat::Json => super::say_json(value),
+        SectionFormat::Text => {
+            let text = text();
+            super::say(text.strip_suffix('\n').unwrap_or(&text));
+        }
+    }
 }
 
 fn init(args: &InitArgs) -> Result<ExitStatus> {

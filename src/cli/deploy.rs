@@ -33,6 +33,7 @@ pub struct StoreArgs {
     /// Who deploys (default: MODELGATE_REQUESTED_BY, GITHUB_ACTOR, GITLAB_USER_LOGIN, BUILD_USER_ID or USER).
     #[arg(long, value_name = "WHO")]
     requester: Option<String>,
+    /// Output format: a sentence to read, or the recorded entry as JSON.
     #[arg(long, short, value_enum, default_value_t = super::SectionFormat::Text)]
     format: super::SectionFormat,
 }
@@ -40,10 +41,13 @@ pub struct StoreArgs {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("artifact").required(true).args(["evidence", "evidence_digest"]))]
 pub struct RecordArgs {
+    /// The model's name, as in modelgate.toml [model] name.
     #[arg(long)]
     model: String,
+    /// The model version being deployed.
     #[arg(long)]
     version: String,
+    /// The environment deployed to; one the policy repository declares in data.yaml.
     #[arg(long, short, env = "MODELGATE_ENVIRONMENT")]
     environment: String,
     /// The gate decision to deploy by (the report's decision_id); default: the latest
@@ -65,8 +69,10 @@ pub struct RecordArgs {
 
 #[derive(Debug, Args)]
 pub struct RetireArgs {
+    /// The model whose deployment ends.
     #[arg(long)]
     model: String,
+    /// The environment it is retired from.
     #[arg(long, short, env = "MODELGATE_ENVIRONMENT")]
     environment: String,
     /// Why (recorded).
@@ -87,9 +93,9 @@ pub fn run(command: DeployCommand) -> ExitStatus {
             match format {
                 super::SectionFormat::Json => {
                     let value = json!({"status": "recorded", "seq": entry.seq, "hash": record.hash, "entry": entry});
-                    println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+                    super::say_json(&value);
                 }
-                super::SectionFormat::Text => println!("{}", describe(entry)),
+                super::SectionFormat::Text => super::say(&describe(entry)),
             }
             ExitStatus::Success
         }
@@ -97,7 +103,7 @@ pub fn run(command: DeployCommand) -> ExitStatus {
             match format {
                 super::SectionFormat::Json => {
                     let value = json!({"status": "refused", "reason": refusal.reason, "hint": refusal.hint});
-                    println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+                    super::say_json(&value);
                 }
                 super::SectionFormat::Text => {}
             }
@@ -199,7 +205,10 @@ fn retire(args: &RetireArgs) -> Result<std::result::Result<audit::Record, deploy
 
 /// The policy repository `DIR/modelgate.toml` names.
 pub(crate) fn configured_policies(project: &Path) -> Result<PathBuf> {
-    let config = modelgate::config::LoadedConfig::load(project)?;
+    let config = modelgate::config::LoadedConfig::load(project).map_err(|error| {
+        // deploy takes --project and --policies, not check's --config.
+        error.hint("pass --project DIR (the model project holding modelgate.toml), or name the current policy repository with --policies DIR")
+    })?;
     match &config.config.policies.path {
         Some(path) => Ok(config.resolve(path)),
         None => {

@@ -230,21 +230,21 @@ fn init_command(args: InitArgs) -> ExitStatus {
                 }
                 std::fs::write(&path, text).map_err(|error| Error::write(&path, error))?;
             }
-            println!("{:16} {shown}: {}", kind.label(), outcome.as_str());
+            super::say(&format!("{:16} {shown}: {}", kind.label(), outcome.as_str()));
         }
         if !unconfigured.is_empty() {
-            println!("\nname them in {} (found at these default paths anyway):\n", project.path.display());
+            super::say(&format!("\nname them in {} (found at these default paths anyway):\n", project.path.display()));
             if project.config.documentation.is_none() {
-                println!("[documentation]");
+                super::say("[documentation]");
             }
             for kind in &unconfigured {
-                println!("{} = \"{}\"", kind.key(), kind.scaffold_path());
+                super::say(&format!("{} = \"{}\"", kind.key(), kind.scaffold_path()));
             }
         }
-        println!(
+        super::say(&format!(
             "\nnext: replace every {} (each follows a `modelgate:fill` comment saying what to write), then run `modelgate docs check`",
             init::FILL
-        );
+        ));
         Ok(())
     })();
     super::check_status(result.map(|()| true))

@@ -37,6 +37,7 @@ pub struct ReevaluateArgs {
     /// Evaluation time limit per model, in milliseconds.
     #[arg(long, value_name = "MS")]
     timeout_ms: Option<u64>,
+    /// Output format: text, markdown (for a pull request or an issue) or json.
     #[arg(long, short, value_enum, default_value_t = LifecycleFormat::Text)]
     format: LifecycleFormat,
     /// Write the report to FILE instead of standard output.
@@ -52,10 +53,13 @@ pub struct ImpactArgs {
     /// The audit store holding the deployments (default: .modelgate/audit.db in the current folder).
     #[arg(long, value_name = "PATH", env = "MODELGATE_STORE")]
     store: Option<PathBuf>,
+    /// Evaluation time limit per model, in milliseconds.
     #[arg(long, value_name = "MS")]
     timeout_ms: Option<u64>,
+    /// Output format: markdown (for the policy pull request), text or json.
     #[arg(long, short, value_enum, default_value_t = LifecycleFormat::Markdown)]
     format: LifecycleFormat,
+    /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
 }

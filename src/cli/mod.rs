@@ -127,7 +127,8 @@ impl SectionOutput {
     fn write<T: serde::Serialize>(&self, section: &T, render: impl FnOnce(&T) -> String) -> Result<()> {
         let text = match self.format {
             SectionFormat::Json => {
-                let mut json = serde_json::to_string_pretty(section).unwrap_or_default();
+                let mut json = serde_json::to_string_pretty(section)
+                    .map_err(|error| Error::new(ErrorKind::Io, format!("cannot serialize the output: {error}")))?;
                 json.push('\n');
                 json
             }
@@ -216,6 +217,7 @@ struct CollectArgs {
 enum PolicyCommand {
     /// Write the built-in policy library to DIR, as a policy repository to version.
     Init {
+        /// The folder to write the policy repository to (created when missing).
         dir: PathBuf,
         /// Write into a non-empty folder, overwriting the library's files.
         #[arg(long)]
@@ -223,11 +225,13 @@ enum PolicyCommand {
     },
     /// Run the policy unit tests (rules named test_*) of a policy repository.
     Test {
+        /// The policy repository.
         #[arg(default_value = ".")]
         dir: PathBuf,
         /// Report line coverage per policy file.
         #[arg(long)]
         coverage: bool,
+        /// Output format: text to read, or JSON.
         #[arg(long, short, value_enum, default_value_t = TestFormat::Text)]
         format: TestFormat,
         /// Per-test time limit in milliseconds.
@@ -246,6 +250,10 @@ enum TestFormat {
 }
 
 pub fn run(cli: Cli) -> ExitStatus {
+    finish(dispatch(cli))
+}
+
+fn dispatch(cli: Cli) -> ExitStatus {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Eval(args) => eval(args),
@@ -255,8 +263,7 @@ pub fn run(cli: Cli) -> ExitStatus {
             policy_test(&dir, coverage, format, timeout_ms)
         }
         Command::Schema => {
-            let schema = evidence::json_schema();
-            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            say_json(&evidence::json_schema());
             ExitStatus::Success
         }
         Command::Fairness(args) => fairness::run(args),
@@ -431,6 +438,7 @@ fn emit(report: &Report, output: &OutputArgs) -> ExitStatus {
 
 fn collect_command(args: CollectArgs) -> ExitStatus {
     let result = load_config(&args.project).and_then(|config| {
+        policy::data::check_project_environment(&config, args.project.environment.as_deref())?;
         let context = Context { config: &config, environment: args.project.environment.as_deref() };
         collect::collect(&context)
     });
@@ -444,7 +452,7 @@ fn collect_command(args: CollectArgs) -> ExitStatus {
     let written = match &args.output {
         Some(path) => write_json(path, &evidence),
         None => {
-            println!("{}", serde_json::to_string_pretty(&evidence).unwrap_or_default());
+            say_json(&evidence);
             Ok(())
         }
     };
@@ -467,14 +475,14 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
 fn init(dir: &Path, force: bool) -> ExitStatus {
     match policy::library::init(dir, force) {
         Ok(files) => {
-            println!("wrote the built-in policy library ({} files) to {}", files.len(), dir.display());
+            say(&format!("wrote the built-in policy library ({} files) to {}", files.len(), dir.display()));
             for file in files {
-                println!("  {file}");
+                say(&format!("  {file}"));
             }
-            println!(
+            say(&format!(
                 "next: put it under version control, adjust data.yaml, and run `modelgate policy test {}`",
                 dir.display()
-            );
+            ));
             ExitStatus::Success
         }
         Err(error) => {
@@ -493,7 +501,7 @@ fn policy_test(dir: &Path, coverage: bool, format: TestFormat, timeout_ms: Optio
         }
     };
     match format {
-        TestFormat::Json => println!("{}", serde_json::to_string_pretty(&run).unwrap_or_default()),
+        TestFormat::Json => say_json(&run),
         TestFormat::Text => print_test_run(&run),
     }
     if run.passed == 0 && run.failed == 0 {
@@ -512,16 +520,16 @@ fn print_test_run(run: &policy::testing::TestRun) {
             TestStatus::Error => "ERROR",
             TestStatus::Skip => "SKIP",
         };
-        println!("{label:5} data.{}.{} ({}:{})", test.package, test.name, test.file, test.line);
+        say(&format!("{label:5} data.{}.{} ({}:{})", test.package, test.name, test.file, test.line));
         if let Some(message) = &test.message {
             for line in message.lines() {
-                println!("        {line}");
+                say(&format!("        {line}"));
             }
         }
     }
     if let Some(coverage) = &run.coverage {
-        println!();
-        println!("coverage:");
+        say("");
+        say("coverage:");
         for file in coverage {
             let missing = if file.not_covered.is_empty() {
                 String::new()
@@ -529,18 +537,66 @@ fn print_test_run(run: &policy::testing::TestRun) {
                 let lines: Vec<String> = file.not_covered.iter().map(u32::to_string).collect();
                 format!("  not covered: {}", lines.join(","))
             };
-            println!("  {:6.1}%  {}{missing}", file.percent, file.path);
+            say(&format!("  {:6.1}%  {}{missing}", file.percent, file.path));
         }
     }
-    println!();
-    println!("{} passed, {} failed, {} skipped", run.passed, run.failed, run.skipped);
+    say("");
+    say(&format!("{} passed, {} failed, {} skipped", run.passed, run.failed, run.skipped));
 }
 
 /// Writes `bytes` to `path`, or to standard output.
 pub(crate) fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
     match path {
         Some(path) => std::fs::write(path, bytes).map_err(|error| Error::write(path, error)),
-        None => std::io::stdout().write_all(bytes).map_err(|error| Error::new(ErrorKind::Io, error.to_string())),
+        None => stdout(bytes),
+    }
+}
+
+/// Whether something could not be written to standard output (a full disk under a
+/// redirect): the command then ends with exit 2, whatever it decided.
+static STDOUT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes to standard output. A reader that went away (`modelgate schema | head -5`) ends
+/// the output quietly, and the exit status stays what the command decided.
+fn stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            STDOUT_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+            Err(Error::new(ErrorKind::Io, format!("cannot write to standard output: {error}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Prints `text` (and a newline) to standard output; see [`stdout`].
+pub(crate) fn say(text: &str) {
+    let mut line = String::with_capacity(text.len() + 1);
+    line.push_str(text);
+    line.push('\n');
+    if let Err(error) = stdout(line.as_bytes()) {
+        print_error(&error);
+    }
+}
+
+/// Prints `value` as pretty JSON to standard output; a value that cannot be serialized is
+/// an error (exit 2), never an empty line.
+pub(crate) fn say_json(value: &impl serde::Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => say(&text),
+        Err(error) => {
+            STDOUT_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+            eprintln!("error: cannot serialize the output: {error}");
+        }
+    }
+}
+
+/// The exit status, unless writing the output failed.
+pub(crate) fn finish(status: ExitStatus) -> ExitStatus {
+    if STDOUT_FAILED.load(std::sync::atomic::Ordering::Relaxed) {
+        ExitStatus::Error
+    } else {
+        status
     }
 }
 
@@ -561,5 +617,38 @@ pub(crate) fn print_error(error: &Error) {
     eprintln!("error: {}", error.message);
     if let Some(hint) = &error.hint {
         eprintln!("hint: {hint}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every argument and subcommand says what it is for in `--help`.
+    #[test]
+    fn every_flag_has_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for argument in command.get_arguments() {
+                let builtin = matches!(
+                    argument.get_action(),
+                    clap::ArgAction::Help
+                        | clap::ArgAction::HelpShort
+                        | clap::ArgAction::HelpLong
+                        | clap::ArgAction::Version
+                );
+                if !builtin && argument.get_help().is_none() && argument.get_long_help().is_none() {
+                    missing.push(format!("{path} {}", argument.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                    missing.push(format!("{path} {} (the command)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "modelgate", &mut missing);
+        assert!(missing.is_empty(), "arguments without help:\n{}", missing.join("\n"));
     }
 }

@@ -147,7 +147,7 @@ fn signature_evidence(
 /// The dependency file (requirements, lock file, conda environment or MLflow model folder)
 /// audited against the advisory database; shown as written in the config.
 fn dependencies_evidence(context: &Context, config: &crate::artifacts::DependenciesConfig) -> Result<Dependencies> {
-    let mut manifest = lockfiles::read_dependencies(&context.config.resolve(&config.path))?;
+    let mut manifest = lockfiles::read_dependencies(&context.config.resolve(&config.path), &context.config.base_dir)?;
     manifest.source = config.path.display().to_string();
     let database = osv::load(&context.config.resolve(&config.osv))?;
     audit::audit_manifest(&manifest, &database)

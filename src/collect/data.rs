@@ -36,14 +36,23 @@ impl Collector for TrainingData {
         let training = context.config.resolve(&config.training);
         let base = &context.config.base_dir;
         let mut data = Data { schema: None, prohibited: None, lineage: None, drift: None };
-        if let Some(config_schema) = &config.schema {
-            let spec = ValidateSpec::from_config(config_schema, base, &training, &config.sensitive_columns);
-            data.schema = Some(schema::validate(&spec)?);
-        }
+        // The prohibited-data scan runs first: a column it flags is sensitive, so the
+        // schema check keeps no example of its values (no e-mail address or phone number
+        // reaches the evidence, the report or the audit store).
         if let Some(config_prohibited) = &config.prohibited {
             let mut spec = config_prohibited.spec(base, Some(&training))?;
             spec.display_path = config_prohibited.table.as_ref().unwrap_or(&config.training).display().to_string();
             data.prohibited = Some(prohibited::scan(&spec)?);
+        }
+        if let Some(config_schema) = &config.schema {
+            let mut sensitive = config.sensitive_columns.clone();
+            for detection in data.prohibited.iter().flat_map(|scan| &scan.detections) {
+                if !sensitive.contains(&detection.column) {
+                    sensitive.push(detection.column.clone());
+                }
+            }
+            let spec = ValidateSpec::from_config(config_schema, base, &training, &sensitive);
+            data.schema = Some(schema::validate(&spec)?);
         }
         data.lineage = lineage_of(context)?;
         if let Some(config_drift) = &config.drift {

@@ -161,7 +161,7 @@ pub fn read_section<T: DeserializeOwned>(path: &Path, section: &str) -> Result<T
             format!(
                 "{}{line}: evidence section does not match the schema at `{at}`: {}",
                 path.display(),
-                error.into_inner()
+                crate::error::shorten_quoted(&error.into_inner().to_string())
             ),
         )
         .hint(hint)

@@ -14,21 +14,28 @@ impl Collector for SectionFiles {
 
     fn collect(&self, context: &Context, evidence: &mut Evidence) -> Result<()> {
         let files = &context.config.config.evidence;
-        let resolve = |path: &std::path::PathBuf| context.config.resolve(path);
+        // Sections are copied into the evidence and the record: they must come from the project.
+        let base = &context.config.base_dir;
+        let base = if base.as_os_str().is_empty() { std::path::Path::new(".") } else { base.as_path() };
+        let resolve = |path: &std::path::PathBuf| -> Result<std::path::PathBuf> {
+            let resolved = context.config.resolve(path);
+            crate::input::inside(&resolved, base, "an [evidence] file")?;
+            Ok(resolved)
+        };
         if let Some(path) = &files.evaluation {
-            evidence.evaluation = Some(read_section(&resolve(path), "evaluation")?);
+            evidence.evaluation = Some(read_section(&resolve(path)?, "evaluation")?);
         }
         if let Some(path) = &files.data {
-            evidence.data = Some(read_section(&resolve(path), "data")?);
+            evidence.data = Some(read_section(&resolve(path)?, "data")?);
         }
         if let Some(path) = &files.artifacts {
-            evidence.artifacts = Some(read_section(&resolve(path), "artifacts")?);
+            evidence.artifacts = Some(read_section(&resolve(path)?, "artifacts")?);
         }
         if let Some(path) = &files.documentation {
-            evidence.documentation = Some(read_section(&resolve(path), "documentation")?);
+            evidence.documentation = Some(read_section(&resolve(path)?, "documentation")?);
         }
         for (name, path) in &files.extensions {
-            let value: serde_json::Value = read_section(&resolve(path), &format!("extensions.{name}"))?;
+            let value: serde_json::Value = read_section(&resolve(path)?, &format!("extensions.{name}"))?;
             evidence.extensions.insert(name.clone(), value);
         }
         Ok(())

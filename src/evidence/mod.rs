@@ -968,8 +968,8 @@ pub fn parse(source: &str, text: &str) -> crate::error::Result<Evidence> {
     )?;
     let evidence: Evidence = serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        let hint = if inner.to_string().contains("unknown field") {
+        let inner = crate::error::shorten_quoted(&error.into_inner().to_string());
+        let hint = if inner.contains("unknown field") {
             "remove or rename the field; organisation-specific data goes under `extensions` (docs/evidence.md)"
         } else {
             "fix the field to match docs/evidence.schema.json"

@@ -115,6 +115,16 @@ impl PolicyData {
     }
 }
 
+/// The environment a model project targets (`--environment`, else `[deployment]
+/// environment`), checked against the policy repository its modelgate.toml names. No
+/// environment, or no policy repository named: nothing to check here (evaluation checks).
+pub fn check_project_environment(config: &crate::config::LoadedConfig, environment: Option<&str>) -> Result<()> {
+    let Some(environment) = environment.or(config.config.deployment.environment.as_deref()) else { return Ok(()) };
+    let Some(policies) = &config.config.policies.path else { return Ok(()) };
+    let bundle = Bundle::load(&config.resolve(policies))?;
+    PolicyData::load(&bundle)?.check_environment(environment)
+}
+
 /// The error for an environment nobody declared.
 pub fn unknown_environment(environment: &str, declared: &[String], declared_in: &str) -> Error {
     let names: Vec<&str> = declared.iter().map(String::as_str).collect();
