@@ -2,6 +2,11 @@
 # "yes" for a boolean) or an override for a risk tier that does not exist
 # would silently switch a check off; this package blocks every deployment
 # until data.yaml is fixed, so a configuration mistake fails closed.
+#
+# modelgate refuses such a data.yaml before evaluating anything (it checks
+# data.yaml against data.schema.json and the declared environments); these
+# rules keep the same mistakes from passing where the library runs under OPA
+# itself.
 package modelgate.config
 
 import rego.v1

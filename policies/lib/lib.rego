@@ -495,8 +495,9 @@ threshold_details(measured, resolved) := {
 
 # num(x) renders a number for a message with at most four decimals and no
 # trailing zeros: 0.23 -> "0.23", 3 -> "3", 0.000001 -> "0", 1234.56789 -> "1234.5679".
-# sprintf("%v") and sprintf("%.3f") render differently under OPA (arbitrary
-# precision, Go formatting: "1e-06", "%!f(int=3)") and regorus (IEEE doubles), so
+# sprintf("%v") and sprintf("%.3f") render differently under OPA (big.Float
+# rounded to a 64-bit mantissa, Go formatting: "1e-06", "%!f(int=3)") and
+# regorus (IEEE doubles), so
 # messages use this instead. Only a value whose fifth decimal is exactly a
 # rounding tie (0.12345) may round differently between the two engines; the
 # numbers in `details` are never rounded.
