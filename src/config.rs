@@ -207,6 +207,16 @@ impl LoadedConfig {
     pub fn resolve(&self, path: &Path) -> PathBuf {
         crate::error::resolve(&self.base_dir, path)
     }
+
+    /// The project folder (the config's folder; `.` for a config in the current folder):
+    /// files whose content is copied into the evidence must be inside it.
+    pub fn root(&self) -> &Path {
+        if self.base_dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &self.base_dir
+        }
+    }
 }
 
 /// Parses the text of a config file, naming the offending key on failure.

@@ -100,33 +100,40 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// At most the first 24 characters of `text` a file held, for a message: an error names
-/// the offending token, never a line of a file it could not read (which may be
-/// `/etc/shadow`'s).
+/// At most the first 40 characters of `text` a file held, for a message: an error names
+/// the offending token (a key, a value), never a line of a file it could not read (which
+/// may be `/etc/shadow`'s).
 pub fn excerpt(text: &str) -> String {
     let text = text.trim();
-    match text.char_indices().nth(24) {
+    match text.char_indices().nth(40) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_string(),
     }
 }
 
-/// A parser's message with every double-quoted value cut to an [`excerpt`]: serde quotes
-/// the whole value it could not use, which may be a line of another file.
+/// A parser's message with every quoted value (in `"…"` or `` `…` ``) cut to an
+/// [`excerpt`]: serde quotes the whole value or key it could not use, which may be a line
+/// of another file.
 pub fn shorten_quoted(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
-    let mut parts = message.split('"');
-    if let Some(first) = parts.next() {
-        out.push_str(first);
-    }
-    for (index, part) in parts.enumerate() {
-        out.push('"');
-        if index % 2 == 0 {
-            out.push_str(&excerpt(part));
-        } else {
-            out.push_str(part);
+    let mut rest = message;
+    while let Some(open) = rest.find(['"', '`']) {
+        let quote = rest[open..].chars().next().unwrap_or('"');
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        match after.find(quote) {
+            Some(close) => {
+                out.push_str(&excerpt(&after[..close]));
+                out.push(quote);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&excerpt(after));
+                return out;
+            }
         }
     }
+    out.push_str(rest);
     out
 }
 

@@ -29,6 +29,10 @@ pub const MAX_DEPTH: usize = 64;
 /// the exact bound is enforced while reading.
 const MAX_TEXT_DEPTH: usize = 4 * MAX_DEPTH;
 
+/// How deep brackets may nest when quotes are not told apart (see [`too_deep`]): far
+/// above anything a real file holds in a string, far below what makes the parser slow.
+const MAX_BRACKETS: usize = 1024;
+
 /// The two syntaxes of structured files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syntax {
@@ -219,11 +223,26 @@ fn duplicate_line(text: &str, message: &str) -> Option<usize> {
 
 /// The first line at which the text nests deeper than [`MAX_TEXT_DEPTH`]: flow brackets
 /// outside quotes and comments, plus block nesting (indentation levels and `- ` items).
-/// An over-estimate is fine; the reader checks the exact depth.
+/// An over-estimate is fine; the reader checks the exact depth. So that no reading of
+/// quotes the parser would not share can hide brackets from the estimate, brackets are
+/// also counted with quotes ignored, against the looser [`MAX_BRACKETS`].
 fn too_deep(text: &str) -> Option<usize> {
     let mut indents: Vec<usize> = Vec::new();
     let mut flow = 0usize;
+    let mut brackets = 0usize;
     for (index, line) in text.lines().enumerate() {
+        for character in line.chars() {
+            match character {
+                '[' | '{' => {
+                    brackets += 1;
+                    if brackets > MAX_BRACKETS {
+                        return Some(index + 1);
+                    }
+                }
+                ']' | '}' => brackets = brackets.saturating_sub(1),
+                _ => {}
+            }
+        }
         let content = line.trim_start_matches(' ');
         if flow == 0 && !content.is_empty() && !content.starts_with('#') {
             let indent = line.len() - content.len();
@@ -242,6 +261,9 @@ fn too_deep(text: &str) -> Option<usize> {
         }
         let mut quote: Option<char> = None;
         let mut previous = ' ';
+        // The last character outside quotes that was not a space: a quote opens a
+        // quoted scalar only where a scalar may start (`x 'y` is a plain scalar).
+        let mut last: Option<char> = None;
         let mut peak = flow;
         for character in rest.chars() {
             match quote {
@@ -249,7 +271,9 @@ fn too_deep(text: &str) -> Option<usize> {
                 Some('\'') if character == '\'' => quote = None,
                 Some(_) => {}
                 None => match character {
-                    '"' | '\'' if flow > 0 || previous == ' ' => quote = Some(character),
+                    '"' | '\'' if last.is_none_or(|last| matches!(last, '[' | '{' | ',' | ':' | '-' | '?')) => {
+                        quote = Some(character)
+                    }
                     '#' if previous == ' ' || previous == '\t' => break,
                     '[' | '{' => {
                         flow += 1;
@@ -258,6 +282,9 @@ fn too_deep(text: &str) -> Option<usize> {
                     ']' | '}' => flow = flow.saturating_sub(1),
                     _ => {}
                 },
+            }
+            if quote.is_none() && !character.is_whitespace() {
+                last = Some(character);
             }
             previous = character;
         }
@@ -447,6 +474,11 @@ mod tests {
         assert!(parse(&flow, Syntax::Yaml, &source()).expect_err("deep").message.contains("nested more than"));
         let block = format!("a:\n  {}x\n", "- ".repeat(100_000));
         assert!(parse(&block, Syntax::Yaml, &source()).expect_err("deep").message.contains("nested more than"));
+        // A quote inside a plain scalar opens nothing, whatever follows.
+        let hidden = format!("cmd: [x 'y, {}\n", "[".repeat(100_000));
+        assert!(parse(&hidden, Syntax::Yaml, &source()).expect_err("deep").message.contains("nested more than"));
+        let quoted = format!("cmd: ['{}\n", "[".repeat(100_000));
+        assert!(parse(&quoted, Syntax::Yaml, &source()).expect_err("deep").message.contains("nested more than"));
         // No timing assertion: the point is that the parser never sees the text.
         let _ = started.elapsed();
         let fine = "a:\n  b:\n    - [1, 2, {c: 'x # [not a bracket'}]\n    - d: \"[[[[\"\n";

@@ -4,8 +4,12 @@
 /// The candidate closest to `name` when it is close enough to be the name meant: the same
 /// letters in another case, or at most one edit in four characters (at least one, at most three).
 pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    nearest_within(name, candidates, (name.chars().count() / 4).clamp(1, 3))
+}
+
+/// [`nearest`] with an explicit number of edits allowed.
+pub fn nearest_within<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>, limit: usize) -> Option<&'a str> {
     let lower = name.to_lowercase();
-    let limit = (name.chars().count() / 4).clamp(1, 3);
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
         if candidate == name {
@@ -19,9 +23,11 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     best.map(|(_, candidate)| candidate)
 }
 
-/// Whether `name` is a near miss of one of `candidates` (see [`nearest`]).
+/// Whether `name` is one edit (or a change of case) from one of `candidates`, and long
+/// enough (six characters) for that to be a typo rather than another name (`rmsle` is a
+/// metric of its own, `acuracy` is not).
 pub fn is_near_miss<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> bool {
-    nearest(name, candidates).is_some()
+    name.chars().count() >= 6 && nearest_within(name, candidates, 1).is_some()
 }
 
 /// Levenshtein distance, with a transposition counted as one edit (`acuracy`, `recal`, `rceall`).

@@ -483,14 +483,16 @@ fn invalid(path: &Path, message: impl std::fmt::Display) -> Error {
 }
 
 fn missing_column(path: &Path, request: &ColumnRequest, existing: &[String]) -> Error {
+    // Column names, each cut short, and not all of a long header: a file that is not a
+    // table may hold anything in its first line.
+    let mut listed: Vec<String> =
+        existing.iter().take(40).map(|name| format!("`{}`", crate::error::excerpt(name))).collect();
+    if existing.len() > 40 {
+        listed.push(format!("… ({} in all)", existing.len()));
+    }
     invalid(
         path,
-        format!(
-            "no column `{}` (the {} column); the file has: {}",
-            request.name,
-            request.role,
-            existing.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
-        ),
+        format!("no column `{}` (the {} column); the file has: {}", request.name, request.role, listed.join(", ")),
     )
     .hint(format!(
         "name the {} column as it is spelled in the file's header (column names are case-sensitive)",
@@ -607,12 +609,12 @@ fn not_a_number(path: &Path, request: &ColumnRequest, row: u64, cell: &[u8]) -> 
     invalid(
         path,
         format!(
-            "data row {} (line {}): the {} column `{}` holds {:?}, which is not a number",
+            "data row {} (line {}): the {} column `{}` holds \"{}\", which is not a number",
             row + 1,
             row + 2,
             request.role,
             request.name,
-            String::from_utf8_lossy(cell)
+            crate::error::excerpt(&String::from_utf8_lossy(cell))
         ),
     )
     .hint(format!("the {} column must hold numbers; fix or remove that row, or name another column", request.role))

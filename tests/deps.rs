@@ -132,7 +132,7 @@ fn unreadable_input_fails_closed_naming_the_file() {
     std::fs::write(&lock, "version = 1\n[[package]]\nname = \"numpy\"\nversion = 1.23\n").expect("write");
     let lock = lock.to_str().expect("utf-8");
     let run = modelgate(&["deps", lock, "--osv", OSV]);
-    assert_fails_closed(&run, &[lock, "line 4"]);
+    assert_fails_closed(&run, &[lock, "uv.lock:4:"]);
     // A poetry.lock where a uv.lock is named: recognised by name, refused by content.
     let run = modelgate(&["deps", "tests/fixtures/lockfiles/poetry-2.x/poetry.lock", "--osv", OSV]);
     assert_eq!(run.code, 1, "the real poetry.lock reads");

@@ -187,10 +187,12 @@ fn locked(name: &str, version: &str, file: &str, line: usize) -> Requirement {
 }
 
 fn parse_toml<T: serde::de::DeserializeOwned>(shown: &str, text: &str, hint: &str) -> Result<T> {
-    toml::from_str(text).map_err(|error| {
-        // toml's message names the line, the column and the key; one line of it is enough.
-        let message = error.to_string().replace('\n', " ").split_whitespace().collect::<Vec<_>>().join(" ");
-        invalid(shown, message).hint(hint.to_string())
+    toml::from_str(text).map_err(|error: toml::de::Error| {
+        // The message and the line, never toml's quote of the source line: a wrong path
+        // must not copy another file's content into the record.
+        let line = error.span().map(|span| format!(":{}", line_at(text, span.start))).unwrap_or_default();
+        let message = crate::error::shorten_quoted(error.message());
+        invalid(&format!("{shown}{line}"), message).hint(hint.to_string())
     })
 }
 
@@ -776,7 +778,7 @@ source = { directory = "libs/helper" }
             ("i/environment.yml", "dependencies: [\"numpy=1.0\", \"%%%\"]\n", "dependencies[1]"),
             ("j/environment.yml", "dependencies:\n  - pip:\n    - numpy==1.0\n    - \"%%%\"\n", "environment.yml:4"),
             ("k/environment.yml", "- just a list\n", "environment.yml"),
-            ("l/uv.lock", "version = 1\n[[package]\n", "line 2"),
+            ("l/uv.lock", "version = 1\n[[package]\n", "uv.lock:2: unclosed array table"),
         ] {
             let path = write(dir.path(), name, text);
             let error = read_dependencies(&path, dir.path()).expect_err(name);

@@ -96,6 +96,12 @@ impl SqliteStore {
                 return Err(store_error(&location, format!("is {what}"))
                     .hint("point --store (or MODELGATE_STORE) at the store file itself"));
             }
+            // SQLite would take an empty file for a new database: that is creating a store.
+            if metadata.len() == 0 && access != Access::Create {
+                return Err(store_error(&location, "is an empty file, not an audit store").hint(
+                    "create the store with `modelgate audit init --store PATH`, or point --store at an existing one",
+                ));
+            }
         }
         if !exists {
             if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {

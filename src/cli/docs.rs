@@ -71,6 +71,7 @@ fn config_of(project: &LoadedConfig) -> DocumentationConfig {
 /// The evidence the documents are compared with: metrics and the lineage (not the
 /// whole data and artifacts checks, which `docs` does not need).
 fn evidence_for_docs(context: &Context, full_data: bool) -> Result<Evidence> {
+    modelgate::policy::data::check_project_environment(context.config, context.environment)?;
     let mut evidence = collect::empty_evidence(context)?;
     collect::evaluation::Predictions.collect(context, &mut evidence)?;
     if full_data {

@@ -147,7 +147,10 @@ fn signature_evidence(
 /// The dependency file (requirements, lock file, conda environment or MLflow model folder)
 /// audited against the advisory database; shown as written in the config.
 fn dependencies_evidence(context: &Context, config: &crate::artifacts::DependenciesConfig) -> Result<Dependencies> {
-    let mut manifest = lockfiles::read_dependencies(&context.config.resolve(&config.path), &context.config.base_dir)?;
+    // The list's names go into the evidence: it must be the project's.
+    let path = context.config.resolve(&config.path);
+    crate::input::inside(&path, context.config.root(), "a dependency list")?;
+    let mut manifest = lockfiles::read_dependencies(&path, context.config.root())?;
     manifest.source = config.path.display().to_string();
     let database = osv::load(&context.config.resolve(&config.osv))?;
     audit::audit_manifest(&manifest, &database)

@@ -17,8 +17,11 @@ pub struct TrainingData;
 pub fn lineage_of(context: &Context) -> Result<Option<Lineage>> {
     let Some(config) = &context.config.config.data else { return Ok(None) };
     let Some(lineage) = &config.lineage else { return Ok(None) };
+    // The lineage's steps and commands go into the evidence: it must be the project's.
+    let path = context.config.resolve(&lineage.path);
+    crate::input::inside(&path, context.config.root(), "a lineage file")?;
     lineage::trace(&LineageSpec {
-        path: context.config.resolve(&lineage.path),
+        path,
         format: lineage.format,
         training: context.config.resolve(&config.training),
         training_display: config.training.display().to_string(),

@@ -51,7 +51,11 @@ pub fn collect_documents(
     let mut documents = [None, None, None];
     for (slot, kind) in documents.iter_mut().zip(Kind::ALL) {
         let mut document = match locate(project, config, kind) {
-            Some((path, shown)) if path.is_file() => read::read(kind, &path, &shown, &options)?,
+            Some((path, shown)) if path.is_file() => {
+                // What a document holds goes into the evidence: it must be the project's.
+                crate::input::inside(&path, project.root(), "a document")?;
+                read::read(kind, &path, &shown, &options)?
+            }
             Some((path, _)) if path.exists() => {
                 return Err(Error::new(
                     ErrorKind::DocumentInvalid,

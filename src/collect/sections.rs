@@ -15,8 +15,7 @@ impl Collector for SectionFiles {
     fn collect(&self, context: &Context, evidence: &mut Evidence) -> Result<()> {
         let files = &context.config.config.evidence;
         // Sections are copied into the evidence and the record: they must come from the project.
-        let base = &context.config.base_dir;
-        let base = if base.as_os_str().is_empty() { std::path::Path::new(".") } else { base.as_path() };
+        let base = context.config.root();
         let resolve = |path: &std::path::PathBuf| -> Result<std::path::PathBuf> {
             let resolved = context.config.resolve(path);
             crate::input::inside(&resolved, base, "an [evidence] file")?;

@@ -16,9 +16,36 @@ pub const SCHEMA_VERSION: &str = "1";
 /// A metric name to its value; `null` when it could not be computed (see `reasons`).
 pub type MetricMap = BTreeMap<String, Option<f64>>;
 
-/// The metrics modelgate computes (binary, multiclass, regression). The schema lists them,
-/// so that a policy reading `input.evaluation.metrics.acuracy` is refused at load as a
-/// typo; a metric handed in under another name is still accepted.
+/// The metrics modelgate computes (binary, multiclass, regression), and the usual names of
+/// others a team may hand in ([`OTHER_METRIC_NAMES`]). The schema lists them, so that a
+/// policy reading `input.evaluation.metrics.acuracy` is refused at load as a typo; a
+/// metric handed in under another name is still accepted.
+pub const OTHER_METRIC_NAMES: &[&str] = &[
+    "auc",
+    "average_precision",
+    "cohen_kappa",
+    "d2_absolute_error",
+    "ece",
+    "explained_variance",
+    "f1_micro",
+    "hamming_loss",
+    "jaccard",
+    "mape",
+    "matthews_corrcoef",
+    "max_error",
+    "median_absolute_error",
+    "msle",
+    "npv",
+    "ppv",
+    "precision_micro",
+    "recall_micro",
+    "rmsle",
+    "smape",
+    "specificity",
+    "top_k_accuracy",
+];
+
+/// The metrics modelgate computes (see [`OTHER_METRIC_NAMES`]).
 pub const METRIC_NAMES: &[&str] = &[
     "accuracy",
     "balanced_accuracy",
@@ -51,7 +78,7 @@ pub const METRIC_NAMES: &[&str] = &[
 fn metric_map_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     let value = serde_json::json!({"type": ["number", "null"], "format": "double"});
     let properties: serde_json::Map<String, serde_json::Value> =
-        METRIC_NAMES.iter().map(|name| ((*name).to_string(), value.clone())).collect();
+        METRIC_NAMES.iter().chain(OTHER_METRIC_NAMES).map(|name| ((*name).to_string(), value.clone())).collect();
     schemars::json_schema!({"type": "object", "properties": properties, "additionalProperties": value})
 }
 

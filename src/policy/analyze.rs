@@ -118,22 +118,39 @@ pub fn check_calls(modules: &[regorus::unstable::Ref<Module>], outline: &Outline
     Ok(())
 }
 
-/// Refuses a package under `modelgate.*` that defines neither `deny` nor `warn` and that
-/// no other package uses: it would never be evaluated (a `denny contains …` typo drops a
-/// whole category in silence).
+/// Refuses what would silently drop a check from a package under `modelgate.*`:
+/// - a rule named one edit away from `deny` or `warn` (`denny contains v if …`);
+/// - a partial set (`name contains v if …`) that nothing reads: modelgate reads `deny`
+///   and `warn`, so a set under another name (`denies`, `violations`) is never evaluated;
+/// - a package that defines neither `deny` nor `warn` and that no other package uses.
 pub fn check_packages(modules: &[regorus::unstable::Ref<Module>], outline: &Outline, prefix: &str) -> Result<()> {
+    // (user package, full data path) of every reference to data, and of every import.
     let mut used: Vec<(String, String)> = Vec::new();
+    let mut imported: Vec<(String, String)> = Vec::new();
+    // Per package: how often each name appears in its modules' expressions, and its
+    // partial sets with how often each is defined and where first.
+    let mut mentions: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut sets: BTreeMap<String, BTreeMap<String, (usize, String)>> = BTreeMap::new();
     for module in modules.iter().filter(|module| !is_test_module(module)) {
         let package = path_of(&module.package.refr).map(|path| strip_data(&path).to_string()).unwrap_or_default();
         let aliases = aliases(module);
-        for target in aliases.values() {
-            used.push((package.clone(), target.clone()));
-        }
+        imported.extend(aliases.values().map(|target| (package.clone(), target.clone())));
         // Every reference, keyed by where it starts: the walk visits `data.a.b` before
         // `data.a` and `data`, and only the whole reference says what is used.
         let mut references: BTreeMap<u32, String> = BTreeMap::new();
+        let names = mentions.entry(package.clone()).or_default();
         for rule in &module.policy {
+            if let Rule::Spec { head: RuleHead::Set { refr, .. }, span, .. } = rule.as_ref() {
+                if let Some(name) = rule_name(refr) {
+                    let at = format!("{}:{}", span.source.file(), span.line);
+                    let entry = sets.entry(package.clone()).or_default().entry(name).or_insert((0, at));
+                    entry.0 += 1;
+                }
+            }
             walk_rule(rule, &mut |expr| {
+                if let Expr::Var { span, .. } = expr {
+                    *names.entry(span.text().to_string()).or_default() += 1;
+                }
                 if let Some((root, segments)) = chain_of(expr) {
                     let base = match aliases.get(&root) {
                         Some(target) => target.clone(),
@@ -157,6 +174,16 @@ pub fn check_packages(modules: &[regorus::unstable::Ref<Module>], outline: &Outl
         }
         used.extend(references.into_values().map(|path| (package.clone(), path)));
     }
+    // A rule another package reads by its full path is read.
+    for (_, path) in &used {
+        let Some(rest) = path.strip_prefix("data.") else { continue };
+        for package in outline.packages.keys() {
+            if let Some(name) = rest.strip_prefix(package.as_str()).and_then(|tail| tail.strip_prefix('.')) {
+                let name = name.split('.').next().unwrap_or(name);
+                *mentions.entry(package.clone()).or_default().entry(name.to_string()).or_default() += usize::MAX / 2;
+            }
+        }
+    }
     for (package, rules) in &outline.packages {
         let Some(files) = outline.files.get(package) else { continue };
         if !package.starts_with(prefix) {
@@ -164,9 +191,11 @@ pub fn check_packages(modules: &[regorus::unstable::Ref<Module>], outline: &Outl
         }
         let files: Vec<&str> = files.iter().map(String::as_str).collect();
         // `denny contains v if …` beside a `warn`: the package still gates, but its denials
-        // are gone. A rule named one edit away from `deny` or `warn` is taken as that typo.
+        // are gone. A rule named one edit away from `deny` or `warn` is taken as that typo
+        // (`_`-prefixed names are helpers by convention).
         let typo = rules
             .iter()
+            .filter(|rule| !rule.starts_with('_'))
             .find_map(|rule| crate::suggest::nearest(rule, ["deny", "warn"]).map(|meant| (rule.clone(), meant)));
         if let Some((rule, meant)) = typo {
             return Err(Error::new(
@@ -178,14 +207,33 @@ pub fn check_packages(modules: &[regorus::unstable::Ref<Module>], outline: &Outl
             )
             .hint(format!("rename the rule to `{meant}` (`{meant} contains v if {{ … }}`), or give a helper a name that cannot be mistaken for it")));
         }
+        let names = mentions.get(package);
+        for (rule, (definitions, at)) in sets.get(package).into_iter().flatten() {
+            if rule == "deny" || rule == "warn" {
+                continue;
+            }
+            let read = names.and_then(|names| names.get(rule)).copied().unwrap_or(0) > *definitions;
+            if !read {
+                return Err(Error::new(
+                    ErrorKind::PolicyNoDeny,
+                    format!(
+                        "{at}: `{rule} contains …` in package {package} is a set that no rule reads, so it is never evaluated"
+                    ),
+                )
+                .hint(format!("a set of violations is named `deny` (blocks) or `warn` (reports); if `{rule}` is a helper, read it from the rule it helps, or remove it")));
+            }
+        }
         if rules.contains("deny") || rules.contains("warn") {
             continue;
         }
         let full = format!("data.{package}");
-        let is_used = used.iter().any(|(user, path)| {
-            user != package
-                && (path == &full || path.starts_with(&format!("{full}.")) || full.starts_with(&format!("{path}.")))
-        });
+        let under = |path: &String| path == &full || path.starts_with(&format!("{full}."));
+        // A reference above the package (`data.modelgate[name]`) may reach it; an import
+        // only counts when it is the package or inside it (an unused `import data.modelgate`
+        // uses nothing).
+        let is_used =
+            used.iter().any(|(user, path)| user != package && (under(path) || full.starts_with(&format!("{path}."))))
+                || imported.iter().any(|(user, target)| user != package && under(target));
         if is_used {
             continue;
         }
@@ -203,23 +251,45 @@ pub fn check_packages(modules: &[regorus::unstable::Ref<Module>], outline: &Outl
 
 /// Refuses a static reference into `input` (`input.evaluation.metrics.acuracy`) that the
 /// evidence document's JSON Schema says can never exist, naming the file, the line and the
-/// nearest real field. Test modules are not checked: they build the inputs they test with.
+/// nearest real field. References through a name bound to part of the input are followed
+/// too: a local `ev := input.evaluation` (or `some item in input.artifacts.files`), and a
+/// package rule `_evaluation := input.evaluation`. Test modules are not checked: they
+/// build the inputs they test with.
 pub fn check_input_references(modules: &[regorus::unstable::Ref<Module>], schema: &serde_json::Value) -> Result<()> {
-    for module in modules.iter().filter(|module| !is_test_module(module)) {
-        let aliases = aliases(module);
-        for rule in &module.policy {
-            walk_rule(rule, &mut |expr| {
-                let Some((root, segments)) = chain_of(expr) else { return Ok(()) };
-                let mut path: Vec<Segment> = Vec::new();
-                match aliases.get(&root) {
-                    Some(target) if target == "input" || target.starts_with("input.") => {
-                        path.extend(target.split('.').skip(1).map(|name| Segment::Field(name.to_string())));
-                    }
-                    Some(_) => return Ok(()),
-                    None if root == "input" => {}
-                    None => return Ok(()),
+    let checked: Vec<&regorus::unstable::Ref<Module>> =
+        modules.iter().filter(|module| !is_test_module(module)).collect();
+    // Package rules that name a part of the input, per package; twice, so that a rule
+    // built on another (`_b := _a.x`) is found whatever their order.
+    let mut named: BTreeMap<String, BTreeMap<String, Vec<Segment>>> = BTreeMap::new();
+    for _ in 0..2 {
+        for module in &checked {
+            let package = path_of(&module.package.refr).map(|path| strip_data(&path).to_string()).unwrap_or_default();
+            let imports = aliases(module);
+            for rule in &module.policy {
+                let Rule::Spec { head: RuleHead::Compr { refr, assign: Some(assign), .. }, bodies, .. } = rule.as_ref()
+                else {
+                    continue;
+                };
+                let (Some(name), Expr::Var { .. }) = (rule_name(refr), refr.as_ref()) else { continue };
+                let known = named.get(&package).cloned().unwrap_or_default();
+                let locals = bound_names(bodies, &imports, &known);
+                if let Some(path) = input_path(&assign.value, &imports, &known, &locals) {
+                    named.entry(package.clone()).or_default().insert(name, path);
                 }
-                path.extend(segments);
+            }
+        }
+    }
+    for module in &checked {
+        let package = path_of(&module.package.refr).map(|path| strip_data(&path).to_string()).unwrap_or_default();
+        let imports = aliases(module);
+        let known = named.get(&package).cloned().unwrap_or_default();
+        for rule in &module.policy {
+            let locals = match rule.as_ref() {
+                Rule::Spec { bodies, .. } => bound_names(bodies, &imports, &known),
+                Rule::Default { .. } => BTreeMap::new(),
+            };
+            walk_rule(rule, &mut |expr| {
+                let Some(path) = input_path(expr, &imports, &known, &locals) else { return Ok(()) };
                 match super::evidence_schema::follow(schema, &path) {
                     Ok(()) => Ok(()),
                     Err(missing) => {
@@ -248,6 +318,77 @@ pub fn check_input_references(modules: &[regorus::unstable::Ref<Module>], schema
         }
     }
     Ok(())
+}
+
+/// The path after `input` that `expr` reads, when it is a reference rooted at `input`, at
+/// an import of part of it, at a package rule naming part of it, or at a local bound to
+/// part of it.
+fn input_path(
+    expr: &Expr,
+    imports: &BTreeMap<String, String>,
+    named: &BTreeMap<String, Vec<Segment>>,
+    locals: &BTreeMap<String, Vec<Segment>>,
+) -> Option<Vec<Segment>> {
+    let (root, segments) = chain_of(expr)?;
+    let mut path: Vec<Segment> = if root == "input" && !imports.contains_key(&root) {
+        Vec::new()
+    } else if let Some(base) = locals.get(&root).or_else(|| named.get(&root)) {
+        base.clone()
+    } else if let Some(target) = imports.get(&root).filter(|target| *target == "input" || target.starts_with("input."))
+    {
+        target.split('.').skip(1).map(|name| Segment::Field(name.to_string())).collect()
+    } else {
+        return None;
+    };
+    path.extend(segments);
+    Some(path)
+}
+
+/// Locals of a rule's bodies bound to a part of the input: `v := input.a.b` (or `=`), and
+/// `some v in input.a` (an element) or `some k, v in …`. A name bound to two different
+/// parts (in two bodies) is left out.
+fn bound_names(
+    bodies: &[regorus::unstable::RuleBody],
+    imports: &BTreeMap<String, String>,
+    named: &BTreeMap<String, Vec<Segment>>,
+) -> BTreeMap<String, Vec<Segment>> {
+    let mut bound: BTreeMap<String, Option<Vec<Segment>>> = BTreeMap::new();
+    fn bind(bound: &mut BTreeMap<String, Option<Vec<Segment>>>, name: String, path: Vec<Segment>) {
+        let entry = bound.entry(name).or_insert_with(|| Some(path.clone()));
+        if entry.as_ref() != Some(&path) {
+            *entry = None;
+        }
+    }
+    for body in bodies {
+        // Twice, for a local built on a later one.
+        for _ in 0..2 {
+            let current: BTreeMap<String, Vec<Segment>> =
+                bound.iter().filter_map(|(name, path)| Some((name.clone(), path.clone()?))).collect();
+            for statement in &body.query.stmts {
+                match &statement.literal {
+                    Literal::Expr { expr, .. } => {
+                        if let Expr::AssignExpr { lhs, rhs, .. } = expr.as_ref() {
+                            if let (Expr::Var { span, .. }, Some(path)) =
+                                (lhs.as_ref(), input_path(rhs, imports, named, &current))
+                            {
+                                bind(&mut bound, span.text().to_string(), path);
+                            }
+                        }
+                    }
+                    Literal::SomeIn { value, collection, .. } => {
+                        if let (Expr::Var { span, .. }, Some(mut path)) =
+                            (value.as_ref(), input_path(collection, imports, named, &current))
+                        {
+                            path.push(Segment::Dynamic);
+                            bind(&mut bound, span.text().to_string(), path);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    bound.into_iter().filter_map(|(name, path)| Some((name, path?))).collect()
 }
 
 /// One step of a reference after its root.

@@ -113,7 +113,9 @@ impl Bundle {
             .hint("point --policies at the policy repository folder, not at a single file"));
         }
         let mut files = Vec::new();
-        collect(root, root, &mut files)?;
+        let mut folders = std::collections::HashSet::new();
+        folders.insert(root.canonicalize().map_err(|source| Error::read(root, source))?);
+        collect(root, root, &mut files, &mut folders)?;
         files.sort_by(|a, b| a.path.cmp(&b.path));
         if !files.iter().any(|file| file.kind == FileKind::Rego) {
             return Err(Error::new(
@@ -156,7 +158,15 @@ impl Bundle {
 /// The most a policy file may hold: Rego, data and exceptions are text written by people.
 const MAX_FILE_BYTES: u64 = crate::input::MAX_TEXT_BYTES;
 
-fn collect(root: &Path, dir: &Path, files: &mut Vec<BundleFile>) -> Result<()> {
+/// Reads the bundle's files under `dir`. Links are followed, to folders too (a policy
+/// folder shared by a link must not be skipped in silence); `folders` holds the folders
+/// read so far, so that a link back into the bundle is refused rather than read twice.
+fn collect(
+    root: &Path,
+    dir: &Path,
+    files: &mut Vec<BundleFile>,
+    folders: &mut std::collections::HashSet<PathBuf>,
+) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|source| Error::read(dir, source))?;
     for entry in entries {
         let entry = entry.map_err(|source| Error::read(dir, source))?;
@@ -171,7 +181,9 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<BundleFile>) -> Result<()> {
             .collect::<Vec<_>>()
             .join("/");
         let kind = FileKind::of(&relative);
-        if file_type.is_dir() {
+        let is_dir = file_type.is_dir()
+            || (file_type.is_symlink() && std::fs::metadata(&path).is_ok_and(|metadata| metadata.is_dir()));
+        if is_dir {
             if kind.is_some() {
                 // A folder named data.yaml would otherwise be walked into and the file skipped.
                 return Err(Error::new(
@@ -181,7 +193,19 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<BundleFile>) -> Result<()> {
                 .hint(format!("replace the folder {relative} by the file it should be")));
             }
             if !SKIPPED_DIRS.contains(&name.as_str()) {
-                collect(root, &path, files)?;
+                let canonical = path.canonicalize().map_err(|source| Error::read(&path, source))?;
+                if !folders.insert(canonical.clone()) {
+                    return Err(Error::new(
+                        ErrorKind::PolicyParse,
+                        format!(
+                            "{}: links to {}, which the policy repository holds already",
+                            path.display(),
+                            canonical.display()
+                        ),
+                    )
+                    .hint("remove the link: its policies would be read twice"));
+                }
+                collect(root, &path, files, folders)?;
             }
             continue;
         }

@@ -25,6 +25,8 @@ pub struct PolicyData {
     /// Each data file's document, nested under its folder as `opa eval -d` and OPA bundles
     /// nest it, in bundle order.
     pub documents: Vec<Value>,
+    /// All of them merged: `data` as the policies see it.
+    pub merged: Value,
     /// The environments the repository declares, in the order written.
     pub environments: Vec<String>,
     /// Where they are declared, for messages (`policies/data.yaml`).
@@ -64,7 +66,9 @@ impl PolicyData {
             }
         };
         let mut documents = Vec::new();
-        let mut root_value = Value::Null;
+        // Every data file, merged as `data` will hold them: a file in a sub-folder
+        // (`overrides/environment/production/data.yaml`) is checked as part of the whole.
+        let mut merged = Value::Object(serde_json::Map::new());
         for file in bundle.files_of(FileKind::Data) {
             let path = shown(file);
             let source = Source::new(&path, "policy data", ErrorKind::PolicyData);
@@ -92,18 +96,52 @@ impl PolicyData {
                         "data files hold a YAML or JSON mapping of thresholds and settings (docs/policy-authoring.md)",
                     )),
                 };
-            if std::ptr::eq(file, root) {
-                root_value = value.clone();
-            }
-            documents.push(nest(&file.path, value));
+            let nested = nest(&file.path, value);
+            merge(&mut merged, &nested, &mut Vec::new()).map_err(|at| {
+                Error::new(
+                    ErrorKind::PolicyData,
+                    format!("{}: `{}` is also set by another data file", path.display(), at.join(".")),
+                )
+                .hint(
+                    "set each value in one data file: which of the two applies would depend on the order they are read",
+                )
+            })?;
+            documents.push(nested);
         }
         let root_path = shown(root);
         // modelgate's own rules first (their messages suggest the name meant), then the
         // repository's schema.
-        let environments = declared_environments(&root_path, &root.contents, &root_value)?;
-        check_overrides(&root_path, &root.contents, &root_value, &environments)?;
-        check_schema(bundle, &root_path, &root.contents, &root_value)?;
-        Ok(PolicyData { documents, environments, declared_in: root_path.display().to_string() })
+        let environments = declared_environments(&root_path, &root.contents, &merged)?;
+        check_overrides(&root_path, &root.contents, &merged, &environments)?;
+        check_schema(bundle, &root_path, &root.contents, &merged)?;
+        Ok(PolicyData { documents, merged, environments, declared_in: root_path.display().to_string() })
+    }
+
+    /// Refuses data that sits where a package's rules are (`data.modelgate.fairness.deny`
+    /// in a data file): regorus would let the data win over the rules, OPA refuses the
+    /// bundle. `packages` are the Rego packages' paths (`modelgate.fairness`).
+    pub fn check_packages<'a>(&self, packages: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        for package in packages {
+            let mut node = &self.merged;
+            let mut walked: Vec<&str> = Vec::new();
+            for segment in package.split('.') {
+                let Some(next) = node.as_object().and_then(|object| object.get(segment)) else { break };
+                walked.push(segment);
+                node = next;
+                let whole = walked.len() == package.split('.').count();
+                if whole || !node.is_object() {
+                    return Err(Error::new(
+                        ErrorKind::PolicyData,
+                        format!(
+                            "policy data sets `data.{}`, where the rules of package {package} are",
+                            walked.join(".")
+                        ),
+                    )
+                    .hint("move the data elsewhere (thresholds live under `thresholds.<category>` in data.yaml): data at a package's path would replace its rules"));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Refuses an environment the repository does not declare, listing those it does.
@@ -141,6 +179,25 @@ pub fn unknown_environment(environment: &str, declared: &[String], declared_in: 
     ))
 }
 
+/// Merges `value` into `into`; `Err` with the path of a value both set (mappings merge,
+/// anything else may be set once).
+fn merge(into: &mut Value, value: &Value, at: &mut Vec<String>) -> std::result::Result<(), Vec<String>> {
+    let (Value::Object(target), Value::Object(source)) = (&mut *into, value) else {
+        return Err(at.clone());
+    };
+    for (key, value) in source {
+        at.push(key.clone());
+        match target.get_mut(key) {
+            Some(existing) => merge(existing, value, at)?,
+            None => {
+                target.insert(key.clone(), value.clone());
+            }
+        }
+        at.pop();
+    }
+    Ok(())
+}
+
 /// Nests a data file's value under its folder (`a/b/data.yaml` at `data.a.b`).
 fn nest(path: &str, value: Value) -> Value {
     let folders: Vec<&str> = path.split('/').collect();
@@ -173,6 +230,13 @@ fn check_schema(bundle: &Bundle, data_path: &Path, text: &str, data: &Value) -> 
         Error::new(ErrorKind::PolicyData, format!("{}: not a valid JSON Schema: {error}", schema_path.display()))
             .hint("fix the schema (JSON Schema draft 2020-12; references to other files or URLs are not followed)")
     })?;
+    if validator.is_valid(&Value::Object(serde_json::Map::new())) {
+        return Err(Error::new(
+            ErrorKind::PolicyData,
+            format!("{}: the schema accepts an empty data.yaml, so it declares nothing", schema_path.display()),
+        )
+        .hint("require at least `environments` and the keys the policies read (`\"required\": [\"environments\", \"thresholds\"]`)"));
+    }
     let problems: Vec<String> = validator
         .iter_errors(data)
         .take(10)
@@ -339,5 +403,34 @@ mod tests {
         let text =
             "environments: [production]\nthresholds:\n  max_gap: 0.1\noverrides:\n  risk_tier:\n    extreme: {}\n";
         assert!(PolicyData::load(&bundle(text)).is_err());
+    }
+
+    /// The built-in library's data.yaml, cut short after any line that holds a value, is
+    /// refused: its schema requires every base threshold and every shipped override.
+    #[test]
+    fn the_library_data_cut_anywhere_is_refused() {
+        let library = crate::policy::library::files();
+        let file = |name: &str| {
+            library.iter().find(|(path, _)| path == name).map(|(_, text)| text.to_string()).expect("in the library")
+        };
+        let (data, schema) = (file("data.yaml"), file(DATA_SCHEMA_FILE));
+        let bundle_of = |text: &str| {
+            Bundle::from_files(
+                "policies",
+                None,
+                vec![
+                    BundleFile { path: "data.yaml".into(), contents: text.into(), kind: FileKind::Data },
+                    BundleFile { path: DATA_SCHEMA_FILE.into(), contents: schema.clone(), kind: FileKind::DataSchema },
+                ],
+            )
+        };
+        assert!(PolicyData::load(&bundle_of(&data)).is_ok(), "the library's own data.yaml");
+        let lines: Vec<&str> = data.lines().collect();
+        let last_value = lines.iter().rposition(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'));
+        let last_value = last_value.expect("values");
+        for cut in 0..last_value {
+            let truncated = lines[..=cut].join("\n") + "\n";
+            assert!(PolicyData::load(&bundle_of(&truncated)).is_err(), "data.yaml cut after line {} passed", cut + 1);
+        }
     }
 }

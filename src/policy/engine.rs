@@ -90,6 +90,7 @@ impl PolicyEngine {
         let data = PolicyData::load(bundle)?;
         let mut engine = base_engine(bundle, options, &data)?;
         let outline = Outline::of(engine.get_modules())?;
+        data.check_packages(outline.packages.keys().map(String::as_str).chain([ENTRY_PACKAGE]))?;
         check_calls(engine.get_modules(), &outline)?;
         check_input_references(engine.get_modules(), &EVIDENCE_SCHEMA)?;
         let packages = gating_packages(&outline)?;

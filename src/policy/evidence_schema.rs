@@ -177,8 +177,7 @@ fn field<'s>(root: &'s Value, current: &[&'s Value], name: &str) -> Step<'s> {
             }
             Some(extra @ Value::Object(_)) => {
                 // A map: any key, unless it is a near miss of a key it usually has.
-                let near =
-                    name.chars().count() >= 5 && crate::suggest::is_near_miss(name, listed.iter().map(String::as_str));
+                let near = crate::suggest::is_near_miss(name, listed.iter().map(String::as_str));
                 if near {
                     missing = true;
                     names.extend(listed);
@@ -247,6 +246,8 @@ mod tests {
         for good in [
             "evaluation.metrics.accuracy",
             "evaluation.metrics.my_custom_score",
+            "evaluation.metrics.f1_micro",
+            "evaluation.metrics.rmsle",
             "evaluation.fairness._.demographic_parity_difference",
             "evaluation.fairness.sex.groups._.metrics.selection_rate",
             "artifacts.files._.findings._.global",
