@@ -228,7 +228,7 @@ fn check_schema(bundle: &Bundle, data_path: &Path, text: &str, data: &Value) -> 
     let schema = strict::parse(&schema_file.contents, Syntax::Json, &source)?;
     let validator = jsonschema::validator_for(&schema).map_err(|error| {
         Error::new(ErrorKind::PolicyData, format!("{}: not a valid JSON Schema: {error}", schema_path.display()))
-            .hint("fix the schema (JSON Schema draft 2020-12; references to other files or URLs are not followed)")
+            .hint("fix the schema (JSON Schema, draft 7 unless its `$schema` names another; references to other files or URLs are not followed)")
     })?;
     if validator.is_valid(&Value::Object(serde_json::Map::new())) {
         return Err(Error::new(
