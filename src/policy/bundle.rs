@@ -114,7 +114,7 @@ impl Bundle {
         }
         let mut files = Vec::new();
         let mut folders = std::collections::HashSet::new();
-        folders.insert(root.canonicalize().map_err(|source| Error::read(root, source))?);
+        folders.insert(folder_identity(root)?);
         collect(root, root, &mut files, &mut folders)?;
         files.sort_by(|a, b| a.path.cmp(&b.path));
         if !files.iter().any(|file| file.kind == FileKind::Rego) {
@@ -158,6 +158,25 @@ impl Bundle {
 /// The most a policy file may hold: Rego, data and exceptions are text written by people.
 const MAX_FILE_BYTES: u64 = crate::input::MAX_TEXT_BYTES;
 
+/// A folder as the file system knows it (device and inode, links followed), without
+/// resolving its path: that needs every folder above it to be searchable, which a
+/// checkout in a private temporary folder read by another user is not.
+#[cfg(unix)]
+fn folder_identity(path: &Path) -> Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path).map_err(|source| Error::read(path, source))?;
+    Ok((metadata.dev(), metadata.ino()))
+}
+
+#[cfg(not(unix))]
+fn folder_identity(path: &Path) -> Result<(u64, u64)> {
+    use std::hash::{Hash, Hasher};
+    let canonical = path.canonicalize().map_err(|source| Error::read(path, source))?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    canonical.hash(&mut hasher);
+    Ok((0, hasher.finish()))
+}
+
 /// Reads the bundle's files under `dir`. Links are followed, to folders too (a policy
 /// folder shared by a link must not be skipped in silence); `folders` holds the folders
 /// read so far, so that a link back into the bundle is refused rather than read twice.
@@ -165,7 +184,7 @@ fn collect(
     root: &Path,
     dir: &Path,
     files: &mut Vec<BundleFile>,
-    folders: &mut std::collections::HashSet<PathBuf>,
+    folders: &mut std::collections::HashSet<(u64, u64)>,
 ) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|source| Error::read(dir, source))?;
     for entry in entries {
@@ -193,15 +212,10 @@ fn collect(
                 .hint(format!("replace the folder {relative} by the file it should be")));
             }
             if !SKIPPED_DIRS.contains(&name.as_str()) {
-                let canonical = path.canonicalize().map_err(|source| Error::read(&path, source))?;
-                if !folders.insert(canonical.clone()) {
+                if !folders.insert(folder_identity(&path)?) {
                     return Err(Error::new(
                         ErrorKind::PolicyParse,
-                        format!(
-                            "{}: links to {}, which the policy repository holds already",
-                            path.display(),
-                            canonical.display()
-                        ),
+                        format!("{}: links to a folder the policy repository holds already", path.display()),
                     )
                     .hint("remove the link: its policies would be read twice"));
                 }
