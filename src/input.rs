@@ -105,12 +105,6 @@ pub fn inside(path: &Path, root: &Path, what: &str) -> Result<std::path::PathBuf
     Ok(canonical)
 }
 
-/// Whether `path` names a regular file (after following links); `false` when it does not
-/// exist. For "is this input there?" questions; reading still goes through [`open`].
-pub fn is_file(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|metadata| metadata.is_file())
-}
-
 /// Reads at most `max` bytes of a regular file: `None` when it is larger (what that means
 /// is the caller's message). Memory stays bounded whatever the file holds.
 pub fn read_at_most(path: &Path, max: u64) -> Result<Option<Vec<u8>>> {

@@ -71,11 +71,18 @@ pub struct Source<'a> {
     pub first_line: usize,
     /// Where the file's keys are documented, for hints (`docs/notifications.md`).
     pub docs: Option<&'a str>,
+    /// Where the file's value sits in a larger document (`evaluation` for an evidence
+    /// section), put before the fields [`deserialize`] names.
+    pub within: Option<&'a str>,
 }
 
 impl<'a> Source<'a> {
     pub fn new(path: &'a Path, what: &'a str, kind: ErrorKind) -> Source<'a> {
-        Source { path, what, kind, first_line: 1, docs: None }
+        Source { path, what, kind, first_line: 1, docs: None, within: None }
+    }
+
+    pub fn within(self, within: &'a str) -> Source<'a> {
+        Source { within: Some(within), ..self }
     }
 
     pub fn documented_in(self, docs: &'a str) -> Source<'a> {
@@ -129,7 +136,13 @@ pub fn deserialize<T: DeserializeOwned>(value: Value, text: &str, source: &Sourc
         } else {
             format!("fix the value's type; {docs} lists each key with its type")
         };
-        let field = if field.is_empty() || field == "." { String::new() } else { format!(" at `{field}`") };
+        let whole = field.is_empty() || field == ".";
+        let field = match (source.within, whole) {
+            (None, true) => String::new(),
+            (None, false) => format!(" at `{field}`"),
+            (Some(within), true) => format!(" at `{within}`"),
+            (Some(within), false) => format!(" at `{within}.{field}`"),
+        };
         Error::new(source.kind, format!("{at}: {}{field}: {message}", source.what)).hint(hint)
     })
 }
@@ -137,21 +150,19 @@ pub fn deserialize<T: DeserializeOwned>(value: Value, text: &str, source: &Sourc
 /// Strict JSON from bytes, with only the reason on failure, for readers that word their
 /// own messages (a signature, a statement inside one).
 pub fn json_value(bytes: &[u8]) -> std::result::Result<Value, String> {
+    strict_json(bytes).map_err(|error| error.to_string())
+}
+
+/// One JSON document, strictly, and nothing after it.
+fn strict_json(bytes: &[u8]) -> serde_json::Result<Value> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let parsed = <StrictValue as serde::Deserialize>::deserialize(&mut deserializer).and_then(|value| {
-        deserializer.end()?;
-        Ok(value)
-    });
-    parsed.map(|StrictValue(value)| value).map_err(|error| error.to_string())
+    let StrictValue(value) = serde::Deserialize::deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
 }
 
 fn parse_json(text: &str, source: &Source) -> Result<Value> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let parsed = <StrictValue as serde::Deserialize>::deserialize(&mut deserializer).and_then(|value| {
-        deserializer.end()?;
-        Ok(value)
-    });
-    parsed.map(|StrictValue(value)| value).map_err(|error| {
+    strict_json(text.as_bytes()).map_err(|error| {
         let (line, column) = (error.line(), error.column());
         let reason = error.to_string();
         let reason = reason.strip_suffix(&format!(" at line {line} column {column}")).unwrap_or(&reason).to_string();

@@ -17,7 +17,7 @@ use std::path::{Component, Path};
 use serde::Deserialize;
 
 use super::osv::normalize_name;
-use super::requirements::{self, Requirement};
+use super::requirements::{self, Folders, Requirement};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The kinds of dependency list modelgate reads.
@@ -98,8 +98,8 @@ pub fn read_dependencies(path: &Path, root: &Path) -> Result<Manifest> {
         Kind::PoetryLock => manifest.requirements = read_poetry_lock(&shown, &read_bounded(path)?)?,
         Kind::PipfileLock => manifest.requirements = read_pipfile_lock(&shown, &read_bounded(path)?)?,
         Kind::CondaEnvironment => {
-            let base = path.parent().unwrap_or(Path::new("."));
-            let (pip, conda) = read_conda_environment(&shown, &read_bounded(path)?, base, root)?;
+            let folders = Folders { base: path.parent().unwrap_or(Path::new(".")), root };
+            let (pip, conda) = read_conda_environment(&shown, &read_bounded(path)?, folders)?;
             manifest.requirements = pip;
             manifest.not_audited = conda;
         }
@@ -490,12 +490,7 @@ enum CondaDependency {
 /// as requirements (`-r FILE` relative to the environment file), and the conda specs
 /// (`[channel::]name[=version[=build]]`, `name==version`, `name version build`) listed as
 /// not audited.
-fn read_conda_environment(
-    shown: &str,
-    text: &str,
-    base: &Path,
-    root: &Path,
-) -> Result<(Vec<Requirement>, Vec<String>)> {
+fn read_conda_environment(shown: &str, text: &str, folders: Folders) -> Result<(Vec<Requirement>, Vec<String>)> {
     if text.lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with('#')) {
         return Err(invalid(shown, "the conda environment is empty")
             .hint("an environment file lists its `dependencies` (`conda env export --from-history` writes one)"));
@@ -523,7 +518,7 @@ fn read_conda_environment(
                 conda.push(format!("conda: {}", spec.trim()));
             }
             CondaDependency::Pip { pip: entries } => {
-                pip.extend(read_yaml_requirements(entries, shown, text, &mut searched_from, (base, root))?);
+                pip.extend(read_yaml_requirements(entries, shown, text, &mut searched_from, folders)?);
             }
         }
     }
@@ -531,15 +526,13 @@ fn read_conda_environment(
 }
 
 /// Reads pip lines held in a YAML list of `text`, each numbered by its line in the file.
-/// `folders` is the folder includes are resolved from and the one they must stay in.
 fn read_yaml_requirements(
     entries: &[String],
     shown: &str,
     text: &str,
     searched_from: &mut usize,
-    folders: (&Path, &Path),
+    folders: Folders,
 ) -> Result<Vec<Requirement>> {
-    let (base, root) = folders;
     let mut out = Vec::new();
     for entry in entries {
         // YAML drops positions; an entry's line is that of its first occurrence after the
@@ -551,7 +544,7 @@ fn read_yaml_requirements(
             }
             None => 0,
         };
-        out.extend(requirements::read_text(entry, shown, line, base, root)?);
+        out.extend(requirements::read_text(entry, shown, line, folders)?);
     }
     Ok(out)
 }
@@ -662,11 +655,12 @@ fn read_mlflow_model(folder: &Path) -> Result<Manifest> {
                     &shown,
                     &text,
                     &mut searched_from,
-                    (folder, folder),
+                    Folders { base: folder, root: folder },
                 )?);
             }
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-            let (pip, conda) = read_conda_environment(&shown, &read_bounded(&path)?, folder, folder)?;
+            let (pip, conda) =
+                read_conda_environment(&shown, &read_bounded(&path)?, Folders { base: folder, root: folder })?;
             manifest.requirements.extend(pip);
             manifest.not_audited.extend(conda);
         } else {
@@ -943,7 +937,8 @@ source = { directory = "libs/helper" }
                     read_uv_lock("t", variant).map(|list| list.len()),
                     read_poetry_lock("t", variant).map(|list| list.len()),
                     read_pipfile_lock("t", variant).map(|list| list.len()),
-                    read_conda_environment("t", variant, base, base).map(|(pip, conda)| pip.len() + conda.len()),
+                    read_conda_environment("t", variant, Folders { base, root: base })
+                        .map(|(pip, conda)| pip.len() + conda.len()),
                 ];
                 for result in results {
                     outcomes[usize::from(result.is_ok())] += 1;

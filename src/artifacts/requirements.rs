@@ -48,6 +48,14 @@ pub fn read(path: &Path, root: &Path) -> Result<Vec<Requirement>> {
     Ok(out)
 }
 
+/// Where `-r`/`-c` includes of some requirement lines are resolved from (`base`, the
+/// folder of the file holding them) and the folder they must stay in (`root`).
+#[derive(Debug, Clone, Copy)]
+pub struct Folders<'a> {
+    pub base: &'a Path,
+    pub root: &'a Path,
+}
+
 /// A requirements file to read, as named where it was found.
 struct File<'a> {
     path: &'a Path,
@@ -73,8 +81,8 @@ fn read_into(file: &File, root: &Path, stack: &mut Vec<PathBuf>, out: &mut Vec<R
     }
     stack.push(canonical);
     let text = super::lockfiles::read_bounded(path)?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    parse_into(&text, shown, base, root, 0, constraint, stack, out)?;
+    let folders = Folders { base: path.parent().unwrap_or(Path::new(".")), root };
+    parse_into(&text, shown, folders, 0, constraint, stack, out)?;
     stack.pop();
     Ok(())
 }
@@ -82,19 +90,17 @@ fn read_into(file: &File, root: &Path, stack: &mut Vec<PathBuf>, out: &mut Vec<R
 /// Reads requirement lines that are not a file of their own (the `pip:` list of a conda
 /// environment, the `dependencies` of MLflow's python_env.yaml): `shown` names where they
 /// are, `first_line` the line of `shown` the text starts on, and `-r`/`-c` includes are
-/// resolved from `base`.
-pub fn read_text(text: &str, shown: &str, first_line: usize, base: &Path, root: &Path) -> Result<Vec<Requirement>> {
+/// resolved from `folders.base` and must stay in `folders.root`.
+pub fn read_text(text: &str, shown: &str, first_line: usize, folders: Folders) -> Result<Vec<Requirement>> {
     let mut out = Vec::new();
-    parse_into(text, shown, base, root, first_line.saturating_sub(1), false, &mut Vec::new(), &mut out)?;
+    parse_into(text, shown, folders, first_line.saturating_sub(1), false, &mut Vec::new(), &mut out)?;
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn parse_into(
     text: &str,
     shown: &str,
-    base: &Path,
-    root: &Path,
+    folders: Folders,
     line_offset: usize,
     constraint: bool,
     stack: &mut Vec<PathBuf>,
@@ -110,14 +116,14 @@ fn parse_into(
         let Some(first) = words.peek().copied() else { continue };
         if let Some((option, value)) = include_option(first, &mut words) {
             let value = value.ok_or_else(|| invalid(format!("{option} needs a file")))?;
-            let included = base.join(&value);
+            let included = folders.base.join(&value);
             let file = File {
                 path: &included,
                 shown: &format!("{shown} -> {value}"),
                 constraint: option == "-c" || constraint,
                 included: true,
             };
-            read_into(&file, root, stack, out)?;
+            read_into(&file, folders.root, stack, out)?;
             continue;
         }
         let editable = matches!(first, "-e" | "--editable") || first.starts_with("--editable=");

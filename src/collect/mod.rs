@@ -151,19 +151,7 @@ pub fn read_section<T: DeserializeOwned>(path: &Path, section: &str) -> Result<T
     let hint = format!("the file holds the `{section}` object of the evidence document; see docs/evidence.md");
     let source = Source::new(path, &what, ErrorKind::EvidenceInvalid);
     let value = crate::strict::parse(&text, Syntax::of(path), &source).map_err(|error| error.hint(hint.clone()))?;
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let field = error.path().to_string();
-        let segments: Vec<String> = error.path().iter().map(|segment| segment.to_string()).collect();
-        let line = crate::strict::line_of(&text, &segments).map(|line| format!(":{line}")).unwrap_or_default();
-        let at = if field.is_empty() || field == "." { section.to_string() } else { format!("{section}.{field}") };
-        Error::new(
-            ErrorKind::EvidenceInvalid,
-            format!(
-                "{}{line}: evidence section does not match the schema at `{at}`: {}",
-                path.display(),
-                crate::error::shorten_quoted(&error.into_inner().to_string())
-            ),
-        )
-        .hint(hint)
-    })
+    let fields =
+        Source::new(path, "evidence section does not match the schema", ErrorKind::EvidenceInvalid).within(section);
+    crate::strict::deserialize(value, &text, &fields).map_err(|error| error.hint(hint))
 }

@@ -22,10 +22,8 @@ pub const ENVIRONMENTS_KEY: &str = "environments";
 /// The bundle's data, checked.
 #[derive(Debug, Clone)]
 pub struct PolicyData {
-    /// Each data file's document, nested under its folder as `opa eval -d` and OPA bundles
-    /// nest it, in bundle order.
-    pub documents: Vec<Value>,
-    /// All of them merged: `data` as the policies see it.
+    /// Every data file, nested under its folder as `opa eval -d` and OPA bundles nest it,
+    /// and merged: `data` as the policies see it.
     pub merged: Value,
     /// The environments the repository declares, in the order written.
     pub environments: Vec<String>,
@@ -65,7 +63,6 @@ impl PolicyData {
                 .hint("keep one data file at the top of the policy repository"));
             }
         };
-        let mut documents = Vec::new();
         // Every data file, merged as `data` will hold them: a file in a sub-folder
         // (`overrides/environment/production/data.yaml`) is checked as part of the whole.
         let mut merged = Value::Object(serde_json::Map::new());
@@ -106,7 +103,6 @@ impl PolicyData {
                     "set each value in one data file: which of the two applies would depend on the order they are read",
                 )
             })?;
-            documents.push(nested);
         }
         let root_path = shown(root);
         // modelgate's own rules first (their messages suggest the name meant), then the
@@ -114,7 +110,7 @@ impl PolicyData {
         let environments = declared_environments(&root_path, &root.contents, &merged)?;
         check_overrides(&root_path, &root.contents, &merged, &environments)?;
         check_schema(bundle, &root_path, &root.contents, &merged)?;
-        Ok(PolicyData { documents, merged, environments, declared_in: root_path.display().to_string() })
+        Ok(PolicyData { merged, environments, declared_in: root_path.display().to_string() })
     }
 
     /// Refuses data that sits where a package's rules are (`data.modelgate.fairness.deny`

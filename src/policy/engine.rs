@@ -192,15 +192,12 @@ fn base_engine(bundle: &Bundle, options: EngineOptions, data: &PolicyData) -> Re
             })?;
         }
     }
-    for document in &data.documents {
-        engine.add_data(Value::from(document.clone())).map_err(|error| {
-            Error::new(
-                ErrorKind::PolicyData,
-                format!("{}: policy data conflicts with other data: {error}", data.declared_in),
-            )
-            .hint("two data files (or a data file and a package) define the same path under `data`")
-        })?;
-    }
+    // The data files, merged and checked by PolicyData::load (two files setting one value
+    // are refused there).
+    engine.add_data(Value::from(data.merged.clone())).map_err(|error| {
+        Error::new(ErrorKind::PolicyData, format!("{}: policy data cannot be loaded: {error}", data.declared_in))
+            .hint("the data files must form one mapping of thresholds and settings (docs/policy-authoring.md)")
+    })?;
     Ok(engine)
 }
 
