@@ -40,16 +40,42 @@ fn draft(gate: &mut Gate, evidence: &Evidence, files: bool) -> (Draft, Report) {
     (draft, report)
 }
 
+fn file(path: &Path) -> audit::Address {
+    audit::Address::File(path.to_path_buf())
+}
+
+/// The PostgreSQL server of `MODELGATE_BENCH_POSTGRES` (default: the local test server).
+fn postgres_server() -> String {
+    std::env::var("MODELGATE_BENCH_POSTGRES").unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_string())
+}
+
+fn drop_schema(schema: &str) {
+    let mut client = postgres::Client::connect(&postgres_server(), postgres::NoTls).expect("PostgreSQL for the bench");
+    client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).expect("drop schema");
+}
+
+/// Recording one decision with a durable commit, into a new SQLite file and into a new
+/// schema of the PostgreSQL server over loopback TCP.
 fn record_one(c: &mut Criterion) {
-    let mut gate = gate();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut store = audit::open(&dir.path().join("audit.db"), Access::Create).expect("store");
+    record_one_into(c, "sqlite", &file(&dir.path().join("audit.db")));
+    let schema = "modelgate_bench_record";
+    drop_schema(schema);
+    let address = audit::Address::parse(&format!("{}?sslmode=disable&schema={schema}", postgres_server()))
+        .expect("PostgreSQL address");
+    record_one_into(c, "postgres", &address);
+    drop_schema(schema);
+}
+
+fn record_one_into(c: &mut Criterion, backend: &str, address: &audit::Address) {
+    let mut gate = gate();
+    let mut store = audit::open(address, Access::Create).expect("store");
     let base = common::examples().remove(0);
     let (first, report) = draft(&mut gate, &base, true);
     store.append(vec![first]).expect("first");
     let mut counter = 0u64;
     let mut group = c.benchmark_group("record");
-    group.bench_function("decision-durable-commit", |b| {
+    group.bench_function(format!("decision-durable-commit/{backend}"), |b| {
         b.iter_batched(
             || {
                 // A distinct evidence document each time, so its blob is really written.
@@ -86,7 +112,7 @@ pub fn fleet_store(path: &Path, gate: &mut Gate) {
     }
     let partial = path.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
-    let mut store = audit::open(&partial, Access::Create).expect("store");
+    let mut store = audit::open(&file(&partial), Access::Create).expect("store");
     let mut documents = common::fleet(10_000);
     for (index, evidence) in documents.iter_mut().enumerate() {
         evidence.model.name = format!("model-{index:05}");
@@ -119,7 +145,7 @@ fn reevaluate(c: &mut Criterion) {
     let mut gate = gate();
     let path = bench_dir().join("fleet-10k.db");
     fleet_store(&path, &mut gate);
-    let store = audit::open(&path, Access::ReadOnly).expect("store");
+    let store = audit::open(&file(&path), Access::ReadOnly).expect("store");
     let now = chrono::Utc::now();
     let mut group = c.benchmark_group("reevaluate");
     group.sample_size(10).measurement_time(Duration::from_secs(20));
@@ -141,7 +167,7 @@ fn reevaluate(c: &mut Criterion) {
                 (dir, copy, judgements.clone())
             },
             |(dir, copy, mut judgements)| {
-                let mut store = audit::open(&copy, Access::ReadWrite).expect("store");
+                let mut store = audit::open(&file(&copy), Access::ReadWrite).expect("store");
                 lifecycle::record(store.as_mut(), &gate, &mut judgements, now).expect("record");
                 drop(store);
                 dir
@@ -162,7 +188,7 @@ fn million_store(path: &Path, gate: &mut Gate) {
     }
     let partial = path.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
-    let mut store = audit::open(&partial, Access::Create).expect("store");
+    let mut store = audit::open(&file(&partial), Access::Create).expect("store");
     let documents = common::fleet(1_000);
     let templates: Vec<Draft> =
         documents.iter().enumerate().map(|(index, evidence)| draft(gate, evidence, index == 0).0).collect();
@@ -201,7 +227,7 @@ fn queries(c: &mut Criterion) {
     let mut gate = gate();
     let path = bench_dir().join("decisions-1m.db");
     million_store(&path, &mut gate);
-    let store = audit::open(&path, Access::ReadOnly).expect("store");
+    let store = audit::open(&file(&path), Access::ReadOnly).expect("store");
     let mut group = c.benchmark_group("query-1m");
     let collect = |store: &dyn Store, filter: &Filter| {
         let mut count = 0;

@@ -4,11 +4,12 @@
 
 mod util;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use serde_json::Value;
+use util::stores::{Backend, TestStore};
 use util::{root, Run};
 
 const MINIMAL: &str = "tests/fixtures/policies/minimal";
@@ -16,8 +17,13 @@ const PASS: &str = "tests/fixtures/evidence/pass-production.json";
 const FAIL: &str = "tests/fixtures/evidence/fail-many.json";
 
 /// `modelgate ARGS` recording into `store`.
-fn mg(store: &Path, args: &[&str]) -> Run {
-    util::run(util::recording(store).args(args))
+fn mg(store: &TestStore, args: &[&str]) -> Run {
+    util::run(util::recording_as_is(store.address()).args(args))
+}
+
+/// `modelgate ARGS` recording into the file `store`, as it is.
+fn mg_at(store: &Path, args: &[&str]) -> Run {
+    util::run(util::recording_as_is(store).args(args))
 }
 
 fn json(run: &Run) -> Value {
@@ -25,7 +31,7 @@ fn json(run: &Run) -> Value {
 }
 
 /// Evaluates `evidence` under the minimal policies; returns the report.
-fn eval(store: &Path, evidence: &str) -> Value {
+fn eval(store: &TestStore, evidence: &str) -> Value {
     let run = mg(store, &["eval", "--input", evidence, "--policies", MINIMAL, "--format", "json"]);
     assert!(run.code == 0 || run.code == 1, "eval: {}\n{}", run.code, run.stderr);
     json(&run)
@@ -41,7 +47,7 @@ fn evidence_version(dir: &Path, source: &str, version: &str) -> String {
     path.display().to_string()
 }
 
-fn deploy(store: &Path, version: &str, evidence: &str, extra: &[&str]) -> Run {
+fn deploy(store: &TestStore, version: &str, evidence: &str, extra: &[&str]) -> Run {
     let mut args = vec![
         "deploy",
         "record",
@@ -62,15 +68,24 @@ fn deploy(store: &Path, version: &str, evidence: &str, extra: &[&str]) -> Run {
     mg(store, &args)
 }
 
-fn verify(store: &Path) -> (i32, Value) {
+fn verify(store: &TestStore) -> (i32, Value) {
     let run = mg(store, &["audit", "verify", "--format", "json"]);
     (run.code, json(&run))
 }
 
-#[test]
-fn check_records_the_decision_and_deploy_needs_an_allow_for_this_very_artifact() {
+on_both_backends!(
+    check_records_the_decision_and_deploy_needs_an_allow_for_this_very_artifact,
+    audit_at_answers_for_any_past_moment_through_deploys_retirement_and_rollback,
+    log_and_exports_answer_with_filters,
+    verify_catches_every_kind_of_tampering,
+    show_replays_a_decision_from_the_stored_evidence_and_policies,
+    concurrent_writers_lose_nothing,
+    writers_killed_at_random_points_leave_every_acknowledged_decision_and_a_valid_chain,
+);
+
+fn check_records_the_decision_and_deploy_needs_an_allow_for_this_very_artifact(backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("audit.db");
+    let store = TestStore::create(backend, dir.path(), "audit");
     let evidence = dir.path().join("evidence.json");
     let run = mg(
         &store,
@@ -80,7 +95,7 @@ fn check_records_the_decision_and_deploy_needs_an_allow_for_this_very_artifact()
     let report = json(&run);
     let id = report["decision_id"].as_str().expect("id").to_string();
     assert_eq!(report["audit"]["seq"], 1);
-    assert_eq!(report["audit"]["store"], store.display().to_string());
+    assert_eq!(report["audit"]["store"], store.location());
 
     // What was recorded: the decision, the evidence and every policy file.
     let show = mg(&store, &["audit", "show", &id, "--format", "json"]);
@@ -208,10 +223,9 @@ fn check_records_the_decision_and_deploy_needs_an_allow_for_this_very_artifact()
     assert_eq!(verification["entries"], 3);
 }
 
-#[test]
-fn audit_at_answers_for_any_past_moment_through_deploys_retirement_and_rollback() {
+fn audit_at_answers_for_any_past_moment_through_deploys_retirement_and_rollback(backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("audit.db");
+    let store = TestStore::create(backend, dir.path(), "audit");
     let v1 = evidence_version(dir.path(), PASS, "2.3.0");
     let v2 = evidence_version(dir.path(), PASS, "2.4.0");
     let first = eval(&store, &v1);
@@ -279,10 +293,9 @@ fn audit_at_answers_for_any_past_moment_through_deploys_retirement_and_rollback(
     assert_eq!(again.code, 1, "{}", again.stderr);
 }
 
-#[test]
-fn log_and_exports_answer_with_filters() {
+fn log_and_exports_answer_with_filters(backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("audit.db");
+    let store = TestStore::create(backend, dir.path(), "audit");
     let allowed = eval(&store, PASS);
     let denied = eval(&store, FAIL);
     assert_eq!(denied["decision"], "deny");
@@ -328,8 +341,8 @@ fn log_and_exports_answer_with_filters() {
 }
 
 /// A store with decisions, a deployment and a re-evaluation's worth of entries, closed.
-fn populated_store(dir: &Path) -> PathBuf {
-    let store = dir.join("audit.db");
+fn populated_store(backend: Backend, dir: &Path) -> TestStore {
+    let store = TestStore::create(backend, dir, "audit");
     let allowed = eval(&store, PASS);
     eval(&store, FAIL);
     let id = allowed["decision_id"].as_str().expect("id");
@@ -340,28 +353,23 @@ fn populated_store(dir: &Path) -> PathBuf {
     store
 }
 
-/// Copies the store, lets `tamper` change the copy, and returns what verify says.
-fn tampered(store: &Path, name: &str, tamper: impl FnOnce(&Connection)) -> (i32, Value) {
-    let copy = store.with_file_name(format!("{name}.db"));
-    std::fs::copy(store, &copy).expect("copy");
-    {
-        let connection = Connection::open(&copy).expect("open copy");
-        tamper(&connection);
-    }
-    verify(&copy)
+/// Copies the store, lets `tamper` change the copy, and returns the copy and what verify says.
+fn tampered(store: &TestStore, dir: &Path, name: &str, tamper: impl FnOnce(&TestStore)) -> (TestStore, i32, Value) {
+    let copy = store.copy(dir, name);
+    tamper(&copy);
+    let (code, found) = verify(&copy);
+    (copy, code, found)
 }
 
 /// The id of the first decision in `store`.
-fn first_decision(store: &Path) -> String {
-    let db = Connection::open(store).expect("open");
-    db.query_row("SELECT id FROM entries WHERE kind = 'decision' ORDER BY seq LIMIT 1", [], |row| row.get(0))
-        .expect("a decision")
+fn first_decision(store: &TestStore) -> String {
+    store.query_text("SELECT id FROM entries WHERE kind = 'decision' ORDER BY seq LIMIT 1")
 }
 
 /// A copy of `store` with a page in its middle overwritten, and what verify says (as JSON
 /// when it reports problems, as the message when it cannot read the store at all).
 fn scrambled(store: &Path) -> (i32, Value) {
-    let copy = store.with_file_name("scrambled.db");
+    let copy = TestStore::uninitialised(Backend::Sqlite, store.parent().expect("folder"), "scrambled");
     {
         // Checkpointed first, so that the pages are in the file rather than the WAL.
         let db = Connection::open(store).expect("open");
@@ -373,7 +381,7 @@ fn scrambled(store: &Path) -> (i32, Value) {
     for (index, byte) in bytes[2 * page..3 * page].iter_mut().enumerate() {
         *byte = (index * 31 % 251) as u8;
     }
-    std::fs::write(&copy, bytes).expect("write");
+    std::fs::write(copy.path(), bytes).expect("write");
     let run = mg(&copy, &["audit", "verify", "--format", "json"]);
     let found = serde_json::from_str(&run.stdout).unwrap_or_else(|_| Value::String(run.stderr.clone()));
     (run.code, found)
@@ -392,61 +400,54 @@ fn first_problem(verification: &Value) -> (u64, String) {
     (problem["seq"].as_u64().unwrap_or(0), problem["message"].as_str().unwrap_or("").to_string())
 }
 
-#[test]
-fn verify_catches_every_kind_of_tampering() {
+fn verify_catches_every_kind_of_tampering(backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = populated_store(dir.path());
+    let store = populated_store(backend, dir.path());
     let head = verify(&store).1["head"].clone();
     assert_eq!(head["seq"], 4);
+    let tampered = |name: &str, tamper: &dyn Fn(&TestStore)| tampered(&store, dir.path(), name, tamper);
 
     // Editing the decision inside an entry's content.
-    let (code, found) = tampered(&store, "edit-content", |db| {
-        db.execute("UPDATE entries SET content = replace(content, '\"decision\":\"deny\"', '\"decision\":\"allow\"') WHERE seq = 2", [])
-            .expect("edit");
+    let (_, code, found) = tampered("edit-content", &|db| {
+        db.execute("UPDATE entries SET content = replace(content, '\"decision\":\"deny\"', '\"decision\":\"allow\"') WHERE seq = 2", &[]);
     });
     assert_first(code, &found, 2, "the entry was edited");
 
     // Editing only the indexed column a query reads.
-    let (code, found) = tampered(&store, "edit-column", |db| {
-        db.execute("UPDATE entries SET decision = 'allow' WHERE seq = 2", []).expect("edit");
+    let (_, code, found) = tampered("edit-column", &|db| {
+        db.execute("UPDATE entries SET decision = 'allow' WHERE seq = 2", &[]);
     });
     assert_first(code, &found, 2, "decision is Some(\"allow\") in the index");
 
     // Editing the content and recomputing its hash: the next entry's link breaks.
-    let (code, found) = tampered(&store, "rehash", |db| {
-        let (prev, content): (String, String) = db
-            .query_row("SELECT prev_hash, content FROM entries WHERE seq = 2", [], |row| Ok((row.get(0)?, row.get(1)?)))
-            .expect("row");
+    let (_, code, found) = tampered("rehash", &|db| {
+        let prev = db.query_text("SELECT prev_hash FROM entries WHERE seq = 2");
+        let content = db.query_text("SELECT content FROM entries WHERE seq = 2");
         let content = content.replace("\"decision\":\"deny\"", "\"decision\":\"allow\"");
         let hash = modelgate::audit::chain::link(&prev, &content);
-        db.execute(
-            "UPDATE entries SET content = ?1, hash = ?2, decision = 'allow' WHERE seq = 2",
-            params![content, hash],
-        )
-        .expect("edit");
+        db.execute("UPDATE entries SET content = ?1, hash = ?2, decision = 'allow' WHERE seq = 2", &[&content, &hash]);
     });
     assert_first(code, &found, 3, "is not the hash of the entry before it");
 
     // Deleting an entry in the middle.
-    let (code, found) = tampered(&store, "delete-middle", |db| {
-        db.execute("DELETE FROM entries WHERE seq = 2", []).expect("delete");
+    let (deleted_middle, code, found) = tampered("delete-middle", &|db| {
+        db.execute("DELETE FROM entries WHERE seq = 2", &[]);
     });
     assert_first(code, &found, 3, "entry 2 is missing");
 
     // Deleting the last entry.
-    let (code, found) = tampered(&store, "delete-last", |db| {
-        db.execute("DELETE FROM entries WHERE seq = 4", []).expect("delete");
+    let (_, code, found) = tampered("delete-last", &|db| {
+        db.execute("DELETE FROM entries WHERE seq = 4", &[]);
     });
     assert_eq!(code, 1);
     assert!(first_problem(&found).1.contains("entries at the end were deleted"), "{found}");
 
     // Deleting the last entry and the store's note of its head: only a published head tells.
-    let truncated = store.with_file_name("truncated.db");
-    let (code, found) = tampered(&store, "truncated", |db| {
-        db.execute("DELETE FROM entries WHERE seq = 4", []).expect("delete");
-        let hash: String = db.query_row("SELECT hash FROM entries WHERE seq = 3", [], |row| row.get(0)).expect("hash");
-        db.execute("UPDATE meta SET value = '3' WHERE key = 'head_seq'", []).expect("meta");
-        db.execute("UPDATE meta SET value = ?1 WHERE key = 'head_hash'", [hash]).expect("meta");
+    let (truncated, code, found) = tampered("truncated", &|db| {
+        db.execute("DELETE FROM entries WHERE seq = 4", &[]);
+        let hash = db.query_text("SELECT hash FROM entries WHERE seq = 3");
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'head_seq'", &[]);
+        db.execute("UPDATE meta SET value = ?1 WHERE key = 'head_hash'", &[&hash]);
     });
     assert_eq!(code, 0, "without an anchor a clean truncation is consistent: {found}");
     let anchor = format!("{}:{}", head["seq"], head["hash"].as_str().expect("hash"));
@@ -455,36 +456,39 @@ fn verify_catches_every_kind_of_tampering() {
     assert!(json(&run)["problems"][0]["message"].as_str().unwrap_or("").contains("is not in the chain"));
 
     // Reordering two entries.
-    let (code, found) = tampered(&store, "reorder", |db| {
-        db.execute_batch(
+    let (_, code, found) = tampered("reorder", &|db| {
+        db.execute(
             "UPDATE entries SET seq = 100 WHERE seq = 2; UPDATE entries SET seq = 2 WHERE seq = 3; UPDATE entries SET seq = 3 WHERE seq = 100;",
-        )
-        .expect("swap");
+            &[],
+        );
     });
     assert_eq!(code, 1);
     assert_eq!(first_problem(&found).0, 2, "{found}");
 
     // Inserting a forged entry at the end, with a correct hash over a wrong link.
-    let (code, found) = tampered(&store, "insert", |db| {
-        let content: String =
-            db.query_row("SELECT content FROM entries WHERE seq = 1", [], |row| row.get(0)).expect("row");
+    let (_, code, found) = tampered("insert", &|db| {
+        let content = db.query_text("SELECT content FROM entries WHERE seq = 1");
         let content = content.replace("\"seq\":1,", "\"seq\":5,");
         let prev = modelgate::audit::chain::GENESIS;
         let hash = modelgate::audit::chain::link(prev, &content);
         db.execute(
             "INSERT INTO entries SELECT 5, id || 'x', kind, time, model, version, environment, decision, evidence_digest, bundle_digest, ?1, ?2, ?3 FROM entries WHERE seq = 1",
-            params![content, prev, hash],
-        )
-        .expect("insert");
+            &[&content, prev, &hash],
+        );
     });
     assert_eq!(code, 1);
     assert_eq!(first_problem(&found).0, 4, "the store's head names 4: {found}");
     assert!(found["problems"].as_array().expect("list").iter().any(|p| p["seq"] == 5));
 
     // A corrupted evidence blob, a missing one, an altered bundle manifest.
-    let (code, found) = tampered(&store, "blob", |db| {
-        db.execute("UPDATE blobs SET data = zeroblob(length(data)) WHERE digest = (SELECT evidence_digest FROM entries WHERE seq = 1)", [])
-            .expect("corrupt");
+    let (_, code, found) = tampered("blob", &|db| {
+        let zeroes = db.dialect("zeroblob(length(data))", "decode(repeat('00', length(data)), 'hex')");
+        db.execute(
+            &format!(
+                "UPDATE blobs SET data = {zeroes} WHERE digest = (SELECT evidence_digest FROM entries WHERE seq = 1)"
+            ),
+            &[],
+        );
     });
     assert_eq!(code, 1);
     assert!(
@@ -495,45 +499,44 @@ fn verify_catches_every_kind_of_tampering() {
             .any(|p| p["message"].as_str().unwrap_or("").contains("is corrupt")),
         "{found}"
     );
-    let (code, found) = tampered(&store, "missing-blob", |db| {
-        db.execute("DELETE FROM blobs WHERE digest = (SELECT evidence_digest FROM entries WHERE seq = 2)", [])
-            .expect("delete");
+    let (_, code, found) = tampered("missing-blob", &|db| {
+        db.execute("DELETE FROM blobs WHERE digest = (SELECT evidence_digest FROM entries WHERE seq = 2)", &[]);
     });
     assert_eq!(code, 1);
     assert!(found["problems"].to_string().contains("that entries name is missing"), "{found}");
-    let (code, found) = tampered(&store, "policy-file", |db| {
-        let manifest: String = db.query_row("SELECT manifest FROM bundles", [], |row| row.get(0)).expect("manifest");
+    let (_, code, found) = tampered("policy-file", &|db| {
+        let manifest = db.query_text("SELECT manifest FROM bundles");
         let mut manifest: Value = serde_json::from_str(&manifest).expect("JSON");
         // Point demo.rego at another stored file's content.
         let other = manifest["files"][0]["digest"].clone();
         manifest["files"][1]["digest"] = other;
-        db.execute("UPDATE bundles SET manifest = ?1", [manifest.to_string()]).expect("edit");
+        db.execute("UPDATE bundles SET manifest = ?1", &[&manifest.to_string()]);
     });
     assert_eq!(code, 1);
     assert!(found["problems"].to_string().contains("the manifest was altered"), "{found}");
     // A file's kind in the manifest (`rego` to `rego_test`): replay would leave the policy out.
-    let kind_edit = store.with_file_name("kind.db");
-    let (code, found) = tampered(&store, "kind", |db| {
-        let manifest: String = db.query_row("SELECT manifest FROM bundles", [], |row| row.get(0)).expect("manifest");
+    let (kind_edit, code, found) = tampered("kind", &|db| {
+        let manifest = db.query_text("SELECT manifest FROM bundles");
         db.execute(
             "UPDATE bundles SET manifest = ?1",
-            [manifest.replace("\"kind\":\"rego\"", "\"kind\":\"rego_test\"")],
-        )
-        .expect("edit");
+            &[&manifest.replace("\"kind\":\"rego\"", "\"kind\":\"rego_test\"")],
+        );
     });
     assert_eq!(code, 1);
     assert!(found["problems"].to_string().contains("is `rego_test`, which its path does not allow"), "{found}");
     let decision = first_decision(&kind_edit);
     let run = mg(&kind_edit, &["audit", "show", &decision, "--replay", "--brief"]);
     util::assert_fails_closed(&run, &["which its path does not allow"]);
-    // Scrambled pages: the database engine's own check finds what queries would stumble on.
-    let (code, found) = scrambled(&store);
-    assert!(code == 1 || code == 2, "{found}");
-    assert!(found.to_string().contains("damaged") || found.to_string().contains("malformed"), "{found}");
+    if backend == Backend::Sqlite {
+        // Scrambled pages: the database engine's own check finds what queries would stumble on.
+        let (code, found) = scrambled(store.path());
+        assert!(code == 1 || code == 2, "{found}");
+        assert!(found.to_string().contains("damaged") || found.to_string().contains("malformed"), "{found}");
+    }
 
     // The untouched store still verifies, and the text says where the first problem is.
     assert_eq!(verify(&store).0, 0);
-    let text = mg(&store.with_file_name("delete-middle.db"), &["audit", "verify"]);
+    let text = mg(&deleted_middle, &["audit", "verify"]);
     assert!(text.stdout.starts_with("TAMPERED:") && text.stdout.contains("the first is at entry 3"), "{}", text.stdout);
 }
 
@@ -560,7 +563,7 @@ fn provenance_names_the_commit_the_folder_and_every_difference() {
     git(&["add", "."]);
     git(&["commit", "-qm", "policies"]);
     let head = git(&["rev-parse", "HEAD"]);
-    let store = dir.path().join("audit.db");
+    let store = TestStore::create(Backend::Sqlite, dir.path(), "audit");
     let policies_arg = policies.display().to_string();
     let judge = || {
         let run = mg(&store, &["eval", "--input", PASS, "--policies", &policies_arg, "--format", "json"]);
@@ -604,15 +607,16 @@ fn provenance_names_the_commit_the_folder_and_every_difference() {
 fn verify_works_on_a_read_only_copy() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = populated_store(dir.path());
+    let store = populated_store(Backend::Sqlite, dir.path());
+    let store = store.path();
     {
-        let db = Connection::open(&store).expect("open");
+        let db = Connection::open(store).expect("open");
         db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").expect("checkpoint");
     }
     let archive = dir.path().join("archive");
     std::fs::create_dir(&archive).expect("mkdir");
     let copy = archive.join("audit.db");
-    std::fs::copy(&store, &copy).expect("copy");
+    std::fs::copy(store, &copy).expect("copy");
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o444)).expect("chmod");
     std::fs::set_permissions(&archive, std::fs::Permissions::from_mode(0o555)).expect("chmod dir");
     // As root, permissions do not bind: the command runs as nobody.
@@ -635,10 +639,9 @@ fn verify_works_on_a_read_only_copy() {
     assert!(!archive.join("audit.db-wal").exists() && !archive.join("audit.db-shm").exists());
 }
 
-#[test]
-fn show_replays_a_decision_from_the_stored_evidence_and_policies() {
+fn show_replays_a_decision_from_the_stored_evidence_and_policies(backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("audit.db");
+    let store = TestStore::create(backend, dir.path(), "audit");
     let report = eval(&store, FAIL);
     let id = report["decision_id"].as_str().expect("id");
     let run = mg(&store, &["audit", "show", id, "--replay", "--brief"]);
@@ -646,14 +649,13 @@ fn show_replays_a_decision_from_the_stored_evidence_and_policies() {
     assert!(run.stdout.contains("replay: reproduced: deny"), "{}", run.stdout);
     assert!(run.stdout.contains("violations ("), "{}", run.stdout);
     // A corrupt blob is an error, never a wrong answer.
-    {
-        let db = Connection::open(&store).expect("open");
-        db.execute(
+    store.execute(
+        store.dialect(
             "UPDATE blobs SET data = CAST(x'28b52ffd20' || data AS BLOB) WHERE digest = ?1",
-            [report["evidence_digest"].as_str()],
-        )
-        .expect("corrupt");
-    }
+            "UPDATE blobs SET data = '\\x28b52ffd20'::bytea || data WHERE digest = ?1",
+        ),
+        &[report["evidence_digest"].as_str().expect("digest")],
+    );
     let run = mg(&store, &["audit", "show", id]);
     util::assert_fails_closed(&run, &["is corrupt"]);
 }
@@ -664,7 +666,7 @@ fn stores_that_cannot_be_trusted_or_written_fail_closed() {
     // Not a store at all.
     let text = dir.path().join("notes.db");
     std::fs::write(&text, "meeting notes\n".repeat(400)).expect("write");
-    let run = mg(&text, &["eval", "--input", PASS, "--policies", MINIMAL]);
+    let run = mg_at(&text, &["eval", "--input", PASS, "--policies", MINIMAL]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.stdout.contains("could not be recorded") && run.stdout.contains("not a modelgate audit store"),
@@ -674,25 +676,26 @@ fn stores_that_cannot_be_trusted_or_written_fail_closed() {
     // An SQLite database of something else.
     let foreign = dir.path().join("foreign.db");
     Connection::open(&foreign).expect("open").execute_batch("CREATE TABLE users (name TEXT)").expect("create");
-    let run = mg(&foreign, &["eval", "--input", PASS, "--policies", MINIMAL, "--format", "json"]);
+    let run = mg_at(&foreign, &["eval", "--input", PASS, "--policies", MINIMAL, "--format", "json"]);
     assert_eq!(run.code, 2);
     assert_eq!(json(&run)["decision"], "error");
     assert!(run.stderr.contains("hint:"), "{}", run.stderr);
     // A store from a newer modelgate.
-    let newer = dir.path().join("newer.db");
-    eval(&newer, PASS);
-    Connection::open(&newer).expect("open").pragma_update(None, "user_version", 99).expect("bump");
-    let run = mg(&newer, &["eval", "--input", PASS, "--policies", MINIMAL, "--format", "json"]);
+    let newer_store = TestStore::create(Backend::Sqlite, dir.path(), "newer");
+    eval(&newer_store, PASS);
+    let newer = newer_store.path();
+    Connection::open(newer).expect("open").pragma_update(None, "user_version", 99).expect("bump");
+    let run = mg_at(newer, &["eval", "--input", PASS, "--policies", MINIMAL, "--format", "json"]);
     assert_eq!(run.code, 2);
     assert!(json(&run)["error"]["message"].as_str().unwrap_or("").contains("schema version 99"), "{}", run.stdout);
-    let run = mg(&newer, &["audit", "log"]);
+    let run = mg_at(newer, &["audit", "log"]);
     util::assert_fails_closed(&run, &["schema version 99, newer than this modelgate"]);
     // Deliberately allowed to go unrecorded: the decision stands, with a warning.
-    let run = mg(&newer, &["eval", "--input", PASS, "--policies", MINIMAL, "--allow-unrecorded"]);
+    let run = mg_at(newer, &["eval", "--input", PASS, "--policies", MINIMAL, "--allow-unrecorded"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("warning: the decision was not recorded"), "{}", run.stderr);
     // Nothing to query yet.
-    let run = util::run(util::recording_as_is(&dir.path().join("none.db")).args(["audit", "log"]));
+    let run = util::run(util::recording_as_is(dir.path().join("none.db")).args(["audit", "log"]));
     util::assert_fails_closed(&run, &["does not exist"]);
     // A store named by MODELGATE_STORE (a volume that did not mount) is never created by a
     // recording command: the decision is an error.
@@ -725,21 +728,22 @@ fn stores_that_cannot_be_trusted_or_written_fail_closed() {
 #[test]
 fn a_store_that_cannot_be_written_turns_an_allow_into_an_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("audit.db");
-    eval(&store, PASS);
+    let test_store = TestStore::create(Backend::Sqlite, dir.path(), "audit");
+    eval(&test_store, PASS);
+    let store = test_store.path();
     // Read-only: the file belongs to someone else (as root, the command runs as nobody).
     let root_user = Command::new("id").arg("-u").output().map(|out| out.stdout == b"0\n").unwrap_or(false);
-    let mut permissions = std::fs::metadata(&store).expect("meta").permissions();
+    let mut permissions = std::fs::metadata(store).expect("meta").permissions();
     use std::os::unix::fs::PermissionsExt;
     permissions.set_mode(0o444);
-    std::fs::set_permissions(&store, permissions).expect("chmod");
+    std::fs::set_permissions(store, permissions).expect("chmod");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).expect("chmod dir");
     let args = ["eval", "--input", PASS, "--policies", MINIMAL, "--format", "json"];
     let run = if root_user {
-        let command = util::recording(&store);
+        let command = util::recording(store);
         util::run(&mut util::wrapped(&command, "setpriv", &["--reuid=65534", "--regid=65534", "--clear-groups"], &args))
     } else {
-        mg(&store, &args)
+        mg(&test_store, &args)
     };
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
@@ -751,12 +755,12 @@ fn a_store_that_cannot_be_written_turns_an_allow_into_an_error() {
     // A full disk (the file size limit stands in for it): SQLite's write fails, exit 2.
     let full = dir.path().join("full");
     std::fs::create_dir(&full).expect("mkdir");
-    let store = full.join("audit.db");
+    let store = TestStore::create(Backend::Sqlite, &full, "audit");
     eval(&store, PASS);
     // One 512-byte block: the write-ahead log cannot take a single page.
     let script = "trap '' XFSZ; ulimit -f 1; exec \"$0\" \"$@\"";
     let mut limited = util::wrapped(
-        &util::recording(&store),
+        &util::recording(store.path()),
         "sh",
         &["-c", script],
         &["eval", "--input", FAIL, "--policies", MINIMAL, "--format", "json"],
@@ -768,31 +772,29 @@ fn a_store_that_cannot_be_written_turns_an_allow_into_an_error() {
     assert_eq!(verify(&store).0, 0);
 }
 
-#[test]
-fn concurrent_writers_lose_nothing() {
+fn concurrent_writers_lose_nothing(backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("audit.db");
-    // The store exists before the writers start: this test is about concurrent writes.
-    // (Concurrent first creation is retried on busy in SqliteStore::open.)
+    let store = TestStore::create(backend, dir.path(), "audit");
     eval(&store, PASS);
     let writers = 4;
     let each = 6;
-    let children: Vec<_> = (0..writers)
-        .map(|_| {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                (0..each)
-                    .map(|index| {
-                        eval(&store, if index % 2 == 0 { PASS } else { FAIL })["decision_id"]
-                            .as_str()
-                            .expect("id")
-                            .to_string()
-                    })
-                    .collect::<Vec<_>>()
+    let ids: Vec<String> = std::thread::scope(|scope| {
+        let children: Vec<_> = (0..writers)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..each)
+                        .map(|index| {
+                            eval(&store, if index % 2 == 0 { PASS } else { FAIL })["decision_id"]
+                                .as_str()
+                                .expect("id")
+                                .to_string()
+                        })
+                        .collect::<Vec<_>>()
+                })
             })
-        })
-        .collect();
-    let ids: Vec<String> = children.into_iter().flat_map(|child| child.join().expect("writer")).collect();
+            .collect();
+        children.into_iter().flat_map(|child| child.join().expect("writer")).collect()
+    });
     assert_eq!(ids.len(), writers * each);
     let (code, verification) = verify(&store);
     assert_eq!(code, 0, "{verification}");
@@ -805,49 +807,77 @@ fn concurrent_writers_lose_nothing() {
     }
 }
 
-#[test]
-fn writers_killed_at_random_points_leave_every_acknowledged_decision_and_a_valid_chain() {
+/// A cheap deterministic pseudo-random sequence (xorshift).
+fn next_random(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// One recording `eval`, killed with SIGKILL after `kill_after` when given: the decision id
+/// when the writer reported it recorded, `None` when it was killed first.
+fn eval_maybe_killed(store: &TestStore, evidence: &str, kill_after: Option<std::time::Duration>) -> Option<String> {
+    let mut command = util::recording_as_is(store.address());
+    command
+        .args(["eval", "--input", evidence, "--policies", MINIMAL, "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("spawn");
+    if let Some(delay) = kill_after {
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL
+    }
+    let output = child.wait_with_output().expect("wait");
+    match output.status.code() {
+        Some(0 | 1) => {
+            let report: Value = serde_json::from_slice(&output.stdout).expect("report");
+            Some(report["decision_id"].as_str().expect("id").to_string())
+        }
+        None => None,
+        Some(code) => panic!(
+            "a writer failed with {code}: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
+}
+
+/// Every decision a writer reported as recorded is in the store, and the chain verifies
+/// without a gap.
+fn assert_acknowledged_present(store: &TestStore, acknowledged: &[String]) -> u64 {
+    let (code, verification) = verify(store);
+    assert_eq!(code, 0, "{verification}");
+    let log = json(&mg(store, &["audit", "log", "--limit", "0", "--format", "json"]));
+    let rows = log.as_array().expect("list");
+    let recorded: std::collections::BTreeSet<&str> =
+        rows.iter().filter_map(|row| row["entry"]["id"].as_str()).collect();
+    for id in acknowledged {
+        assert!(recorded.contains(id.as_str()), "decision {id} was acknowledged but is not in the store");
+    }
+    let mut seqs: Vec<u64> = rows.iter().filter_map(|row| row["seq"].as_u64()).collect();
+    seqs.sort_unstable();
+    assert!(seqs.iter().enumerate().all(|(index, seq)| *seq == index as u64 + 1), "the chain has a gap");
+    verification["entries"].as_u64().expect("entries")
+}
+
+fn writers_killed_at_random_points_leave_every_acknowledged_decision_and_a_valid_chain(backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("audit.db");
+    let store = TestStore::create(backend, dir.path(), "audit");
     eval(&store, PASS);
     let mut acknowledged = vec![];
     let mut killed = 0;
-    // A cheap deterministic sequence of kill delays spread over a writer's run.
+    // Kill delays spread over a writer's run.
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     for round in 0..24 {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let delay = std::time::Duration::from_millis(state % 120);
-        let mut command = util::recording(&store);
-        command
-            .args([
-                "eval",
-                "--input",
-                if round % 2 == 0 { PASS } else { FAIL },
-                "--policies",
-                MINIMAL,
-                "--format",
-                "json",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = command.spawn().expect("spawn");
-        std::thread::sleep(delay);
-        let _ = child.kill(); // SIGKILL
-        let output = child.wait_with_output().expect("wait");
-        match output.status.code() {
-            Some(0 | 1) => {
-                let report: Value = serde_json::from_slice(&output.stdout).expect("report");
-                acknowledged.push(report["decision_id"].as_str().expect("id").to_string());
-            }
+        let delay = std::time::Duration::from_millis(next_random(&mut state) % 120);
+        match eval_maybe_killed(&store, if round % 2 == 0 { PASS } else { FAIL }, Some(delay)) {
+            Some(id) => acknowledged.push(id),
             None => killed += 1,
-            Some(code) => panic!("a writer failed with {code}"),
         }
     }
     assert!(killed > 0, "no writer was killed: lengthen the delays' range");
-    let (code, verification) = verify(&store);
-    assert_eq!(code, 0, "{verification}");
+    assert_acknowledged_present(&store, &acknowledged);
     for id in &acknowledged {
         let run = mg(&store, &["audit", "show", id, "--brief"]);
         assert_eq!(run.code, 0, "acknowledged decision {id} is missing: {}", run.stderr);
@@ -855,4 +885,208 @@ fn writers_killed_at_random_points_leave_every_acknowledged_decision_and_a_valid
     // The store still takes writes.
     eval(&store, PASS);
     assert_eq!(verify(&store).0, 0);
+}
+
+/// Many hosts' pipelines appending to one PostgreSQL store at once: 8 concurrent writers ×
+/// 50 decisions, about one in four killed with SIGKILL at a random point of its run.
+#[test]
+fn eight_writers_times_fifty_decisions_with_kills_on_postgres() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = TestStore::create(Backend::Postgres, dir.path(), "stress");
+    let writers: u64 = 8;
+    let each: u64 = 50;
+    let results: Vec<(Vec<String>, u64)> = std::thread::scope(|scope| {
+        let children: Vec<_> = (0..writers)
+            .map(|writer| {
+                let store = &store;
+                scope.spawn(move || {
+                    let mut state = 0x9E37_79B9_7F4A_7C15 ^ (writer + 1).wrapping_mul(0x2545_F491_4F6C_DD1D);
+                    let mut acknowledged = Vec::new();
+                    let mut killed = 0;
+                    for index in 0..each {
+                        let roll = next_random(&mut state);
+                        let kill = (roll % 4 == 0).then(|| std::time::Duration::from_millis(roll % 400));
+                        match eval_maybe_killed(store, if index % 2 == 0 { PASS } else { FAIL }, kill) {
+                            Some(id) => acknowledged.push(id),
+                            None => killed += 1,
+                        }
+                    }
+                    (acknowledged, killed)
+                })
+            })
+            .collect();
+        children.into_iter().map(|child| child.join().expect("writer")).collect()
+    });
+    let acknowledged: Vec<String> = results.iter().flat_map(|(ids, _)| ids.clone()).collect();
+    let killed: u64 = results.iter().map(|(_, killed)| killed).sum();
+    let entries = assert_acknowledged_present(&store, &acknowledged);
+    eprintln!(
+        "8 writers × 50 decisions on PostgreSQL: {} acknowledged, {killed} killed, {entries} entries, chain verified",
+        acknowledged.len()
+    );
+    assert!(killed > 0, "no writer was killed");
+    assert_eq!(acknowledged.len() as u64 + killed, writers * each);
+    assert!(entries >= acknowledged.len() as u64 && entries <= writers * each);
+}
+
+/// The PostgreSQL store's faults: unreachable, missing, empty, another application's, a
+/// newer modelgate's, read-only, a bad URL, TLS that does not verify. Each is exit 2 and a
+/// decision of `error`; the password never shows.
+#[test]
+fn postgres_stores_that_cannot_be_reached_trusted_or_written_fail_closed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let eval_args = ["eval", "--input", PASS, "--policies", MINIMAL, "--format", "json"];
+    let refused = |address: &str, needles: &[&str]| {
+        let run = mg_at(Path::new(address), &eval_args);
+        assert_eq!(run.code, 2, "{address}: {}\n{}", run.stdout, run.stderr);
+        let report = json(&run);
+        assert_eq!(report["decision"], "error", "{address}");
+        let message = report["error"]["message"].as_str().unwrap_or("").to_string();
+        assert!(message.starts_with("the allow decision could not be recorded"), "{message}");
+        for needle in needles {
+            assert!(message.contains(needle), "{address}: {message}");
+        }
+        assert!(report["error"]["hint"].as_str().is_some_and(|hint| !hint.is_empty()), "{report}");
+        assert!(
+            !run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"),
+            "the password shows: {}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        message
+    };
+    let server = util::stores::postgres_server();
+    let with_password = server.replacen("://root@", "://root:hunter2@", 1);
+    assert_ne!(with_password, server, "the test server URL names the user root");
+
+    // Nothing listens on the port.
+    let message =
+        refused("postgres://root:hunter2@127.0.0.1:1/test?sslmode=disable", &["postgres://root@127.0.0.1:1/test"]);
+    assert!(message.contains("refused") || message.contains("connect"), "{message}");
+    // The schema does not exist: never created by a recording command.
+    let missing = TestStore::uninitialised(Backend::Postgres, dir.path(), "missing");
+    let address = format!("{with_password}?sslmode=disable&schema={}", missing.schema());
+    refused(&address, &["does not exist", missing.schema()]);
+    let exists = |schema: &str| {
+        util::stores::postgres_client()
+            .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
+            .expect("query")
+            .is_some()
+    };
+    assert!(!exists(missing.schema()), "a recording command created the schema");
+    let run = mg_at(Path::new(&address), &["audit", "log"]);
+    util::assert_fails_closed(&run, &["does not exist", "audit init"]);
+    // An empty schema (made by someone else) was never initialised.
+    let mut client = util::stores::postgres_client();
+    client.batch_execute(&format!("CREATE SCHEMA {}", missing.schema())).expect("create schema");
+    refused(&address, &["never initialised"]);
+    // Another application's tables.
+    client.batch_execute(&format!("CREATE TABLE {}.users (name TEXT)", missing.schema())).expect("create");
+    refused(&address, &["not a modelgate audit store"]);
+    let init = util::run(util::command(&root()).args(["audit", "init", "--store", &address]));
+    util::assert_fails_closed(&init, &["not a modelgate audit store"]);
+    // A store written by a newer modelgate.
+    let newer = TestStore::create(Backend::Postgres, dir.path(), "newer");
+    eval(&newer, PASS);
+    newer.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", &[]);
+    refused(newer.address(), &["schema version 99, newer than this modelgate"]);
+    let run = mg(&newer, &["audit", "verify"]);
+    util::assert_fails_closed(&run, &["schema version 99"]);
+    // A read-only session (a hot standby, a read-only role): the write fails, exit 2, and
+    // what is there still verifies through it.
+    let store = TestStore::create(Backend::Postgres, dir.path(), "readonly");
+    eval(&store, PASS);
+    let read_only = format!("{}&options=-c%20default_transaction_read_only%3Don", store.address());
+    refused(&read_only, &["read-only"]);
+    let run = mg_at(Path::new(&read_only), &["audit", "verify", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(json(&run)["entries"], 1);
+    // URLs that are not right are refused before anything connects.
+    for (url, needle) in [
+        ("postgres://root:hunter2@127.0.0.1/test?sslmode=sometimes", "sslmode `sometimes`"),
+        ("postgres://root@127.0.0.1/test?password=hunter2", "password as a URL parameter"),
+        ("postgres://root:hunter2@127.0.0.1/test?schema=Public", "not a plain lower-case name"),
+        ("mysql://root:hunter2@127.0.0.1/test", "unknown kind of store"),
+    ] {
+        let run = mg_at(Path::new(url), &["audit", "log"]);
+        util::assert_fails_closed(&run, &[needle]);
+        assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    }
+    // A successful record never stores the password either.
+    let store = TestStore::create(Backend::Postgres, dir.path(), "password");
+    let address = format!("{with_password}?sslmode=disable&schema={}", store.schema());
+    let run = mg_at(Path::new(&address), &eval_args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("hunter2"));
+    assert_eq!(store.query_text("SELECT count(*)::text FROM entries WHERE content LIKE '%hunter2%'"), "0");
+
+    // TLS, when the server offers it (Debian's cluster does, with its snakeoil certificate,
+    // issued to the machine's host name, not to 127.0.0.1).
+    let ssl: String = client.query_one("SHOW ssl", &[]).expect("show ssl").get(0);
+    let certificate: String = client.query_one("SHOW ssl_cert_file", &[]).expect("show").get(0);
+    if ssl == "on" && std::fs::read(&certificate).is_ok() {
+        let base = format!("{server}?schema={}", store.schema());
+        for mode in ["require".to_string(), format!("verify-ca&sslrootcert={certificate}")] {
+            let run = mg_at(Path::new(&format!("{base}&sslmode={mode}")), &["audit", "verify", "--format", "json"]);
+            assert_eq!(run.code, 0, "sslmode={mode}: {}", run.stderr);
+        }
+        let run =
+            mg_at(Path::new(&format!("{base}&sslmode=verify-full&sslrootcert={certificate}")), &["audit", "verify"]);
+        util::assert_fails_closed(&run, &["certificate"]);
+        let run = mg_at(Path::new(&format!("{base}&sslmode=verify-full")), &["audit", "verify"]);
+        util::assert_fails_closed(&run, &["certificate"]);
+    } else {
+        eprintln!("the PostgreSQL server offers no TLS: the sslmode checks were not run");
+    }
+}
+
+/// A writer whose connection is cut while it waits for the chain's lock (another host's
+/// append in progress) reports its decision as not recorded; nothing of it is in the store
+/// and the chain verifies.
+#[test]
+fn a_connection_lost_in_the_middle_of_an_append_leaves_the_chain_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = TestStore::create(Backend::Postgres, dir.path(), "cut");
+    eval(&store, PASS);
+    let mut holder = util::stores::postgres_client();
+    holder.batch_execute(&format!("SET search_path TO {}", store.schema())).expect("search_path");
+    let mut lock = holder.transaction().expect("begin");
+    lock.batch_execute("LOCK TABLE entries IN EXCLUSIVE MODE").expect("lock");
+    let mut command = util::recording_as_is(store.address());
+    command
+        .args(["eval", "--input", FAIL, "--policies", MINIMAL, "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().expect("spawn");
+    // The writer's session, waiting on the lock inside its append transaction.
+    let mut watcher = util::stores::postgres_client();
+    let mut waiting = None;
+    for _ in 0..600 {
+        let rows = watcher
+            .query(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'modelgate' AND wait_event_type = 'Lock' \
+                 AND query LIKE '%LOCK TABLE entries%'",
+                &[],
+            )
+            .expect("pg_stat_activity");
+        if let Some(row) = rows.first() {
+            waiting = Some(row.get::<_, i32>(0));
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let pid = waiting.expect("the writer never waited for the chain's lock");
+    watcher.execute("SELECT pg_terminate_backend($1)", &[&pid]).expect("terminate");
+    let output = child.wait_with_output().expect("wait");
+    lock.commit().expect("release");
+    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("report");
+    assert_eq!(report["decision"], "error");
+    assert!(report["error"]["message"].as_str().unwrap_or("").contains("could not be recorded"), "{report}");
+    let (code, verification) = verify(&store);
+    assert_eq!(code, 0, "{verification}");
+    assert_eq!(verification["entries"], 1, "nothing of the cut append is in the store");
+    // And the store still takes writes.
+    eval(&store, FAIL);
+    assert_eq!(verify(&store).1["entries"], 2);
 }

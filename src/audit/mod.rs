@@ -8,7 +8,9 @@
 //! the exact Rego text and evidence behind any past decision can be shown and replayed.
 //!
 //! Commands reach the store through the [`Store`] trait; [`sqlite`] is the embedded
-//! default, one file that several CI jobs may write at once.
+//! default, one file that several CI jobs on one machine may write at once; [`postgres`]
+//! is the shared store that pipelines on throw-away runners and the policy repository's
+//! CI all write to. [`Address`] names either.
 
 use std::path::{Path, PathBuf};
 
@@ -18,10 +20,13 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, ErrorKind, Result};
 
 pub mod alerts;
+pub mod blobs;
 pub mod chain;
+pub mod copy;
 pub mod deploy;
 pub mod export;
 pub mod lifecycle;
+pub mod postgres;
 pub mod record;
 pub mod sqlite;
 
@@ -29,6 +34,25 @@ pub mod sqlite;
 pub const STORE_ENV: &str = "MODELGATE_STORE";
 /// Where the store lives by default, relative to the folder of the config.
 pub const DEFAULT_STORE: &str = ".modelgate/audit.db";
+
+/// The columns of the `entries` table, in the order both backends read and write them.
+pub(crate) const ENTRY_COLUMNS: &str =
+    "seq, id, kind, time, model, version, environment, decision, evidence_digest, bundle_digest, content, prev_hash, hash";
+
+/// The indexes on `entries`, the same on both backends (their queries are the same).
+macro_rules! entry_indexes {
+    () => {
+        "CREATE INDEX entries_model ON entries (model, time);
+CREATE INDEX entries_model_environment ON entries (model, environment, time);
+CREATE INDEX entries_environment ON entries (environment, time);
+CREATE INDEX entries_decision ON entries (decision, time);
+CREATE INDEX entries_time ON entries (time);
+CREATE INDEX entries_kind ON entries (kind, time);
+CREATE INDEX entries_deployments ON entries (environment, model, time) WHERE kind IN ('deploy', 'retire');
+"
+    };
+}
+pub(crate) use entry_indexes;
 
 /// What an entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -258,6 +282,10 @@ pub trait Store {
     /// Appends the drafts in order, all or nothing, with their blobs and bundles; returns
     /// them as chained. Durable when it returns.
     fn append(&mut self, drafts: Vec<Draft>) -> Result<Vec<Record>>;
+    /// Writes entries exactly as another store holds them (`audit copy`): they must extend
+    /// this store's chain (the next seq, the head's hash as `prev_hash`, each hash
+    /// recomputed), with the blobs and bundles given; all or nothing, durable when it returns.
+    fn import(&mut self, records: Vec<Record>, blobs: Vec<blobs::Packed>, bundles: Vec<BundleManifest>) -> Result<()>;
     fn get(&self, id: &str) -> Result<Option<Record>>;
     /// Visits matching entries in chain order (or newest first); `visit` returns false to stop.
     fn scan(&self, filter: &Filter, visit: &mut dyn FnMut(Record) -> Result<bool>) -> Result<()>;
@@ -322,6 +350,43 @@ pub fn check_environment(store: &dyn Store, environment: &str) -> Result<()> {
     Err(crate::policy::data::unknown_environment(environment, &known, &format!("the store {}", store.location())))
 }
 
+/// The prepared drafts as records that extend the chain at `head`.
+pub(crate) fn chain_drafts(head: Option<(u64, String)>, drafts: &[blobs::Prepared]) -> Vec<Record> {
+    let (mut seq, mut prev_hash) = head.unwrap_or((0, chain::GENESIS.to_string()));
+    let mut records = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        seq += 1;
+        let mut entry = draft.entry.clone();
+        entry.seq = seq;
+        // An Entry is strings, numbers and a JSON value: its serialisation cannot fail.
+        let content = serde_json::to_string(&entry).unwrap_or_default();
+        let hash = chain::link(&prev_hash, &content);
+        let columns = Columns::of(&entry);
+        records.push(Record { entry, content, prev_hash: prev_hash.clone(), hash: hash.clone(), columns });
+        prev_hash = hash;
+    }
+    records
+}
+
+/// Checks that `records` extend the chain at `head` link by link, as [`Store::import`] must.
+pub(crate) fn check_import(head: Option<&(u64, String)>, records: &[Record]) -> std::result::Result<(), String> {
+    let (mut seq, mut prev_hash) = head.cloned().unwrap_or((0, chain::GENESIS.to_string()));
+    for record in records {
+        if record.columns.seq != seq + 1 || record.entry.seq != record.columns.seq {
+            return Err(format!("entry {} does not follow the head at seq {seq}", record.columns.seq));
+        }
+        if record.prev_hash != prev_hash || chain::link(&prev_hash, &record.content) != record.hash {
+            return Err(format!("entry {} does not link to the chain before it", record.columns.seq));
+        }
+        if Columns::of(&record.entry) != record.columns {
+            return Err(format!("entry {}'s columns do not match its content", record.columns.seq));
+        }
+        seq += 1;
+        prev_hash = record.hash.clone();
+    }
+    Ok(())
+}
+
 /// `f` over `items` on every core, in order.
 pub fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(items.len().max(1));
@@ -355,24 +420,78 @@ pub enum Access {
     ReadWrite,
 }
 
-/// Opens the store at `path`.
-pub fn open(path: &Path, access: Access) -> Result<Box<dyn Store>> {
-    Ok(Box::new(sqlite::SqliteStore::open(path, access)?))
+/// Where a store is: an SQLite file, or a schema of a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub enum Address {
+    File(PathBuf),
+    Postgres(Box<postgres::Address>),
+}
+
+impl Address {
+    /// `postgres://…` or `postgresql://…` for PostgreSQL; `sqlite://PATH` or a plain path for
+    /// an SQLite file.
+    pub fn parse(text: &str) -> Result<Address> {
+        let lower = text.get(..13).unwrap_or(text).to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return Ok(Address::Postgres(Box::new(postgres::Address::parse(text)?)));
+        }
+        if let Some(path) = text.strip_prefix("sqlite://") {
+            return Ok(Address::File(PathBuf::from(path)));
+        }
+        if text.contains("://") {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("store `{}`: unknown kind of store", postgres::redact(text)),
+            )
+            .hint("name a PostgreSQL store with postgres://USER@HOST/DATABASE, or an SQLite file by its path"));
+        }
+        if text.is_empty() {
+            return Err(Error::new(ErrorKind::Config, "the store is named by an empty string")
+                .hint("set --store (or MODELGATE_STORE) to a path or a postgres:// URL, or unset it"));
+        }
+        Ok(Address::File(PathBuf::from(text)))
+    }
+
+    /// How messages name it (never with a password).
+    pub fn location(&self) -> String {
+        match self {
+            Address::File(path) => path.display().to_string(),
+            Address::Postgres(address) => address.location().to_string(),
+        }
+    }
+}
+
+/// Opens the store at `address`.
+pub fn open(address: &Address, access: Access) -> Result<Box<dyn Store>> {
+    Ok(match address {
+        Address::File(path) => Box::new(sqlite::SqliteStore::open(path, access)?),
+        Address::Postgres(address) => Box::new(postgres::PostgresStore::open(address, access)?),
+    })
+}
+
+/// Creates the store at `address` unless it is one already (`audit init`); says whether
+/// it created it.
+pub fn init(address: &Address) -> Result<(Box<dyn Store>, bool)> {
+    let existed = match address {
+        Address::File(path) => path.exists(),
+        Address::Postgres(address) => postgres::PostgresStore::initialised(address)?,
+    };
+    Ok((open(address, Access::Create)?, !existed))
 }
 
 /// The store a command uses: `--store`, else `MODELGATE_STORE` (clap reads it), else
 /// `.modelgate/audit.db` in `base` (the config's folder).
-pub fn resolve(flag: Option<&Path>, base: &Path) -> PathBuf {
+pub fn resolve(flag: Option<&str>, base: &Path) -> Result<Address> {
     match flag {
-        Some(path) => path.to_path_buf(),
-        None => base.join(DEFAULT_STORE),
+        Some(text) => Address::parse(text),
+        None => Ok(Address::File(base.join(DEFAULT_STORE))),
     }
 }
 
 /// How a recording command (`check`, `eval`) opens its store: the default store beside
 /// modelgate.toml is created on first use; a store named with `--store` or
 /// `MODELGATE_STORE` must already exist (`modelgate audit init` creates one).
-pub fn recording_access(flag: Option<&Path>) -> Access {
+pub fn recording_access(flag: Option<&str>) -> Access {
     match flag {
         Some(_) => Access::ReadWrite,
         None => Access::Create,
@@ -406,6 +525,21 @@ pub fn parse_until(text: &str, flag: &str) -> Result<String> {
         return Ok(time.replace("T00:00:00.000000Z", "T23:59:59.999999Z"));
     }
     Ok(time)
+}
+
+/// Refuses a store whose schema a newer modelgate wrote: an older one must not write to it.
+pub(crate) fn check_schema_version(location: &str, version: i64, supported: i64) -> Result<()> {
+    if version > supported {
+        return Err(store_error(
+            location,
+            format!(
+                "has schema version {version}, newer than this modelgate ({}) reads (up to {supported})",
+                env!("CARGO_PKG_VERSION")
+            ),
+        )
+        .hint("upgrade modelgate to the version that wrote this store; an older one must not write to it"));
+    }
+    Ok(())
 }
 
 pub(crate) fn store_error(location: &str, message: impl std::fmt::Display) -> Error {

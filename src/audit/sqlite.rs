@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use rusqlite::{params, params_from_iter, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
-use super::{chain, store_error, Access, BundleManifest, Columns, Draft, Entry, Filter, Link, Record, Store};
+use super::blobs::{self, Packed, Prepared};
+use super::{store_error, Access, BundleManifest, Columns, Draft, Filter, Link, Record, Store};
 use crate::error::{Error, Result};
 
 /// `PRAGMA application_id` of a modelgate store: "MGAT".
@@ -21,13 +22,10 @@ pub const SCHEMA_VERSION: i64 = 1;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Appends retried after a busy answer.
 const BUSY_RETRIES: u32 = 5;
-/// The largest blob read back: bounds the memory a corrupt size field can ask for.
-const MAX_BLOB: u64 = 1 << 30;
-/// zstd level for blobs: evidence JSON shrinks about tenfold at level 3, in well under a millisecond.
-const ZSTD_LEVEL: i32 = 3;
 
 /// Schema migrations, applied in order; `user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[concat!(
+    r#"
 CREATE TABLE entries (
     seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -43,20 +41,16 @@ CREATE TABLE entries (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-CREATE INDEX entries_model ON entries (model, time);
-CREATE INDEX entries_model_environment ON entries (model, environment, time);
-CREATE INDEX entries_environment ON entries (environment, time);
-CREATE INDEX entries_decision ON entries (decision, time);
-CREATE INDEX entries_time ON entries (time);
-CREATE INDEX entries_kind ON entries (kind, time);
-CREATE INDEX entries_deployments ON entries (environment, model, time) WHERE kind IN ('deploy', 'retire');
+"#,
+    super::entry_indexes!(),
+    r#"
 CREATE TABLE blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE bundles (digest TEXT PRIMARY KEY, manifest TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-"#];
+"#
+)];
 
-const ENTRY_COLUMNS: &str =
-    "seq, id, kind, time, model, version, environment, decision, evidence_digest, bundle_digest, content, prev_hash, hash";
+use super::ENTRY_COLUMNS;
 
 pub struct SqliteStore {
     connection: Connection,
@@ -177,16 +171,7 @@ impl SqliteStore {
                 .hint("point --store (or MODELGATE_STORE) at a modelgate store, or at a new file to create one"));
         }
         let version = self.user_version()?;
-        if version > SCHEMA_VERSION {
-            return Err(store_error(
-                &self.location,
-                format!(
-                    "has schema version {version}, newer than this modelgate ({}) reads (up to {SCHEMA_VERSION})",
-                    env!("CARGO_PKG_VERSION")
-                ),
-            )
-            .hint("upgrade modelgate to the version that wrote this store; an older one must not write to it"));
-        }
+        super::check_schema_version(&self.location, version, SCHEMA_VERSION)?;
         Ok(())
     }
 
@@ -212,40 +197,42 @@ impl SqliteStore {
             .map_err(|error| self.error(error))
     }
 
-    fn try_append(&self, drafts: &[Prepared]) -> rusqlite::Result<Vec<Record>> {
+    /// One append or import in one write transaction: `rows` gets the chain's head (read
+    /// under the write lock) and returns the records to insert with the blobs and bundles.
+    fn try_write(
+        &self,
+        blobs: &[&Packed],
+        bundles: &[&(String, String)],
+        rows: &dyn Fn(Option<(u64, String)>) -> std::result::Result<Vec<Record>, String>,
+    ) -> rusqlite::Result<std::result::Result<Vec<Record>, String>> {
         let transaction = rusqlite::Transaction::new_unchecked(&self.connection, TransactionBehavior::Immediate)?;
         let head: Option<(u64, String)> = transaction
             .query_row("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1", [], |row| {
                 Ok((row.get::<_, i64>(0)? as u64, row.get(1)?))
             })
             .optional()?;
-        let (mut seq, mut prev_hash) = head.unwrap_or((0, chain::GENESIS.to_string()));
-        let mut records = Vec::with_capacity(drafts.len());
+        let records = match rows(head) {
+            Ok(records) => records,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
         {
             let mut insert_blob =
                 transaction.prepare_cached("INSERT OR IGNORE INTO blobs (digest, size, data) VALUES (?1, ?2, ?3)")?;
+            for blob in blobs {
+                insert_blob.execute(params![blob.digest, blob.size as i64, blob.data])?;
+            }
             let mut insert_bundle =
                 transaction.prepare_cached("INSERT OR IGNORE INTO bundles (digest, manifest) VALUES (?1, ?2)")?;
+            for (digest, manifest) in bundles {
+                insert_bundle.execute(params![digest, manifest])?;
+            }
             let mut insert_entry = transaction.prepare_cached(&format!(
                 "INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
             ))?;
-            for draft in drafts {
-                for (digest, size, data) in &draft.blobs {
-                    insert_blob.execute(params![digest, *size as i64, data])?;
-                }
-                if let Some((digest, manifest)) = &draft.bundle {
-                    insert_bundle.execute(params![digest, manifest])?;
-                }
-                seq += 1;
-                let mut entry = draft.entry.clone();
-                entry.seq = seq;
-                let content = serde_json::to_string(&entry).map_err(|error| {
-                    rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(error.to_string())))
-                })?;
-                let hash = chain::link(&prev_hash, &content);
-                let columns = Columns::of(&entry);
+            for record in &records {
+                let columns = &record.columns;
                 insert_entry.execute(params![
-                    seq as i64,
+                    columns.seq as i64,
                     columns.id,
                     columns.kind,
                     columns.time,
@@ -255,20 +242,41 @@ impl SqliteStore {
                     columns.decision,
                     columns.evidence_digest,
                     columns.bundle_digest,
-                    content,
-                    prev_hash,
-                    hash,
+                    record.content,
+                    record.prev_hash,
+                    record.hash,
                 ])?;
-                records.push(Record { entry, content, prev_hash: prev_hash.clone(), hash: hash.clone(), columns });
-                prev_hash = hash;
             }
-            let mut set_meta =
-                transaction.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
-            set_meta.execute(params!["head_seq", seq.to_string()])?;
-            set_meta.execute(params!["head_hash", prev_hash])?;
+            if let Some(last) = records.last() {
+                let mut set_meta =
+                    transaction.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
+                set_meta.execute(params!["head_seq", last.columns.seq.to_string()])?;
+                set_meta.execute(params!["head_hash", last.hash])?;
+            }
         }
         transaction.commit()?;
-        Ok(records)
+        Ok(Ok(records))
+    }
+
+    /// [`Self::try_write`], tried again while another writer holds the lock.
+    fn write(
+        &self,
+        blobs: &[&Packed],
+        bundles: &[&(String, String)],
+        rows: &dyn Fn(Option<(u64, String)>) -> std::result::Result<Vec<Record>, String>,
+    ) -> Result<Vec<Record>> {
+        let mut attempt = 0;
+        loop {
+            match self.try_write(blobs, bundles, rows) {
+                Ok(Ok(records)) => return Ok(records),
+                Ok(Err(refusal)) => return Err(store_error(&self.location, refusal)),
+                Err(error) if is_busy(&error) && attempt < BUSY_RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(50 << attempt));
+                }
+                Err(error) => return Err(self.error(error)),
+            }
+        }
     }
 
     fn read_record(row: &rusqlite::Row) -> rusqlite::Result<Link> {
@@ -313,69 +321,37 @@ impl Drop for SqliteStore {
     }
 }
 
-/// A draft with its blobs compressed (outside the write lock) and its manifest serialised.
-struct Prepared {
-    entry: Entry,
-    blobs: Vec<(String, u64, Vec<u8>)>,
-    bundle: Option<(String, String)>,
-}
-
 impl Store for SqliteStore {
     fn location(&self) -> String {
         self.location.clone()
     }
 
     fn append(&mut self, drafts: Vec<Draft>) -> Result<Vec<Record>> {
-        // Compress, outside the write lock and on every core, only the blobs the store
-        // does not hold yet (a re-evaluation that finds what the last one found adds none).
-        let mut seen = std::collections::HashSet::new();
-        let mut missing = Vec::new();
-        {
+        let prepared: Vec<Prepared> = blobs::prepare(&self.location, drafts, |digests| {
             let mut exists =
                 self.connection.prepare_cached("SELECT 1 FROM blobs WHERE digest = ?1").map_err(|e| self.error(e))?;
-            for (index, draft) in drafts.iter().enumerate() {
-                for (position, blob) in draft.blobs.iter().enumerate() {
-                    if seen.insert(blob.digest.clone())
-                        && !exists.exists([&blob.digest]).map_err(|error| sql_error(&self.location, error))?
-                    {
-                        missing.push((index, position));
-                    }
+            let mut present = std::collections::HashSet::new();
+            for digest in digests {
+                if exists.exists([digest]).map_err(|error| self.error(error))? {
+                    present.insert(digest.clone());
                 }
             }
-        }
-        let drafts_ref = &drafts;
-        let compressed = super::parallel_map(&missing, |&(index, position)| {
-            let blob = &drafts_ref[index].blobs[position];
-            zstd::bulk::compress(&blob.bytes, ZSTD_LEVEL)
-                .map(|data| (blob.digest.clone(), blob.bytes.len() as u64, data))
-                .map_err(|error| format!("cannot compress {}: {error}", blob.digest))
-        });
-        let mut per_draft: Vec<Vec<(String, u64, Vec<u8>)>> = drafts.iter().map(|_| Vec::new()).collect();
-        for (&(index, _), blob) in missing.iter().zip(compressed) {
-            per_draft[index].push(blob.map_err(|message| store_error(&self.location, message))?);
-        }
-        let mut prepared = Vec::with_capacity(drafts.len());
-        for (draft, blobs) in drafts.into_iter().zip(per_draft) {
-            let bundle = match draft.bundle {
-                Some(manifest) => {
-                    let text = serde_json::to_string(&manifest).unwrap_or_default();
-                    Some((manifest.digest, text))
-                }
-                None => None,
-            };
-            prepared.push(Prepared { entry: draft.entry, blobs, bundle });
-        }
-        let mut attempt = 0;
-        loop {
-            match self.try_append(&prepared) {
-                Ok(records) => return Ok(records),
-                Err(error) if is_busy(&error) && attempt < BUSY_RETRIES => {
-                    attempt += 1;
-                    std::thread::sleep(Duration::from_millis(50 << attempt));
-                }
-                Err(error) => return Err(self.error(error)),
-            }
-        }
+            Ok(present)
+        })?;
+        let packed: Vec<&Packed> = prepared.iter().flat_map(|draft| &draft.blobs).collect();
+        let bundles: Vec<&(String, String)> = prepared.iter().filter_map(|draft| draft.bundle.as_ref()).collect();
+        self.write(&packed, &bundles, &|head| Ok(super::chain_drafts(head, &prepared)))
+    }
+
+    fn import(&mut self, records: Vec<Record>, blobs: Vec<Packed>, bundles: Vec<BundleManifest>) -> Result<()> {
+        let packed: Vec<&Packed> = blobs.iter().collect();
+        let bundles: Vec<(String, String)> = bundles.into_iter().map(blobs::manifest_text).collect();
+        let bundles: Vec<&(String, String)> = bundles.iter().collect();
+        self.write(&packed, &bundles, &|head| {
+            super::check_import(head.as_ref(), &records)?;
+            Ok(records.clone())
+        })
+        .map(|_| ())
     }
 
     fn get(&self, id: &str) -> Result<Option<Record>> {
@@ -442,11 +418,7 @@ impl Store for SqliteStore {
         let Some((size, data)) = row else {
             return Ok(None);
         };
-        decode_blob(digest, size, &data).map(Some).map_err(|problem| {
-            store_error(&self.location, format!("blob {digest} is corrupt: {problem}")).hint(
-                "the store has been damaged or altered: run `modelgate audit verify`, and restore it from a backup",
-            )
-        })
+        blobs::unpack_or_error(&self.location, digest, size, &data).map(Some)
     }
 
     fn blobs(&self, digests: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
@@ -467,11 +439,7 @@ impl Store for SqliteStore {
         let location = self.location.as_str();
         super::parallel_map(&rows, |(digest, row)| match row {
             None => Ok(None),
-            Some((size, data)) => decode_blob(digest, *size, data).map(Some).map_err(|problem| {
-                store_error(location, format!("blob {digest} is corrupt: {problem}")).hint(
-                    "the store has been damaged or altered: run `modelgate audit verify`, and restore it from a backup",
-                )
-            }),
+            Some((size, data)) => blobs::unpack_or_error(location, digest, *size, data).map(Some),
         })
         .into_iter()
         .collect()
@@ -487,7 +455,7 @@ impl Store for SqliteStore {
             let digest: String = row.get(0).map_err(|error| self.error(error))?;
             let size: i64 = row.get(1).map_err(|error| self.error(error))?;
             let data: Vec<u8> = row.get(2).map_err(|error| self.error(error))?;
-            visit(&digest, decode_blob(&digest, size, &data).map(|_| ()));
+            visit(&digest, blobs::unpack(&digest, size, &data).map(|_| ()));
         }
         Ok(())
     }
@@ -498,7 +466,7 @@ impl Store for SqliteStore {
             .query_row("SELECT manifest FROM bundles WHERE digest = ?1", [digest], |row| row.get(0))
             .optional()
             .map_err(|error| self.error(error))?;
-        text.map(|text| parse_manifest(&self.location, digest, &text)).transpose()
+        text.map(|text| blobs::parse_manifest(&self.location, digest, &text)).transpose()
     }
 
     fn bundles(&self) -> Result<Vec<BundleManifest>> {
@@ -512,7 +480,7 @@ impl Store for SqliteStore {
         let mut manifests = Vec::new();
         for row in rows {
             let (digest, text) = row.map_err(|error| self.error(error))?;
-            manifests.push(parse_manifest(&self.location, &digest, &text)?);
+            manifests.push(blobs::parse_manifest(&self.location, &digest, &text)?);
         }
         Ok(manifests)
     }
@@ -577,30 +545,6 @@ impl Store for SqliteStore {
     }
 }
 
-fn parse_manifest(location: &str, digest: &str, text: &str) -> Result<BundleManifest> {
-    serde_json::from_str(text).map_err(|error| {
-        store_error(location, format!("the manifest of bundle {digest} is not valid: {error}"))
-            .hint("the store has been altered: run `modelgate audit verify`")
-    })
-}
-
-/// Decompresses a blob (bounded by its recorded size) and checks it against its digest.
-fn decode_blob(digest: &str, size: i64, data: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    let size = u64::try_from(size).map_err(|_| format!("negative size {size}"))?;
-    if size > MAX_BLOB {
-        return Err(format!("recorded size {size} is above the {MAX_BLOB}-byte bound"));
-    }
-    let bytes = zstd::bulk::decompress(data, size as usize).map_err(|error| format!("cannot decompress: {error}"))?;
-    if bytes.len() as u64 != size {
-        return Err(format!("{} bytes where {size} were recorded", bytes.len()));
-    }
-    let actual = super::sha256(&bytes);
-    if actual != digest {
-        return Err(format!("its content hashes to {actual}"));
-    }
-    Ok(bytes)
-}
-
 /// SQLITE_BUSY and SQLITE_LOCKED as rusqlite words them (the open maps errors to messages).
 fn is_busy_message(message: &str) -> bool {
     message.ends_with(": database is locked") || message.ends_with(": database table is locked")
@@ -654,7 +598,7 @@ fn sql_error(location: &str, error: rusqlite::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::{Blob, EntryKind};
+    use crate::audit::{chain, Blob, Entry, EntryKind};
 
     fn draft(model: &str) -> Draft {
         let blob = Blob::new(format!("{{\"model\": \"{model}\"}}").into_bytes());

@@ -32,18 +32,35 @@ pub enum AuditCommand {
     Verify(VerifyArgs),
     /// Write entries as JSON Lines, CSV or OPA decision-log events.
     Export(ExportArgs),
+    /// Copy a store into a new, empty one (SQLite to PostgreSQL, or back), entries exactly
+    /// as stored: the chain, its head and every published anchor carry over.
+    Copy(CopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The store to copy: a path (or sqlite://PATH), or postgres://USER@HOST/DATABASE.
+    #[arg(long, value_name = "PATH|URL")]
+    from: String,
+    /// The new store, created when it does not exist; one holding entries is refused.
+    #[arg(long, value_name = "PATH|URL")]
+    to: String,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = SectionFormat::Text)]
+    format: SectionFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct StoreArg {
-    /// The audit store (default: .modelgate/audit.db in the current folder).
-    #[arg(long, value_name = "PATH", env = "MODELGATE_STORE")]
-    store: Option<PathBuf>,
+    /// The audit store: an SQLite file, or postgres://USER@HOST/DATABASE (default:
+    /// .modelgate/audit.db in the current folder).
+    #[arg(long, value_name = "PATH|URL", env = "MODELGATE_STORE", hide_env_values = true)]
+    store: Option<String>,
 }
 
 impl StoreArg {
     fn open(&self) -> Result<Box<dyn Store>> {
-        audit::open(&audit::resolve(self.store.as_deref(), std::path::Path::new(".")), Access::ReadOnly)
+        audit::open(&audit::resolve(self.store.as_deref(), std::path::Path::new("."))?, Access::ReadOnly)
     }
 }
 
@@ -185,6 +202,7 @@ pub fn run(command: AuditCommand) -> ExitStatus {
         AuditCommand::At(args) => at(&args),
         AuditCommand::Verify(args) => verify(&args),
         AuditCommand::Export(args) => export_command(&args),
+        AuditCommand::Copy(args) => copy(&args),
     };
     match result {
         Ok(status) => status,
@@ -207,9 +225,9 @@ fn print(format: SectionFormat, value: &Value, text: impl FnOnce() -> String) {
 }
 
 fn init(args: &InitArgs) -> Result<ExitStatus> {
-    let path = audit::resolve(args.store.store.as_deref(), std::path::Path::new("."));
-    let existed = path.exists();
-    let store = audit::open(&path, Access::Create)?;
+    let address = audit::resolve(args.store.store.as_deref(), std::path::Path::new("."))?;
+    let (store, created) = audit::init(&address)?;
+    let existed = !created;
     let head = store.head()?;
     let entries = head.as_ref().map_or(0, |(seq, _)| *seq);
     let value = json!({"store": store.location(), "created": !existed, "entries": entries});
@@ -593,6 +611,22 @@ fn deployed_row(store: &dyn Store, deployment: &Record, time: &str) -> Result<Va
         "exceptions": exceptions,
         "last_reevaluation": last,
     }))
+}
+
+fn copy(args: &CopyArgs) -> Result<ExitStatus> {
+    let from = audit::open(&audit::Address::parse(&args.from)?, Access::ReadOnly)?;
+    let mut to = audit::open(&audit::Address::parse(&args.to)?, Access::Create)?;
+    let copied = audit::copy::copy(from.as_ref(), to.as_mut())?;
+    let value = serde_json::to_value(&copied).unwrap_or(Value::Null);
+    print(args.format, &value, || {
+        let head =
+            copied.head.as_ref().map_or_else(|| "(empty)".to_string(), |head| format!("{}:{}", head.seq, head.hash));
+        format!(
+            "copied {} entries, {} blobs, {} policy bundles from {} to {}\nhead: {head} (verified in both)\n",
+            copied.entries, copied.blobs, copied.bundles, copied.from, copied.to
+        )
+    });
+    Ok(ExitStatus::Success)
 }
 
 fn verify(args: &VerifyArgs) -> Result<ExitStatus> {

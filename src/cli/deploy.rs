@@ -27,9 +27,10 @@ pub struct StoreArgs {
     /// .modelgate/audit.db is the default store).
     #[arg(long, value_name = "DIR", default_value = ".")]
     project: PathBuf,
-    /// The audit store (default: .modelgate/audit.db in --project).
-    #[arg(long, value_name = "PATH", env = "MODELGATE_STORE")]
-    store: Option<PathBuf>,
+    /// The audit store: an SQLite file, or postgres://USER@HOST/DATABASE (default:
+    /// .modelgate/audit.db in --project).
+    #[arg(long, value_name = "PATH|URL", env = "MODELGATE_STORE", hide_env_values = true)]
+    store: Option<String>,
     /// Who deploys (default: MODELGATE_REQUESTED_BY, GITHUB_ACTOR, GITLAB_USER_LOGIN, BUILD_USER_ID or USER).
     #[arg(long, value_name = "WHO")]
     requester: Option<String>,
@@ -173,7 +174,7 @@ fn record(args: &RecordArgs) -> Result<std::result::Result<audit::Record, deploy
         (None, Some(digest)) => digest.clone(),
         (None, None) => unreachable_artifact()?,
     };
-    let mut store = audit::open(&audit::resolve(args.store.store.as_deref(), &args.store.project), Access::ReadWrite)?;
+    let mut store = audit::open(&audit::resolve(args.store.store.as_deref(), &args.store.project)?, Access::ReadWrite)?;
     let request = deploy::Request {
         model: &args.model,
         version: &args.version,
@@ -192,7 +193,7 @@ fn unreachable_artifact() -> Result<String> {
 }
 
 fn retire(args: &RetireArgs) -> Result<std::result::Result<audit::Record, deploy::Refusal>> {
-    let mut store = audit::open(&audit::resolve(args.store.store.as_deref(), &args.store.project), Access::ReadWrite)?;
+    let mut store = audit::open(&audit::resolve(args.store.store.as_deref(), &args.store.project)?, Access::ReadWrite)?;
     audit::check_environment(store.as_ref(), &args.environment)?;
     deploy::retire(
         store.as_mut(),

@@ -25,9 +25,10 @@ pub struct ReevaluateArgs {
     /// The current policy repository.
     #[arg(long, value_name = "DIR", env = "MODELGATE_POLICIES", default_value = ".")]
     policies: PathBuf,
-    /// The audit store holding the deployments (default: .modelgate/audit.db in the current folder).
-    #[arg(long, value_name = "PATH", env = "MODELGATE_STORE")]
-    store: Option<PathBuf>,
+    /// The audit store holding the deployments: an SQLite file, or
+    /// postgres://USER@HOST/DATABASE (default: .modelgate/audit.db in the current folder).
+    #[arg(long, value_name = "PATH|URL", env = "MODELGATE_STORE", hide_env_values = true)]
+    store: Option<String>,
     /// Notifiers (default: notifications.yaml in the policy repository, when there is one).
     #[arg(long, value_name = "FILE")]
     notify: Option<PathBuf>,
@@ -50,9 +51,10 @@ pub struct ImpactArgs {
     /// The proposed policy repository (the pull request's checkout).
     #[arg(long, value_name = "DIR")]
     policies: PathBuf,
-    /// The audit store holding the deployments (default: .modelgate/audit.db in the current folder).
-    #[arg(long, value_name = "PATH", env = "MODELGATE_STORE")]
-    store: Option<PathBuf>,
+    /// The audit store holding the deployments: an SQLite file, or
+    /// postgres://USER@HOST/DATABASE (default: .modelgate/audit.db in the current folder).
+    #[arg(long, value_name = "PATH|URL", env = "MODELGATE_STORE", hide_env_values = true)]
+    store: Option<String>,
     /// Evaluation time limit per model, in milliseconds.
     #[arg(long, value_name = "MS")]
     timeout_ms: Option<u64>,
@@ -92,7 +94,7 @@ fn now() -> Result<chrono::DateTime<chrono::Utc>> {
 fn run_reevaluate(args: &ReevaluateArgs) -> Result<(String, ExitStatus)> {
     let gate = Gate::load(&args.policies, super::timeout(args.timeout_ms, None))?;
     let notifiers = super::alerts::config(&args.policies, args.notify.as_deref(), args.no_notify)?;
-    let mut store = audit::open(&audit::resolve(args.store.as_deref(), std::path::Path::new(".")), Access::ReadWrite)?;
+    let mut store = audit::open(&audit::resolve(args.store.as_deref(), std::path::Path::new("."))?, Access::ReadWrite)?;
     let now = now()?;
     let mut judgements = lifecycle::judge(store.as_ref(), &gate, now)?;
     lifecycle::record(store.as_mut(), &gate, &mut judgements, now)?;
@@ -118,7 +120,7 @@ fn run_reevaluate(args: &ReevaluateArgs) -> Result<(String, ExitStatus)> {
 
 fn run_impact(args: &ImpactArgs) -> Result<(String, ExitStatus)> {
     let gate = Gate::load(&args.policies, super::timeout(args.timeout_ms, None))?;
-    let store = audit::open(&audit::resolve(args.store.as_deref(), std::path::Path::new(".")), Access::ReadOnly)?;
+    let store = audit::open(&audit::resolve(args.store.as_deref(), std::path::Path::new("."))?, Access::ReadOnly)?;
     let now = now()?;
     let judgements = lifecycle::judge(store.as_ref(), &gate, now)?;
     let status = if judgements.iter().any(|judgement| judgement.status == Status::Error) {

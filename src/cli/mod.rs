@@ -173,10 +173,10 @@ struct CheckArgs {
 /// Where a decision is recorded, and whether.
 #[derive(Debug, Args)]
 pub(crate) struct RecordArgs {
-    /// The audit store (default: .modelgate/audit.db beside modelgate.toml, or in the
-    /// current folder for `eval`).
-    #[arg(long, value_name = "PATH", env = "MODELGATE_STORE")]
-    store: Option<PathBuf>,
+    /// The audit store: an SQLite file, or postgres://USER@HOST/DATABASE (default:
+    /// .modelgate/audit.db beside modelgate.toml, or in the current folder for `eval`).
+    #[arg(long, value_name = "PATH|URL", env = "MODELGATE_STORE", hide_env_values = true)]
+    store: Option<String>,
     /// Do not record the decision (MODELGATE_NO_RECORD=1 says the same; 0, false, no or off do not).
     #[arg(long, env = "MODELGATE_NO_RECORD", value_parser = clap::builder::FalseyValueParser::new())]
     no_record: bool,
@@ -358,9 +358,9 @@ fn conclude(
     // (`check typo-dir`): the error report stands, exit 2.
     let nowhere = record.store.is_none() && !base.is_dir();
     if !record.no_record && !nowhere {
-        let path = modelgate::audit::resolve(record.store.as_deref(), base);
         let access = modelgate::audit::recording_access(record.store.as_deref());
-        let recorded = modelgate::audit::open(&path, access).and_then(|mut store| {
+        let recorded = modelgate::audit::resolve(record.store.as_deref(), base).and_then(|address| {
+            let mut store = modelgate::audit::open(&address, access)?;
             modelgate::audit::record::record_decision(store.as_mut(), &mut report, evidence, files)
         });
         if let Err(error) = recorded {

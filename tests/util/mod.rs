@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod receivers;
+pub mod stores;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -84,7 +85,7 @@ pub fn recording(store: &Path) -> Command {
 }
 
 /// [`recording`] into `store` as it is: nothing is created first.
-pub fn recording_as_is(store: &Path) -> Command {
+pub fn recording_as_is(store: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut command = command(&root());
     command.env_remove("MODELGATE_NO_RECORD").env("MODELGATE_STORE", store);
     command
