@@ -18,6 +18,7 @@ pub mod input;
 pub mod notify;
 pub mod policy;
 pub mod report;
+pub mod run;
 pub mod serving;
 pub mod strict;
 pub mod suggest;

@@ -61,12 +61,16 @@ pub fn alert_of(judgement: &Judgement) -> Alert {
     }
 }
 
-/// Alerts the owners of every judged model that does not comply.
-pub fn send(store: &mut dyn Store, config: &NotifyConfig, judgements: &[Judgement]) -> Result<Vec<AlertOutcome>> {
+/// Alerts the owners of every judged model that does not comply. `down` names the
+/// notifiers that failed after all their retries earlier in the run: they are not tried
+/// again in this run; their alerts are recorded as failed and sent by the next run.
+pub fn send(
+    store: &mut dyn Store,
+    config: &NotifyConfig,
+    judgements: &[Judgement],
+    down: &mut Vec<String>,
+) -> Result<Vec<AlertOutcome>> {
     let mut outcomes = Vec::new();
-    // A notifier that failed after all its retries is not tried again in this run: the
-    // remaining alerts are recorded as failed and sent by the next run.
-    let mut down: Vec<String> = Vec::new();
     for judgement in judgements.iter().filter(|judgement| !judgement.status.complies()) {
         let mut pending = Vec::new();
         let mut skipped = Vec::new();

@@ -88,19 +88,28 @@ struct Deployed {
     previous: Record,
 }
 
+/// Deployed models judged at a time: each chunk's evidence is read, judged, recorded and
+/// rendered before the next is read, so a re-evaluation's memory does not grow with the
+/// fleet (a chunk of evidence documents and their reports, a few hundred KiB each).
+pub const CHUNK: usize = 256;
+
 /// The store reads of a re-evaluation alone (for benchmarks): how many deployments are in
 /// force, with their evidence read and parsed.
 pub fn read_deployed(store: &dyn Store) -> Result<usize> {
-    Ok(load(store)?.1.len())
+    let deployments = store.deployments_at(None, None, None)?;
+    let mut count = 0;
+    for chunk in deployments.chunks(CHUNK) {
+        count += load(store, chunk)?.1.len();
+    }
+    Ok(count)
 }
 
-/// Every deployment in force with its latest judgement, and the evidence each was decided on.
-fn load(store: &dyn Store) -> Result<(Vec<Deployed>, Vec<Evidence>)> {
-    let deployments = store.deployments_at(None, None, None)?;
+/// The deployments of `chunk` with their latest judgement, and the evidence each was decided on.
+fn load(store: &dyn Store, chunk: &[Record]) -> Result<(Vec<Deployed>, Vec<Evidence>)> {
     // Each deployment's latest re-evaluation: the newest for its model and environment
     // that names it (an index walk per deployment, however long the history).
     let mut latest_reevaluation: BTreeMap<String, Record> = BTreeMap::new();
-    for deployment in &deployments {
+    for deployment in chunk {
         let entry = &deployment.entry;
         let filter = Filter {
             kinds: vec![EntryKind::Reevaluation],
@@ -120,8 +129,8 @@ fn load(store: &dyn Store) -> Result<(Vec<Deployed>, Vec<Evidence>)> {
             Ok(true)
         })?;
     }
-    let mut originals = Vec::with_capacity(deployments.len());
-    for deployment in &deployments {
+    let mut originals = Vec::with_capacity(chunk.len());
+    for deployment in chunk {
         let decision_id = deployment.entry.detail_str("decision_id").unwrap_or_default().to_string();
         let original = store.get(&decision_id)?.ok_or_else(|| {
             crate::error::Error::new(
@@ -145,9 +154,10 @@ fn load(store: &dyn Store) -> Result<(Vec<Deployed>, Vec<Evidence>)> {
         )
         .hint("the store has been altered: run `modelgate audit verify`")),
     });
+    drop(inputs);
     let documents = documents.into_iter().collect::<Result<Vec<Evidence>>>()?;
-    let mut fleet = Vec::with_capacity(deployments.len());
-    for (deployment, original) in deployments.into_iter().zip(originals) {
+    let mut fleet = Vec::with_capacity(chunk.len());
+    for (deployment, original) in chunk.iter().cloned().zip(originals) {
         let previous = latest_reevaluation.remove(&deployment.entry.id).unwrap_or_else(|| original.clone());
         fleet.push(Deployed { deployment, original, previous });
     }
@@ -194,16 +204,50 @@ pub fn changed_files(before: Option<&BundleManifest>, after: &BundleManifest) ->
         .collect()
 }
 
-/// Judges every deployed model under `gate` as of `now`.
+/// Judges every deployed model under `gate` as of `now`, all at once (for a small fleet
+/// and for benchmarks; [`judge_each`] bounds the memory).
 pub fn judge(store: &dyn Store, gate: &Gate, now: DateTime<Utc>) -> Result<Vec<Judgement>> {
-    let (fleet, mut documents) = load(store)?;
+    let deployments = store.deployments_at(None, None, None)?;
+    let mut manifests = BTreeMap::new();
+    let mut judgements = Vec::with_capacity(deployments.len());
+    for chunk in deployments.chunks(CHUNK) {
+        judgements.extend(judge_chunk(store, gate, now, chunk, &mut manifests)?);
+    }
+    Ok(judgements)
+}
+
+/// What [`judge_each`] does with each chunk of judgements, with the store to write to.
+pub type JudgedChunk<'a> = dyn FnMut(&mut dyn Store, Vec<Judgement>) -> Result<()> + 'a;
+
+/// Judges every deployed model under `gate` as of `now`, [`CHUNK`] at a time, handing each
+/// chunk to `each` (which records, alerts and renders it) before the next is read. Returns
+/// how many were judged.
+pub fn judge_each(store: &mut dyn Store, gate: &Gate, now: DateTime<Utc>, each: &mut JudgedChunk) -> Result<usize> {
+    let deployments = store.deployments_at(None, None, None)?;
+    let mut manifests = BTreeMap::new();
+    for chunk in deployments.chunks(CHUNK) {
+        let judgements = judge_chunk(&*store, gate, now, chunk, &mut manifests)?;
+        each(store, judgements)?;
+    }
+    Ok(deployments.len())
+}
+
+/// Judges the deployments of `chunk`; `manifests` caches the stored bundles compared against.
+fn judge_chunk(
+    store: &dyn Store,
+    gate: &Gate,
+    now: DateTime<Utc>,
+    chunk: &[Record],
+    manifests: &mut BTreeMap<String, Option<BundleManifest>>,
+) -> Result<Vec<Judgement>> {
+    let (fleet, mut documents) = load(store, chunk)?;
     for evidence in &mut documents {
         redate(evidence, now);
     }
     let reports = fleet::evaluate_all(gate, &documents, None, now.date_naive());
+    drop(documents);
     let manifest = manifest_of(gate);
     let bundle = BundleRef { digest: gate.bundle.digest.clone(), revision: gate.bundle.revision.clone() };
-    let mut manifests: BTreeMap<String, Option<BundleManifest>> = BTreeMap::new();
     let mut judgements = Vec::with_capacity(fleet.len());
     for (deployed, report) in fleet.into_iter().zip(reports) {
         let previous = &deployed.previous.entry;

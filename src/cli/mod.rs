@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-mod alerts;
 mod audit;
 mod data_lineage;
 mod data_scan;
@@ -549,6 +548,41 @@ pub(crate) fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
     match path {
         Some(path) => std::fs::write(path, bytes).map_err(|error| Error::write(path, error)),
         None => stdout(bytes),
+    }
+}
+
+/// Runs `write` with the command's output: `--output FILE` (written beside it and renamed
+/// into place when the command succeeds, so a failed run leaves no half report), else
+/// standard output.
+pub(crate) fn with_output<T>(path: Option<&Path>, write: impl FnOnce(&mut dyn Write) -> Result<T>) -> Result<T> {
+    let Some(path) = path else {
+        return write(&mut StdoutWriter);
+    };
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let partial = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    let file = std::fs::File::create(&partial).map_err(|error| Error::write(path, error))?;
+    let mut out = std::io::BufWriter::new(file);
+    let result = write(&mut out).and_then(|value| {
+        out.flush().map_err(|error| Error::write(path, error))?;
+        std::fs::rename(&partial, path).map_err(|error| Error::write(path, error))?;
+        Ok(value)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
+
+/// Standard output as [`stdout`] treats it: a reader that went away is not an error.
+struct StdoutWriter;
+
+impl Write for StdoutWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        stdout(bytes).map(|()| bytes.len()).map_err(|error| std::io::Error::other(error.message))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
