@@ -105,46 +105,10 @@ fn record_one_into(c: &mut Criterion, backend: &str, address: &audit::Address) {
     group.finish();
 }
 
-/// 10,000 allowed decisions, each deployed to its own model and environment.
-pub fn fleet_store(path: &Path, gate: &mut Gate) {
-    if path.exists() {
-        return;
-    }
-    let partial = path.with_extension("partial");
-    let _ = std::fs::remove_file(&partial);
-    let mut store = audit::open(&file(&partial), Access::Create).expect("store");
-    let mut documents = common::fleet(10_000);
-    for (index, evidence) in documents.iter_mut().enumerate() {
-        evidence.model.name = format!("model-{index:05}");
-    }
-    for (chunk_index, chunk) in documents.chunks(1_000).enumerate() {
-        let mut drafts = Vec::with_capacity(chunk.len() * 2);
-        for (index, evidence) in chunk.iter().enumerate() {
-            let (mut decision, _) = draft(gate, evidence, chunk_index == 0 && index == 0);
-            // Deployed models were allowed when they were deployed, whatever the policies say now.
-            decision.entry.decision = Some("allow".into());
-            let mut deployment = Entry::new(
-                EntryKind::Deploy,
-                &decision.entry.model,
-                &decision.entry.version,
-                decision.entry.environment.as_deref(),
-            );
-            deployment.evidence_digest = decision.entry.evidence_digest.clone();
-            deployment.bundle_digest = decision.entry.bundle_digest.clone();
-            deployment.details = serde_json::json!({"decision_id": decision.entry.id, "action": "deploy"});
-            drafts.push(decision);
-            drafts.push(Draft { entry: deployment, blobs: Vec::new(), bundle: None });
-        }
-        store.append(drafts).expect("append");
-    }
-    drop(store);
-    std::fs::rename(&partial, path).expect("rename");
-}
-
 fn reevaluate(c: &mut Criterion) {
-    let mut gate = gate();
+    let gate = gate();
     let path = bench_dir().join("fleet-10k.db");
-    fleet_store(&path, &mut gate);
+    common::fleet_store(&path, 10_000);
     let store = audit::open(&file(&path), Access::ReadOnly).expect("store");
     let now = chrono::Utc::now();
     let mut group = c.benchmark_group("reevaluate");

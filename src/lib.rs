@@ -1,14 +1,16 @@
 //! modelgate: a policy-as-code deployment gate for machine-learning models.
 //!
 //! Evidence about a candidate model is collected ([`collect`]) into one document
-//! ([`evidence`]), judged by Rego policies ([`policy`]) and rendered ([`report`]).
-//! Each stage has one job and one data type at its boundary.
+//! ([`evidence`]), judged by Rego policies ([`policy`]) into a [`decision`], recorded in
+//! the audit store ([`audit`]) and rendered ([`report`]). Each stage has one job and one
+//! data type at its boundary; [`run`] holds the commands' entry points.
 
 pub mod artifacts;
 pub mod audit;
 pub mod collect;
 pub mod config;
 pub mod data;
+pub mod decision;
 pub mod docs;
 pub mod error;
 pub mod evaluation;

@@ -86,8 +86,9 @@ pub fn copy(from: &dyn Store, to: &mut dyn Store) -> Result<Copied> {
             .hint("drop the destination and copy again; report this if it repeats"));
     }
     if copied.head != source.head || copied.entries != source.entries {
-        return Err(store_error(&to.location(), "the copy does not end where the source does")
-            .hint("another writer appended to the destination during the copy: copy into a store nothing else uses"));
+        return Err(store_error(&to.location(), "the copy does not end where the source does").hint(
+            "something wrote to the source or the destination during the copy: stop the writers, copy into a new store",
+        ));
     }
     Ok(Copied {
         from: from.location(),

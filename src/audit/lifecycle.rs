@@ -9,10 +9,10 @@ use serde_json::{json, Map, Value};
 
 use super::record::{self, codes};
 use super::{BundleManifest, EntryKind, Filter, Record, Store};
+use crate::decision::{Decision, Finding, Report};
 use crate::error::Result;
 use crate::evidence::Evidence;
 use crate::policy::{fleet, Gate};
-use crate::report::{Decision, Finding, Report};
 
 /// What became of a deployed model under the policies judged now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]

@@ -313,7 +313,11 @@ impl PostgresStore {
         }
         let meta: Vec<(String, String)> = client
             .query("SELECT key, value FROM meta WHERE key IN ('application', 'schema_version')", &[])
-            .map_err(|_| foreign())?
+            .map_err(|error| match error.as_db_error().map(|db| db.code().code()) {
+                // No right to read it: say so, rather than call the store foreign.
+                Some("42501") => self.error(error),
+                _ => foreign(),
+            })?
             .iter()
             .map(|row| (row.get(0), row.get(1)))
             .collect();
@@ -335,9 +339,15 @@ impl PostgresStore {
         transaction
             .execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&key])
             .map_err(|error| self.error(error))?;
-        transaction
-            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
-            .map_err(|error| self.error(error))?;
+        // Only when missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even
+        // when the schema is there (one a DBA made and granted).
+        let exists = transaction
+            .query_opt("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", &[&schema])
+            .map_err(|error| self.error(error))?
+            .is_some();
+        if !exists {
+            transaction.batch_execute(&format!("CREATE SCHEMA \"{schema}\"")).map_err(|error| self.error(error))?;
+        }
         let has_meta: bool = transaction
             .query_one("SELECT to_regclass($1) IS NOT NULL", &[&format!("\"{schema}\".meta")])
             .map_err(|error| self.error(error))?
@@ -667,14 +677,20 @@ impl Store for PostgresStore {
     }
 
     /// PostgreSQL checks its own pages as it reads them (and with data checksums, when the
-    /// cluster has them); what is left to check is that the store's tables are all there.
+    /// cluster has them); what is left to check is that the store's tables are all there:
+    /// one that is missing makes the store unreadable, which is an error, not a finding.
     fn integrity(&self) -> Result<Vec<String>> {
         let rows = self.rows(
             "SELECT t FROM unnest(ARRAY['entries', 'blobs', 'bundles', 'meta']) AS t \
              WHERE to_regclass(t) IS NULL",
             &[],
         )?;
-        Ok(rows.iter().map(|row| format!("the table `{}` is missing", row.get::<_, String>(0))).collect())
+        let missing: Vec<String> = rows.iter().map(|row| format!("`{}`", row.get::<_, String>(0))).collect();
+        if !missing.is_empty() {
+            return Err(store_error(&self.location, format!("the table {} is missing", missing.join(", ")))
+                .hint("the store has been damaged: restore it from a backup (pg_dump of its schema)"));
+        }
+        Ok(Vec::new())
     }
 
     fn environments(&self) -> Result<Vec<String>> {
@@ -770,7 +786,10 @@ fn tls_config(address: &Address) -> Result<Option<rustls::ClientConfig>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let roots = match &address.root_cert {
         Some(path) => {
-            let bytes = crate::input::read(path, 1 << 20, "TLS root certificate file (sslrootcert)")?;
+            let bytes =
+                crate::input::read(path, 1 << 20, "TLS root certificate file (sslrootcert)").map_err(|error| {
+                    error.hint("sslrootcert names a PEM file, read from the current folder when the path is relative")
+                })?;
             let mut roots = rustls::RootCertStore::empty();
             use rustls::pki_types::pem::PemObject;
             for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&bytes) {
@@ -886,7 +905,10 @@ fn pg_error(location: &str, error: &postgres::Error) -> Error {
             "53200" | "53300" => "the database server is out of memory or connections: retry, or raise its limits",
             "55P03" => "another host held the chain's lock for longer than 30 s; retry",
             "3D000" => "create the database, or name an existing one in the URL",
-            "42501" => "grant the role USAGE and CREATE on the schema and SELECT, INSERT on its tables (docs/audit.md)",
+            "42501" => {
+                "grant the role USAGE on the schema, SELECT and INSERT on its tables, and UPDATE on `entries` (for \
+                 the chain's lock) and `meta` (docs/audit.md, roles and grants)"
+            }
             "57P01" | "57P02" | "57P03" => "the database server is shutting down or starting: retry",
             _ if code.starts_with("28") => "check the user and password (in the URL or PGPASSWORD) and pg_hba.conf",
             _ if code.starts_with("42") => {

@@ -3,10 +3,10 @@
 use serde_json::{json, Map, Value};
 
 use super::{Blob, BundleManifest, Draft, Entry, EntryKind, ManifestFile, Record, Store};
+use crate::decision::{AuditRef, Report, RuleStatus};
 use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::Evidence;
 use crate::policy::bundle::{BundleFile, FileKind};
-use crate::report::{AuditRef, Report, RuleStatus};
 
 /// The evidence as judged: its canonical JSON is what the report's digest covers.
 pub fn evidence_blob(evidence: &Evidence) -> Result<Blob> {

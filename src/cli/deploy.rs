@@ -1,15 +1,11 @@
 //! `modelgate deploy record|retire`: the pipeline's deploy step, recorded in the audit store.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use serde_json::json;
 
-use modelgate::audit::{self, deploy, Access};
-use modelgate::error::{Error, ErrorKind, Result};
 use modelgate::exit::ExitStatus;
-use modelgate::policy::bundle::Bundle;
-use modelgate::policy::data::PolicyData;
+use modelgate::run::deploy::{self, Artifact, Format, RecordRequest, Recording, RetireRequest};
 
 #[derive(Debug, Subcommand)]
 pub enum DeployCommand {
@@ -84,34 +80,43 @@ pub struct RetireArgs {
 }
 
 pub fn run(command: DeployCommand) -> ExitStatus {
-    let (result, format) = match command {
-        DeployCommand::Record(args) => (record(&args), args.store.format),
-        DeployCommand::Retire(args) => (retire(&args), args.store.format),
-    };
-    match result {
-        Ok(Ok(record)) => {
-            let entry = &record.entry;
-            match format {
-                super::SectionFormat::Json => {
-                    let value = json!({"status": "recorded", "seq": entry.seq, "hash": record.hash, "entry": entry});
-                    super::say_json(&value);
-                }
-                super::SectionFormat::Text => super::say(&describe(entry)),
-            }
-            ExitStatus::Success
+    let (outcome, format) = match &command {
+        DeployCommand::Record(args) => {
+            let artifact = match (&args.evidence, &args.evidence_digest) {
+                (Some(path), _) => Artifact::Evidence(path),
+                (None, digest) => Artifact::Digest(digest.as_deref().unwrap_or_default()),
+            };
+            let request = RecordRequest {
+                model: &args.model,
+                version: &args.version,
+                environment: &args.environment,
+                decision: args.decision.as_deref(),
+                artifact,
+                policies: args.policies.as_deref(),
+                recording: args.store.recording(),
+            };
+            (deploy::record(&request), args.store.format())
         }
-        Ok(Err(refusal)) => {
-            match format {
-                super::SectionFormat::Json => {
-                    let value = json!({"status": "refused", "reason": refusal.reason, "hint": refusal.hint});
-                    super::say_json(&value);
-                }
-                super::SectionFormat::Text => {}
-            }
+        DeployCommand::Retire(args) => {
+            let request = RetireRequest {
+                model: &args.model,
+                environment: &args.environment,
+                reason: args.reason.as_deref(),
+                recording: args.store.recording(),
+            };
+            (deploy::retire(&request), args.store.format())
+        }
+    };
+    let result = outcome.and_then(|outcome| {
+        let status = super::with_output(None, |out| deploy::render(&outcome, format, out))?;
+        if let Err(refusal) = &outcome {
             eprintln!("refused: {}", refusal.reason);
             eprintln!("hint: {}", refusal.hint);
-            ExitStatus::Failure
         }
+        Ok(status)
+    });
+    match result {
+        Ok(status) => status,
         Err(error) => {
             super::print_error(&error);
             ExitStatus::Error
@@ -119,102 +124,15 @@ pub fn run(command: DeployCommand) -> ExitStatus {
     }
 }
 
-fn describe(entry: &audit::Entry) -> String {
-    let environment = entry.environment.as_deref().unwrap_or("-");
-    match entry.kind {
-        audit::EntryKind::Retire => format!(
-            "retired {} {} from {environment} (entry {}, seq {})",
-            entry.model, entry.version, entry.id, entry.seq
-        ),
-        _ => {
-            let action = entry.detail_str("action").unwrap_or("deploy");
-            let revision = entry
-                .bundle_revision
-                .as_deref()
-                .map(|revision| format!("policies @ {}", &revision[..revision.len().min(12)]))
-                .unwrap_or_else(|| {
-                    format!("policies {}", audit::chain::short(entry.bundle_digest.as_deref().unwrap_or("")))
-                });
-            let previous = entry
-                .detail_str("previous_version")
-                .map(|version| format!(", replacing {version}"))
-                .unwrap_or_default();
-            format!(
-                "{action}: {} {} to {environment}{previous}\n  by decision {} under {revision}\n  entry {} (seq {})",
-                entry.model,
-                entry.version,
-                entry.detail_str("decision_id").unwrap_or("?"),
-                entry.id,
-                entry.seq
-            )
-        }
+impl StoreArgs {
+    fn recording(&self) -> Recording<'_> {
+        Recording { project: &self.project, store: self.store.as_deref(), requester: self.requester.as_deref() }
     }
-}
 
-/// `--requester`, else who the CI system says runs this, else the login.
-fn requester(flag: Option<&str>) -> Option<String> {
-    flag.map(str::to_string)
-        .or_else(modelgate::collect::requester_from_env)
-        .or_else(|| std::env::var("USER").ok().filter(|user| !user.is_empty()))
-}
-
-fn record(args: &RecordArgs) -> Result<std::result::Result<audit::Record, deploy::Refusal>> {
-    let policies = match &args.policies {
-        Some(policies) => policies.clone(),
-        None => configured_policies(&args.store.project)?,
-    };
-    let bundle = Bundle::load(&policies)?;
-    // The environment must be one the current policies declare.
-    PolicyData::load(&bundle)?.check_environment(&args.environment)?;
-    let evidence_digest = match (&args.evidence, &args.evidence_digest) {
-        (Some(path), _) => {
-            let evidence = modelgate::evidence::read(path)?;
-            audit::record::evidence_blob(&evidence)?.digest
-        }
-        (None, Some(digest)) => digest.clone(),
-        (None, None) => unreachable_artifact()?,
-    };
-    let mut store = audit::open(&audit::resolve(args.store.store.as_deref(), &args.store.project)?, Access::ReadWrite)?;
-    let request = deploy::Request {
-        model: &args.model,
-        version: &args.version,
-        environment: &args.environment,
-        decision_id: args.decision.as_deref(),
-        evidence_digest: &evidence_digest,
-        bundle_digest: &bundle.info.digest,
-        requester: requester(args.store.requester.as_deref()),
-    };
-    deploy::record(store.as_mut(), &request)
-}
-
-fn unreachable_artifact() -> Result<String> {
-    Err(Error::new(ErrorKind::Config, "deploy record needs the artifact's evidence")
-        .hint("pass --evidence FILE (from `check --evidence-out`) or --evidence-digest sha256:… (the report's evidence_digest)"))
-}
-
-fn retire(args: &RetireArgs) -> Result<std::result::Result<audit::Record, deploy::Refusal>> {
-    let mut store = audit::open(&audit::resolve(args.store.store.as_deref(), &args.store.project)?, Access::ReadWrite)?;
-    audit::check_environment(store.as_ref(), &args.environment)?;
-    deploy::retire(
-        store.as_mut(),
-        &args.model,
-        &args.environment,
-        requester(args.store.requester.as_deref()),
-        args.reason.as_deref(),
-    )
-}
-
-/// The policy repository `DIR/modelgate.toml` names.
-pub(crate) fn configured_policies(project: &Path) -> Result<PathBuf> {
-    let config = modelgate::config::LoadedConfig::load(project).map_err(|error| {
-        // deploy takes --project and --policies, not check's --config.
-        error.hint("pass --project DIR (the model project holding modelgate.toml), or name the current policy repository with --policies DIR")
-    })?;
-    match &config.config.policies.path {
-        Some(path) => Ok(config.resolve(path)),
-        None => {
-            Err(Error::new(ErrorKind::Config, format!("{}: no policy repository configured", config.path.display()))
-                .hint("pass --policies DIR (the current policy repository)"))
+    fn format(&self) -> Format {
+        match self.format {
+            super::SectionFormat::Text => Format::Text,
+            super::SectionFormat::Json => Format::Json,
         }
     }
 }

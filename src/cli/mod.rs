@@ -2,7 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -23,10 +23,11 @@ mod sign;
 use modelgate::collect::{self, Context};
 use modelgate::config::LoadedConfig;
 use modelgate::error::{Error, ErrorKind, Result};
-use modelgate::evidence::{self, Evidence};
+use modelgate::evidence;
 use modelgate::exit::ExitStatus;
-use modelgate::policy::{self, Gate};
+use modelgate::policy;
 use modelgate::report::{self, Format, RenderOptions, Report};
+use modelgate::run::gate;
 
 #[derive(Debug, Parser)]
 #[command(name = "modelgate", version, about = "Policy-as-code deployment gate for machine-learning models")]
@@ -284,7 +285,7 @@ fn dispatch(cli: Cli) -> ExitStatus {
 }
 
 pub(crate) fn timeout(flag: Option<u64>, config: Option<u64>) -> Duration {
-    flag.or(config).map(Duration::from_millis).unwrap_or(policy::engine::DEFAULT_TIMEOUT)
+    gate::timeout(flag, config)
 }
 
 pub(crate) fn load_config(project: &ProjectArgs) -> Result<LoadedConfig> {
@@ -292,120 +293,39 @@ pub(crate) fn load_config(project: &ProjectArgs) -> Result<LoadedConfig> {
 }
 
 fn check(args: CheckArgs) -> ExitStatus {
-    let started = Instant::now();
-    let config = match load_config(&args.project) {
-        Ok(config) => config,
-        Err(error) => {
-            let base = config_base(&args.project);
-            return conclude(Report::from_error(&error), &args.record, &base, None, None, &args.output);
-        }
+    let request = gate::CheckRequest {
+        project: &args.project.dir,
+        config: args.project.config.as_deref(),
+        environment: args.project.environment.as_deref(),
+        policies: args.policies.as_deref(),
+        timeout_ms: args.timeout_ms,
+        evidence_out: args.evidence_out.as_deref(),
+        recording: args.record.recording(),
     };
-    let base = config.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-    let collect_started = Instant::now();
-    let context = Context { config: &config, environment: args.project.environment.as_deref() };
-    let evidence = match collect::collect(&context) {
-        Ok(evidence) => evidence,
-        Err(error) => return conclude(Report::from_error(&error), &args.record, &base, None, None, &args.output),
-    };
-    let collect_us = collect_started.elapsed().as_micros() as u64;
-    if let Some(path) = &args.evidence_out {
-        if let Err(error) = write_json(path, &evidence) {
-            let report = Report::from_evidence_error(&error, &evidence, None);
-            return conclude(report, &args.record, &base, Some(&evidence), None, &args.output);
-        }
-    }
-    let policies =
-        match args.policies.clone().or_else(|| config.config.policies.path.as_ref().map(|path| config.resolve(path))) {
-            Some(policies) => policies,
-            None => {
-                let error = Error::new(
-                    ErrorKind::Config,
-                    format!("{}: no policy repository configured", config.path.display()),
-                )
-                .hint("set [policies] path = \"…\" in modelgate.toml or pass --policies DIR");
-                let report = Report::from_evidence_error(&error, &evidence, None);
-                return conclude(report, &args.record, &base, Some(&evidence), None, &args.output);
-            }
-        };
-    let source = Some(config.path.display().to_string());
-    let (mut report, files) =
-        judge(&policies, &evidence, source, timeout(args.timeout_ms, config.config.policies.timeout_ms));
-    report.timings.collect_us = collect_us;
-    report.timings.total_us = started.elapsed().as_micros() as u64;
-    conclude(report, &args.record, &base, Some(&evidence), files.as_ref().map(|files| files.as_slice()), &args.output)
-}
-
-/// The folder of the config a `check` would read, for a store when the config cannot be read.
-fn config_base(project: &ProjectArgs) -> PathBuf {
-    match &project.config {
-        Some(file) => file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
-        None => project.dir.clone(),
-    }
-}
-
-/// Records the decision (unless `--no-record`), then reports it. A decision that cannot be
-/// recorded becomes an `error`, unless `--allow-unrecorded`.
-fn conclude(
-    mut report: Report,
-    record: &RecordArgs,
-    base: &Path,
-    evidence: Option<&Evidence>,
-    files: Option<&[policy::bundle::BundleFile]>,
-    output: &OutputArgs,
-) -> ExitStatus {
-    // With no --store, a project folder that does not exist gets no store created in it
-    // (`check typo-dir`): the error report stands, exit 2.
-    let nowhere = record.store.is_none() && !base.is_dir();
-    if !record.no_record && !nowhere {
-        let access = modelgate::audit::recording_access(record.store.as_deref());
-        let recorded = modelgate::audit::resolve(record.store.as_deref(), base).and_then(|address| {
-            let mut store = modelgate::audit::open(&address, access)?;
-            modelgate::audit::record::record_decision(store.as_mut(), &mut report, evidence, files)
-        });
-        if let Err(error) = recorded {
-            if record.allow_unrecorded {
-                eprintln!("warning: the decision was not recorded: {}", error.message);
-            } else {
-                let decision = report.decision.as_str();
-                report.decision = report::Decision::Error;
-                report.error = Some(report::ErrorInfo {
-                    kind: error.kind.as_str().to_string(),
-                    message: format!("the {decision} decision could not be recorded: {}", error.message),
-                    hint: Some(format!(
-                        "{} (--allow-unrecorded keeps an unrecorded decision, deliberately)",
-                        error.hint.as_deref().unwrap_or("fix the audit store")
-                    )),
-                });
-            }
-        }
-    }
-    emit(&report, output)
+    conclude(gate::check(&request), &args.output)
 }
 
 fn eval(args: EvalArgs) -> ExitStatus {
-    let started = Instant::now();
-    let base = PathBuf::from(".");
-    let source = args.input.display().to_string();
-    let evidence = match evidence::read(&args.input) {
-        Ok(evidence) => evidence,
-        Err(error) => return conclude(Report::from_error(&error), &args.record, &base, None, None, &args.output),
+    let request = gate::EvalRequest {
+        input: &args.input,
+        policies: &args.policies,
+        timeout: timeout(args.timeout_ms, None),
+        recording: args.record.recording(),
     };
-    let (mut report, files) = judge(&args.policies, &evidence, Some(source), timeout(args.timeout_ms, None));
-    report.timings.total_us = started.elapsed().as_micros() as u64;
-    conclude(report, &args.record, &base, Some(&evidence), files.as_ref().map(|files| files.as_slice()), &args.output)
+    conclude(gate::eval(&request), &args.output)
 }
 
-/// Loads the policies and evaluates; any failure is an `error` report naming the model.
-/// Also returns the bundle's files, for the audit store.
-fn judge(
-    policies: &Path,
-    evidence: &Evidence,
-    source: Option<String>,
-    timeout: Duration,
-) -> (Report, Option<std::sync::Arc<Vec<policy::bundle::BundleFile>>>) {
-    match Gate::load(policies, timeout) {
-        Ok(mut gate) => (gate.report(evidence, source), Some(gate.files.clone())),
-        Err(error) => (Report::from_evidence_error(&error, evidence, source), None),
+/// Warns about a decision kept unrecorded, then reports it.
+fn conclude(judged: gate::Judged, output: &OutputArgs) -> ExitStatus {
+    if let Some(error) = &judged.unrecorded {
+        eprintln!("warning: the decision was not recorded: {}", error.message);
+    }
+    emit(&judged.report, output)
+}
+
+impl RecordArgs {
+    fn recording(&self) -> gate::Recording<'_> {
+        gate::Recording { store: self.store.as_deref(), skip: self.no_record, allow_unrecorded: self.allow_unrecorded }
     }
 }
 
@@ -465,10 +385,7 @@ fn collect_command(args: CollectArgs) -> ExitStatus {
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(value)
-        .map_err(|error| Error::new(ErrorKind::Io, format!("cannot serialize: {error}")))?;
-    text.push('\n');
-    std::fs::write(path, text).map_err(|error| Error::write(path, error))
+    modelgate::run::write_json(path, value)
 }
 
 fn init(dir: &Path, force: bool) -> ExitStatus {
@@ -556,7 +473,11 @@ pub(crate) fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
 /// standard output.
 pub(crate) fn with_output<T>(path: Option<&Path>, write: impl FnOnce(&mut dyn Write) -> Result<T>) -> Result<T> {
     let Some(path) = path else {
-        return write(&mut StdoutWriter);
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, StdoutWriter);
+        let result = write(&mut out);
+        let flushed =
+            out.flush().map_err(|error| Error::new(ErrorKind::Io, format!("cannot write to standard output: {error}")));
+        return result.and_then(|value| flushed.map(|()| value));
     };
     let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     let partial = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));

@@ -86,7 +86,7 @@ pub fn collection_time() -> Result<String> {
                 .hint("set MODELGATE_NOW to a time such as 2026-12-01T00:00:00Z, or unset it to use the clock")),
             }
         }
-        _ => Ok(crate::report::now_rfc3339()),
+        _ => Ok(crate::decision::now_rfc3339()),
     }
 }
 

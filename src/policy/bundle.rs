@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -77,24 +76,7 @@ pub struct Bundle {
     pub info: BundleInfo,
 }
 
-/// How a bundle is identified in every report and audit record.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct BundleInfo {
-    pub path: String,
-    /// `sha256:<hex>` over the bundle's files.
-    pub digest: String,
-    /// The git commit of the checkout holding the bundle, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub revision: Option<String>,
-    /// Where the bundle sits inside that checkout (`policies`), when not at its top.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subpath: Option<String>,
-    /// Whether the bundle's files differ from that commit: edited, added, deleted, or not
-    /// tracked at all (untracked or ignored).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dirty: Option<bool>,
-    pub files: usize,
-}
+pub use crate::decision::BundleInfo;
 
 impl Bundle {
     /// Reads every policy, data and exceptions file under `root`.

@@ -7,9 +7,9 @@ use chrono::NaiveDate;
 
 use super::engine::{PackageResult, PACKAGE_PREFIX};
 use super::exceptions::Exception;
+use crate::decision::{Decision, Finding, PolicyRef, RuleOutcome, RuleStatus};
 use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::Severity;
-use crate::report::{Decision, Finding, PolicyRef, RuleOutcome, RuleStatus};
 
 /// Who and where the decision is for: what exceptions match against.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use globset::{Glob, GlobMatcher};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::bundle::{Bundle, FileKind};
 use crate::error::{Error, ErrorKind, Result};
@@ -59,14 +59,7 @@ pub struct Exception {
     pub expires: NaiveDate,
 }
 
-/// What the report says about a waiver.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ExceptionInfo {
-    pub code: String,
-    pub reason: String,
-    pub approved_by: String,
-    pub expires: String,
-}
+pub use crate::decision::ExceptionInfo;
 
 impl Exception {
     pub fn info(&self) -> ExceptionInfo {

@@ -4,9 +4,9 @@
 use std::num::NonZeroUsize;
 
 use super::Gate;
+use crate::decision::Report;
 use crate::error::{Error, ErrorKind};
 use crate::evidence::Evidence;
-use crate::report::Report;
 
 /// Evaluates every document, in order, on up to `threads` workers (all cores when `None`),
 /// with exceptions judged on `today`. Each document gets its own report; an error is that
@@ -79,7 +79,7 @@ mod tests {
             assert_eq!(report.model.as_ref().map(|m| m.version.clone()), Some(evidence.model.version.clone()));
         }
         // Accuracy 0.86..0.94 against a 0.9 floor: both outcomes occur.
-        assert!(fleet.iter().any(|r| r.decision == crate::report::Decision::Deny));
-        assert!(fleet.iter().any(|r| r.decision == crate::report::Decision::Allow));
+        assert!(fleet.iter().any(|r| r.decision == crate::decision::Decision::Deny));
+        assert!(fleet.iter().any(|r| r.decision == crate::decision::Decision::Allow));
     }
 }

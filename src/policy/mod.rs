@@ -5,9 +5,9 @@ use std::path::Path;
 use chrono::NaiveDate;
 use std::time::{Duration, Instant};
 
+use crate::decision::{ModelRef, Report, Timings, Tool, REPORT_SCHEMA_VERSION};
 use crate::error::Result;
 use crate::evidence::{self, Evidence};
-use crate::report::{ModelRef, Report, Timings, Tool, REPORT_SCHEMA_VERSION};
 
 pub mod analyze;
 pub mod bundle;
@@ -92,8 +92,8 @@ impl Gate {
         Ok(Report {
             schema_version: REPORT_SCHEMA_VERSION,
             decision: outcome.decision,
-            decision_id: crate::report::new_decision_id(),
-            timestamp: crate::report::now_rfc3339(),
+            decision_id: crate::decision::new_decision_id(),
+            timestamp: crate::decision::now_rfc3339(),
             model: Some(ModelRef::of(&evidence.model)),
             environment,
             policy: Some(self.bundle.clone()),
