@@ -208,13 +208,7 @@ pub fn run(command: AuditCommand) -> ExitStatus {
             Ok(ExitStatus::Success)
         }),
     });
-    match result {
-        Ok(status) => status,
-        Err(error) => {
-            super::print_error(&error);
-            ExitStatus::Error
-        }
-    }
+    super::exit(result)
 }
 
 impl StoreArg {

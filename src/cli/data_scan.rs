@@ -2,15 +2,14 @@
 //! (text) or the evidence section (json). Exit 1 when a detection's share of matching
 //! values exceeds `--max-fraction`.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
 
 use modelgate::data::prohibited::{self, DetectorsFile, ScanSpec, DEFAULT_SAMPLE_ROWS};
 use modelgate::error::Result;
-use modelgate::evidence::ProhibitedScan;
 use modelgate::exit::ExitStatus;
+use modelgate::report::sections;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -41,19 +40,7 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> ExitStatus {
-    match scan(&args) {
-        Ok(found) => {
-            if found {
-                ExitStatus::Failure
-            } else {
-                ExitStatus::Success
-            }
-        }
-        Err(error) => {
-            super::print_error(&error);
-            ExitStatus::Error
-        }
-    }
+    super::check_status(scan(&args).map(|found| !found))
 }
 
 /// Scans, writes the report, and says whether a detection exceeds the limit.
@@ -85,57 +72,6 @@ fn scan(args: &ScanArgs) -> Result<bool> {
         today: None,
     };
     let evidence = prohibited::scan(&spec)?;
-    args.output.write(&evidence, |evidence| render(evidence, args.max_fraction))?;
+    args.output.write(&evidence, |evidence, out| sections::prohibited::write(evidence, args.max_fraction, out))?;
     Ok(evidence.detections.iter().any(|detection| detection.match_fraction > args.max_fraction))
-}
-
-/// The scan as a table a person reads; it names columns and categories, never values.
-pub fn render(scan: &ProhibitedScan, max_fraction: f64) -> String {
-    let mut out = String::new();
-    let total = scan.total_rows.map(|rows| format!(" of {rows}")).unwrap_or_default();
-    let how = match (scan.full_scan, scan.seed) {
-        (Some(true), _) => "full scan".to_string(),
-        (_, Some(seed)) => format!("sample, seed {seed}"),
-        _ => "sample".to_string(),
-    };
-    let _ = writeln!(out, "Prohibited data scan of {} ({} rows{total}, {how})", scan.table_path, scan.sampled_rows);
-    let _ = writeln!(out, "  {} columns scanned, {} detectors", scan.columns.len(), scan.detectors.len());
-    if !scan.columns_name_only.is_empty() {
-        let _ = writeln!(out, "  names only (values not scannable): {}", scan.columns_name_only.join(", "));
-    }
-    if scan.detections.is_empty() {
-        let _ = writeln!(out, "\nNothing detected.");
-        return out;
-    }
-    let width = scan.detections.iter().map(|d| d.column.len()).max().unwrap_or(6).max(6);
-    let category_width = scan.detections.iter().map(|d| d.category.len()).max().unwrap_or(8).max(8);
-    let _ = writeln!(
-        out,
-        "\n  {:width$}  {:category_width$}  {:>8}  {:>17}  matched on",
-        "column", "category", "share", "values"
-    );
-    for detection in &scan.detections {
-        let counts = match (detection.matched, detection.non_null) {
-            (Some(matched), Some(non_null)) => format!("{matched}/{non_null}"),
-            _ => String::new(),
-        };
-        let flag = if detection.match_fraction > max_fraction { "  over limit" } else { "" };
-        let free_text = if detection.free_text == Some(true) { ", in free text" } else { "" };
-        let _ = writeln!(
-            out,
-            "  {:width$}  {:category_width$}  {:>7.2}%  {counts:>17}  {}{free_text}{flag}",
-            detection.column,
-            detection.category,
-            detection.match_fraction * 100.0,
-            detection.matched_on
-        );
-    }
-    let over = scan.detections.iter().filter(|d| d.match_fraction > max_fraction).count();
-    let _ = writeln!(
-        out,
-        "\n{} detections, {over} over the limit of {}% of values",
-        scan.detections.len(),
-        max_fraction * 100.0
-    );
-    out
 }

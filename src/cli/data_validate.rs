@@ -3,15 +3,14 @@
 //! evidence section (json). Exit 1 when the table violates the schema.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
 use modelgate::data::schema::{self, ExtraColumns, ValidateSpec};
 use modelgate::error::{Error, ErrorKind, Result};
-use modelgate::evidence::SchemaCheck;
 use modelgate::exit::ExitStatus;
+use modelgate::report::sections;
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -48,17 +47,10 @@ enum ExtraArg {
 
 pub fn run(args: ValidateArgs) -> ExitStatus {
     let result = spec(&args).and_then(|spec| schema::validate(&spec)).and_then(|check| {
-        args.output.write(&check, render)?;
+        args.output.write(&check, sections::schema::write)?;
         Ok(check)
     });
-    match result {
-        Ok(check) if check.violations.is_empty() => ExitStatus::Success,
-        Ok(_) => ExitStatus::Failure,
-        Err(error) => {
-            super::print_error(&error);
-            ExitStatus::Error
-        }
-    }
+    super::check_status(result.map(|check| check.violations.is_empty()))
 }
 
 fn spec(args: &ValidateArgs) -> Result<ValidateSpec> {
@@ -86,40 +78,4 @@ fn null_rates(items: &[String]) -> Result<BTreeMap<String, f64>> {
             })
         })
         .collect()
-}
-
-/// The check as a report a person reads in a terminal or a CI log.
-pub fn render(check: &SchemaCheck) -> String {
-    let mut out = String::new();
-    let source = check.source.as_deref().unwrap_or("table-schema");
-    let schema = check.schema_path.as_deref().unwrap_or("-");
-    let _ = writeln!(out, "Table {} ({} rows) against {schema} ({source})", check.table_path, check.rows);
-    if !check.fields.is_empty() {
-        let width = check.fields.iter().map(|f| f.name.chars().count()).max().unwrap_or(0).max(5);
-        let _ = writeln!(out, "\n  {:width$}  {:10}  {:>9}  checks", "field", "type", "null rate");
-        for field in &check.fields {
-            let rate = field.null_rate.map_or_else(|| "-".to_string(), |rate| format!("{:.2}%", rate * 100.0));
-            let checks: Vec<String> = field
-                .checks
-                .iter()
-                .map(|name| if field.failed.contains(name) { format!("{name} FAILED") } else { name.clone() })
-                .collect();
-            let _ = writeln!(out, "  {:width$}  {:10}  {rate:>9}  {}", field.name, field.field_type, checks.join(", "));
-        }
-    }
-    if check.violations.is_empty() {
-        let _ = writeln!(out, "\nValid: no violations.");
-        return out;
-    }
-    let _ = writeln!(out, "\n{} violations", check.violations.len());
-    for violation in &check.violations {
-        let message = violation.message.as_deref().unwrap_or_default();
-        let _ = writeln!(out, "  {} [{}] {message}", violation.field, violation.check);
-        if !violation.examples.is_empty() {
-            let examples: Vec<String> =
-                violation.examples.iter().map(|example| format!("row {}: {:?}", example.row, example.value)).collect();
-            let _ = writeln!(out, "      e.g. {}", examples.join("; "));
-        }
-    }
-    out
 }

@@ -115,13 +115,7 @@ pub fn run(command: DeployCommand) -> ExitStatus {
         }
         Ok(status)
     });
-    match result {
-        Ok(status) => status,
-        Err(error) => {
-            super::print_error(&error);
-            ExitStatus::Error
-        }
-    }
+    super::exit(result)
 }
 
 impl StoreArgs {

@@ -1,14 +1,13 @@
 //! `modelgate deps PATH... --osv DB`: the model's Python dependencies against an offline
 //! OSV database; exit 1 on any known vulnerability or unpinned requirement.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
 
 use modelgate::artifacts::{audit, lockfiles, osv};
-use modelgate::evidence::Dependencies;
 use modelgate::exit::ExitStatus;
+use modelgate::report::sections;
 
 #[derive(Debug, Args)]
 pub struct DepsArgs {
@@ -27,41 +26,8 @@ pub fn run(args: DepsArgs) -> ExitStatus {
     let result = lockfiles::read_all(&args.paths).and_then(|manifest| {
         let database = osv::load(&args.osv)?;
         let dependencies = audit::audit_manifest(&manifest, &database)?;
-        args.output.write(&dependencies, render)?;
+        args.output.write(&dependencies, sections::dependencies::write)?;
         Ok(dependencies.vulnerabilities.is_empty() && dependencies.unpinned.is_empty())
     });
     super::check_status(result)
-}
-
-fn render(dependencies: &Dependencies) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{}", dependencies.source);
-    for vulnerability in &dependencies.vulnerabilities {
-        let fixed =
-            vulnerability.fixed_version.as_deref().map_or("no fix".to_string(), |fixed| format!("fixed in {fixed}"));
-        let summary = vulnerability.summary.as_deref().map(|summary| format!(": {summary}")).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "VULNERABLE  {} {}  {} [{}] {fixed}{summary}",
-            vulnerability.package,
-            vulnerability.version,
-            vulnerability.id,
-            vulnerability.severity.as_str()
-        );
-    }
-    for requirement in &dependencies.unpinned {
-        let _ = writeln!(out, "UNPINNED    {requirement}: no single version, so it cannot be checked");
-    }
-    for package in &dependencies.not_audited {
-        let _ = writeln!(out, "not audited {package}: not a PyPI package");
-    }
-    let _ = writeln!(
-        out,
-        "\n{} requirements, {} vulnerabilities, {} unpinned, {} not audited",
-        dependencies.packages,
-        dependencies.vulnerabilities.len(),
-        dependencies.unpinned.len(),
-        dependencies.not_audited.len()
-    );
-    out
 }

@@ -3,15 +3,14 @@
 //! when the dataset drifts, 0 otherwise, 2 on any error.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
 
 use modelgate::data::drift::{self, DriftSpec, Method, MethodChoice};
 use modelgate::error::{Error, ErrorKind, Result};
-use modelgate::evidence::Drift;
 use modelgate::exit::ExitStatus;
+use modelgate::report::sections;
 
 #[derive(Debug, Args)]
 pub struct DriftArgs {
@@ -48,14 +47,8 @@ pub struct DriftArgs {
 
 pub fn run(args: DriftArgs) -> ExitStatus {
     let measured = spec(&args).and_then(|spec| drift::measure(&spec));
-    match measured.and_then(|drift| args.output.write(&drift, render).map(|()| drift)) {
-        Ok(drift) if drift.dataset_drift == Some(true) => ExitStatus::Failure,
-        Ok(_) => ExitStatus::Success,
-        Err(error) => {
-            super::print_error(&error);
-            ExitStatus::Error
-        }
-    }
+    let written = measured.and_then(|drift| args.output.write(&drift, sections::drift::write).map(|()| drift));
+    super::check_status(written.map(|drift| drift.dataset_drift != Some(true)))
 }
 
 fn spec(args: &DriftArgs) -> Result<DriftSpec> {
@@ -98,59 +91,4 @@ fn method(name: &str) -> Result<Method> {
         Error::new(ErrorKind::Config, format!("unknown drift method `{name}`"))
             .hint(format!("use one of {}", Method::ALL.map(Method::as_str).join(", ")))
     })
-}
-
-/// The drift report as a table a person reads in a terminal or a CI log.
-pub fn render(drift: &Drift) -> String {
-    let mut out = String::new();
-    let reference = drift.reference_path.as_deref().unwrap_or("reference");
-    let current = drift.current_path.as_deref().unwrap_or("current");
-    let _ = writeln!(out, "Reference {reference} ({} rows)", drift.reference_rows);
-    let _ = writeln!(out, "Current   {current} ({} rows)", drift.current_rows);
-    let _ = writeln!(out, "Method    {}\n", drift.method.as_deref().unwrap_or("auto"));
-    let width = drift.features.keys().map(|name| name.chars().count()).max().unwrap_or(0).max(6);
-    let _ = writeln!(
-        out,
-        "  {:width$}  {:11}  {:13}  {:>12}  {:>12}  {:>9}  {:>9}  {:>10}  drifted",
-        "column", "type", "method", "score", "p-value", "threshold", "missing", "not finite"
-    );
-    for (name, feature) in &drift.features {
-        let missing = feature.reference_missing.unwrap_or(0) + feature.current_missing.unwrap_or(0);
-        let non_finite = feature.reference_non_finite.unwrap_or(0) + feature.current_non_finite.unwrap_or(0);
-        let _ = writeln!(
-            out,
-            "  {name:width$}  {:11}  {:13}  {:>12}  {:>12}  {:>9}  {:>9}  {:>10}  {}",
-            feature.column_type.as_deref().unwrap_or("-"),
-            feature.method,
-            number(Some(feature.score)),
-            number(feature.p_value),
-            number(Some(feature.threshold)),
-            missing,
-            non_finite,
-            if feature.drifted { "DRIFTED" } else { "no" }
-        );
-    }
-    if !drift.skipped_columns.is_empty() {
-        let _ = writeln!(out, "\n  not compared (dates, binary or nested): {}", drift.skipped_columns.join(", "));
-    }
-    let drifted = drift.drifted_count.unwrap_or(0);
-    let share = drift.drift_share.unwrap_or(drift::DEFAULT_DRIFT_SHARE);
-    let verdict = if drift.dataset_drift == Some(true) { "DATASET DRIFT" } else { "no dataset drift" };
-    let _ = writeln!(
-        out,
-        "\n{drifted} of {} columns drifted ({:.1}%; the dataset drifts at {:.1}%): {verdict}",
-        drift.features.len(),
-        drift.drifted_share * 100.0,
-        share * 100.0
-    );
-    out
-}
-
-/// Four significant decimals, scientific for small values, `-` for none.
-fn number(value: Option<f64>) -> String {
-    match value {
-        None => "-".into(),
-        Some(v) if v != 0.0 && v.abs() < 1e-4 => format!("{v:.3e}"),
-        Some(v) => format!("{v:.4}"),
-    }
 }

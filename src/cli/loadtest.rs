@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use modelgate::error::{Error, ErrorKind, Result};
 use modelgate::exit::ExitStatus;
+use modelgate::report::sections;
 use modelgate::serving::{self, Outcome, Plan, Protocol, Stop};
 
 #[derive(Debug, Args)]
@@ -130,7 +131,12 @@ fn write(args: &LoadtestArgs, outcome: &Outcome) -> Result<()> {
             json.push('\n');
             json
         }
-        LoadtestFormat::Text => table(outcome),
+        LoadtestFormat::Text => {
+            let mut bytes = Vec::new();
+            sections::serving::write(outcome, &mut bytes)
+                .map_err(|error| Error::new(ErrorKind::Io, format!("cannot render the result: {error}")))?;
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
     };
     match &args.output {
         Some(path) => std::fs::write(path, text).map_err(|error| Error::write(path, error)),
@@ -138,39 +144,6 @@ fn write(args: &LoadtestArgs, outcome: &Outcome) -> Result<()> {
             .write_all(text.as_bytes())
             .map_err(|error| Error::new(ErrorKind::Io, format!("cannot write to standard output: {error}"))),
     }
-}
-
-/// The compact text report.
-fn table(outcome: &Outcome) -> String {
-    let serving = &outcome.serving;
-    let requests = serving.requests.unwrap_or(0);
-    let failed: u64 = outcome.errors.values().sum();
-    let mut text = format!("POST {}\n", outcome.target);
-    text.push_str(&format!(
-        "requests     {requests} in {} s at concurrency {}\n",
-        number(serving.duration_s),
-        serving.concurrency.unwrap_or(0)
-    ));
-    text.push_str(&format!("throughput   {} successful requests/s\n", number(serving.throughput_rps)));
-    let causes: Vec<String> = outcome.errors.iter().map(|(cause, count)| format!("{cause} ×{count}")).collect();
-    let rate = serving.error_rate.map_or("-".to_string(), |rate| format!("{:.2}%", rate * 100.0));
-    let causes = if causes.is_empty() { String::new() } else { format!(": {}", causes.join(", ")) };
-    text.push_str(&format!("errors       {failed} ({rate}){causes}\n"));
-    let latency = &serving.latency_ms;
-    text.push_str(&format!(
-        "latency ms   {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
-        "p50", "p90", "p95", "p99", "mean", "max"
-    ));
-    let values = [latency.p50, latency.p90, latency.p95, latency.p99, latency.mean, latency.max].map(number);
-    text.push_str(&format!(
-        "             {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
-        values[0], values[1], values[2], values[3], values[4], values[5]
-    ));
-    text
-}
-
-fn number(value: Option<f64>) -> String {
-    value.map_or("-".to_string(), |value| format!("{value:.3}"))
 }
 
 /// A run where nothing succeeded is still a result (error_rate 1), but a person should know why.

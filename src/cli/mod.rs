@@ -20,8 +20,6 @@ mod loadtest;
 mod scan;
 mod sign;
 
-use modelgate::collect::{self, Context};
-use modelgate::config::LoadedConfig;
 use modelgate::error::{Error, ErrorKind, Result};
 use modelgate::evidence;
 use modelgate::exit::ExitStatus;
@@ -123,18 +121,27 @@ enum SectionFormat {
 }
 
 impl SectionOutput {
-    /// Writes `section` as JSON, or the text `render` makes of it.
-    fn write<T: serde::Serialize>(&self, section: &T, render: impl FnOnce(&T) -> String) -> Result<()> {
-        let text = match self.format {
+    /// Writes `section` as JSON, or as the text renderer `text` writes it.
+    fn write<T: serde::Serialize>(
+        &self,
+        section: &T,
+        text: impl FnOnce(&T, &mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<()> {
+        let bytes = match self.format {
             SectionFormat::Json => {
                 let mut json = serde_json::to_string_pretty(section)
                     .map_err(|error| Error::new(ErrorKind::Io, format!("cannot serialize the output: {error}")))?;
                 json.push('\n');
-                json
+                json.into_bytes()
             }
-            SectionFormat::Text => render(section),
+            SectionFormat::Text => {
+                let mut bytes = Vec::new();
+                text(section, &mut bytes)
+                    .map_err(|error| Error::new(ErrorKind::Io, format!("cannot render the output: {error}")))?;
+                bytes
+            }
         };
-        write_output(self.output.as_deref(), text.as_bytes())
+        write_output(self.output.as_deref(), &bytes)
     }
 }
 
@@ -288,10 +295,6 @@ pub(crate) fn timeout(flag: Option<u64>, config: Option<u64>) -> Duration {
     gate::timeout(flag, config)
 }
 
-pub(crate) fn load_config(project: &ProjectArgs) -> Result<LoadedConfig> {
-    LoadedConfig::load(project.config.as_deref().unwrap_or(&project.dir))
-}
-
 fn check(args: CheckArgs) -> ExitStatus {
     let request = gate::CheckRequest {
         project: &args.project.dir,
@@ -356,36 +359,16 @@ fn emit(report: &Report, output: &OutputArgs) -> ExitStatus {
 }
 
 fn collect_command(args: CollectArgs) -> ExitStatus {
-    let result = load_config(&args.project).and_then(|config| {
-        policy::data::check_project_environment(&config, args.project.environment.as_deref())?;
-        let context = Context { config: &config, environment: args.project.environment.as_deref() };
-        collect::collect(&context)
-    });
-    let evidence = match result {
-        Ok(evidence) => evidence,
-        Err(error) => {
-            print_error(&error);
-            return ExitStatus::Error;
-        }
-    };
-    let written = match &args.output {
-        Some(path) => write_json(path, &evidence),
+    let project = &args.project;
+    let result = gate::collect(&project.dir, project.config.as_deref(), project.environment.as_deref());
+    let written = result.and_then(|evidence| match &args.output {
+        Some(path) => modelgate::run::write_json(path, &evidence),
         None => {
             say_json(&evidence);
             Ok(())
         }
-    };
-    match written {
-        Ok(()) => ExitStatus::Success,
-        Err(error) => {
-            print_error(&error);
-            ExitStatus::Error
-        }
-    }
-}
-
-fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    modelgate::run::write_json(path, value)
+    });
+    check_status(written.map(|()| true))
 }
 
 fn init(dir: &Path, force: bool) -> ExitStatus {
@@ -418,46 +401,17 @@ fn policy_test(dir: &Path, coverage: bool, format: TestFormat, timeout_ms: Optio
     };
     match format {
         TestFormat::Json => say_json(&run),
-        TestFormat::Text => print_test_run(&run),
+        TestFormat::Text => {
+            let mut out = Vec::new();
+            let _ = run.write_text(&mut out);
+            say(String::from_utf8_lossy(&out).trim_end());
+        }
     }
     if run.passed == 0 && run.failed == 0 {
         eprintln!("error: no test ran under {}", dir.display());
         eprintln!("hint: write rules named test_* in *_test.rego files (todo_* rules are skipped)");
     }
     run.exit_status()
-}
-
-fn print_test_run(run: &policy::testing::TestRun) {
-    use policy::testing::TestStatus;
-    for test in &run.tests {
-        let label = match test.status {
-            TestStatus::Pass => "PASS",
-            TestStatus::Fail => "FAIL",
-            TestStatus::Error => "ERROR",
-            TestStatus::Skip => "SKIP",
-        };
-        say(&format!("{label:5} data.{}.{} ({}:{})", test.package, test.name, test.file, test.line));
-        if let Some(message) = &test.message {
-            for line in message.lines() {
-                say(&format!("        {line}"));
-            }
-        }
-    }
-    if let Some(coverage) = &run.coverage {
-        say("");
-        say("coverage:");
-        for file in coverage {
-            let missing = if file.not_covered.is_empty() {
-                String::new()
-            } else {
-                let lines: Vec<String> = file.not_covered.iter().map(u32::to_string).collect();
-                format!("  not covered: {}", lines.join(","))
-            };
-            say(&format!("  {:6.1}%  {}{missing}", file.percent, file.path));
-        }
-    }
-    say("");
-    say(&format!("{} passed, {} failed, {} skipped", run.passed, run.failed, run.skipped));
 }
 
 /// Writes `bytes` to `path`, or to standard output.
@@ -557,6 +511,14 @@ pub(crate) fn finish(status: ExitStatus) -> ExitStatus {
 
 /// The exit status of a command that checks something: 0 when it passed, 1 when it found
 /// a problem, 2 (with the message) when it could not check.
+/// The status of a command that ran, or exit 2 with its error printed.
+pub(crate) fn exit(result: Result<ExitStatus>) -> ExitStatus {
+    result.unwrap_or_else(|error| {
+        print_error(&error);
+        ExitStatus::Error
+    })
+}
+
 pub(crate) fn check_status(result: Result<bool>) -> ExitStatus {
     match result {
         Ok(true) => ExitStatus::Success,

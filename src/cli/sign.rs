@@ -2,16 +2,16 @@
 //! signatures in the OpenSSF model_signing format, with its command line (`--private_key`
 //! and `--private-key` alike).
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use modelgate::artifacts::signing::certificates::TrustAnchors;
+use modelgate::artifacts::signing::certificates::{self, TrustAnchors};
 use modelgate::artifacts::signing::keys::{SigningKey, VerifyingKey};
-use modelgate::artifacts::signing::{self, Material, SignOptions, Trust, Verification, VerifyOptions};
-use modelgate::error::{Error, ErrorKind, Result};
+use modelgate::artifacts::signing::{self, Material, SignOptions, Trust, VerifyOptions};
+use modelgate::error::Result;
 use modelgate::exit::ExitStatus;
+use modelgate::report::sections;
 
 #[derive(Debug, Subcommand)]
 pub enum SignCommand {
@@ -97,25 +97,12 @@ pub fn sign(command: SignCommand) -> ExitStatus {
         let (args, material) = match &command {
             SignCommand::Key(args) => (args, Material::Key),
             SignCommand::Certificate { args, signing_certificate, certificate_chain } => {
-                let mut chain = read_certificates(signing_certificate)?;
-                chain.truncate(1);
-                for path in certificate_chain {
-                    chain.extend(read_certificates(path)?);
-                }
-                (args, Material::Certificates(chain))
+                (args, Material::Certificates(certificates::signing_chain(signing_certificate, certificate_chain)?))
             }
         };
         let key = SigningKey::read(&args.private_key)?;
         if let Material::Certificates(chain) = &material {
-            let matches =
-                chain.first().and_then(|der| certificate_key(der)).is_some_and(|public| public == key.verifying_key());
-            if !matches {
-                return Err(Error::new(
-                    ErrorKind::Config,
-                    format!("{}: the signing certificate is not for the private key", args.private_key.display()),
-                )
-                .hint("pass the certificate issued for this key with --signing-certificate"));
-            }
+            certificates::check_signing_key(chain, &key, &args.private_key)?;
         }
         let signature = args.signature.clone().unwrap_or_else(|| signing::default_signature(&args.model));
         let options = SignOptions {
@@ -125,8 +112,9 @@ pub fn sign(command: SignCommand) -> ExitStatus {
             allow_symlinks: args.allow_symlinks,
         };
         let signed = signing::sign(&args.model, &key, &material, &signature, &options)?;
-        args.output.write(&signed, |signed| {
-            format!(
+        args.output.write(&signed, |signed, out| {
+            write!(
+                out,
                 "signed {} files ({} {}) of {} with {} key sha256:{}\nsignature: {}\n",
                 signed.files,
                 signed.items,
@@ -142,28 +130,6 @@ pub fn sign(command: SignCommand) -> ExitStatus {
     super::check_status(result)
 }
 
-/// The DER certificates of a PEM file.
-fn read_certificates(path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
-    use x509_cert::der::Encode;
-    let bytes = modelgate::input::read(path, modelgate::input::MAX_TEXT_BYTES, "a certificate file")?;
-    let invalid = |why: String| {
-        Error::new(ErrorKind::Config, format!("{}: {why}", path.display()))
-            .hint("pass PEM certificates (-----BEGIN CERTIFICATE-----)")
-    };
-    let certificates = x509_cert::Certificate::load_pem_chain(&bytes)
-        .map_err(|error| invalid(format!("not PEM certificates ({error})")))?;
-    if certificates.is_empty() {
-        return Err(invalid("holds no certificate".into()));
-    }
-    certificates.iter().map(|certificate| certificate.to_der().map_err(|error| invalid(error.to_string()))).collect()
-}
-
-fn certificate_key(der: &[u8]) -> Option<VerifyingKey> {
-    use x509_cert::der::{Decode, Encode};
-    let certificate = x509_cert::Certificate::from_der(der).ok()?;
-    VerifyingKey::from_der(&certificate.tbs_certificate.subject_public_key_info.to_der().ok()?)
-}
-
 pub fn verify(command: VerifyCommand) -> ExitStatus {
     let result = (|| -> Result<bool> {
         let (args, trust) = match &command {
@@ -175,36 +141,8 @@ pub fn verify(command: VerifyCommand) -> ExitStatus {
         let signature = args.signature.clone().unwrap_or_else(|| signing::default_signature(&args.model));
         let options = VerifyOptions { ignore_unsigned_files: args.ignore_unsigned_files };
         let outcome = signing::verify(&args.model, &signature, &trust, &options)?;
-        args.output.write(&outcome, render)?;
+        args.output.write(&outcome, sections::signature::write)?;
         Ok(outcome.verified && outcome.extra_files.is_empty())
     })();
     super::check_status(result)
-}
-
-fn render(outcome: &Verification) -> String {
-    let mut out = String::new();
-    let passed = outcome.verified && outcome.extra_files.is_empty();
-    let _ = writeln!(
-        out,
-        "{}  {}",
-        if passed { "verified" } else { "NOT VERIFIED" },
-        outcome.signer.as_deref().unwrap_or("(unknown signer)")
-    );
-    let _ = writeln!(out, "signature: {}", outcome.signature);
-    if outcome.authentic {
-        let _ = writeln!(out, "signed files: {}", outcome.signed_files.len());
-    }
-    for (label, files) in [
-        ("modified since signing", &outcome.modified_files),
-        ("missing", &outcome.missing_files),
-        ("not covered by the signature", &outcome.extra_files),
-    ] {
-        for file in files {
-            let _ = writeln!(out, "  {label}: {file}");
-        }
-    }
-    if let Some(error) = &outcome.error {
-        let _ = writeln!(out, "why: {error}");
-    }
-    out
 }

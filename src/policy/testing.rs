@@ -49,6 +49,41 @@ pub struct TestRun {
 }
 
 impl TestRun {
+    /// The run as `policy test` prints it: one line per test, coverage, the counts.
+    pub fn write_text(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let run = self;
+        for test in &run.tests {
+            let label = match test.status {
+                TestStatus::Pass => "PASS",
+                TestStatus::Fail => "FAIL",
+                TestStatus::Error => "ERROR",
+                TestStatus::Skip => "SKIP",
+            };
+            writeln!(out, "{label:5} data.{}.{} ({}:{})", test.package, test.name, test.file, test.line)?;
+            if let Some(message) = &test.message {
+                for line in message.lines() {
+                    writeln!(out, "        {line}")?;
+                }
+            }
+        }
+        if let Some(coverage) = &run.coverage {
+            writeln!(out)?;
+            writeln!(out, "coverage:")?;
+            for file in coverage {
+                let missing = if file.not_covered.is_empty() {
+                    String::new()
+                } else {
+                    let lines: Vec<String> = file.not_covered.iter().map(u32::to_string).collect();
+                    format!("  not covered: {}", lines.join(","))
+                };
+                writeln!(out, "  {:6.1}%  {}{missing}", file.percent, file.path)?;
+            }
+        }
+        writeln!(out)?;
+        writeln!(out, "{} passed, {} failed, {} skipped", run.passed, run.failed, run.skipped)?;
+        Ok(())
+    }
+
     pub fn exit_status(&self) -> crate::exit::ExitStatus {
         if self.failed > 0 {
             crate::exit::ExitStatus::Failure

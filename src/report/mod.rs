@@ -13,6 +13,7 @@ mod json;
 mod junit;
 mod markdown;
 mod sarif;
+pub mod sections;
 mod text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

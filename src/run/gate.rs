@@ -77,6 +77,13 @@ pub fn timeout(flag: Option<u64>, config: Option<u64>) -> Duration {
     flag.or(config).map(Duration::from_millis).unwrap_or(crate::policy::engine::DEFAULT_TIMEOUT)
 }
 
+/// `modelgate collect`: the evidence document of a model project, judged by nothing.
+pub fn collect(project: &Path, config: Option<&Path>, environment: Option<&str>) -> crate::error::Result<Evidence> {
+    let config = LoadedConfig::load(config.unwrap_or(project))?;
+    crate::policy::data::check_project_environment(&config, environment)?;
+    collect::collect(&Context { config: &config, environment })
+}
+
 pub fn check(request: &CheckRequest) -> Judged {
     let started = Instant::now();
     let config = match LoadedConfig::load(request.config.unwrap_or(request.project)) {

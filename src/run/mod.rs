@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod deploy;
+pub mod docs;
 pub mod gate;
 pub mod lifecycle;
 

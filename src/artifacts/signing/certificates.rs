@@ -178,3 +178,58 @@ fn may_sign(certificate: &Certificate) -> bool {
         .is_some_and(|usage| usage.0.contains(&CODE_SIGNING));
     digital_signature || code_signing
 }
+
+/// The DER certificates of a PEM file.
+pub fn read_pem_chain(path: &std::path::Path) -> crate::error::Result<Vec<Vec<u8>>> {
+    use x509_cert::der::Encode;
+    let bytes = crate::input::read(path, crate::input::MAX_TEXT_BYTES, "a certificate file")?;
+    let invalid = |why: String| {
+        crate::error::Error::new(crate::error::ErrorKind::Config, format!("{}: {why}", path.display()))
+            .hint("pass PEM certificates (-----BEGIN CERTIFICATE-----)")
+    };
+    let certificates = x509_cert::Certificate::load_pem_chain(&bytes)
+        .map_err(|error| invalid(format!("not PEM certificates ({error})")))?;
+    if certificates.is_empty() {
+        return Err(invalid("holds no certificate".into()));
+    }
+    certificates.iter().map(|certificate| certificate.to_der().map_err(|error| invalid(error.to_string()))).collect()
+}
+
+/// The public key a DER certificate is issued for.
+pub fn certificate_key(der: &[u8]) -> Option<super::keys::VerifyingKey> {
+    use x509_cert::der::{Decode, Encode};
+    let certificate = x509_cert::Certificate::from_der(der).ok()?;
+    super::keys::VerifyingKey::from_der(&certificate.tbs_certificate.subject_public_key_info.to_der().ok()?)
+}
+
+/// The chain a certificate-signed model carries: the signing certificate (the first of
+/// its file), then every certificate of the chain files.
+pub fn signing_chain(
+    signing_certificate: &std::path::Path,
+    chain_files: &[std::path::PathBuf],
+) -> crate::error::Result<Vec<Vec<u8>>> {
+    let mut chain = read_pem_chain(signing_certificate)?;
+    chain.truncate(1);
+    for path in chain_files {
+        chain.extend(read_pem_chain(path)?);
+    }
+    Ok(chain)
+}
+
+/// Refuses a signing certificate that is not issued for the private key at `key_path`.
+pub fn check_signing_key(
+    chain: &[Vec<u8>],
+    key: &super::keys::SigningKey,
+    key_path: &std::path::Path,
+) -> crate::error::Result<()> {
+    let matches =
+        chain.first().and_then(|der| certificate_key(der)).is_some_and(|public| public == key.verifying_key());
+    if !matches {
+        return Err(crate::error::Error::new(
+            crate::error::ErrorKind::Config,
+            format!("{}: the signing certificate is not for the private key", key_path.display()),
+        )
+        .hint("pass the certificate issued for this key with --signing-certificate"));
+    }
+    Ok(())
+}
