@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::record::{self, codes};
-use super::{BundleManifest, EntryKind, Filter, Record, Store};
+use super::{BundleManifest, Entry, EntryKind, Filter, Record, Store};
 use crate::decision::{Decision, Finding, Report};
 use crate::error::Result;
 use crate::evidence::Evidence;
@@ -83,7 +83,7 @@ pub struct BundleRef {
 
 /// A deployment in force, with what it was last judged by.
 struct Deployed {
-    deployment: Record,
+    deployment: Entry,
     original: Record,
     previous: Record,
 }
@@ -96,7 +96,7 @@ pub const CHUNK: usize = 256;
 /// The store reads of a re-evaluation alone (for benchmarks): how many deployments are in
 /// force, with their evidence read and parsed.
 pub fn read_deployed(store: &dyn Store) -> Result<usize> {
-    let deployments = store.deployments_at(None, None, None)?;
+    let deployments = deployed_entries(store)?;
     let mut count = 0;
     for chunk in deployments.chunks(CHUNK) {
         count += load(store, chunk)?.1.len();
@@ -104,13 +104,23 @@ pub fn read_deployed(store: &dyn Store) -> Result<usize> {
     Ok(count)
 }
 
+/// Every deployment in force, as entries: what a re-evaluation keeps of the whole fleet
+/// while it judges it a chunk at a time (not the stored JSON, hashes and columns too).
+fn deployed_entries(store: &dyn Store) -> Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    store.each_deployment_at(None, None, None, &mut |record| {
+        entries.push(record.entry);
+        Ok(())
+    })?;
+    Ok(entries)
+}
+
 /// The deployments of `chunk` with their latest judgement, and the evidence each was decided on.
-fn load(store: &dyn Store, chunk: &[Record]) -> Result<(Vec<Deployed>, Vec<Evidence>)> {
+fn load(store: &dyn Store, chunk: &[Entry]) -> Result<(Vec<Deployed>, Vec<Evidence>)> {
     // Each deployment's latest re-evaluation: the newest for its model and environment
     // that names it (an index walk per deployment, however long the history).
     let mut latest_reevaluation: BTreeMap<String, Record> = BTreeMap::new();
-    for deployment in chunk {
-        let entry = &deployment.entry;
+    for entry in chunk {
         let filter = Filter {
             kinds: vec![EntryKind::Reevaluation],
             model: Some(entry.model.clone()),
@@ -131,11 +141,11 @@ fn load(store: &dyn Store, chunk: &[Record]) -> Result<(Vec<Deployed>, Vec<Evide
     }
     let mut originals = Vec::with_capacity(chunk.len());
     for deployment in chunk {
-        let decision_id = deployment.entry.detail_str("decision_id").unwrap_or_default().to_string();
+        let decision_id = deployment.detail_str("decision_id").unwrap_or_default().to_string();
         let original = store.get(&decision_id)?.ok_or_else(|| {
             crate::error::Error::new(
                 crate::error::ErrorKind::Store,
-                format!("deployment {} names decision {decision_id}, which is not in the store", deployment.entry.id),
+                format!("deployment {} names decision {decision_id}, which is not in the store", deployment.id),
             )
             .hint("the store has been altered: run `modelgate audit verify`")
         })?;
@@ -158,7 +168,7 @@ fn load(store: &dyn Store, chunk: &[Record]) -> Result<(Vec<Deployed>, Vec<Evide
     let documents = documents.into_iter().collect::<Result<Vec<Evidence>>>()?;
     let mut fleet = Vec::with_capacity(chunk.len());
     for (deployment, original) in chunk.iter().cloned().zip(originals) {
-        let previous = latest_reevaluation.remove(&deployment.entry.id).unwrap_or_else(|| original.clone());
+        let previous = latest_reevaluation.remove(&deployment.id).unwrap_or_else(|| original.clone());
         fleet.push(Deployed { deployment, original, previous });
     }
     Ok((fleet, documents))
@@ -207,7 +217,7 @@ pub fn changed_files(before: Option<&BundleManifest>, after: &BundleManifest) ->
 /// Judges every deployed model under `gate` as of `now`, all at once (for a small fleet
 /// and for benchmarks; [`judge_each`] bounds the memory).
 pub fn judge(store: &dyn Store, gate: &Gate, now: DateTime<Utc>) -> Result<Vec<Judgement>> {
-    let deployments = store.deployments_at(None, None, None)?;
+    let deployments = deployed_entries(store)?;
     let mut manifests = BTreeMap::new();
     let mut judgements = Vec::with_capacity(deployments.len());
     for chunk in deployments.chunks(CHUNK) {
@@ -223,7 +233,7 @@ pub type JudgedChunk<'a> = dyn FnMut(&mut dyn Store, Vec<Judgement>) -> Result<(
 /// chunk to `each` (which records, alerts and renders it) before the next is read. Returns
 /// how many were judged.
 pub fn judge_each(store: &mut dyn Store, gate: &Gate, now: DateTime<Utc>, each: &mut JudgedChunk) -> Result<usize> {
-    let deployments = store.deployments_at(None, None, None)?;
+    let deployments = deployed_entries(store)?;
     let mut manifests = BTreeMap::new();
     for chunk in deployments.chunks(CHUNK) {
         let judgements = judge_chunk(&*store, gate, now, chunk, &mut manifests)?;
@@ -237,7 +247,7 @@ fn judge_chunk(
     store: &dyn Store,
     gate: &Gate,
     now: DateTime<Utc>,
-    chunk: &[Record],
+    chunk: &[Entry],
     manifests: &mut BTreeMap<String, Option<BundleManifest>>,
 ) -> Result<Vec<Judgement>> {
     let (fleet, mut documents) = load(store, chunk)?;
@@ -266,7 +276,7 @@ fn judge_chunk(
             (Decision::Deny, true) => Status::NewlyNonCompliant,
             (Decision::Deny, false) => Status::StillNonCompliant,
         };
-        let entry = &deployed.deployment.entry;
+        let entry = &deployed.deployment;
         judgements.push(Judgement {
             model: entry.model.clone(),
             version: entry.version.clone(),

@@ -302,10 +302,30 @@ pub trait Store {
     fn bundle(&self, digest: &str) -> Result<Option<BundleManifest>>;
     /// Every stored bundle manifest (for `verify`).
     fn bundles(&self) -> Result<Vec<BundleManifest>>;
-    /// The deployments in force at `time` (now when `None`): per model and environment,
-    /// the last `deploy` entry not followed by a `retire`.
-    fn deployments_at(&self, time: Option<&str>, environment: Option<&str>, model: Option<&str>)
-        -> Result<Vec<Record>>;
+    /// Visits the deployments in force at `time` (now when `None`), ordered by model and
+    /// environment: per model and environment, the last `deploy` entry not followed by a
+    /// `retire`. One at a time, so that a fleet is never held twice.
+    fn each_deployment_at(
+        &self,
+        time: Option<&str>,
+        environment: Option<&str>,
+        model: Option<&str>,
+        visit: &mut dyn FnMut(Record) -> Result<()>,
+    ) -> Result<()>;
+    /// [`Store::each_deployment_at`], collected.
+    fn deployments_at(
+        &self,
+        time: Option<&str>,
+        environment: Option<&str>,
+        model: Option<&str>,
+    ) -> Result<Vec<Record>> {
+        let mut records = Vec::new();
+        self.each_deployment_at(time, environment, model, &mut |record| {
+            records.push(record);
+            Ok(())
+        })?;
+        Ok(records)
+    }
     /// The last entry's seq and hash as the store recorded them on each append.
     fn head(&self) -> Result<Option<(u64, String)>>;
     /// What the database engine finds wrong with its own files (for `verify`); empty when

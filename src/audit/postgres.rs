@@ -24,6 +24,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, Row};
 
@@ -647,12 +648,13 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    fn deployments_at(
+    fn each_deployment_at(
         &self,
         time: Option<&str>,
         environment: Option<&str>,
         model: Option<&str>,
-    ) -> Result<Vec<Record>> {
+        visit: &mut dyn FnMut(Record) -> Result<()>,
+    ) -> Result<()> {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM entries WHERE seq IN (
                 SELECT max(seq) FROM entries
@@ -661,10 +663,15 @@ impl Store for PostgresStore {
                 GROUP BY model, environment)
              AND kind = 'deploy' ORDER BY model, environment"
         );
-        self.rows(&sql, &[&time, &environment, &model])?
-            .iter()
-            .map(|row| Self::read_link(row).parse(&self.location))
-            .collect()
+        // Streamed: each row is handed on as it arrives, so a fleet is not held as rows too.
+        // (`visit` must not use the store: the connection is busy until the rows end.)
+        let mut client = self.client();
+        let params: [&(dyn ToSql + Sync); 3] = [&time, &environment, &model];
+        let mut rows = client.query_raw(sql.as_str(), params).map_err(|error| pg_error(&self.location, &error))?;
+        while let Some(row) = rows.next().map_err(|error| pg_error(&self.location, &error))? {
+            visit(Self::read_link(&row).parse(&self.location)?)?;
+        }
+        Ok(())
     }
 
     fn head(&self) -> Result<Option<(u64, String)>> {

@@ -485,12 +485,13 @@ impl Store for SqliteStore {
         Ok(manifests)
     }
 
-    fn deployments_at(
+    fn each_deployment_at(
         &self,
         time: Option<&str>,
         environment: Option<&str>,
         model: Option<&str>,
-    ) -> Result<Vec<Record>> {
+        visit: &mut dyn FnMut(Record) -> Result<()>,
+    ) -> Result<()> {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM entries WHERE seq IN (
                 SELECT max(seq) FROM entries
@@ -503,7 +504,14 @@ impl Store for SqliteStore {
             Some(text) => rusqlite::types::Value::Text(text.to_string()),
             None => rusqlite::types::Value::Null,
         };
-        self.records(&sql, &[value(time), value(environment), value(model)])
+        let mut statement = self.connection.prepare_cached(&sql).map_err(|error| self.error(error))?;
+        let mut rows = statement
+            .query(params_from_iter([value(time), value(environment), value(model)].iter()))
+            .map_err(|error| self.error(error))?;
+        while let Some(row) = rows.next().map_err(|error| self.error(error))? {
+            visit(Self::read_record(row).map_err(|error| self.error(error))?.parse(&self.location)?)?;
+        }
+        Ok(())
     }
 
     fn environments(&self) -> Result<Vec<String>> {
