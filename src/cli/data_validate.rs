@@ -2,13 +2,12 @@
 //! Parquet file's schema), shown as a report (text) or printed as the `data.schema`
 //! evidence section (json). Exit 1 when the table violates the schema.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
 use modelgate::data::schema::{self, ExtraColumns, ValidateSpec};
-use modelgate::error::{Error, ErrorKind, Result};
+use modelgate::error::Result;
 use modelgate::exit::ExitStatus;
 use modelgate::report::sections;
 
@@ -54,28 +53,13 @@ pub fn run(args: ValidateArgs) -> ExitStatus {
 }
 
 fn spec(args: &ValidateArgs) -> Result<ValidateSpec> {
-    let mut spec = ValidateSpec::new(&args.schema, &args.table);
+    let mut spec = ValidateSpec::new(&args.schema, &args.table).with_null_rates(&args.null_rate)?;
     spec.extra_columns = match args.extra_columns {
         ExtraArg::Allow => ExtraColumns::Allow,
         ExtraArg::Deny => ExtraColumns::Deny,
     };
     spec.max_null_rate = args.max_null_rate;
-    spec.null_rates = null_rates(&args.null_rate)?;
     spec.duplicate_rows = !args.allow_duplicate_rows;
     spec.sensitive = args.sensitive.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
     Ok(spec)
-}
-
-fn null_rates(items: &[String]) -> Result<BTreeMap<String, f64>> {
-    items
-        .iter()
-        .map(|item| {
-            let parsed =
-                item.rsplit_once('=').and_then(|(column, rate)| Some((column.to_string(), rate.parse().ok()?)));
-            parsed.ok_or_else(|| {
-                Error::new(ErrorKind::Config, format!("--null-rate {item:?}: expected COLUMN=RATE"))
-                    .hint("write the column and its ceiling, e.g. --null-rate income=0.1")
-            })
-        })
-        .collect()
 }

@@ -2,13 +2,12 @@
 //! per column, shown as a table (text) or printed as the evidence section (json). Exit 1
 //! when the dataset drifts, 0 otherwise, 2 on any error.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
 
-use modelgate::data::drift::{self, DriftSpec, Method, MethodChoice};
-use modelgate::error::{Error, ErrorKind, Result};
+use modelgate::data::drift::{self, DriftSpec, MethodChoice};
+use modelgate::error::Result;
 use modelgate::exit::ExitStatus;
 use modelgate::report::sections;
 
@@ -52,43 +51,13 @@ pub fn run(args: DriftArgs) -> ExitStatus {
 }
 
 fn spec(args: &DriftArgs) -> Result<DriftSpec> {
-    let mut spec = DriftSpec::new(&args.reference, &args.current);
+    let mut spec = DriftSpec::new(&args.reference, &args.current)
+        .with_column_methods(&args.column_method)?
+        .with_thresholds(&args.threshold)?;
     spec.columns = args.columns.clone();
     spec.method = args.method;
-    let mut column_methods = BTreeMap::new();
-    for entry in &args.column_method {
-        let (column, name) = entry.split_once('=').ok_or_else(|| {
-            Error::new(ErrorKind::Config, format!("--column-method {entry}: expected COL=METHOD"))
-                .hint("for example --column-method age=ks")
-        })?;
-        column_methods.insert(column.to_string(), method(name)?);
-    }
-    spec.column_methods = column_methods;
     spec.categorical = args.categorical.clone();
     spec.numerical = args.numerical.clone();
-    for entry in &args.threshold {
-        let (name, value) = match entry.split_once('=') {
-            Some((name, value)) => (Some(name), value),
-            None => (None, entry.as_str()),
-        };
-        let value: f64 = value.trim().parse().map_err(|_| {
-            Error::new(ErrorKind::Config, format!("--threshold {entry}: `{value}` is not a number"))
-                .hint("for example --threshold 0.05 or --threshold wasserstein=0.2")
-        })?;
-        match name {
-            Some(name) => {
-                spec.thresholds.insert(method(name)?, value);
-            }
-            None => spec.threshold = Some(value),
-        }
-    }
     spec.drift_share = args.drift_share;
     Ok(spec)
-}
-
-fn method(name: &str) -> Result<Method> {
-    Method::parse(name).ok_or_else(|| {
-        Error::new(ErrorKind::Config, format!("unknown drift method `{name}`"))
-            .hint(format!("use one of {}", Method::ALL.map(Method::as_str).join(", ")))
-    })
 }

@@ -212,11 +212,7 @@ impl DriftSpec {
         };
         let mut thresholds = BTreeMap::new();
         for (name, &value) in &config.thresholds {
-            let method = Method::parse(name).ok_or_else(|| {
-                Error::new(ErrorKind::Config, format!("[data.drift] thresholds: unknown method `{name}`"))
-                    .hint(format!("use one of {}", method_names()))
-            })?;
-            thresholds.insert(method, value);
+            thresholds.insert(parse_method(name, "[data.drift] thresholds")?, value);
         }
         let spec = DriftSpec {
             reference_display: reference.display().to_string(),
@@ -234,6 +230,39 @@ impl DriftSpec {
         };
         spec.validate()?;
         Ok(spec)
+    }
+
+    /// Sets the measure of single columns from `COL=METHOD` flags (`--column-method`).
+    pub fn with_column_methods(mut self, flags: &[String]) -> Result<DriftSpec> {
+        for flag in flags {
+            let (column, name) = flag.split_once('=').ok_or_else(|| {
+                Error::new(ErrorKind::Config, format!("--column-method {flag}: expected COL=METHOD"))
+                    .hint("for example --column-method age=ks")
+            })?;
+            self.column_methods.insert(column.to_string(), parse_method(name, "--column-method")?);
+        }
+        Ok(self)
+    }
+
+    /// Sets thresholds from `VALUE` (every method) and `METHOD=VALUE` flags (`--threshold`).
+    pub fn with_thresholds(mut self, flags: &[String]) -> Result<DriftSpec> {
+        for flag in flags {
+            let (name, value) = match flag.split_once('=') {
+                Some((name, value)) => (Some(name), value),
+                None => (None, flag.as_str()),
+            };
+            let value: f64 = value.trim().parse().map_err(|_| {
+                Error::new(ErrorKind::Config, format!("--threshold {flag}: `{value}` is not a number"))
+                    .hint("for example --threshold 0.05 or --threshold wasserstein=0.2")
+            })?;
+            match name {
+                Some(name) => {
+                    self.thresholds.insert(parse_method(name, "--threshold")?, value);
+                }
+                None => self.threshold = Some(value),
+            }
+        }
+        Ok(self)
     }
 
     /// A spec comparing `reference` with `current` with every default.
@@ -278,6 +307,14 @@ impl DriftSpec {
     fn threshold_for(&self, method: Method) -> f64 {
         self.thresholds.get(&method).copied().or(self.threshold).unwrap_or(method.default_threshold())
     }
+}
+
+/// A drift method by name; `what` says where the name was given.
+pub fn parse_method(name: &str, what: &str) -> Result<Method> {
+    Method::parse(name).ok_or_else(|| {
+        Error::new(ErrorKind::Config, format!("{what}: unknown drift method `{name}`"))
+            .hint(format!("use one of {}", method_names()))
+    })
 }
 
 fn method_names() -> String {
@@ -1015,7 +1052,7 @@ mod tests {
         assert!(toml::from_str::<DriftConfig>("current = \"c.csv\"\nbins = 10").is_err());
         let unknown: DriftConfig = toml::from_str("current = \"c.csv\"\nthresholds = { t = 1.0 }").expect("parses");
         let error = DriftSpec::from_config(&unknown, Path::new("/"), Some(Path::new("t.csv"))).expect_err("unknown");
-        assert!(error.message.contains("unknown method `t`"), "{}", error.message);
+        assert!(error.message.contains("unknown drift method `t`"), "{}", error.message);
         let error = DriftSpec::from_config(&auto, Path::new("/"), None).expect_err("no reference");
         assert!(error.message.contains("no `reference`"), "{}", error.message);
     }

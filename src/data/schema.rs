@@ -104,6 +104,23 @@ impl ValidateSpec {
         }
     }
 
+    /// Sets per-column null-rate ceilings from `COLUMN=RATE` flags (`--null-rate`).
+    pub fn with_null_rates(mut self, flags: &[String]) -> crate::error::Result<ValidateSpec> {
+        for flag in flags {
+            let parsed =
+                flag.rsplit_once('=').and_then(|(column, rate)| Some((column.to_string(), rate.parse().ok()?)));
+            let (column, rate) = parsed.ok_or_else(|| {
+                crate::error::Error::new(
+                    crate::error::ErrorKind::Config,
+                    format!("--null-rate {flag:?}: expected COLUMN=RATE"),
+                )
+                .hint("write the column and its ceiling, e.g. --null-rate income=0.1")
+            })?;
+            self.null_rates.insert(column, rate);
+        }
+        Ok(self)
+    }
+
     /// The spec for a `[data.schema]` table: relative paths resolved from `base` (the
     /// project folder), the table defaulting to `training`, `sensitive` added to the
     /// config's own list.
