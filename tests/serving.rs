@@ -314,6 +314,11 @@ fn a_server_failing_every_4th_request_gives_an_error_rate_of_a_quarter() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("errors       25 (25.00%): HTTP 500 ×25"), "{}", run.stdout);
     assert!(run.stdout.contains("requests     100 in "), "{}", run.stdout);
+    // The text's shape, with the measured times filtered out.
+    let filters = vec![(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"), (r" +\d+\.\d{3}", " [N]")];
+    insta::with_settings!({filters => filters, prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("text_loadtest", run.stdout);
+    });
 }
 
 #[test]
