@@ -22,7 +22,7 @@ macro_rules! snapshot {
     ($name:expr, $value:expr, $dir:expr) => {{
         let mut filters = vec![(r" @ [0-9a-f]{40}".to_string(), " @ [REVISION]".to_string())];
         filters.extend(util::filters());
-        filters.push((regex_escape(&$dir.display().to_string()), "[DIR]".to_string()));
+        filters.push(util::dir_filter($dir));
         filters.push((r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z".to_string(), "[TIME]".to_string()));
         filters.push((r"sha256:[0-9a-f]{12}…".to_string(), "sha256:[SHORT]…".to_string()));
         let filters: Vec<(&str, &str)> = filters.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
@@ -30,10 +30,6 @@ macro_rules! snapshot {
             insta::assert_snapshot!($name, $value);
         });
     }};
-}
-
-fn regex_escape(text: &str) -> String {
-    text.chars().flat_map(|c| if "\\.+*?()|[]{}^$".contains(c) { vec!['\\', c] } else { vec![c] }).collect()
 }
 
 /// What an entry point wrote, as text.

@@ -12,18 +12,11 @@ use util::{modelgate, root, Run};
 
 fn snapshot(name: &str, run: &Run, dir: Option<&Path>) {
     let mut filters = util::filters();
-    if let Some(dir) = dir {
-        filters.push((escape(&dir.display().to_string()), "[DIR]".to_string()));
-    }
-    filters.push((r"key sha256:[0-9a-f]{64}".to_string(), "key sha256:[FINGERPRINT]".to_string()));
+    filters.extend(dir.map(util::dir_filter));
     let filters: Vec<(&str, &str)> = filters.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     insta::with_settings!({filters => filters, prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!(name, format!("exit {}\n{}", run.code, run.stdout));
     });
-}
-
-fn escape(text: &str) -> String {
-    text.chars().flat_map(|c| if "\\.+*?()|[]{}^$".contains(c) { vec!['\\', c] } else { vec![c] }).collect()
 }
 
 #[test]

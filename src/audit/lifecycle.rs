@@ -218,10 +218,11 @@ pub fn changed_files(before: Option<&BundleManifest>, after: &BundleManifest) ->
 /// and for benchmarks; [`judge_each`] bounds the memory).
 pub fn judge(store: &dyn Store, gate: &Gate, now: DateTime<Utc>) -> Result<Vec<Judgement>> {
     let deployments = deployed_entries(store)?;
+    let manifest = manifest_of(gate);
     let mut manifests = BTreeMap::new();
     let mut judgements = Vec::with_capacity(deployments.len());
     for chunk in deployments.chunks(CHUNK) {
-        judgements.extend(judge_chunk(store, gate, now, chunk, &mut manifests)?);
+        judgements.extend(judge_chunk(store, gate, &manifest, now, chunk, &mut manifests)?);
     }
     Ok(judgements)
 }
@@ -234,18 +235,21 @@ pub type JudgedChunk<'a> = dyn FnMut(&mut dyn Store, Vec<Judgement>) -> Result<(
 /// how many were judged.
 pub fn judge_each(store: &mut dyn Store, gate: &Gate, now: DateTime<Utc>, each: &mut JudgedChunk) -> Result<usize> {
     let deployments = deployed_entries(store)?;
+    let manifest = manifest_of(gate);
     let mut manifests = BTreeMap::new();
     for chunk in deployments.chunks(CHUNK) {
-        let judgements = judge_chunk(&*store, gate, now, chunk, &mut manifests)?;
+        let judgements = judge_chunk(&*store, gate, &manifest, now, chunk, &mut manifests)?;
         each(store, judgements)?;
     }
     Ok(deployments.len())
 }
 
-/// Judges the deployments of `chunk`; `manifests` caches the stored bundles compared against.
+/// Judges the deployments of `chunk` under `gate` (whose stored form is `manifest`);
+/// `manifests` caches the stored bundles compared against.
 fn judge_chunk(
     store: &dyn Store,
     gate: &Gate,
+    manifest: &BundleManifest,
     now: DateTime<Utc>,
     chunk: &[Entry],
     manifests: &mut BTreeMap<String, Option<BundleManifest>>,
@@ -256,7 +260,6 @@ fn judge_chunk(
     }
     let reports = fleet::evaluate_all(gate, &documents, None, now.date_naive());
     drop(documents);
-    let manifest = manifest_of(gate);
     let bundle = BundleRef { digest: gate.bundle.digest.clone(), revision: gate.bundle.revision.clone() };
     let mut judgements = Vec::with_capacity(fleet.len());
     for (deployed, report) in fleet.into_iter().zip(reports) {
@@ -297,7 +300,7 @@ fn judge_chunk(
                 .cloned()
                 .collect(),
             resolved: previous_codes.iter().filter(|code| !now_codes.contains(code.as_str())).cloned().collect(),
-            changed_files: changed_files(before, &manifest),
+            changed_files: changed_files(before, manifest),
             report,
             evidence_digest: deployed.original.entry.evidence_digest.clone(),
         });
@@ -306,8 +309,10 @@ fn judge_chunk(
 }
 
 /// Records each judgement as a re-evaluation decision linked to its deployment, all in
-/// one transaction; the bundle's files are stored once.
+/// one transaction; the bundle's files go with the first when the store does not hold the
+/// bundle yet (a fleet recorded chunk by chunk stores and checks them once).
 pub fn record(store: &mut dyn Store, gate: &Gate, judgements: &mut [Judgement], now: DateTime<Utc>) -> Result<()> {
+    let bundle_stored = store.bundle(&gate.bundle.digest)?.is_some();
     let mut drafts = Vec::with_capacity(judgements.len());
     for (index, judgement) in judgements.iter().enumerate() {
         let mut details = Map::new();
@@ -319,7 +324,7 @@ pub fn record(store: &mut dyn Store, gate: &Gate, judgements: &mut [Judgement], 
         details.insert("judged_at".into(), json!(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
         details.insert("changed_files".into(), json!(judgement.changed_files));
         details.insert("resolved".into(), json!(judgement.resolved));
-        let files = (index == 0).then_some(gate.files.as_slice());
+        let files = (index == 0 && !bundle_stored).then_some(gate.files.as_slice());
         // The evidence is the deployment's, re-dated to `judged_at`: the stored document
         // plus that time replays the judgement, so no new copy is stored.
         let mut draft = record::decision_draft(EntryKind::Reevaluation, &judgement.report, None, files, details)?;

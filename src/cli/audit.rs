@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use modelgate::audit::export::ExportFormat;
 use modelgate::audit::EntryKind;
 use modelgate::exit::ExitStatus;
-use modelgate::run::audit::{self, FilterRequest, Format};
+use modelgate::run::audit::{self, FilterRequest};
 
 use super::SectionFormat;
 
@@ -185,23 +185,23 @@ pub struct ExportArgs {
 
 pub fn run(command: AuditCommand) -> ExitStatus {
     let result = super::with_output(None, |out| match &command {
-        AuditCommand::Init(args) => audit::init(args.store.get(), format(args.format), out),
+        AuditCommand::Init(args) => audit::init(args.store.get(), args.format.into(), out),
         AuditCommand::Log(args) => {
-            audit::log(args.store.get(), &args.filter.request(), args.limit, format(args.format), out)
+            audit::log(args.store.get(), &args.filter.request(), args.limit, args.format.into(), out)
         }
         AuditCommand::Show(args) => {
-            audit::show(args.store.get(), &args.id, args.brief, args.replay, format(args.format), out)
+            audit::show(args.store.get(), &args.id, args.brief, args.replay, args.format.into(), out)
         }
         AuditCommand::At(args) => audit::at(
             args.store.get(),
             args.environment.as_deref(),
             args.time.as_deref(),
             args.model.as_deref(),
-            format(args.format),
+            args.format.into(),
             out,
         ),
-        AuditCommand::Verify(args) => audit::verify(args.store.get(), &args.anchor, format(args.format), out),
-        AuditCommand::Copy(args) => audit::copy(&args.from, &args.to, format(args.format), out),
+        AuditCommand::Verify(args) => audit::verify(args.store.get(), &args.anchor, args.format.into(), out),
+        AuditCommand::Copy(args) => audit::copy(&args.from, &args.to, args.format.into(), out),
         AuditCommand::Export(args) => super::with_output(args.output.as_deref(), |out| {
             let written = audit::export(args.store.get(), &args.filter.request(), args.format, !args.no_input, out)?;
             eprintln!("exported {written} entries");
@@ -214,12 +214,5 @@ pub fn run(command: AuditCommand) -> ExitStatus {
 impl StoreArg {
     fn get(&self) -> Option<&str> {
         self.store.as_deref()
-    }
-}
-
-fn format(format: SectionFormat) -> Format {
-    match format {
-        SectionFormat::Text => Format::Text,
-        SectionFormat::Json => Format::Json,
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use modelgate::exit::ExitStatus;
-use modelgate::run::deploy::{self, Artifact, Format, RecordRequest, Recording, RetireRequest};
+use modelgate::run::deploy::{self, Artifact, RecordRequest, Recording, RetireRequest};
 
 #[derive(Debug, Subcommand)]
 pub enum DeployCommand {
@@ -95,7 +95,7 @@ pub fn run(command: DeployCommand) -> ExitStatus {
                 policies: args.policies.as_deref(),
                 recording: args.store.recording(),
             };
-            (deploy::record(&request), args.store.format())
+            (deploy::record(&request), args.store.format.into())
         }
         DeployCommand::Retire(args) => {
             let request = RetireRequest {
@@ -104,7 +104,7 @@ pub fn run(command: DeployCommand) -> ExitStatus {
                 reason: args.reason.as_deref(),
                 recording: args.store.recording(),
             };
-            (deploy::retire(&request), args.store.format())
+            (deploy::retire(&request), args.store.format.into())
         }
     };
     let result = outcome.and_then(|outcome| {
@@ -121,12 +121,5 @@ pub fn run(command: DeployCommand) -> ExitStatus {
 impl StoreArgs {
     fn recording(&self) -> Recording<'_> {
         Recording { project: &self.project, store: self.store.as_deref(), requester: self.requester.as_deref() }
-    }
-
-    fn format(&self) -> Format {
-        match self.format {
-            super::SectionFormat::Text => Format::Text,
-            super::SectionFormat::Json => Format::Json,
-        }
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use modelgate::exit::ExitStatus;
-use modelgate::run::docs::{self, Project};
+use modelgate::run::docs;
 
 #[derive(Debug, Subcommand)]
 pub enum DocsCommand {
@@ -39,19 +39,15 @@ pub struct InitArgs {
 pub fn run(command: DocsCommand) -> ExitStatus {
     match command {
         DocsCommand::Check(args) => {
-            let result = docs::check(project(&args.project), args.policies.as_deref()).and_then(|report| {
+            let result = docs::check(args.project.project(), args.policies.as_deref()).and_then(|report| {
                 args.output.write(&report, docs::write_text)?;
                 Ok(report.violations.is_empty())
             });
             super::check_status(result)
         }
         DocsCommand::Init(args) => {
-            let result = super::with_output(None, |out| docs::init(project(&args.project), out));
+            let result = super::with_output(None, |out| docs::init(args.project.project(), out));
             super::check_status(result.map(|()| true))
         }
     }
-}
-
-fn project(args: &super::ProjectArgs) -> Project<'_> {
-    Project { dir: &args.dir, config: args.config.as_deref(), environment: args.environment.as_deref() }
 }

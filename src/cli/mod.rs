@@ -120,6 +120,25 @@ enum SectionFormat {
     Json,
 }
 
+impl From<SectionFormat> for modelgate::run::Format {
+    fn from(format: SectionFormat) -> Self {
+        match format {
+            SectionFormat::Text => modelgate::run::Format::Text,
+            SectionFormat::Json => modelgate::run::Format::Json,
+        }
+    }
+}
+
+impl ProjectArgs {
+    pub(crate) fn project(&self) -> modelgate::run::Project<'_> {
+        modelgate::run::Project {
+            dir: &self.dir,
+            config: self.config.as_deref(),
+            environment: self.environment.as_deref(),
+        }
+    }
+}
+
 impl SectionOutput {
     /// Writes `section` as JSON, or as the text renderer `text` writes it.
     fn write<T: serde::Serialize>(
@@ -297,9 +316,7 @@ pub(crate) fn timeout(flag: Option<u64>, config: Option<u64>) -> Duration {
 
 fn check(args: CheckArgs) -> ExitStatus {
     let request = gate::CheckRequest {
-        project: &args.project.dir,
-        config: args.project.config.as_deref(),
-        environment: args.project.environment.as_deref(),
+        project: args.project.project(),
         policies: args.policies.as_deref(),
         timeout_ms: args.timeout_ms,
         evidence_out: args.evidence_out.as_deref(),
@@ -359,8 +376,7 @@ fn emit(report: &Report, output: &OutputArgs) -> ExitStatus {
 }
 
 fn collect_command(args: CollectArgs) -> ExitStatus {
-    let project = &args.project;
-    let result = gate::collect(&project.dir, project.config.as_deref(), project.environment.as_deref());
+    let result = gate::collect(args.project.project());
     let written = result.and_then(|evidence| match &args.output {
         Some(path) => modelgate::run::write_json(path, &evidence),
         None => {

@@ -14,12 +14,7 @@ use crate::audit::{self, record, Access, Entry, EntryKind, Filter, Record, Store
 use crate::error::{Error, ErrorKind, Result};
 use crate::exit::ExitStatus;
 
-/// How an answer is written: text to read, or JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-}
+pub use super::Format;
 
 /// Writes JSON or the text `text` makes.
 fn emit(out: &mut dyn Write, format: Format, value: &Value, text: impl FnOnce() -> String) -> Result<()> {

@@ -13,12 +13,7 @@ use crate::exit::ExitStatus;
 use crate::policy::bundle::Bundle;
 use crate::policy::data::PolicyData;
 
-/// How the outcome is written: a sentence to read, or the recorded entry as JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-}
+pub use super::Format;
 
 /// Where the deployment is recorded, and by whom.
 #[derive(Debug, Clone)]

@@ -16,22 +16,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::evidence::{Document, Documentation, Evidence};
 use crate::policy::Gate;
 
-/// A model project, as `check` names it.
-#[derive(Debug, Clone, Copy)]
-pub struct Project<'a> {
-    /// The folder holding modelgate.toml.
-    pub dir: &'a Path,
-    /// Another config file than `dir/modelgate.toml`.
-    pub config: Option<&'a Path>,
-    /// Overrides `[deployment] environment`.
-    pub environment: Option<&'a str>,
-}
-
-impl Project<'_> {
-    fn load(&self) -> Result<LoadedConfig> {
-        LoadedConfig::load(self.config.unwrap_or(self.dir))
-    }
-}
+pub use super::Project;
 
 /// The documentation section with the findings the policies make of it.
 #[derive(Debug, serde::Serialize)]

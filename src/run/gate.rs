@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::collect::{self, Context};
-use crate::config::LoadedConfig;
 use crate::decision::{Decision, ErrorInfo, Report};
 use crate::error::{Error, ErrorKind};
 use crate::evidence::{self, Evidence};
@@ -32,12 +31,7 @@ pub struct Recording<'a> {
 /// `modelgate check`: collect the evidence of a model project and judge it.
 #[derive(Debug, Clone)]
 pub struct CheckRequest<'a> {
-    /// The model project folder holding modelgate.toml.
-    pub project: &'a Path,
-    /// Another config file than `project/modelgate.toml`.
-    pub config: Option<&'a Path>,
-    /// Overrides `[deployment] environment`.
-    pub environment: Option<&'a str>,
+    pub project: super::Project<'a>,
     /// Overrides `[policies] path`.
     pub policies: Option<&'a Path>,
     /// Overrides `[policies] timeout_ms`.
@@ -78,28 +72,23 @@ pub fn timeout(flag: Option<u64>, config: Option<u64>) -> Duration {
 }
 
 /// `modelgate collect`: the evidence document of a model project, judged by nothing.
-pub fn collect(project: &Path, config: Option<&Path>, environment: Option<&str>) -> crate::error::Result<Evidence> {
-    let config = LoadedConfig::load(config.unwrap_or(project))?;
-    crate::policy::data::check_project_environment(&config, environment)?;
-    collect::collect(&Context { config: &config, environment })
+pub fn collect(project: super::Project) -> crate::error::Result<Evidence> {
+    let config = project.load()?;
+    crate::policy::data::check_project_environment(&config, project.environment)?;
+    collect::collect(&Context { config: &config, environment: project.environment })
 }
 
 pub fn check(request: &CheckRequest) -> Judged {
     let started = Instant::now();
-    let config = match LoadedConfig::load(request.config.unwrap_or(request.project)) {
+    let config = match request.project.load() {
         Ok(config) => config,
         Err(error) => {
-            // The folder of the config it would have read: the default store's place.
-            let base = match request.config {
-                Some(file) => file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
-                None => request.project.to_path_buf(),
-            };
-            return conclude(Report::from_error(&error), &request.recording, &base, None, None);
+            return conclude(Report::from_error(&error), &request.recording, &request.project.base(), None, None)
         }
     };
     let base = config.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
     let collect_started = Instant::now();
-    let context = Context { config: &config, environment: request.environment };
+    let context = Context { config: &config, environment: request.project.environment };
     let evidence = match collect::collect(&context) {
         Ok(evidence) => evidence,
         Err(error) => return conclude(Report::from_error(&error), &request.recording, &base, None, None),

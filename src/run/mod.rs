@@ -11,7 +11,40 @@ pub mod lifecycle;
 
 use std::path::Path;
 
+use crate::config::LoadedConfig;
 use crate::error::{Error, ErrorKind, Result};
+
+/// How a command's answer is written: text to read, or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// A model project as the commands name it.
+#[derive(Debug, Clone, Copy)]
+pub struct Project<'a> {
+    /// The folder holding modelgate.toml.
+    pub dir: &'a Path,
+    /// Another config file than `dir/modelgate.toml`.
+    pub config: Option<&'a Path>,
+    /// Overrides `[deployment] environment`.
+    pub environment: Option<&'a str>,
+}
+
+impl Project<'_> {
+    pub fn load(&self) -> Result<LoadedConfig> {
+        LoadedConfig::load(self.config.unwrap_or(self.dir))
+    }
+
+    /// The folder of the config it names: the default store's place.
+    pub fn base(&self) -> std::path::PathBuf {
+        match self.config {
+            Some(file) => file.parent().map(Path::to_path_buf).unwrap_or_else(|| ".".into()),
+            None => self.dir.to_path_buf(),
+        }
+    }
+}
 
 /// Writes `value` as pretty JSON (and a newline) to `path`.
 pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {

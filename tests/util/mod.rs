@@ -140,6 +140,11 @@ pub fn filters() -> Vec<(String, String)> {
     filters.into_iter().map(|(pattern, replacement)| (pattern.to_string(), replacement.to_string())).collect()
 }
 
+/// A filter that writes a temporary folder as `[DIR]`.
+pub fn dir_filter(dir: &Path) -> (String, String) {
+    (regex::escape(&dir.display().to_string()), "[DIR]".to_string())
+}
+
 /// The command failed closed: exit 2, nothing on stdout, every needle in the message
 /// on stderr, and a hint.
 pub fn assert_fails_closed(run: &Run, needles: &[&str]) {
