@@ -221,6 +221,12 @@ impl LoadedConfig {
 
 /// Parses the text of a config file, naming the offending key on failure.
 pub fn parse(file: &Path, text: &str) -> Result<Config> {
+    parse_toml(file, text, "docs/configuration.md")
+}
+
+/// Parses a TOML file into `T` (whose structs refuse unknown keys), naming the offending key
+/// and the document (`docs`) that lists the keys on failure.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(file: &Path, text: &str, docs: &str) -> Result<T> {
     let deserializer = toml::Deserializer::parse(text).map_err(|error| toml_error(file, text, &error))?;
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let key = error.path().to_string();
@@ -228,11 +234,11 @@ pub fn parse(file: &Path, text: &str) -> Result<Config> {
         let message = inner.message().to_string();
         let location = inner.span().map(|span| format!(":{}", line_of(text, span.start))).unwrap_or_default();
         let hint = if message.contains("unknown field") {
-            "remove or rename the key; the accepted keys are listed in docs/configuration.md"
+            format!("remove or rename the key; the accepted keys are listed in {docs}")
         } else if message.contains("missing field") {
-            "add the key; docs/configuration.md shows a complete example"
+            format!("add the key; {docs} shows a complete example")
         } else {
-            "fix the value's type; docs/configuration.md lists each key with its type"
+            format!("fix the value's type; {docs} lists each key with its type")
         };
         Error::new(ErrorKind::Config, format!("{}{location}: invalid config at `{key}`: {message}", file.display()))
             .hint(hint)

@@ -6,13 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::evidence::Severity;
 
 pub const REPORT_SCHEMA_VERSION: &str = "1";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Allow,
@@ -30,9 +30,10 @@ impl Decision {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
-    pub schema_version: &'static str,
+    #[serde(deserialize_with = "report_schema_version")]
+    pub schema_version: String,
     pub decision: Decision,
     pub decision_id: String,
     /// RFC 3339.
@@ -58,26 +59,38 @@ pub struct Report {
 }
 
 /// A decision's place in the audit store: publish `seq` and `hash` to anchor the chain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditRef {
     pub store: String,
     pub seq: u64,
     pub hash: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
+    pub name: String,
+    pub version: String,
 }
 
 impl Default for Tool {
     fn default() -> Self {
-        Tool { name: "modelgate", version: env!("CARGO_PKG_VERSION") }
+        Tool { name: "modelgate".into(), version: env!("CARGO_PKG_VERSION").into() }
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// A report read back (from `modelgate server`) must be of the schema this build renders.
+fn report_schema_version<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let version = String::deserialize(deserializer)?;
+    if version == REPORT_SCHEMA_VERSION {
+        Ok(version)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "report schema_version `{version}`, this modelgate reads `{REPORT_SCHEMA_VERSION}`"
+        )))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ModelRef {
     pub name: String,
     pub version: String,
@@ -86,7 +99,7 @@ pub struct ModelRef {
 }
 
 /// Where a finding came from in the policy bundle.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PolicyRef {
     /// `modelgate.fairness`
     pub package: String,
@@ -94,7 +107,7 @@ pub struct PolicyRef {
     pub rule: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Finding {
     pub code: String,
     /// The first segment of the code: `fairness`.
@@ -160,7 +173,7 @@ impl ModelRef {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleStatus {
     Pass,
@@ -169,7 +182,7 @@ pub enum RuleStatus {
     Waived,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RuleOutcome {
     pub code: String,
     pub package: String,
@@ -180,14 +193,14 @@ pub struct RuleOutcome {
     pub status: RuleStatus,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ErrorInfo {
     pub kind: String,
     pub message: String,
     pub hint: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Timings {
     pub collect_us: u64,
     pub compile_us: u64,
@@ -199,7 +212,7 @@ impl Report {
     /// An `error` decision for a failure before or during evaluation.
     pub fn from_error(error: &crate::error::Error) -> Report {
         Report {
-            schema_version: REPORT_SCHEMA_VERSION,
+            schema_version: REPORT_SCHEMA_VERSION.to_string(),
             decision: Decision::Error,
             decision_id: new_decision_id(),
             timestamp: now_rfc3339(),
@@ -288,7 +301,7 @@ pub fn display_value(value: &serde_json::Value) -> String {
 }
 
 /// How a bundle is identified in every report and audit record.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BundleInfo {
     pub path: String,
     /// `sha256:<hex>` over the bundle's files.
@@ -307,7 +320,7 @@ pub struct BundleInfo {
 }
 
 /// What the report says about a waiver.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExceptionInfo {
     pub code: String,
     pub reason: String,

@@ -43,6 +43,8 @@ pub enum ErrorKind {
     Store,
     /// A notifier that is misconfigured, or an alert that could not be delivered.
     Notify,
+    /// `modelgate server` could not be reached, refused the request, or answered wrongly.
+    Server,
 }
 
 impl ErrorKind {
@@ -67,6 +69,7 @@ impl ErrorKind {
             ErrorKind::DocumentInvalid => "document-invalid",
             ErrorKind::Store => "store",
             ErrorKind::Notify => "notify",
+            ErrorKind::Server => "server",
         }
     }
 }

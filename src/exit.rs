@@ -12,6 +12,26 @@ pub enum ExitStatus {
     Error,
 }
 
+impl ExitStatus {
+    /// The number the process exits with.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+
+    /// The status of a number [`ExitStatus::code`] gave; anything else is an error.
+    pub fn from_code(code: u64) -> ExitStatus {
+        match code {
+            0 => ExitStatus::Success,
+            1 => ExitStatus::Failure,
+            _ => ExitStatus::Error,
+        }
+    }
+}
+
 impl From<ExitStatus> for ExitCode {
     fn from(status: ExitStatus) -> ExitCode {
         match status {

@@ -6,6 +6,7 @@
 //! data type at its boundary; [`run`] holds the commands' entry points.
 
 pub mod artifacts;
+pub mod attestation;
 pub mod audit;
 pub mod collect;
 pub mod config;
@@ -21,6 +22,7 @@ pub mod notify;
 pub mod policy;
 pub mod report;
 pub mod run;
+pub mod server;
 pub mod serving;
 pub mod strict;
 pub mod suggest;

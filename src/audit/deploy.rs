@@ -24,6 +24,8 @@ pub struct Request<'a> {
     /// The digest of the policy bundle that is current.
     pub bundle_digest: &'a str,
     pub requester: Option<String>,
+    /// Only a decision `modelgate server` made will do (a deployment asked of the server).
+    pub server_made: bool,
 }
 
 /// Why a deployment was refused: the reason and what to do.
@@ -96,6 +98,12 @@ pub fn record(store: &mut dyn Store, request: &Request) -> Result<std::result::R
                 entry.environment.as_deref().unwrap_or("no environment")
             ),
             "a decision only allows the model, version and environment it judged: run `modelgate check` for this one",
+        );
+    }
+    if request.server_made && entry.detail_str("server").is_none() {
+        return refuse(
+            format!("decision {} for {subject} was not made by the server", entry.id),
+            "submit the evidence with `modelgate check --server`, then deploy by the decision it returns",
         );
     }
     if entry.decision.as_deref() != Some("allow") {

@@ -96,7 +96,7 @@ pub const CHUNK: usize = 256;
 /// The store reads of a re-evaluation alone (for benchmarks): how many deployments are in
 /// force, with their evidence read and parsed.
 pub fn read_deployed(store: &dyn Store) -> Result<usize> {
-    let deployments = deployed_entries(store)?;
+    let deployments = deployed_entries(store, None)?;
     let mut count = 0;
     for chunk in deployments.chunks(CHUNK) {
         count += load(store, chunk)?.1.len();
@@ -106,9 +106,9 @@ pub fn read_deployed(store: &dyn Store) -> Result<usize> {
 
 /// Every deployment in force, as entries: what a re-evaluation keeps of the whole fleet
 /// while it judges it a chunk at a time (not the stored JSON, hashes and columns too).
-fn deployed_entries(store: &dyn Store) -> Result<Vec<Entry>> {
+fn deployed_entries(store: &dyn Store, environment: Option<&str>) -> Result<Vec<Entry>> {
     let mut entries = Vec::new();
-    store.each_deployment_at(None, None, None, &mut |record| {
+    store.each_deployment_at(None, environment, None, &mut |record| {
         entries.push(record.entry);
         Ok(())
     })?;
@@ -217,7 +217,7 @@ pub fn changed_files(before: Option<&BundleManifest>, after: &BundleManifest) ->
 /// Judges every deployed model under `gate` as of `now`, all at once (for a small fleet
 /// and for benchmarks; [`judge_each`] bounds the memory).
 pub fn judge(store: &dyn Store, gate: &Gate, now: DateTime<Utc>) -> Result<Vec<Judgement>> {
-    let deployments = deployed_entries(store)?;
+    let deployments = deployed_entries(store, None)?;
     let manifest = manifest_of(gate);
     let mut manifests = BTreeMap::new();
     let mut judgements = Vec::with_capacity(deployments.len());
@@ -230,11 +230,17 @@ pub fn judge(store: &dyn Store, gate: &Gate, now: DateTime<Utc>) -> Result<Vec<J
 /// What [`judge_each`] does with each chunk of judgements, with the store to write to.
 pub type JudgedChunk<'a> = dyn FnMut(&mut dyn Store, Vec<Judgement>) -> Result<()> + 'a;
 
-/// Judges every deployed model under `gate` as of `now`, [`CHUNK`] at a time, handing each
-/// chunk to `each` (which records, alerts and renders it) before the next is read. Returns
-/// how many were judged.
-pub fn judge_each(store: &mut dyn Store, gate: &Gate, now: DateTime<Utc>, each: &mut JudgedChunk) -> Result<usize> {
-    let deployments = deployed_entries(store)?;
+/// Judges every model deployed (in `environment`, when given) under `gate` as of `now`,
+/// [`CHUNK`] at a time, handing each chunk to `each` (which records, alerts and renders it)
+/// before the next is read. Returns how many were judged.
+pub fn judge_each(
+    store: &mut dyn Store,
+    gate: &Gate,
+    environment: Option<&str>,
+    now: DateTime<Utc>,
+    each: &mut JudgedChunk,
+) -> Result<usize> {
+    let deployments = deployed_entries(store, environment)?;
     let manifest = manifest_of(gate);
     let mut manifests = BTreeMap::new();
     for chunk in deployments.chunks(CHUNK) {

@@ -29,6 +29,7 @@ pub mod lifecycle;
 pub mod postgres;
 pub mod record;
 pub mod sqlite;
+pub mod tokens;
 
 /// The environment variable naming the store, like `--store`.
 pub const STORE_ENV: &str = "MODELGATE_STORE";
@@ -68,11 +69,22 @@ pub enum EntryKind {
     Retire,
     /// An alert to a model's owner and what became of each delivery.
     Alert,
+    /// A policy bundle published to `modelgate server` (its files stored with it).
+    Publish,
+    /// A published bundle made the one in force for an environment.
+    Activate,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 5] =
-        [EntryKind::Decision, EntryKind::Reevaluation, EntryKind::Deploy, EntryKind::Retire, EntryKind::Alert];
+    pub const ALL: [EntryKind; 7] = [
+        EntryKind::Decision,
+        EntryKind::Reevaluation,
+        EntryKind::Deploy,
+        EntryKind::Retire,
+        EntryKind::Alert,
+        EntryKind::Publish,
+        EntryKind::Activate,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -81,6 +93,8 @@ impl EntryKind {
             EntryKind::Deploy => "deploy",
             EntryKind::Retire => "retire",
             EntryKind::Alert => "alert",
+            EntryKind::Publish => "publish",
+            EntryKind::Activate => "activate",
         }
     }
 
@@ -275,8 +289,9 @@ pub struct Filter {
 }
 
 /// The store's operations; every command goes through these, so another backend
-/// (PostgreSQL) can follow without touching the commands.
-pub trait Store {
+/// (PostgreSQL) can follow without touching the commands. A store moves between threads
+/// (the server's blocking pool), one user at a time.
+pub trait Store: Send {
     /// Where the store is, for messages.
     fn location(&self) -> String;
     /// Appends the drafts in order, all or nothing, with their blobs and bundles; returns
@@ -333,6 +348,15 @@ pub trait Store {
     fn integrity(&self) -> Result<Vec<String>>;
     /// Every environment an entry names, sorted.
     fn environments(&self) -> Result<Vec<String>>;
+    /// Adds an API token of `modelgate server` (its hash; durable when it returns).
+    fn put_token(&mut self, token: &tokens::Token) -> Result<()>;
+    /// The token whose secret hashes to `hash`, revoked or not.
+    fn token_by_hash(&self, hash: &str) -> Result<Option<tokens::Token>>;
+    /// Marks the token `id` revoked at `time`; false when there is no such token, or it
+    /// was revoked already.
+    fn revoke_token(&mut self, id: &str, time: &str) -> Result<bool>;
+    /// Every token, oldest first.
+    fn tokens(&self) -> Result<Vec<tokens::Token>>;
 }
 
 /// Refuses an environment that neither an entry of the store nor a policy bundle stored in

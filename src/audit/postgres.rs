@@ -33,7 +33,7 @@ use super::{store_error, Access, BundleManifest, Columns, Draft, Filter, Link, R
 use crate::error::{Error, ErrorKind, Result};
 
 /// The schema this build writes; a store whose `meta.schema_version` is higher is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 /// `meta.application` of a modelgate store.
 const APPLICATION: &str = "modelgate-audit";
 /// The schema a URL without `schema=` names.
@@ -47,8 +47,9 @@ const PAGE: i64 = 500;
 
 /// Schema migrations, applied in order; `meta.schema_version` is the number applied. Text
 /// columns compare bytewise (`COLLATE "C"`), as SQLite's do, so both stores sort alike.
-const MIGRATIONS: &[&str] = &[concat!(
-    r#"
+const MIGRATIONS: &[&str] = &[
+    concat!(
+        r#"
 CREATE TABLE entries (
     seq BIGINT PRIMARY KEY,
     id TEXT COLLATE "C" NOT NULL UNIQUE,
@@ -65,15 +66,34 @@ CREATE TABLE entries (
     hash TEXT NOT NULL
 );
 "#,
-    super::entry_indexes!(),
-    r#"
+        super::entry_indexes!(),
+        r#"
 CREATE TABLE blobs (digest TEXT COLLATE "C" PRIMARY KEY, size BIGINT NOT NULL, data BYTEA NOT NULL);
 CREATE TABLE bundles (digest TEXT COLLATE "C" PRIMARY KEY, manifest TEXT NOT NULL);
 CREATE TABLE meta (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL);
 "#
-)];
+    ),
+    r#"
+CREATE TABLE tokens (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    hash TEXT COLLATE "C" NOT NULL UNIQUE,
+    name TEXT COLLATE "C" NOT NULL,
+    role TEXT COLLATE "C" NOT NULL,
+    models TEXT NOT NULL,
+    environments TEXT NOT NULL,
+    created TEXT COLLATE "C" NOT NULL,
+    expires TEXT COLLATE "C",
+    revoked TEXT COLLATE "C"
+);
+"#,
+];
 
+use super::tokens::{Token, TOKEN_COLUMNS};
 use super::ENTRY_COLUMNS;
+
+fn read_token(row: &Row) -> [Option<String>; 9] {
+    std::array::from_fn(|index| row.get(index))
+}
 
 /// How the connection is encrypted: libpq's `sslmode` words and meanings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -478,6 +498,18 @@ impl PostgresStore {
     fn rows(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
         self.client().query(sql, params).map_err(|error| self.error(error))
     }
+
+    /// `write` in one transaction, committed durably (`synchronous_commit` on).
+    fn durably(
+        &self,
+        write: impl FnOnce(&mut postgres::Transaction) -> std::result::Result<(), postgres::Error>,
+    ) -> Result<()> {
+        let mut client = self.client();
+        let mut transaction = client.transaction().map_err(|error| self.error(error))?;
+        transaction.batch_execute("SET LOCAL synchronous_commit TO on").map_err(|error| self.error(error))?;
+        write(&mut transaction).map_err(|error| self.error(error))?;
+        transaction.commit().map_err(|error| self.error(error))
+    }
 }
 
 impl Store for PostgresStore {
@@ -706,6 +738,34 @@ impl Store for PostgresStore {
             .iter()
             .map(|row| row.get(0))
             .collect())
+    }
+
+    fn put_token(&mut self, token: &Token) -> Result<()> {
+        let columns = token.columns();
+        let params: Vec<&(dyn ToSql + Sync)> = columns.iter().map(|column| column as &(dyn ToSql + Sync)).collect();
+        let sql = format!("INSERT INTO tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+        self.durably(|transaction| transaction.execute(sql.as_str(), &params).map(|_| ()))
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<Token>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = $1");
+        let rows = self.rows(&sql, &[&hash])?;
+        rows.first().map(|row| Token::from_columns(&self.location, read_token(row))).transpose()
+    }
+
+    fn revoke_token(&mut self, id: &str, time: &str) -> Result<bool> {
+        let mut changed = 0;
+        self.durably(|transaction| {
+            changed = transaction
+                .execute("UPDATE tokens SET revoked = $2 WHERE id = $1 AND revoked IS NULL", &[&id, &time])?;
+            Ok(())
+        })?;
+        Ok(changed == 1)
+    }
+
+    fn tokens(&self) -> Result<Vec<Token>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created, id");
+        self.rows(&sql, &[])?.iter().map(|row| Token::from_columns(&self.location, read_token(row))).collect()
     }
 }
 

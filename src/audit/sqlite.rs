@@ -17,15 +17,16 @@ use crate::error::{Error, Result};
 /// `PRAGMA application_id` of a modelgate store: "MGAT".
 const APPLICATION_ID: i64 = 0x4D47_4154;
 /// The schema this build writes; a store with a higher `user_version` is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 /// How long a writer waits for another's lock before SQLite answers busy.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Appends retried after a busy answer.
 const BUSY_RETRIES: u32 = 5;
 
 /// Schema migrations, applied in order; `user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[concat!(
-    r#"
+const MIGRATIONS: &[&str] = &[
+    concat!(
+        r#"
 CREATE TABLE entries (
     seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -42,14 +43,29 @@ CREATE TABLE entries (
     hash TEXT NOT NULL
 );
 "#,
-    super::entry_indexes!(),
-    r#"
+        super::entry_indexes!(),
+        r#"
 CREATE TABLE blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE bundles (digest TEXT PRIMARY KEY, manifest TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 "#
-)];
+    ),
+    r#"
+CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    models TEXT NOT NULL,
+    environments TEXT NOT NULL,
+    created TEXT NOT NULL,
+    expires TEXT,
+    revoked TEXT
+) WITHOUT ROWID;
+"#,
+];
 
+use super::tokens::{Token, TOKEN_COLUMNS};
 use super::ENTRY_COLUMNS;
 
 pub struct SqliteStore {
@@ -141,7 +157,7 @@ impl SqliteStore {
             // FULL: every commit is on disk (the WAL is synced) before a decision is acknowledged.
             store.connection.pragma_update(None, "synchronous", "FULL").map_err(|error| store.error(error))?;
             store.migrate()?;
-        } else if store.user_version()? < SCHEMA_VERSION {
+        } else if store.user_version()? < 1 {
             return Err(store_error(&store.location, "is empty or was never initialised")
                 .hint("record a decision with `modelgate check` first, or point --store at an existing store"));
         }
@@ -150,6 +166,14 @@ impl SqliteStore {
 
     fn error(&self, error: rusqlite::Error) -> Error {
         sql_error(&self.location, error)
+    }
+
+    fn read_token(row: &rusqlite::Row) -> rusqlite::Result<[Option<String>; 9]> {
+        let mut columns: [Option<String>; 9] = Default::default();
+        for (index, column) in columns.iter_mut().enumerate() {
+            *column = row.get(index)?;
+        }
+        Ok(columns)
     }
 
     fn user_version(&self) -> Result<i64> {
@@ -527,6 +551,38 @@ impl Store for SqliteStore {
             .collect::<rusqlite::Result<Vec<String>>>()
             .map_err(|error| self.error(error))?;
         Ok(rows)
+    }
+
+    fn put_token(&mut self, token: &Token) -> Result<()> {
+        let sql = format!("INSERT INTO tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+        self.connection.execute(&sql, params_from_iter(token.columns())).map_err(|error| self.error(error))?;
+        Ok(())
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<Token>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = ?1");
+        let mut statement = self.connection.prepare_cached(&sql).map_err(|error| self.error(error))?;
+        let row = statement.query_row([hash], Self::read_token).optional().map_err(|error| self.error(error))?;
+        row.map(|row| Token::from_columns(&self.location, row)).transpose()
+    }
+
+    fn revoke_token(&mut self, id: &str, time: &str) -> Result<bool> {
+        let changed = self
+            .connection
+            .execute("UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL", params![id, time])
+            .map_err(|error| self.error(error))?;
+        Ok(changed == 1)
+    }
+
+    fn tokens(&self) -> Result<Vec<Token>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created, id");
+        let mut statement = self.connection.prepare_cached(&sql).map_err(|error| self.error(error))?;
+        let rows = statement
+            .query_map([], Self::read_token)
+            .map_err(|error| self.error(error))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|error| self.error(error))?;
+        rows.into_iter().map(|row| Token::from_columns(&self.location, row)).collect()
     }
 
     fn integrity(&self) -> Result<Vec<String>> {

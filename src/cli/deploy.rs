@@ -62,6 +62,8 @@ pub struct RecordArgs {
     policies: Option<PathBuf>,
     #[command(flatten)]
     store: StoreArgs,
+    #[command(flatten)]
+    server: super::server::ServerClientArgs,
 }
 
 #[derive(Debug, Args)]
@@ -77,9 +79,37 @@ pub struct RetireArgs {
     reason: Option<String>,
     #[command(flatten)]
     store: StoreArgs,
+    #[command(flatten)]
+    server: super::server::ServerClientArgs,
 }
 
 pub fn run(command: DeployCommand) -> ExitStatus {
+    let remote = match &command {
+        DeployCommand::Record(args) => args.server.server.as_deref().map(|url| {
+            let refused = args.policies.is_some().then_some("--policies");
+            let evidence_digest = match (&args.evidence, &args.evidence_digest) {
+                (Some(path), _) => modelgate::evidence::read(path)
+                    .and_then(|evidence| modelgate::audit::record::evidence_blob(&evidence))
+                    .map(|blob| blob.digest),
+                (None, digest) => Ok(digest.clone().unwrap_or_default()),
+            };
+            let body = evidence_digest.map(|evidence_digest| {
+                serde_json::json!({
+                    "model": args.model, "version": args.version, "environment": args.environment,
+                    "decision_id": args.decision, "evidence_digest": evidence_digest,
+                })
+            });
+            (url, "/v1/deployments", body, refused.or(args.store.remote_refusal()), args.store.format)
+        }),
+        DeployCommand::Retire(args) => args.server.server.as_deref().map(|url| {
+            let body =
+                Ok(serde_json::json!({"model": args.model, "environment": args.environment, "reason": args.reason}));
+            (url, "/v1/deployments/retire", body, args.store.remote_refusal(), args.store.format)
+        }),
+    };
+    if let Some((url, path, body, refused, format)) = remote {
+        return super::server::deploy(url, path, body, refused, format.into());
+    }
     let (outcome, format) = match &command {
         DeployCommand::Record(args) => {
             let artifact = match (&args.evidence, &args.evidence_digest) {
@@ -119,6 +149,18 @@ pub fn run(command: DeployCommand) -> ExitStatus {
 }
 
 impl StoreArgs {
+    /// A flag that has no place when the server records: its store, its active bundle and
+    /// the token's holder decide.
+    fn remote_refusal(&self) -> Option<&'static str> {
+        if self.store.is_some() {
+            Some("--store")
+        } else if self.requester.is_some() {
+            Some("--requester")
+        } else {
+            None
+        }
+    }
+
     fn recording(&self) -> Recording<'_> {
         Recording { project: &self.project, store: self.store.as_deref(), requester: self.requester.as_deref() }
     }

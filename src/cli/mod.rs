@@ -18,6 +18,7 @@ mod fairness;
 mod lifecycle;
 mod loadtest;
 mod scan;
+mod server;
 mod sign;
 
 use modelgate::error::{Error, ErrorKind, Result};
@@ -80,6 +81,12 @@ enum Command {
     /// Query, verify and export the audit store.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Run the governance service that owns the policies, makes the decisions and signs them;
+    /// manage its tokens.
+    Server(server::ServerArgs),
+    /// Check a decision the server signed before deploying (offline).
+    #[command(subcommand)]
+    Attestation(server::AttestationCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,6 +201,11 @@ struct CheckArgs {
     output: OutputArgs,
     #[command(flatten)]
     record: RecordArgs,
+    #[command(flatten)]
+    server: server::ServerClientArgs,
+    /// With --server: write the signed decision (in-toto / SLSA VSA in a DSSE envelope) to FILE.
+    #[arg(long, value_name = "FILE", requires = "server")]
+    attestation: Option<PathBuf>,
 }
 
 /// Where a decision is recorded, and whether.
@@ -267,6 +279,10 @@ enum PolicyCommand {
     /// Judge every deployed model under proposed policies, without recording: which would
     /// stop complying, and why (a table for the policy pull request).
     Impact(lifecycle::ImpactArgs),
+    /// Publish a policy repository to the server (its tests must pass there).
+    Publish(server::PublishArgs),
+    /// Make a published bundle the one in force for an environment (--dry-run: the impact only).
+    Activate(server::ActivateArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -307,6 +323,10 @@ fn dispatch(cli: Cli) -> ExitStatus {
         Command::Reevaluate(args) => lifecycle::reevaluate(args),
         Command::Policy(PolicyCommand::Impact(args)) => lifecycle::impact(args),
         Command::Audit(command) => audit::run(command),
+        Command::Server(args) => server::run(args),
+        Command::Attestation(command) => server::attestation(command),
+        Command::Policy(PolicyCommand::Publish(args)) => server::publish(args),
+        Command::Policy(PolicyCommand::Activate(args)) => server::activate(args),
     }
 }
 
@@ -315,6 +335,17 @@ pub(crate) fn timeout(flag: Option<u64>, config: Option<u64>) -> Duration {
 }
 
 fn check(args: CheckArgs) -> ExitStatus {
+    if let Some(url) = &args.server.server {
+        if args.policies.is_some() {
+            print_error(
+                &Error::new(ErrorKind::Config, "--policies (or MODELGATE_POLICIES) and --server name two judges").hint(
+                    "with --server the bundle the server has active for the environment decides: drop --policies",
+                ),
+            );
+            return ExitStatus::Error;
+        }
+        return server::check(url, &args.project, args.attestation.as_deref(), &args.output);
+    }
     let request = gate::CheckRequest {
         project: args.project.project(),
         policies: args.policies.as_deref(),

@@ -126,7 +126,7 @@ fn transport_failure(error: &ureq::Error) -> Attempt {
     }
 }
 
-fn describe(error: &ureq::Error) -> String {
+pub(crate) fn describe(error: &ureq::Error) -> String {
     match error {
         ureq::Error::Timeout(_) => "timed out".to_string(),
         ureq::Error::Io(error) if error.kind() == std::io::ErrorKind::TimedOut => "timed out".to_string(),

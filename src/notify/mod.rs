@@ -12,7 +12,7 @@
 
 mod config;
 pub mod email;
-mod http;
+pub(crate) mod http;
 pub mod retry;
 pub mod slack;
 pub mod webhook;

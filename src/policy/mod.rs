@@ -90,7 +90,7 @@ impl Gate {
         let outcome = decide::decide(&results, &self.exceptions, &subject)?;
         let evaluate_us = started.elapsed().as_micros() as u64;
         Ok(Report {
-            schema_version: REPORT_SCHEMA_VERSION,
+            schema_version: REPORT_SCHEMA_VERSION.to_string(),
             decision: outcome.decision,
             decision_id: crate::decision::new_decision_id(),
             timestamp: crate::decision::now_rfc3339(),

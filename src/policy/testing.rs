@@ -97,12 +97,16 @@ impl TestRun {
 }
 
 pub fn run(root: &Path, coverage: bool, timeout: Duration) -> Result<TestRun> {
-    let bundle = Bundle::load(root)?;
+    run_bundle(&Bundle::load(root)?, coverage, timeout)
+}
+
+/// [`run`] on a bundle already read (one published to `modelgate server`).
+pub fn run_bundle(bundle: &Bundle, coverage: bool, timeout: Duration) -> Result<TestRun> {
     if bundle.files_of(FileKind::RegoTest).next().is_none() {
-        return Err(Error::new(ErrorKind::PolicyMissing, format!("no *_test.rego files under {}", root.display()))
+        return Err(Error::new(ErrorKind::PolicyMissing, format!("no *_test.rego files under {}", bundle.info.path))
             .hint("policy tests live beside the policies in files named <name>_test.rego with rules named test_*"));
     }
-    let mut engine = PolicyEngine::compile(&bundle, EngineOptions { timeout, include_tests: true })?;
+    let mut engine = PolicyEngine::compile(bundle, EngineOptions { timeout, include_tests: true })?;
     let mut tests = engine.outline.tests.clone();
     tests.sort_by(|a, b| a.file.cmp(&b.file).then(a.line.cmp(&b.line)));
     let regorus = engine.engine_mut();

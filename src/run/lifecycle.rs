@@ -123,14 +123,37 @@ fn run(request: &Request, recording: Option<Option<&NotifyConfig>>, out: &mut dy
     let gate = Gate::load(request.policies, request.timeout)?;
     let access = if recording.is_some() { Access::ReadWrite } else { Access::ReadOnly };
     let mut store = audit::open(&audit::resolve(request.store, Path::new("."))?, access)?;
+    let fleet = Fleet { gate: &gate, environment: None, format: request.format, now: request.now };
+    judge_fleet(&fleet, store.as_mut(), recording, out)
+}
+
+/// A fleet to judge: the deployed models (of one environment, or all) under one gate.
+pub struct Fleet<'a> {
+    pub gate: &'a Gate,
+    /// Only the models deployed in this environment (a bundle activated for it).
+    pub environment: Option<&'a str>,
+    pub format: Format,
+    pub now: DateTime<Utc>,
+}
+
+/// Judges `fleet` in `store` and writes the report to `out`. `recording` is
+/// `Some(notifiers)` to record each judgement and alert the owners (`reevaluate`, an
+/// activation), `None` to only report (`policy impact`, an activation's dry run).
+pub fn judge_fleet(
+    fleet: &Fleet,
+    store: &mut dyn audit::Store,
+    recording: Option<Option<&NotifyConfig>>,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let gate = fleet.gate;
     let title = if recording.is_some() { "Re-evaluation" } else { "Policy impact" };
     let notifiers = recording.flatten();
-    let mut renderer = Renderer::start(request.format, &gate, request.now, title, out)?;
+    let mut renderer = Renderer::start(fleet.format, gate, fleet.now, title, out)?;
     let mut alerts: Option<Vec<AlertOutcome>> = notifiers.map(|_| Vec::new());
     let mut down = Vec::new();
-    lifecycle::judge_each(store.as_mut(), &gate, request.now, &mut |store, mut judgements| {
+    lifecycle::judge_each(store, gate, fleet.environment, fleet.now, &mut |store, mut judgements| {
         if recording.is_some() {
-            lifecycle::record(store, &gate, &mut judgements, request.now)?;
+            lifecycle::record(store, gate, &mut judgements, fleet.now)?;
         }
         if let (Some(config), Some(sent)) = (notifiers, alerts.as_mut()) {
             sent.extend(alerts::send(store, config, &judgements, &mut down)?);

@@ -1,0 +1,354 @@
+//! The HTTP face of the server: a versioned JSON API under `/v1`, `/healthz` and `/readyz`.
+//! Every `/v1` request carries a bearer token; the work runs on a blocking thread with a
+//! store of its own, and a decision is answered only once it is durably recorded.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::json;
+
+use super::auth::{self, Caller, Role};
+use super::config::TlsFile;
+use super::service::Service;
+use super::ApiError;
+use crate::audit::Store;
+use crate::error::{Error, ErrorKind, Result};
+
+type Shared = Arc<Service>;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self.body())).into_response()
+    }
+}
+
+/// The routes, their limits and their state.
+pub fn router(service: Shared) -> Router {
+    let limit = service.config.max_body_bytes;
+    let timeout = service.config.request_timeout;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/v1/key", get(public_key))
+        .route("/v1/bundles", get(list_bundles).post(publish))
+        .route("/v1/bundles/{digest}/activate", post(activate))
+        .route("/v1/decisions", post(decide))
+        .route("/v1/deployments", post(deploy))
+        .route("/v1/deployments/retire", post(retire))
+        .fallback(unknown_route)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
+        .with_state(service)
+}
+
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            408,
+            "timeout",
+            format!("the request took longer than {} ms", limit.as_millis()),
+            "send the body at once; a decision that timed out was not acknowledged: submit it again",
+        )
+        .into_response(),
+    }
+}
+
+async fn unknown_route() -> Response {
+    ApiError::not_found("no such endpoint", "the endpoints are listed in docs/server.md").into_response()
+}
+
+async fn healthz() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+/// Ready when the store answers.
+async fn readyz(State(service): State<Shared>) -> Response {
+    let answer = tokio::task::spawn_blocking(move || service.stores.with(|store| Ok(store.head()?))).await;
+    match answer {
+        Ok(Ok(_)) => Json(json!({"status": "ready"})).into_response(),
+        Ok(Err(error)) => error.into_response(),
+        Err(_) => internal().into_response(),
+    }
+}
+
+fn internal() -> ApiError {
+    ApiError::new(500, "internal", "the request failed inside the server", "see the server's log")
+}
+
+/// Runs `work` on a blocking thread with a store and the authenticated caller.
+async fn with_caller<T: Serialize + Send + 'static>(
+    service: Shared,
+    headers: &HeaderMap,
+    work: impl FnOnce(&Service, &mut dyn Store, Caller) -> std::result::Result<T, ApiError> + Send + 'static,
+) -> Response {
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).map(str::to_string);
+    let answer = tokio::task::spawn_blocking(move || {
+        service.stores.with(|store| {
+            let caller = auth::authenticate(store, authorization.as_deref())??;
+            work(&service, store, caller)
+        })
+    })
+    .await;
+    match answer {
+        Ok(Ok(value)) => Json(value).into_response(),
+        Ok(Err(error)) => error.into_response(),
+        Err(_) => internal().into_response(),
+    }
+}
+
+/// A JSON body read by the one strict reader (duplicate keys, depth, trailing data), then
+/// into `T`, whose unknown keys are refused.
+fn body<T: DeserializeOwned>(body: std::result::Result<Bytes, BytesRejection>) -> std::result::Result<T, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        let status = rejection.status();
+        ApiError::new(
+            status.as_u16(),
+            if status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "invalid" },
+            format!("the request body cannot be read: {}", rejection.body_text()),
+            "the server's limits.max_body_bytes bounds a request body",
+        )
+    })?;
+    let value = crate::strict::json_value(&bytes).map_err(|error| {
+        ApiError::invalid(
+            format!("the request body is not JSON as modelgate reads it: {error}"),
+            "send one JSON object",
+        )
+    })?;
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        ApiError::invalid(
+            format!("the request body at `{}`: {}", error.path(), error.inner()),
+            "the request shapes are in docs/server.md",
+        )
+    })
+}
+
+async fn public_key(State(service): State<Shared>, headers: HeaderMap) -> Response {
+    with_caller(service, &headers, |service, _, _| {
+        let public = service.key.verifying_key();
+        Ok(json!({
+            "public_key": public.to_pem(),
+            "fingerprint": format!("sha256:{}", public.hint()),
+            "verifier_id": service.config.verifier_id,
+        }))
+    })
+    .await
+}
+
+async fn list_bundles(State(service): State<Shared>, headers: HeaderMap) -> Response {
+    with_caller(service, &headers, |service, store, caller| {
+        caller.require(&[Role::Governance, Role::Auditor, Role::Admin], "list policy bundles")?;
+        service.bundles(store)
+    })
+    .await
+}
+
+type Body = std::result::Result<Bytes, BytesRejection>;
+
+/// A `POST` of a JSON request `T` that only `role` may make (`action`, for the refusal).
+async fn posted<T: DeserializeOwned + Send + 'static, U: Serialize + Send + 'static>(
+    service: Shared,
+    headers: &HeaderMap,
+    request: Body,
+    role: Role,
+    action: &'static str,
+    work: impl FnOnce(&Service, &mut dyn Store, &Caller, T) -> std::result::Result<U, ApiError> + Send + 'static,
+) -> Response {
+    with_caller(service, headers, move |service, store, caller| {
+        caller.require(&[role], action)?;
+        work(service, store, &caller, body(request)?)
+    })
+    .await
+}
+
+async fn publish(State(service): State<Shared>, headers: HeaderMap, request: Body) -> Response {
+    posted(
+        service,
+        &headers,
+        request,
+        Role::Governance,
+        "publish a policy bundle",
+        |service, store, caller, request| service.publish(store, caller, request),
+    )
+    .await
+}
+
+async fn activate(
+    State(service): State<Shared>,
+    Path(digest): Path<String>,
+    headers: HeaderMap,
+    request: Body,
+) -> Response {
+    posted(
+        service,
+        &headers,
+        request,
+        Role::Governance,
+        "activate a policy bundle",
+        move |service, store, caller, request| service.activate(store, caller, &digest, request),
+    )
+    .await
+}
+
+async fn decide(State(service): State<Shared>, headers: HeaderMap, request: Body) -> Response {
+    posted(
+        service,
+        &headers,
+        request,
+        Role::Pipeline,
+        "submit evidence for a decision",
+        |service, store, caller, request| service.decide(store, caller, request),
+    )
+    .await
+}
+
+async fn deploy(State(service): State<Shared>, headers: HeaderMap, request: Body) -> Response {
+    posted(service, &headers, request, Role::Pipeline, "record a deployment", |service, store, caller, request| {
+        service.deploy(store, caller, request)
+    })
+    .await
+}
+
+async fn retire(State(service): State<Shared>, headers: HeaderMap, request: Body) -> Response {
+    posted(service, &headers, request, Role::Pipeline, "retire a deployment", |service, store, caller, request| {
+        service.retire(store, caller, request)
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- serving
+
+/// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+pub async fn run(
+    service: Shared,
+    listener: std::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<()> {
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .map_err(|error| Error::new(ErrorKind::Io, format!("cannot listen: {error}")))?;
+    let local = service.config.listen;
+    let app = router(service);
+    ready(local);
+    let served = match tls {
+        None => axum::serve(listener, app).with_graceful_shutdown(shutdown()).await,
+        Some(tls) => axum::serve(TlsListener::new(listener, local, tls), app).with_graceful_shutdown(shutdown()).await,
+    };
+    served.map_err(|error| Error::new(ErrorKind::Io, format!("the server stopped: {error}")))
+}
+
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// The TLS settings of `server.toml`: the certificate chain and key, PEM.
+pub fn tls_config(files: &TlsFile) -> Result<Arc<rustls::ServerConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|certificates| certificates.collect::<std::result::Result<_, _>>())
+        .map_err(|error| {
+            Error::new(ErrorKind::Config, format!("{}: not a PEM certificate chain: {error}", files.cert.display()))
+                .hint("[tls] cert is the server's certificate, then its intermediates, in PEM")
+        })?;
+    if certificates.is_empty() {
+        return Err(Error::new(ErrorKind::Config, format!("{}: no certificate in it", files.cert.display()))
+            .hint("[tls] cert is the server's certificate, then its intermediates, in PEM"));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|error| {
+        Error::new(ErrorKind::Config, format!("{}: not a PEM private key: {error}", files.key.display()))
+            .hint("[tls] key is the certificate's private key, unencrypted PEM")
+    })?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| builder.with_no_client_auth().with_single_cert(certificates, key))
+        .map_err(|error| {
+            Error::new(ErrorKind::Config, format!("the TLS certificate and key cannot be used: {error}"))
+                .hint("check that [tls] key is the private key of [tls] cert")
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Accepts TCP connections and hands over those whose TLS handshake completed within 10 s;
+/// handshakes run concurrently, so a slow one holds up no one.
+struct TlsListener {
+    incoming: tokio::sync::mpsc::Receiver<(tokio_rustls::server::TlsStream<tokio::net::TcpStream>, SocketAddr)>,
+    local: SocketAddr,
+}
+
+impl TlsListener {
+    fn new(listener: tokio::net::TcpListener, local: SocketAddr, config: Arc<rustls::ServerConfig>) -> TlsListener {
+        let (sender, incoming) = tokio::sync::mpsc::channel(64);
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+        tokio::spawn(async move {
+            loop {
+                let (stream, peer) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    // Out of file descriptors, say: wait rather than spin.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let acceptor = acceptor.clone();
+                let sender = sender.clone();
+                tokio::spawn(async move {
+                    if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await
+                    {
+                        let _ = sender.send((stream, peer)).await;
+                    }
+                });
+            }
+        });
+        TlsListener { incoming, local }
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.incoming.recv().await {
+            Some(accepted) => accepted,
+            // The accepting task never ends while the listener lives.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.local)
+    }
+}

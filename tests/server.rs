@@ -1,0 +1,469 @@
+//! `modelgate server` end to end: a real server on 127.0.0.1 over the real store (SQLite,
+//! and a schema of the real PostgreSQL), and the command line in client mode from separate
+//! working folders, as CI runners would use it.
+
+mod util;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+use util::receivers::{Answer, HttpReceiver};
+use util::stores::{Backend, TestStore};
+use util::{command, copy_dir, root, run, Run};
+
+/// A server process and what a test needs to reach it.
+struct Server {
+    child: Child,
+    url: String,
+    config: PathBuf,
+}
+
+impl Server {
+    /// Starts `modelgate server --config DIR/server.toml` over `store`, alerting through
+    /// `notifications` when given, and waits for it to listen.
+    fn start(dir: &Path, store: &TestStore, notifications: Option<&Path>) -> Server {
+        let config = dir.join("server.toml");
+        let mut text = format!(
+            "listen = \"127.0.0.1:0\"\ndata = \"{}\"\nstore = \"{}\"\n",
+            dir.join("data").display(),
+            store.address()
+        );
+        if let Some(path) = notifications {
+            text.push_str(&format!("notifications = \"{}\"\n", path.display()));
+        }
+        std::fs::write(&config, text).expect("server.toml");
+        let mut child = command(dir)
+            .args(["server", "--config"])
+            .arg(&config)
+            .env("MODELGATE_WEBHOOK_SECRET", "s3cret")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the server starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the server says where");
+        let url = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .to_string();
+        Server { child, url, config }
+    }
+
+    /// `modelgate server token create … --format json`: the secret.
+    fn token(&self, args: &[&str]) -> String {
+        let created = run(command(&root())
+            .args(["server", "token", "create", "--config"])
+            .arg(&self.config)
+            .args(["--format", "json"])
+            .args(args));
+        assert_eq!(created.code, 0, "token create: {}", created.stderr);
+        created.json()["token"].as_str().expect("token").to_string()
+    }
+
+    fn admin(&self, args: &[&str]) -> Run {
+        let mut command = command(&root());
+        command.args(["server"]).args(args).arg("--config").arg(&self.config);
+        run(&mut command)
+    }
+
+    /// The binary in client mode, in the working folder `dir`, with `token`.
+    fn client(&self, dir: &Path, token: &str, args: &[&str]) -> Run {
+        run(command(dir).env("MODELGATE_SERVER", &self.url).env("MODELGATE_TOKEN", token).args(args))
+    }
+
+    /// One raw HTTP request: the status and the JSON body.
+    fn http(&self, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(address).expect("connect");
+        let authorization = token.map(|token| format!("Authorization: Bearer {token}\r\n")).unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{authorization}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("answer");
+        let status = answer.split_whitespace().nth(1).and_then(|code| code.parse().ok()).expect("a status");
+        let body = answer.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
+    /// SIGTERM, and the exit status.
+    fn stop(mut self) -> i32 {
+        let pid = self.child.id() as i32;
+        // SAFETY-free: a signal to our own child.
+        let killed = Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
+        assert!(killed.success());
+        self.child.wait().expect("wait").code().unwrap_or(-1)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh working folder, as a CI runner would have.
+fn runner(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(&path).expect("runner folder");
+    path
+}
+
+/// Raises the accuracy floor in production to 0.90 (above the passing model's 0.879), as an
+/// environment override: the library's own tests, which the server runs, still pass.
+fn raise_production_accuracy(policies: &Path) {
+    let path = policies.join("data.yaml");
+    let text = std::fs::read_to_string(&path).expect("data.yaml");
+    let anchor = "      performance:\n        require_serving_evidence: true\n";
+    let changed = text.replacen(
+        anchor,
+        &format!("{anchor}        min_metrics: {{accuracy: 0.90, roc_auc: 0.75, f1: 0.70}}\n"),
+        1,
+    );
+    assert_ne!(text, changed, "data.yaml has no production performance override");
+    std::fs::write(&path, changed).expect("write data.yaml");
+}
+
+fn publish(server: &Server, dir: &Path, token: &str, policies: &str) -> String {
+    let published = server.client(dir, token, &["policy", "publish", policies]);
+    assert_eq!(published.code, 0, "publish: {}\n{}", published.stdout, published.stderr);
+    let digest = published.stdout.split_whitespace().find(|word| word.starts_with("sha256:")).expect("a digest");
+    digest.trim_end_matches(|c: char| !c.is_ascii_hexdigit()).to_string()
+}
+
+fn lifecycle(backend: Backend) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = TestStore::create(backend, dir.path(), "server");
+    let webhook = HttpReceiver::start(vec![Answer::status(204)]);
+    let notifications = dir.path().join("notifications.yaml");
+    std::fs::write(
+        &notifications,
+        format!(
+            "notifiers:\n  - name: governance-webhook\n    type: webhook\n    url: {}/modelgate\n    secret_env: MODELGATE_WEBHOOK_SECRET\n",
+            webhook.url
+        ),
+    )
+    .expect("notifications.yaml");
+    let server = Server::start(&runner(dir.path(), "server"), &store, Some(&notifications));
+    let governance = server.token(&["--name", "policy-repo-ci", "--role", "governance"]);
+    let pipeline = server.token(&[
+        "--name",
+        "ci/credit-scoring",
+        "--role",
+        "pipeline",
+        "--models",
+        "credit-*",
+        "--environments",
+        "staging,production",
+    ]);
+
+    // The policy repository's CI: publish the library, review the impact, activate.
+    let policy_ci = runner(dir.path(), "policy-ci");
+    assert_eq!(run(command(&policy_ci).args(["policy", "init", "policies"])).code, 0);
+    let digest = publish(&server, &policy_ci, &governance, "policies");
+    let preview =
+        server.client(&policy_ci, &governance, &["policy", "activate", &digest, "-e", "production", "--dry-run"]);
+    assert_eq!(preview.code, 0, "{}\n{}", preview.stdout, preview.stderr);
+    assert!(preview.stderr.contains("dry run: nothing was activated"), "{}", preview.stderr);
+    let activated = server.client(&policy_ci, &governance, &["policy", "activate", &digest, "-e", "production"]);
+    assert_eq!(activated.code, 0, "{}\n{}", activated.stdout, activated.stderr);
+    let again = publish(&server, &policy_ci, &governance, "policies");
+    assert_eq!(again, digest, "a second publication of the same files is the same bundle");
+
+    // Pipelines: the passing model, then the blocked one, each from a runner of its own
+    // holding the model project and nothing of the server's.
+    let passing = runner(dir.path(), "pipeline-pass");
+    copy_dir(&root().join("examples"), &passing.join("examples"));
+    let checked = server.client(
+        &passing,
+        &pipeline,
+        &["check", "examples/credit-scoring", "--format", "json", "--attestation", "attestation.json"],
+    );
+    assert_eq!(checked.code, 0, "{}\n{}", checked.stdout, checked.stderr);
+    assert!(checked.stderr.contains("[policies] in modelgate.toml is not used"), "{}", checked.stderr);
+    let report = checked.json();
+    assert_eq!(report["decision"], "allow");
+    assert_eq!(report["policy"]["digest"], digest.as_str());
+    let evidence_digest = report["evidence_digest"].as_str().expect("evidence digest").to_string();
+    assert!(passing.join("attestation.json").is_file());
+    assert!(!passing.join("examples/credit-scoring/.modelgate").exists(), "client mode keeps no store");
+
+    let blocked = runner(dir.path(), "pipeline-blocked");
+    copy_dir(&root().join("examples"), &blocked.join("examples"));
+    let denied = server.client(
+        &blocked,
+        &pipeline,
+        &["check", "examples/credit-scoring-blocked", "--format", "json", "--attestation", "attestation.json"],
+    );
+    assert_eq!(denied.code, 1, "{}\n{}", denied.stdout, denied.stderr);
+    assert_eq!(denied.json()["decision"], "deny");
+
+    // A policies path on the command line is a second judge: refused.
+    let two = server.client(&passing, &pipeline, &["check", "examples/credit-scoring", "--policies", "x"]);
+    util::assert_fails_closed(&two, &["--policies", "--server"]);
+
+    // The deploy job: the attestation checked offline, with the server's public key.
+    let deploy = runner(dir.path(), "deploy");
+    copy_dir(&passing.join("examples/credit-scoring/model"), &deploy.join("model"));
+    std::fs::copy(passing.join("attestation.json"), deploy.join("attestation.json")).expect("copy");
+    std::fs::copy(blocked.join("attestation.json"), deploy.join("blocked.json")).expect("copy");
+    let key = server.admin(&["key"]);
+    assert_eq!(key.code, 0, "{}", key.stderr);
+    std::fs::write(deploy.join("server.pub"), &key.stdout).expect("server.pub");
+    let verify = |args: &[&str]| {
+        let mut full = vec!["attestation", "verify"];
+        full.extend_from_slice(args);
+        run(command(&deploy).args(&full))
+    };
+    let base = ["--public-key", "server.pub", "--model", "model", "-e", "production"];
+    let passed = verify(&[&["attestation.json"], &base[..], &["--max-age", "1h"]].concat());
+    assert_eq!(passed.code, 0, "{}\n{}", passed.stdout, passed.stderr);
+    assert!(passed.stdout.starts_with("VERIFIED: credit-scoring 2.4.0 for production"), "{}", passed.stdout);
+
+    let other_environment =
+        verify(&["attestation.json", "--public-key", "server.pub", "--model", "model", "-e", "staging"]);
+    assert_eq!(other_environment.code, 1);
+    assert!(other_environment.stdout.contains("it is for environment `production`, not `staging`"));
+
+    let failed = verify(&[&["blocked.json"], &base[..]].concat());
+    assert_eq!(failed.code, 1);
+    assert!(failed.stdout.contains("the verification result is FAILED, not PASSED"), "{}", failed.stdout);
+
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let expired = verify(&[&["attestation.json"], &base[..], &["--max-age", "1s"]].concat());
+    assert_eq!(expired.code, 1);
+    assert!(expired.stdout.contains("is older than --max-age 1s"), "{}", expired.stdout);
+
+    let other_key_dir = runner(dir.path(), "other-key");
+    let other_key = run(command(&other_key_dir).args(["server", "key", "--data", "data"]));
+    assert_eq!(other_key.code, 0, "{}", other_key.stderr);
+    std::fs::write(deploy.join("other.pub"), &other_key.stdout).expect("other.pub");
+    let wrong_key = verify(&["attestation.json", "--public-key", "other.pub", "--model", "model", "-e", "production"]);
+    assert_eq!(wrong_key.code, 1);
+    assert!(wrong_key.stdout.contains("not signed by the given key"), "{}", wrong_key.stdout);
+
+    let tampered_dir = runner(dir.path(), "tampered");
+    copy_dir(&deploy.join("model"), &tampered_dir.join("model"));
+    let weights = std::fs::read_dir(tampered_dir.join("model"))
+        .expect("model")
+        .map(|entry| entry.expect("entry").path())
+        .find(|path| path.file_name().is_some_and(|name| name != "model.sig"))
+        .expect("a model file");
+    let mut bytes = std::fs::read(&weights).expect("weights");
+    bytes.push(0);
+    std::fs::write(&weights, bytes).expect("tamper");
+    let tampered = run(command(&tampered_dir).args([
+        "attestation",
+        "verify",
+        "../deploy/attestation.json",
+        "--public-key",
+        "../deploy/server.pub",
+        "--model",
+        "model",
+        "-e",
+        "production",
+    ]));
+    assert_eq!(tampered.code, 1, "{}\n{}", tampered.stdout, tampered.stderr);
+    assert!(tampered.stdout.contains("not this artifact"), "{}", tampered.stdout);
+
+    // The deployment, recorded by the server with the token's holder as requester.
+    let deploy_args = [
+        "deploy",
+        "record",
+        "--model",
+        "credit-scoring",
+        "--version",
+        "2.4.0",
+        "-e",
+        "production",
+        "--evidence-digest",
+        &evidence_digest,
+        "--format",
+        "json",
+    ];
+    let deployed = server.client(&deploy, &pipeline, &deploy_args);
+    assert_eq!(deployed.code, 0, "{}\n{}", deployed.stdout, deployed.stderr);
+    let deployment = deployed.json();
+    assert_eq!(
+        deployment["entry"]["requester"].as_str().map(|who| who.starts_with("ci/credit-scoring (tok_")),
+        Some(true)
+    );
+    let blocked_deploy = server.client(
+        &deploy,
+        &pipeline,
+        &[
+            "deploy",
+            "record",
+            "--model",
+            "credit-scoring",
+            "--version",
+            "2.5.0",
+            "-e",
+            "production",
+            "--evidence-digest",
+            &evidence_digest,
+        ],
+    );
+    assert_eq!(blocked_deploy.code, 1, "{}\n{}", blocked_deploy.stdout, blocked_deploy.stderr);
+
+    // A stricter bundle: published, its impact reviewed, activated; the owner is alerted.
+    raise_production_accuracy(&policy_ci.join("policies"));
+    let stricter = publish(&server, &policy_ci, &governance, "policies");
+    assert_ne!(stricter, digest);
+    let impact = server.client(
+        &policy_ci,
+        &governance,
+        &["policy", "activate", &stricter, "-e", "production", "--dry-run", "--format", "markdown"],
+    );
+    assert_eq!(impact.code, 1, "{}\n{}", impact.stdout, impact.stderr);
+    assert!(impact.stdout.contains("credit-scoring | 2.4.0 | production"), "{}", impact.stdout);
+    assert!(webhook.received().is_empty(), "a dry run alerts no one");
+    let switched = server.client(
+        &policy_ci,
+        &governance,
+        &["policy", "activate", &stricter, "-e", "production", "--format", "json"],
+    );
+    assert_eq!(switched.code, 1, "{}\n{}", switched.stdout, switched.stderr);
+    let reevaluation: Value = serde_json::from_str(&switched.stdout).expect("JSON report");
+    assert_eq!(reevaluation["summary"]["newly_non_compliant"], 1, "{reevaluation}");
+    let alerts = webhook.received();
+    assert_eq!(alerts.len(), 1, "one alert to the owner");
+    let body: Value = serde_json::from_slice(&alerts[0].body).expect("JSON alert");
+    assert_eq!(body["alert"]["model"], "credit-scoring");
+    assert_eq!(body["alert"]["violations"][0]["code"], "performance/metric-below-minimum");
+
+    // The auditor: what was deployed in production, under which bundle (the pre-change one).
+    let auditor = runner(dir.path(), "auditor");
+    let at = run(command(&auditor).args([
+        "audit",
+        "at",
+        "--store",
+        store.address(),
+        "-e",
+        "production",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(at.code, 0, "{}\n{}", at.stdout, at.stderr);
+    let deployed_at = at.json();
+    let rows = deployed_at["deployments"].as_array().or(deployed_at.as_array()).cloned().unwrap_or_default();
+    assert!(
+        rows.iter().any(|row| row.to_string().contains(&digest) && row.to_string().contains("credit-scoring")),
+        "{deployed_at}"
+    );
+    let verified = run(command(&auditor).args(["audit", "verify", "--store", store.address()]));
+    assert_eq!(verified.code, 0, "{}\n{}", verified.stdout, verified.stderr);
+
+    assert_eq!(server.stop(), 0, "a graceful stop exits 0");
+}
+
+on_both_backends!(lifecycle);
+
+/// Every role against every endpoint: 401 without a valid token, 403 without the role or
+/// the scope, and never a 5xx.
+#[test]
+fn every_role_against_every_endpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = TestStore::create(Backend::Sqlite, dir.path(), "authz");
+    let server = Server::start(&runner(dir.path(), "server"), &store, None);
+    let pipeline = server.token(&[
+        "--name",
+        "ci/credit",
+        "--role",
+        "pipeline",
+        "--models",
+        "credit-*",
+        "--environments",
+        "production",
+    ]);
+    let other_team = server.token(&[
+        "--name",
+        "ci/fraud",
+        "--role",
+        "pipeline",
+        "--models",
+        "fraud-*",
+        "--environments",
+        "production",
+    ]);
+    let governance = server.token(&["--name", "gov", "--role", "governance"]);
+    let auditor = server.token(&["--name", "audit", "--role", "auditor"]);
+    let admin = server.token(&["--name", "root", "--role", "admin"]);
+    let expired = server.token(&["--name", "old", "--role", "governance", "--expires", "2020-01-01"]);
+    let revoked = server.token(&["--name", "gone", "--role", "governance"]);
+    let list = server.admin(&["token", "list", "--format", "json"]);
+    let tokens: Value = serde_json::from_str(&list.stdout).expect("JSON");
+    let revoked_id = tokens.as_array().expect("list").iter().find(|token| token["name"] == "gone").expect("gone")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert!(!list.stdout.contains("mgt_"), "a listing never shows a secret");
+    assert_eq!(server.admin(&["token", "revoke", &revoked_id]).code, 0);
+
+    let endpoints: [(&str, &str, &[&str]); 7] = [
+        ("GET", "/v1/key", &["pipeline", "governance", "auditor", "admin"]),
+        ("GET", "/v1/bundles", &["governance", "auditor", "admin"]),
+        ("POST", "/v1/bundles", &["governance"]),
+        ("POST", "/v1/bundles/sha256:00/activate", &["governance"]),
+        ("POST", "/v1/decisions", &["pipeline"]),
+        ("POST", "/v1/deployments", &["pipeline"]),
+        ("POST", "/v1/deployments/retire", &["pipeline"]),
+    ];
+    let roles = [("pipeline", &pipeline), ("governance", &governance), ("auditor", &auditor), ("admin", &admin)];
+    for (method, path, allowed) in endpoints {
+        for (role, token) in roles {
+            let (status, body) = server.http(method, path, Some(token), "{}");
+            if allowed.contains(&role) {
+                assert!(status != 401 && status != 403 && status < 500, "{role} {method} {path}: {status} {body}");
+            } else {
+                assert_eq!(status, 403, "{role} {method} {path}: {body}");
+                assert_eq!(body["error"]["code"], "forbidden", "{body}");
+            }
+        }
+        for (what, token) in [
+            ("no token", None),
+            ("expired", Some(&expired)),
+            ("revoked", Some(&revoked)),
+            ("unknown", Some(&"mgt_nope".to_string())),
+        ] {
+            let (status, body) = server.http(method, path, token.map(String::as_str), "{}");
+            assert_eq!(status, 401, "{what} {method} {path}: {body}");
+            assert_eq!(body["error"]["code"], "unauthorized");
+            assert!(body["error"]["hint"].is_string(), "{body}");
+        }
+    }
+    let (status, _) = server.http("GET", "/healthz", None, "");
+    assert_eq!(status, 200, "health needs no token");
+
+    // Another team's model: the pipeline token may neither deploy nor retire it.
+    let foreign =
+        r#"{"model": "fraud-detector", "version": "1", "environment": "production", "evidence_digest": "sha256:00"}"#;
+    let (status, body) = server.http("POST", "/v1/deployments", Some(&pipeline), foreign);
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = server.http(
+        "POST",
+        "/v1/deployments/retire",
+        Some(&pipeline),
+        r#"{"model": "fraud-detector", "environment": "production"}"#,
+    );
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = server.http(
+        "POST",
+        "/v1/deployments/retire",
+        Some(&other_team),
+        r#"{"model": "credit-scoring", "environment": "production"}"#,
+    );
+    assert_eq!(status, 403);
+
+    // A pipeline publishing a lax bundle of its own: 403 before anything is read.
+    let (status, body) = server.http("POST", "/v1/bundles", Some(&pipeline), r#"{"digest": "x", "files": []}"#);
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("forbidden")));
+}
