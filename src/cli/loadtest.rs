@@ -40,6 +40,10 @@ pub struct LoadtestArgs {
     /// Requests sent first and not counted.
     #[arg(long, value_name = "N", default_value_t = 0)]
     warmup: u64,
+    /// A header sent with every request, `Name: value` (repeatable); `${VAR}` in the value is
+    /// read from the environment, so a token stays out of the command line.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    headers: Vec<String>,
     /// Time limit of one request, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     timeout_ms: u64,
@@ -101,6 +105,7 @@ fn plan(args: &LoadtestArgs) -> Result<Plan> {
         concurrency: args.concurrency,
         warmup: args.warmup,
         timeout: Duration::from_millis(args.timeout_ms),
+        headers: args.headers.iter().map(|header| serving::loadtest::parse_header(header)).collect::<Result<_>>()?,
     })
 }
 

@@ -95,7 +95,11 @@ async fn with_caller<T: Serialize + Send + 'static>(
     work: impl FnOnce(&Service, &mut dyn Store, Caller) -> std::result::Result<T, ApiError> + Send + 'static,
 ) -> Response {
     let authorization = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).map(str::to_string);
+    // The semaphore lives as long as the service; it is never closed.
+    let Ok(_turn) = service.turns.acquire().await else { return internal().into_response() };
+    let worker = service.clone();
     let answer = tokio::task::spawn_blocking(move || {
+        let service = worker;
         service.stores.with(|store| {
             let caller = auth::authenticate(store, authorization.as_deref())??;
             work(&service, store, caller)

@@ -56,6 +56,9 @@ pub struct LimitsFile {
     pub evaluation_timeout_ms: Option<u64>,
     /// Store connections kept open for reuse (default 16).
     pub store_connections: Option<usize>,
+    /// Requests worked on at once (evaluating, recording); the others wait their turn
+    /// without a thread (default: twice the cores).
+    pub concurrent_requests: Option<usize>,
 }
 
 /// The server's settings, resolved: paths relative to the config file's folder.
@@ -79,6 +82,7 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     pub evaluation_timeout: Duration,
     pub store_connections: usize,
+    pub concurrent_requests: usize,
 }
 
 /// What the command line says over the file.
@@ -141,6 +145,10 @@ impl ServerConfig {
                 .map(Duration::from_millis)
                 .unwrap_or(crate::policy::engine::DEFAULT_TIMEOUT),
             store_connections: limits.store_connections.unwrap_or(16).max(1),
+            concurrent_requests: limits
+                .concurrent_requests
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get) * 2)
+                .max(1),
         })
     }
 }

@@ -73,6 +73,8 @@ pub struct Service {
     pub notifiers: Option<NotifyConfig>,
     /// Compiled bundles by digest: idle copies for concurrent evaluations.
     gates: Mutex<HashMap<String, Vec<Gate>>>,
+    /// Turns to work on a request: more threads than cores only thrash.
+    pub turns: tokio::sync::Semaphore,
 }
 
 /// A file of a bundle being published.
@@ -155,7 +157,15 @@ impl Service {
     pub fn new(config: ServerConfig, key: SigningKey, notifiers: Option<NotifyConfig>) -> Result<Service> {
         let address = Address::parse(&config.store)?;
         let keep = config.store_connections;
-        Ok(Service { config, key, stores: Stores::new(address, keep), notifiers, gates: Mutex::new(HashMap::new()) })
+        let turns = tokio::sync::Semaphore::new(config.concurrent_requests);
+        Ok(Service {
+            config,
+            key,
+            stores: Stores::new(address, keep),
+            notifiers,
+            gates: Mutex::new(HashMap::new()),
+            turns,
+        })
     }
 
     // ------------------------------------------------------------ bundles
@@ -501,8 +511,9 @@ impl Service {
     fn give_back(&self, gate: Gate) {
         let mut gates = self.gates.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let idle = gates.entry(gate.bundle.digest.clone()).or_default();
-        let keep = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get) * 2;
-        if idle.len() < keep {
+        // As many copies as requests can be in flight with a store each: none is cloned
+        // once the server is warm.
+        if idle.len() < self.config.store_connections {
             idle.push(gate);
         }
     }

@@ -48,6 +48,8 @@ pub struct Plan {
     pub warmup: u64,
     /// Time limit of one request, from connecting to the last byte of the response.
     pub timeout: Duration,
+    /// Headers sent with every request (`Authorization` for an endpoint behind a token).
+    pub headers: Vec<(String, String)>,
 }
 
 /// The result of a completed run.
@@ -101,6 +103,38 @@ impl Plan {
             _ => Ok(()),
         }
     }
+}
+
+/// `--header 'Name: value'`, with `${VAR}` in the value read from the environment (a
+/// variable that is not set is an error, never an empty value).
+pub fn parse_header(text: &str) -> Result<(String, String)> {
+    let Some((name, value)) = text.split_once(':') else {
+        return Err(invalid(format!("--header `{text}` is not `Name: value`"))
+            .hint("write e.g. --header 'Authorization: Bearer ${TOKEN}'"));
+    };
+    let name = name.trim();
+    let mut expanded = String::new();
+    let mut rest = value.trim();
+    while let Some(start) = rest.find("${") {
+        expanded.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            return Err(invalid(format!("--header `{name}`: an unclosed ${{ in its value")).hint("write ${VAR}"));
+        };
+        let variable = &rest[start + 2..start + end];
+        let found = std::env::var(variable).map_err(|_| {
+            invalid(format!("--header `{name}` reads ${{{variable}}}, which is not set"))
+                .hint(format!("export {variable} first"))
+        })?;
+        expanded.push_str(&found);
+        rest = &rest[start + end + 1..];
+    }
+    expanded.push_str(rest);
+    if ureq::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+        || ureq::http::HeaderValue::from_str(&expanded).is_err()
+    {
+        return Err(invalid(format!("--header `{name}` is not a valid HTTP header")).hint("write `Name: value`"));
+    }
+    Ok((name.to_string(), expanded))
 }
 
 fn invalid(message: impl Into<String>) -> Error {
@@ -205,7 +239,7 @@ fn preflight(shared: &Shared, tally: &mut Tally, on_request: &(dyn Fn() + Sync))
         shared.started.get_or_init(Instant::now);
     }
     let sent = Instant::now();
-    match send(&agent, shared.target, shared.body(index)) {
+    match send(&agent, shared.target, &shared.plan.headers, shared.body(index)) {
         Err(Failure::Transport(error)) if is_unreachable(&error) => Err(unreachable(shared.target, &error)),
         result => {
             if measured {
@@ -281,7 +315,7 @@ fn worker(shared: &Shared, on_request: &(dyn Fn() + Sync)) -> Tally {
     let agent = agent(shared.plan.timeout);
     let mut index = shared.next.fetch_add(1, Ordering::SeqCst);
     while index < shared.plan.warmup {
-        let _ = send(&agent, shared.target, shared.body(index));
+        let _ = send(&agent, shared.target, &shared.plan.headers, shared.body(index));
         index = shared.next.fetch_add(1, Ordering::SeqCst);
     }
     shared.gate.arrive();
@@ -292,7 +326,7 @@ fn worker(shared: &Shared, on_request: &(dyn Fn() + Sync)) -> Tally {
     shared.started.get_or_init(Instant::now);
     while shared.measures(index) {
         let sent = Instant::now();
-        let result = send(&agent, shared.target, shared.body(index));
+        let result = send(&agent, shared.target, &shared.plan.headers, shared.body(index));
         tally.record(sent.elapsed(), result);
         on_request();
         index = shared.next.fetch_add(1, Ordering::SeqCst);
@@ -361,9 +395,17 @@ impl Failure {
 }
 
 /// POSTs one body and reads the whole response; anything but a 2xx status is a failure.
-fn send(agent: &ureq::Agent, target: &str, body: &[u8]) -> std::result::Result<(), Failure> {
-    let mut response =
-        agent.post(target).header("Content-Type", "application/json").send(body).map_err(Failure::Transport)?;
+fn send(
+    agent: &ureq::Agent,
+    target: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> std::result::Result<(), Failure> {
+    let mut request = agent.post(target).header("Content-Type", "application/json");
+    for (name, value) in headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    let mut response = request.send(body).map_err(Failure::Transport)?;
     io::copy(&mut response.body_mut().as_reader(), &mut io::sink()).map_err(Failure::Read)?;
     let status = response.status();
     if status.is_success() {
@@ -430,6 +472,7 @@ mod tests {
 
     fn plan(protocol: Protocol, model: Option<&str>) -> Plan {
         Plan {
+            headers: Vec::new(),
             url: "http://127.0.0.1:8080/".to_string(),
             protocol,
             model: model.map(str::to_string),
@@ -438,6 +481,18 @@ mod tests {
             warmup: 0,
             timeout: Duration::from_secs(1),
         }
+    }
+
+    #[test]
+    fn headers_read_variables_from_the_environment_and_refuse_missing_ones() {
+        let path = std::env::var("PATH").expect("PATH is set");
+        let header = parse_header("X-Path: a ${PATH} b").expect("header");
+        assert_eq!(header, ("X-Path".to_string(), format!("a {path} b")));
+        let missing = parse_header("Authorization: Bearer ${MODELGATE_SURELY_UNSET_9}").expect_err("unset");
+        assert!(missing.message.contains("MODELGATE_SURELY_UNSET_9"), "{}", missing.message);
+        assert!(parse_header("no colon").is_err());
+        assert!(parse_header("Bad Name: x").is_err());
+        assert!(parse_header("X: ${UNCLOSED").is_err());
     }
 
     #[test]
