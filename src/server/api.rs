@@ -41,6 +41,7 @@ pub fn router(service: Shared) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/v1/openapi.json", get(openapi))
         .route("/v1/key", get(public_key))
         .route("/v1/bundles", get(list_bundles).post(publish))
         .route("/v1/bundles/{digest}/activate", post(activate))
@@ -137,6 +138,18 @@ fn body<T: DeserializeOwned>(body: std::result::Result<Bytes, BytesRejection>) -
             "the request shapes are in docs/server.md",
         )
     })
+}
+
+/// The API's OpenAPI 3 document, as checked in (docs/api/openapi.json).
+pub const OPENAPI: &str = include_str!("../../docs/api/openapi.json");
+
+async fn openapi(State(service): State<Shared>, headers: HeaderMap) -> Response {
+    with_caller(service, &headers, |_, _, _| {
+        serde_json::from_str::<serde_json::Value>(OPENAPI).map_err(|error| {
+            ApiError::new(500, "internal", format!("the OpenAPI document does not parse: {error}"), "a build defect")
+        })
+    })
+    .await
 }
 
 async fn public_key(State(service): State<Shared>, headers: HeaderMap) -> Response {
