@@ -355,27 +355,29 @@ fn lifecycle(backend: Backend) {
     assert_eq!(body["alert"]["model"], "credit-scoring");
     assert_eq!(body["alert"]["violations"][0]["code"], "performance/metric-below-minimum");
 
-    // The auditor: what was deployed in production, under which bundle (the pre-change one).
+    // The auditor, asking the server: what was deployed in production, under which bundle
+    // (the pre-change one); the activations; the decision replayed; the chain verified.
+    let auditor_token = server.token(&["--name", "internal-audit", "--role", "auditor"]);
     let auditor = runner(dir.path(), "auditor");
-    let at = run(command(&auditor).args([
-        "audit",
-        "at",
-        "--store",
-        store.address(),
-        "-e",
-        "production",
-        "--format",
-        "json",
-    ]));
+    let at = server.client(&auditor, &auditor_token, &["audit", "at", "-e", "production", "--format", "json"]);
     assert_eq!(at.code, 0, "{}\n{}", at.stdout, at.stderr);
     let deployed_at = at.json();
-    let rows = deployed_at["deployments"].as_array().or(deployed_at.as_array()).cloned().unwrap_or_default();
-    assert!(
-        rows.iter().any(|row| row.to_string().contains(&digest) && row.to_string().contains("credit-scoring")),
-        "{deployed_at}"
-    );
-    let verified = run(command(&auditor).args(["audit", "verify", "--store", store.address()]));
+    let rows = deployed_at["deployments"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 1, "{deployed_at}");
+    assert!(rows[0].to_string().contains(&digest) && rows[0].to_string().contains("credit-scoring"), "{deployed_at}");
+    let activations =
+        server.client(&auditor, &auditor_token, &["audit", "log", "--kind", "activate", "--format", "json"]).json();
+    assert_eq!(activations.as_array().map(Vec::len), Some(2), "{activations}");
+    let decision_id = report["decision_id"].as_str().expect("decision id");
+    let replayed = server.client(&auditor, &auditor_token, &["audit", "show", decision_id, "--replay", "--brief"]);
+    assert_eq!(replayed.code, 0, "{}\n{}", replayed.stdout, replayed.stderr);
+    assert!(replayed.stdout.contains("reproduced: allow"), "{}", replayed.stdout);
+    let verified = server.client(&auditor, &auditor_token, &["audit", "verify"]);
     assert_eq!(verified.code, 0, "{}\n{}", verified.stdout, verified.stderr);
+    assert!(verified.stdout.starts_with("ok: "), "{}", verified.stdout);
+    let pipeline_asks = server.client(&auditor, &pipeline, &["audit", "verify"]);
+    assert_eq!(pipeline_asks.code, 2, "a pipeline token does not read the audit trail");
+    assert!(!auditor.join(".modelgate").exists(), "the auditor's folder holds no store");
 
     assert_eq!(server.stop(), 0, "a graceful stop exits 0");
 }
@@ -423,7 +425,9 @@ fn every_role_against_every_endpoint() {
     assert!(!list.stdout.contains("mgt_"), "a listing never shows a secret");
     assert_eq!(server.admin(&["token", "revoke", &revoked_id]).code, 0);
 
-    let endpoints: [(&str, &str, &[&str]); 7] = [
+    let endpoints: [(&str, &str, &[&str]); 9] = [
+        ("GET", "/v1/audit/verify", &["governance", "auditor", "admin"]),
+        ("GET", "/v1/audit/at?environment=production", &["governance", "auditor", "admin"]),
         ("GET", "/v1/key", &["pipeline", "governance", "auditor", "admin"]),
         ("GET", "/v1/bundles", &["governance", "auditor", "admin"]),
         ("POST", "/v1/bundles", &["governance"]),
@@ -693,9 +697,19 @@ fn the_openapi_document_holds_against_the_running_server() {
                 .collect();
             let schema = operation.pointer("/requestBody/content/application~1json/schema");
             for round in 0..12 {
-                let concrete = path.replace("{digest}", if round % 2 == 0 { &digest } else { "sha256:nope" });
+                let questions = [
+                    "log?kinds=decision,bogus",
+                    "show?id=nope",
+                    "at?environment=production&time=yesterday",
+                    "verify?anchors=1:sha256:00",
+                    "log?limit=-1",
+                    "bogus",
+                ];
+                let concrete = path
+                    .replace("{digest}", if round % 2 == 0 { &digest } else { "sha256:nope" })
+                    .replace("{question}", questions[round % questions.len()]);
                 let body = if method == "get" { String::new() } else { generator.body(schema, components).to_string() };
-                let token = &tokens[(round % tokens.len()) as usize];
+                let token = &tokens[round % tokens.len()];
                 let (status, answer) = server.http(&method.to_uppercase(), &concrete, Some(token), &body);
                 *seen.entry(status).or_default() += 1;
                 assert!(

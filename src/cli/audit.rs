@@ -53,6 +53,8 @@ pub struct StoreArg {
     /// .modelgate/audit.db in the current folder).
     #[arg(long, value_name = "PATH|URL", env = "MODELGATE_STORE", hide_env_values = true)]
     store: Option<String>,
+    #[command(flatten)]
+    server: super::server::ServerClientArgs,
 }
 
 #[derive(Debug, Args)]
@@ -69,8 +71,8 @@ pub struct FilterArgs {
     /// allow, deny or error.
     #[arg(long, value_parser = ["allow", "deny", "error"])]
     decision: Option<String>,
-    /// decision, reevaluation, deploy, retire, alert (repeatable; default: all).
-    #[arg(long, value_parser = ["decision", "reevaluation", "deploy", "retire", "alert"])]
+    /// decision, reevaluation, deploy, retire, alert, publish, activate (repeatable; default: all).
+    #[arg(long, value_parser = ["decision", "reevaluation", "deploy", "retire", "alert", "publish", "activate"])]
     kind: Vec<String>,
     /// From this time (RFC 3339, or a date: midnight UTC).
     #[arg(long, value_name = "TIME")]
@@ -184,6 +186,9 @@ pub struct ExportArgs {
 }
 
 pub fn run(command: AuditCommand) -> ExitStatus {
+    if let Some(asked) = remote(&command) {
+        return asked;
+    }
     let result = super::with_output(None, |out| match &command {
         AuditCommand::Init(args) => audit::init(args.store.get(), args.format.into(), out),
         AuditCommand::Log(args) => {
@@ -214,5 +219,93 @@ pub fn run(command: AuditCommand) -> ExitStatus {
 impl StoreArg {
     fn get(&self) -> Option<&str> {
         self.store.as_deref()
+    }
+}
+
+/// `audit log|show|at|verify --server`: the question asked of the server, which answers
+/// from its store with the same output.
+fn remote(command: &AuditCommand) -> Option<ExitStatus> {
+    let (store, question, format, mut query): (&StoreArg, &str, SectionFormat, Vec<(&str, String)>) = match command {
+        AuditCommand::Log(args) => (&args.store, "log", args.format, {
+            let mut query = args.filter.query();
+            query.push(("limit", args.limit.to_string()));
+            query
+        }),
+        AuditCommand::Show(args) => (
+            &args.store,
+            "show",
+            args.format,
+            vec![("id", args.id.clone()), ("brief", args.brief.to_string()), ("replay", args.replay.to_string())],
+        ),
+        AuditCommand::At(args) => {
+            let mut query = Vec::new();
+            for (key, value) in [("environment", &args.environment), ("time", &args.time), ("model", &args.model)] {
+                if let Some(value) = value {
+                    query.push((key, value.clone()));
+                }
+            }
+            (&args.store, "at", args.format, query)
+        }
+        AuditCommand::Verify(args) => {
+            let anchors = (!args.anchor.is_empty()).then(|| ("anchors", args.anchor.join(",")));
+            (&args.store, "verify", args.format, anchors.into_iter().collect())
+        }
+        AuditCommand::Init(args) => (&args.store, "init", args.format, Vec::new()),
+        AuditCommand::Export(args) => (&args.store, "export", SectionFormat::Json, Vec::new()),
+        AuditCommand::Copy(_) => return None,
+    };
+    let url = store.server.server.as_deref()?;
+    if matches!(question, "init" | "export") {
+        super::print_error(
+            &modelgate::error::Error::new(
+                modelgate::error::ErrorKind::Config,
+                format!("`audit {question}` is not asked of the server"),
+            )
+            .hint("run it against the server's store (--store), beside the server"),
+        );
+        return Some(ExitStatus::Error);
+    }
+    if store.store.is_some() {
+        super::print_error(
+            &modelgate::error::Error::new(modelgate::error::ErrorKind::Config, "--store and --server name two stores")
+                .hint("drop one: --server asks the server about its own store"),
+        );
+        return Some(ExitStatus::Error);
+    }
+    let format_name = match format {
+        SectionFormat::Text => "text",
+        SectionFormat::Json => "json",
+    };
+    query.push(("format", format_name.to_string()));
+    Some(super::exit(super::server::client(url).and_then(|client| {
+        let answer = client.get_query(&format!("/v1/audit/{question}"), &query)?;
+        match format {
+            SectionFormat::Json => super::say_json(&answer["result"]),
+            SectionFormat::Text => super::say(answer["output"].as_str().unwrap_or_default().trim_end()),
+        }
+        Ok(ExitStatus::from_code(answer["status"].as_u64().unwrap_or(2)))
+    })))
+}
+
+impl FilterArgs {
+    /// The filter as the server's query parameters.
+    fn query(&self) -> Vec<(&'static str, String)> {
+        let mut query = Vec::new();
+        for (key, value) in [
+            ("model", &self.model),
+            ("version", &self.version),
+            ("environment", &self.environment),
+            ("decision", &self.decision),
+            ("since", &self.since),
+            ("until", &self.until),
+        ] {
+            if let Some(value) = value {
+                query.push((key, value.clone()));
+            }
+        }
+        if !self.kind.is_empty() {
+            query.push(("kinds", self.kind.join(",")));
+        }
+        query
     }
 }

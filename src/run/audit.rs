@@ -92,9 +92,19 @@ pub fn log(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<ExitStatus> {
-    let store = open(store)?;
+    log_in(open(store)?.as_ref(), filter, limit, format, out)
+}
+
+/// [`log`] on a store already open (the server's).
+pub fn log_in(
+    store: &dyn Store,
+    filter: &FilterRequest,
+    limit: usize,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<ExitStatus> {
     if let Some(environment) = filter.environment {
-        audit::check_environment(store.as_ref(), environment)?;
+        audit::check_environment(store, environment)?;
     }
     let mut filter = filter.filter()?;
     filter.newest_first = true;
@@ -182,22 +192,33 @@ pub fn show(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<ExitStatus> {
-    let store = open(store)?;
+    show_in(open(store)?.as_ref(), id, brief, replay, format, out)
+}
+
+/// [`show`] on a store already open (the server's).
+pub fn show_in(
+    store: &dyn Store,
+    id: &str,
+    brief: bool,
+    replay: bool,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<ExitStatus> {
     let record = store.get(id)?.ok_or_else(|| {
         Error::new(ErrorKind::Store, format!("no entry {id} in the audit store {}", store.location()))
             .hint("`modelgate audit log` lists entries and their ids")
     })?;
     let entry = &record.entry;
     let evidence = match (&entry.evidence_digest, brief) {
-        (Some(_), false) => Some(record::stored_evidence(store.as_ref(), entry)?),
+        (Some(_), false) => Some(record::stored_evidence(store, entry)?),
         _ => None,
     };
     let bundle = match (&entry.bundle_digest, brief) {
-        (Some(digest), false) => Some(record::stored_bundle(store.as_ref(), digest)?),
+        (Some(digest), false) => Some(record::stored_bundle(store, digest)?),
         _ => None,
     };
-    let replay = if replay { Some(self::replay(store.as_ref(), entry)?) } else { None };
-    let findings = record::stored_findings(store.as_ref(), entry)?;
+    let replay = if replay { Some(self::replay(store, entry)?) } else { None };
+    let findings = record::stored_findings(store, entry)?;
     let value = json!({
         "seq": entry.seq,
         "hash": record.hash,
@@ -334,9 +355,20 @@ pub fn at(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<ExitStatus> {
-    let store = open(store)?;
+    at_in(open(store)?.as_ref(), environment, time, model, format, out)
+}
+
+/// [`at`] on a store already open (the server's).
+pub fn at_in(
+    store: &dyn Store,
+    environment: Option<&str>,
+    time: Option<&str>,
+    model: Option<&str>,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<ExitStatus> {
     if let Some(environment) = environment {
-        audit::check_environment(store.as_ref(), environment)?;
+        audit::check_environment(store, environment)?;
     }
     let time = match time {
         Some(text) => audit::parse_time(text, "--time")?,
@@ -345,7 +377,7 @@ pub fn at(
     let deployments = store.deployments_at(Some(&time), environment, model)?;
     let mut rows = Vec::new();
     for deployment in &deployments {
-        rows.push(deployed_row(store.as_ref(), deployment, &time)?);
+        rows.push(deployed_row(store, deployment, &time)?);
     }
     let value = json!({"time": time, "environment": environment, "deployments": rows});
     emit(out, format, &value, || {
@@ -502,7 +534,12 @@ pub fn copy(from: &str, to: &str, format: Format, out: &mut dyn Write) -> Result
 /// `audit verify`: the chain and every content digest, and each published head in
 /// `anchors` (`SEQ:sha256:…`) still in the chain; exit 1 when anything does not match.
 pub fn verify(store: Option<&str>, anchors: &[String], format: Format, out: &mut dyn Write) -> Result<ExitStatus> {
-    let anchors = anchors
+    let anchors = parse_anchors(anchors)?;
+    verify_in(open(store)?.as_ref(), &anchors, format, out)
+}
+
+pub fn parse_anchors(anchors: &[String]) -> Result<Vec<Anchor>> {
+    anchors
         .iter()
         .map(|text| {
             Anchor::parse(text).ok_or_else(|| {
@@ -510,9 +547,12 @@ pub fn verify(store: Option<&str>, anchors: &[String], format: Format, out: &mut
                     .hint("pass a head as `audit verify` prints it, e.g. 42:sha256:3f…")
             })
         })
-        .collect::<Result<Vec<_>>>()?;
-    let store = open(store)?;
-    let verification = chain::verify(store.as_ref(), &anchors)?;
+        .collect::<Result<Vec<_>>>()
+}
+
+/// [`verify`] on a store already open (the server's).
+pub fn verify_in(store: &dyn Store, anchors: &[Anchor], format: Format, out: &mut dyn Write) -> Result<ExitStatus> {
+    let verification = chain::verify(store, anchors)?;
     let value = serde_json::to_value(&verification).unwrap_or(Value::Null);
     emit(out, format, &value, || {
         let mut out = String::new();

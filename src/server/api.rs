@@ -20,7 +20,7 @@ use serde_json::json;
 
 use super::auth::{self, Caller, Role};
 use super::config::TlsFile;
-use super::service::Service;
+use super::service::{AuditQuery, Service};
 use super::ApiError;
 use crate::audit::Store;
 use crate::error::{Error, ErrorKind, Result};
@@ -48,6 +48,7 @@ pub fn router(service: Shared) -> Router {
         .route("/v1/decisions", post(decide))
         .route("/v1/deployments", post(deploy))
         .route("/v1/deployments/retire", post(retire))
+        .route("/v1/audit/{question}", get(audit))
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(timeout, time_limit))
@@ -241,6 +242,25 @@ async fn deploy(State(service): State<Shared>, headers: HeaderMap, request: Body
 async fn retire(State(service): State<Shared>, headers: HeaderMap, request: Body) -> Response {
     posted(service, &headers, request, Role::Pipeline, "retire a deployment", |service, store, caller, request| {
         service.retire(store, caller, request)
+    })
+    .await
+}
+
+async fn audit(
+    State(service): State<Shared>,
+    Path(question): Path<String>,
+    headers: HeaderMap,
+    query: std::result::Result<axum::extract::Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    with_caller(service, &headers, move |service, store, caller| {
+        caller.require(&[Role::Auditor, Role::Governance, Role::Admin], "read the audit trail")?;
+        let axum::extract::Query(query) = query.map_err(|rejection| {
+            ApiError::invalid(
+                format!("the query cannot be read: {}", rejection.body_text()),
+                "the parameters are in docs/server.md",
+            )
+        })?;
+        service.audit(store, &question, query)
     })
     .await
 }

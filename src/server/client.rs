@@ -70,6 +70,15 @@ impl Client {
         self.answer(path, request.call())
     }
 
+    /// A GET with query parameters (encoded here).
+    pub fn get_query(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
+        let mut request = self.agent.get(format!("{}{path}", self.base)).header("Authorization", &self.bearer());
+        for (key, value) in query {
+            request = request.query(*key, value);
+        }
+        self.answer(path, request.call())
+    }
+
     pub fn post(&self, path: &str, body: &Value) -> Result<Value> {
         let bytes = serde_json::to_vec(body).unwrap_or_default();
         let request = self

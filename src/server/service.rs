@@ -144,6 +144,32 @@ pub struct RetireRequest {
     pub reason: Option<String>,
 }
 
+/// `GET /v1/audit/{question}`: an auditor's question (`log`, `show`, `at`, `verify`), its
+/// parameters as the command line names them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// `text` or `json` (default).
+    pub format: Option<String>,
+    pub model: Option<String>,
+    pub version: Option<String>,
+    pub environment: Option<String>,
+    pub decision: Option<String>,
+    /// Comma-separated entry kinds.
+    pub kinds: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub limit: Option<usize>,
+    /// `show`: the entry.
+    pub id: Option<String>,
+    pub brief: Option<bool>,
+    pub replay: Option<bool>,
+    /// `at`: the moment (default now).
+    pub time: Option<String>,
+    /// `verify`: comma-separated `SEQ:sha256:…` anchors.
+    pub anchors: Option<String>,
+}
+
 /// What a decision returns: the report as the CLI prints it, and the signed attestation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DecisionResponse {
@@ -475,6 +501,95 @@ impl Service {
             request.reason.as_deref(),
         )?;
         Ok(deployment_answer(outcome))
+    }
+
+    // ------------------------------------------------------------ auditors
+
+    /// Answers an auditor's question with the `audit` command's own output.
+    pub fn audit(&self, store: &dyn Store, question: &str, query: AuditQuery) -> std::result::Result<Value, ApiError> {
+        use crate::run::audit as answer;
+        let format = match query.format.as_deref().unwrap_or("json") {
+            "json" => crate::run::Format::Json,
+            "text" => crate::run::Format::Text,
+            other => {
+                return Err(ApiError::invalid(format!("format `{other}` is not text or json"), "ask for text or json"))
+            }
+        };
+        let kinds = match &query.kinds {
+            Some(text) => text
+                .split(',')
+                .map(|kind| {
+                    EntryKind::parse(kind.trim()).ok_or_else(|| {
+                        ApiError::invalid(
+                            format!("`{kind}` is not an entry kind"),
+                            "kinds are decision, reevaluation, deploy, retire, alert, publish, activate",
+                        )
+                    })
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        let filter = answer::FilterRequest {
+            kinds,
+            model: query.model.as_deref(),
+            version: query.version.as_deref(),
+            environment: query.environment.as_deref(),
+            decision: query.decision.as_deref(),
+            since: query.since.as_deref(),
+            until: query.until.as_deref(),
+        };
+        let mut out = Vec::new();
+        let status = match question {
+            "log" => answer::log_in(store, &filter, query.limit.unwrap_or(50), format, &mut out),
+            "show" => {
+                let id =
+                    query.id.as_deref().ok_or_else(|| ApiError::invalid("`show` needs id=", "pass the entry's id"))?;
+                if store.get(id)?.is_none() {
+                    return Err(ApiError::not_found(
+                        format!("no entry {id}"),
+                        "`audit log` lists entries and their ids",
+                    ));
+                }
+                answer::show_in(
+                    store,
+                    id,
+                    query.brief.unwrap_or(false),
+                    query.replay.unwrap_or(false),
+                    format,
+                    &mut out,
+                )
+            }
+            "at" => answer::at_in(
+                store,
+                query.environment.as_deref(),
+                query.time.as_deref(),
+                query.model.as_deref(),
+                format,
+                &mut out,
+            ),
+            "verify" => {
+                let anchors: Vec<String> = query
+                    .anchors
+                    .iter()
+                    .flat_map(|text| text.split(','))
+                    .map(|anchor| anchor.trim().to_string())
+                    .collect();
+                answer::parse_anchors(&anchors).and_then(|anchors| answer::verify_in(store, &anchors, format, &mut out))
+            }
+            other => {
+                return Err(ApiError::not_found(format!("no audit question `{other}`"), "ask log, show, at or verify"))
+            }
+        }
+        .map_err(ApiError::from_input)?;
+        let text = String::from_utf8_lossy(&out).into_owned();
+        Ok(match format {
+            crate::run::Format::Json => json!({
+                "status": status.code(),
+                "format": "json",
+                "result": serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text)),
+            }),
+            crate::run::Format::Text => json!({"status": status.code(), "format": "text", "output": text}),
+        })
     }
 
     // ------------------------------------------------------------ compiled bundles
