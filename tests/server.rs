@@ -106,6 +106,12 @@ impl Drop for Server {
 /// One raw HTTP/1.1 request to `url`: the status and the JSON body; an error when the
 /// connection fails or breaks (a server that was killed).
 fn http(url: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> std::io::Result<(u16, Value)> {
+    let (status, text) = http_text(url, method, path, token, body)?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+/// [`http`], the body as text.
+fn http_text(url: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> std::io::Result<(u16, String)> {
     let address = url.trim_start_matches("http://");
     let mut stream = TcpStream::connect(address)?;
     let authorization = token.map(|token| format!("Authorization: Bearer {token}\r\n")).unwrap_or_default();
@@ -122,7 +128,7 @@ fn http(url: &str, method: &str, path: &str, token: Option<&str>, body: &str) ->
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("no status in {answer:?}")))?;
     let body = answer.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
-    Ok((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+    Ok((status, body.to_string()))
 }
 
 /// A fresh working folder, as a CI runner would have.
@@ -375,6 +381,16 @@ fn lifecycle(backend: Backend) {
     let verified = server.client(&auditor, &auditor_token, &["audit", "verify"]);
     assert_eq!(verified.code, 0, "{}\n{}", verified.stdout, verified.stderr);
     assert!(verified.stdout.starts_with("ok: "), "{}", verified.stdout);
+    // What a Prometheus scraper with the auditor's token sees.
+    let (status, metrics) = http_text(&server.url, "GET", "/metrics", Some(&auditor_token), "").expect("metrics");
+    assert_eq!(status, 200, "{metrics}");
+    assert!(metrics.contains("modelgate_decisions_total{decision=\"allow\"} 1"), "{metrics}");
+    assert!(metrics.contains("modelgate_decisions_total{decision=\"deny\"} 1"), "{metrics}");
+    assert!(metrics.contains("modelgate_evaluation_seconds_count 2"), "{metrics}");
+    assert!(
+        metrics.contains(&format!("modelgate_active_bundle{{environment=\"production\",digest=\"{stricter}\"}} 1")),
+        "{metrics}"
+    );
     let pipeline_asks = server.client(&auditor, &pipeline, &["audit", "verify"]);
     assert_eq!(pipeline_asks.code, 2, "a pipeline token does not read the audit trail");
     assert!(!auditor.join(".modelgate").exists(), "the auditor's folder holds no store");
@@ -425,7 +441,8 @@ fn every_role_against_every_endpoint() {
     assert!(!list.stdout.contains("mgt_"), "a listing never shows a secret");
     assert_eq!(server.admin(&["token", "revoke", &revoked_id]).code, 0);
 
-    let endpoints: [(&str, &str, &[&str]); 9] = [
+    let endpoints: [(&str, &str, &[&str]); 10] = [
+        ("GET", "/metrics", &["governance", "auditor", "admin"]),
         ("GET", "/v1/audit/verify", &["governance", "auditor", "admin"]),
         ("GET", "/v1/audit/at?environment=production", &["governance", "auditor", "admin"]),
         ("GET", "/v1/key", &["pipeline", "governance", "auditor", "admin"]),

@@ -41,6 +41,7 @@ pub fn router(service: Shared) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/key", get(public_key))
         .route("/v1/bundles", get(list_bundles).post(publish))
@@ -90,28 +91,36 @@ fn internal() -> ApiError {
     ApiError::new(500, "internal", "the request failed inside the server", "see the server's log")
 }
 
-/// Runs `work` on a blocking thread with a store and the authenticated caller.
-async fn with_caller<T: Serialize + Send + 'static>(
+/// Runs `work` on a blocking thread with a store and the authenticated caller, in turn.
+async fn authorized<T: Send + 'static>(
     service: Shared,
     headers: &HeaderMap,
     work: impl FnOnce(&Service, &mut dyn Store, Caller) -> std::result::Result<T, ApiError> + Send + 'static,
-) -> Response {
+) -> std::result::Result<T, ApiError> {
     let authorization = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).map(str::to_string);
     // The semaphore lives as long as the service; it is never closed.
-    let Ok(_turn) = service.turns.acquire().await else { return internal().into_response() };
+    let Ok(_turn) = service.turns.acquire().await else { return Err(internal()) };
     let worker = service.clone();
-    let answer = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let service = worker;
         service.stores.with(|store| {
             let caller = auth::authenticate(store, authorization.as_deref())??;
             work(&service, store, caller)
         })
     })
-    .await;
-    match answer {
-        Ok(Ok(value)) => Json(value).into_response(),
-        Ok(Err(error)) => error.into_response(),
-        Err(_) => internal().into_response(),
+    .await
+    .unwrap_or_else(|_| Err(internal()))
+}
+
+/// [`authorized`], answered as JSON.
+async fn with_caller<T: Serialize + Send + 'static>(
+    service: Shared,
+    headers: &HeaderMap,
+    work: impl FnOnce(&Service, &mut dyn Store, Caller) -> std::result::Result<T, ApiError> + Send + 'static,
+) -> Response {
+    match authorized(service, headers, work).await {
+        Ok(value) => Json(value).into_response(),
+        Err(error) => error.into_response(),
     }
 }
 
@@ -139,6 +148,20 @@ fn body<T: DeserializeOwned>(body: std::result::Result<Bytes, BytesRejection>) -
             "the request shapes are in docs/server.md",
         )
     })
+}
+
+/// Prometheus metrics, for a scraper with an auditor (or governance, admin) token.
+async fn metrics(State(service): State<Shared>, headers: HeaderMap) -> Response {
+    let answer = authorized(service, &headers, |service, store, caller| {
+        caller.require(&[Role::Auditor, Role::Governance, Role::Admin], "read the metrics")?;
+        Ok(service.metrics.render(store)?)
+    })
+    .await;
+    match answer {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
+            .into_response(),
+        Err(error) => error.into_response(),
+    }
 }
 
 /// The API's OpenAPI 3 document, as checked in (docs/api/openapi.json).

@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod client;
 pub mod config;
+pub mod metrics;
 pub mod service;
 
 use std::path::Path;

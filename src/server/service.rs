@@ -75,6 +75,7 @@ pub struct Service {
     gates: Mutex<HashMap<String, Vec<Gate>>>,
     /// Turns to work on a request: more threads than cores only thrash.
     pub turns: tokio::sync::Semaphore,
+    pub metrics: super::metrics::Metrics,
 }
 
 /// A file of a bundle being published.
@@ -191,6 +192,7 @@ impl Service {
             notifiers,
             gates: Mutex::new(HashMap::new()),
             turns,
+            metrics: super::metrics::Metrics::default(),
         })
     }
 
@@ -419,7 +421,9 @@ impl Service {
         };
         let digest = active.bundle_digest.clone().unwrap_or_default();
         let mut gate = self.gate(store, &digest)?;
+        let evaluating = std::time::Instant::now();
         let mut report = gate.report(&evidence, Some("modelgate server".into()));
+        let evaluation = evaluating.elapsed();
         self.give_back(gate);
         let mut details = Map::new();
         details.insert("server".into(), json!(self.config.verifier_id));
@@ -430,7 +434,9 @@ impl Service {
         }
         let mut draft = decision_draft(EntryKind::Decision, &report, Some(&evidence), None, details)?;
         draft.entry.requester = Some(caller.identity());
+        let recording = std::time::Instant::now();
         let record = store.append(vec![draft])?.remove(0);
+        self.metrics.decided(report.decision.as_str(), evaluation, recording.elapsed());
         report.audit = Some(AuditRef { store: store.location(), seq: record.entry.seq, hash: record.hash.clone() });
         let (attestation, attestation_missing) = match (&request.subject, report.decision) {
             (None, _) => {
