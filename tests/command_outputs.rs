@@ -126,7 +126,7 @@ fn store_and_lifecycle_commands_report_what_they_did() {
     let (status, text) = written(|out| audit_run::show(Some(&store), id, true, true, AuditFormat::Text, out));
     assert_eq!(status, ExitStatus::Success, "replay reproduces the decision");
     snapshot!("run_audit_show_brief_replay_text", text, dir);
-    let (status, text) = written(|out| audit_run::verify(Some(&store), &[], AuditFormat::Text, out));
+    let (status, text) = written(|out| audit_run::verify(Some(&store), &[], None, AuditFormat::Text, out));
     assert_eq!(status, ExitStatus::Success);
     snapshot!("run_audit_verify_text", text, dir);
     let copy = dir.join("copy.db").display().to_string();

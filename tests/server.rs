@@ -396,6 +396,38 @@ fn lifecycle(backend: Backend) {
     assert!(!auditor.join(".modelgate").exists(), "the auditor's folder holds no store");
 
     assert_eq!(server.stop(), 0, "a graceful stop exits 0");
+
+    // Offline, with the server's public key: every entry is signed by the server, the
+    // checkpoints hold, and the last one (written as it stopped) covers the whole chain.
+    let offline = |key: &str| {
+        run(command(&auditor)
+            .args(["audit", "verify", "--store", store.address(), "--public-key"])
+            .arg(deploy.join(key)))
+    };
+    let checked = offline("server.pub");
+    assert_eq!(checked.code, 0, "{}\n{}", checked.stdout, checked.stderr);
+    assert!(
+        checked.stdout.contains("entries after it") && checked.stdout.contains("; 0 entries after it"),
+        "{}",
+        checked.stdout
+    );
+    let wrong = offline("other.pub");
+    assert_eq!(wrong.code, 1, "{}", wrong.stdout);
+    assert!(wrong.stdout.contains("not signed by the given key"), "{}", wrong.stdout);
+    // An entry appended by anyone but the server (here, a decision recorded straight into
+    // the store) is not signed: the chain still links, verification with the key fails.
+    let evidence = root().join("tests/fixtures/evidence/pass-production.json");
+    let forged = run(command(&passing)
+        .env_remove("MODELGATE_NO_RECORD")
+        .args(["eval", "--input"])
+        .arg(&evidence)
+        .args(["--policies", "../policy-ci/policies", "--store", store.address()]));
+    assert!(forged.code <= 1, "{}", forged.stderr);
+    let plain = run(command(&auditor).args(["audit", "verify", "--store", store.address()]));
+    assert_eq!(plain.code, 0, "the chain itself links: {}", plain.stdout);
+    let caught = offline("server.pub");
+    assert_eq!(caught.code, 1, "{}", caught.stdout);
+    assert!(caught.stdout.contains("not signed by the server's key"), "{}", caught.stdout);
 }
 
 on_both_backends!(lifecycle);

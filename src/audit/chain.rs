@@ -40,6 +40,9 @@ pub struct Verification {
     pub head: Option<Anchor>,
     /// Every mismatch, in chain order; the first is the first record that does not match.
     pub problems: Vec<Problem>,
+    /// The server's signed checkpoints, when checked with its key (`--public-key`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<super::checkpoint::Summary>,
 }
 
 impl Verification {
@@ -232,7 +235,15 @@ pub fn verify(store: &dyn Store, anchors: &[Anchor]) -> Result<Verification> {
         problems.push(Problem::content(digest, format!("the policy bundle {digest} that entries name is missing")));
     }
     problems.sort_by_key(|problem| problem.seq.unwrap_or(u64::MAX));
-    Ok(Verification { store: store.location(), entries, blobs, bundles: manifests.len() as u64, head: last, problems })
+    Ok(Verification {
+        store: store.location(),
+        entries,
+        blobs,
+        bundles: manifests.len() as u64,
+        head: last,
+        problems,
+        checkpoints: None,
+    })
 }
 
 /// Rebuilds a bundle from its stored files and checks it still has its digest.

@@ -22,6 +22,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub mod alerts;
 pub mod blobs;
 pub mod chain;
+pub mod checkpoint;
 pub mod copy;
 pub mod deploy;
 pub mod export;
@@ -73,10 +74,12 @@ pub enum EntryKind {
     Publish,
     /// A published bundle made the one in force for an environment.
     Activate,
+    /// The chain's head signed by `modelgate server`.
+    Checkpoint,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 7] = [
+    pub const ALL: [EntryKind; 8] = [
         EntryKind::Decision,
         EntryKind::Reevaluation,
         EntryKind::Deploy,
@@ -84,6 +87,7 @@ impl EntryKind {
         EntryKind::Alert,
         EntryKind::Publish,
         EntryKind::Activate,
+        EntryKind::Checkpoint,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -95,6 +99,7 @@ impl EntryKind {
             EntryKind::Alert => "alert",
             EntryKind::Publish => "publish",
             EntryKind::Activate => "activate",
+            EntryKind::Checkpoint => "checkpoint",
         }
     }
 
@@ -357,6 +362,16 @@ pub trait Store: Send {
     fn revoke_token(&mut self, id: &str, time: &str) -> Result<bool>;
     /// Every token, oldest first.
     fn tokens(&self) -> Result<Vec<tokens::Token>>;
+}
+
+/// The first entry `filter` matches (the newest with `newest_first`).
+pub fn first_entry(store: &dyn Store, filter: &Filter) -> Result<Option<Entry>> {
+    let mut found = None;
+    store.scan(filter, &mut |record| {
+        found = Some(record.entry);
+        Ok(false)
+    })?;
+    Ok(found)
 }
 
 /// Refuses an environment that neither an entry of the store nor a policy bundle stored in

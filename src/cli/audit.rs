@@ -71,8 +71,8 @@ pub struct FilterArgs {
     /// allow, deny or error.
     #[arg(long, value_parser = ["allow", "deny", "error"])]
     decision: Option<String>,
-    /// decision, reevaluation, deploy, retire, alert, publish, activate (repeatable; default: all).
-    #[arg(long, value_parser = ["decision", "reevaluation", "deploy", "retire", "alert", "publish", "activate"])]
+    /// decision, reevaluation, deploy, retire, alert, publish, activate, checkpoint (repeatable; default: all).
+    #[arg(long, value_parser = ["decision", "reevaluation", "deploy", "retire", "alert", "publish", "activate", "checkpoint"])]
     kind: Vec<String>,
     /// From this time (RFC 3339, or a date: midnight UTC).
     #[arg(long, value_name = "TIME")]
@@ -161,6 +161,10 @@ pub struct VerifyArgs {
     /// it must still be in the chain. Repeatable.
     #[arg(long, value_name = "SEQ:HASH")]
     anchor: Vec<String>,
+    /// The server's public key (`modelgate server key`): check its signed checkpoints too.
+    /// A store of the server without them, or with one that does not hold, fails.
+    #[arg(long = "public-key", value_name = "KEY.pub")]
+    public_key: Option<PathBuf>,
     #[command(flatten)]
     store: StoreArg,
     /// Output format: text to read, or JSON.
@@ -205,7 +209,11 @@ pub fn run(command: AuditCommand) -> ExitStatus {
             args.format.into(),
             out,
         ),
-        AuditCommand::Verify(args) => audit::verify(args.store.get(), &args.anchor, args.format.into(), out),
+        AuditCommand::Verify(args) => {
+            let key =
+                args.public_key.as_deref().map(modelgate::artifacts::signing::keys::VerifyingKey::read).transpose()?;
+            audit::verify(args.store.get(), &args.anchor, key.as_ref(), args.format.into(), out)
+        }
         AuditCommand::Copy(args) => audit::copy(&args.from, &args.to, args.format.into(), out),
         AuditCommand::Export(args) => super::with_output(args.output.as_deref(), |out| {
             let written = audit::export(args.store.get(), &args.filter.request(), args.format, !args.no_input, out)?;

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
+use crate::artifacts::signing::keys::VerifyingKey;
 use crate::audit::chain::{self, short, Anchor};
 use crate::audit::export::{self, ExportFormat, ExportOptions};
 use crate::audit::{self, record, Access, Entry, EntryKind, Filter, Record, Store};
@@ -533,9 +534,15 @@ pub fn copy(from: &str, to: &str, format: Format, out: &mut dyn Write) -> Result
 
 /// `audit verify`: the chain and every content digest, and each published head in
 /// `anchors` (`SEQ:sha256:…`) still in the chain; exit 1 when anything does not match.
-pub fn verify(store: Option<&str>, anchors: &[String], format: Format, out: &mut dyn Write) -> Result<ExitStatus> {
+pub fn verify(
+    store: Option<&str>,
+    anchors: &[String],
+    key: Option<&VerifyingKey>,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<ExitStatus> {
     let anchors = parse_anchors(anchors)?;
-    verify_in(open(store)?.as_ref(), &anchors, format, out)
+    verify_in(open(store)?.as_ref(), &anchors, key, format, out)
 }
 
 pub fn parse_anchors(anchors: &[String]) -> Result<Vec<Anchor>> {
@@ -550,9 +557,19 @@ pub fn parse_anchors(anchors: &[String]) -> Result<Vec<Anchor>> {
         .collect::<Result<Vec<_>>>()
 }
 
-/// [`verify`] on a store already open (the server's).
-pub fn verify_in(store: &dyn Store, anchors: &[Anchor], format: Format, out: &mut dyn Write) -> Result<ExitStatus> {
-    let verification = chain::verify(store, anchors)?;
+/// [`verify`] on a store already open (the server's). With `key`, the server's signed
+/// checkpoints are checked too.
+pub fn verify_in(
+    store: &dyn Store,
+    anchors: &[Anchor],
+    key: Option<&VerifyingKey>,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<ExitStatus> {
+    let mut verification = chain::verify(store, anchors)?;
+    if let Some(key) = key {
+        verification.checkpoints = Some(audit::checkpoint::verify(store, key, &mut verification.problems)?);
+    }
     let value = serde_json::to_value(&verification).unwrap_or(Value::Null);
     emit(out, format, &value, || {
         let mut out = String::new();
@@ -568,6 +585,17 @@ pub fn verify_in(store: &dyn Store, anchors: &[Anchor], format: Format, out: &mu
                 verification.entries, verification.blobs, verification.bundles, verification.store
             );
             let _ = writeln!(out, "head: {head}");
+            if let Some(checkpoints) = &verification.checkpoints {
+                let _ = writeln!(
+                    out,
+                    "checkpoints: {} signed by {} verified; the latest at entry {} ({}); {} entries after it",
+                    checkpoints.verified,
+                    checkpoints.key,
+                    checkpoints.latest_seq.map_or("-".into(), |seq| seq.to_string()),
+                    checkpoints.latest_time.as_deref().unwrap_or("-"),
+                    checkpoints.after_latest
+                );
+            }
         } else {
             let first = &verification.problems[0];
             let at = match (&first.seq, &first.id, &first.digest) {

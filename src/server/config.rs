@@ -31,6 +31,9 @@ pub struct ServerFile {
     pub verifier_id: Option<String>,
     /// The notifiers of re-evaluations after an activation (notifications.yaml).
     pub notifications: Option<PathBuf>,
+    /// A signed checkpoint of the chain at least every this many entries (default 100); also
+    /// on every activation and when the server stops.
+    pub checkpoint_every: Option<u64>,
     pub tls: Option<TlsFile>,
     #[serde(default)]
     pub limits: LimitsFile,
@@ -77,6 +80,7 @@ pub struct ServerConfig {
     /// Whether `verifier_id` is the default (the listen URL, fixed once the port is bound).
     pub default_verifier: bool,
     pub notifications: Option<PathBuf>,
+    pub checkpoint_every: u64,
     pub tls: Option<TlsFile>,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
@@ -137,6 +141,7 @@ impl ServerConfig {
             verifier_id,
             default_verifier,
             notifications: parsed.notifications.as_deref().map(resolve),
+            checkpoint_every: parsed.checkpoint_every.unwrap_or(100).max(1),
             tls,
             max_body_bytes: limits.max_body_bytes.unwrap_or(16 << 20),
             request_timeout: Duration::from_millis(limits.request_timeout_ms.unwrap_or(60_000)),

@@ -156,6 +156,14 @@ pub fn serve(mut config: ServerConfig, ready: impl FnOnce(std::net::SocketAddr))
     // The idle store connections are dropped here, off the runtime: the PostgreSQL client
     // blocks on its own runtime as it closes, which cannot happen inside another.
     drop(runtime);
+    // The last word: every entry this server wrote is covered by a signed checkpoint.
+    let last = service.stores.with(|store| {
+        if crate::audit::checkpoint::uncovered(store)? > 0 {
+            service.checkpoint(store)?;
+        }
+        Ok(())
+    });
     drop(service);
-    served
+    served?;
+    last.map_err(|error| Error::new(ErrorKind::Store, error.message).hint(error.hint.unwrap_or_default()))
 }

@@ -29,11 +29,13 @@ pub struct Stores {
     address: Address,
     idle: Mutex<Vec<Box<dyn Store>>>,
     keep: usize,
+    /// Signs every entry appended through these stores.
+    key: Arc<SigningKey>,
 }
 
 impl Stores {
-    pub fn new(address: Address, keep: usize) -> Stores {
-        Stores { address, idle: Mutex::new(Vec::new()), keep }
+    pub fn new(address: Address, keep: usize, key: Arc<SigningKey>) -> Stores {
+        Stores { address, idle: Mutex::new(Vec::new()), keep, key }
     }
 
     pub fn location(&self) -> String {
@@ -50,7 +52,7 @@ impl Stores {
             Some(store) => store,
             None => audit::open(&self.address, Access::ReadWrite)?,
         };
-        let result = work(store.as_mut());
+        let result = work(&mut audit::checkpoint::Signed { store: store.as_mut(), key: &self.key });
         let healthy = match &result {
             Ok(_) => true,
             Err(error) => error.status < 500,
@@ -68,7 +70,7 @@ impl Stores {
 /// The server's state shared by every request.
 pub struct Service {
     pub config: ServerConfig,
-    pub key: SigningKey,
+    pub key: Arc<SigningKey>,
     pub stores: Stores,
     pub notifiers: Option<NotifyConfig>,
     /// Compiled bundles by digest: idle copies for concurrent evaluations.
@@ -185,10 +187,11 @@ impl Service {
         let address = Address::parse(&config.store)?;
         let keep = config.store_connections;
         let turns = tokio::sync::Semaphore::new(config.concurrent_requests);
+        let key = Arc::new(key);
         Ok(Service {
             config,
+            stores: Stores::new(address, keep, key.clone()),
             key,
-            stores: Stores::new(address, keep),
             notifiers,
             gates: Mutex::new(HashMap::new()),
             turns,
@@ -356,6 +359,7 @@ impl Service {
                 entry.details = json!({"previous": previous_digest, "publication": published.id});
                 let record = store.append(vec![Draft { entry, blobs: Vec::new(), bundle: None }])?.remove(0);
                 activation = Some(record.entry);
+                self.checkpoint(store)?;
             }
             let fleet = crate::run::lifecycle::Fleet {
                 gate: &gate,
@@ -437,6 +441,7 @@ impl Service {
         let recording = std::time::Instant::now();
         let record = store.append(vec![draft])?.remove(0);
         self.metrics.decided(report.decision.as_str(), evaluation, recording.elapsed());
+        self.checkpoint_if_due(store);
         report.audit = Some(AuditRef { store: store.location(), seq: record.entry.seq, hash: record.hash.clone() });
         let (attestation, attestation_missing) = match (&request.subject, report.decision) {
             (None, _) => {
@@ -528,7 +533,7 @@ impl Service {
                     EntryKind::parse(kind.trim()).ok_or_else(|| {
                         ApiError::invalid(
                             format!("`{kind}` is not an entry kind"),
-                            "kinds are decision, reevaluation, deploy, retire, alert, publish, activate",
+                            "kinds are decision, reevaluation, deploy, retire, alert, publish, activate, checkpoint",
                         )
                     })
                 })
@@ -580,7 +585,9 @@ impl Service {
                     .flat_map(|text| text.split(','))
                     .map(|anchor| anchor.trim().to_string())
                     .collect();
-                answer::parse_anchors(&anchors).and_then(|anchors| answer::verify_in(store, &anchors, format, &mut out))
+                let key = self.key.verifying_key();
+                answer::parse_anchors(&anchors)
+                    .and_then(|anchors| answer::verify_in(store, &anchors, Some(&key), format, &mut out))
             }
             other => {
                 return Err(ApiError::not_found(format!("no audit question `{other}`"), "ask log, show, at or verify"))
@@ -596,6 +603,26 @@ impl Service {
             }),
             crate::run::Format::Text => json!({"status": status.code(), "format": "text", "output": text}),
         })
+    }
+
+    // ------------------------------------------------------------ checkpoints
+
+    /// Signs the chain's head and appends the checkpoint.
+    pub fn checkpoint(&self, store: &mut dyn Store) -> Result<()> {
+        if let Some(draft) = audit::checkpoint::draft(store, &self.key)? {
+            store.append(vec![draft])?;
+        }
+        Ok(())
+    }
+
+    /// A checkpoint when `checkpoint_every` entries came since the last. A failure is told
+    /// on standard error and tried again after the next decision: the decision itself is
+    /// recorded already.
+    fn checkpoint_if_due(&self, store: &mut dyn Store) {
+        let due = audit::checkpoint::uncovered(store).map(|count| count >= self.config.checkpoint_every);
+        if let Err(error) = due.and_then(|due| if due { self.checkpoint(store) } else { Ok(()) }) {
+            eprintln!("warning: no checkpoint signed: {}", error.message);
+        }
     }
 
     // ------------------------------------------------------------ compiled bundles
@@ -689,13 +716,5 @@ pub fn active_entry(store: &dyn Store, environment: &str) -> Result<Option<Entry
         limit: Some(1),
         ..Filter::default()
     };
-    let mut found = None;
-    store.scan(&filter, &mut |record| {
-        found = Some(record.entry);
-        Ok(false)
-    })?;
-    Ok(found)
+    audit::first_entry(store, &filter)
 }
-
-/// Shared so tests and the HTTP layer name one type.
-pub type SharedService = Arc<Service>;
