@@ -53,7 +53,7 @@ impl Server {
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the server says where");
         let url = line
             .split_whitespace()
-            .find(|word| word.starts_with("http://"))
+            .find(|word| word.starts_with("http://") || word.starts_with("https://"))
             .unwrap_or_else(|| panic!("no URL in {line:?}"))
             .to_string();
         Server { child, url, config }
@@ -784,4 +784,142 @@ fn the_openapi_document_holds_against_the_running_server() {
     assert!(seen.values().sum::<usize>() >= 100, "{seen:?}");
     let verified = run(command(&root()).args(["audit", "verify", "--store", store.address()]));
     assert_eq!(verified.code, 0, "whatever was sent, the chain is whole: {}", verified.stdout);
+}
+
+/// Runs openssl (the test's certificate authority) in `dir`.
+fn openssl(dir: &Path, args: &[&str]) {
+    let status =
+        Command::new("openssl").current_dir(dir).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    assert!(status.expect("openssl runs").success(), "openssl {args:?}");
+}
+
+/// TLS: the server presents a certificate an internal CA issued; the CLI trusts that CA
+/// through MODELGATE_SERVER_CA, and refuses the server without it. A token never travels
+/// over plain HTTP to anything but loopback.
+#[test]
+fn tls_with_an_internal_ca() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = runner(dir.path(), "pki");
+    openssl(
+        &pki,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=modelgate test CA",
+        ],
+    );
+    openssl(
+        &pki,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    std::fs::write(
+        pki.join("ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("ext");
+    openssl(
+        &pki,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+        ],
+    );
+    let store = TestStore::create(Backend::Sqlite, dir.path(), "tls");
+    let tls = format!(
+        "[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
+        pki.join("server.pem").display(),
+        pki.join("server.key").display()
+    );
+    let server = Server::start_with(&runner(dir.path(), "server"), &store, None, &tls);
+    assert!(server.url.starts_with("https://127.0.0.1:"), "{}", server.url);
+    let governance = server.token(&["--name", "gov", "--role", "governance"]);
+    let policy_ci = runner(dir.path(), "policy-ci");
+    assert_eq!(run(command(&policy_ci).args(["policy", "init", "policies"])).code, 0);
+
+    let trusted = run(command(&policy_ci)
+        .env("MODELGATE_SERVER", &server.url)
+        .env("MODELGATE_TOKEN", &governance)
+        .env("MODELGATE_SERVER_CA", pki.join("ca.pem"))
+        .args(["policy", "publish", "policies"]));
+    assert_eq!(trusted.code, 0, "{}\n{}", trusted.stdout, trusted.stderr);
+    assert!(trusted.stdout.starts_with("published sha256:"), "{}", trusted.stdout);
+
+    let untrusted = server.client(&policy_ci, &governance, &["policy", "publish", "policies"]);
+    util::assert_fails_closed(&untrusted, &["cannot reach the server", "MODELGATE_SERVER"]);
+
+    let plain = run(command(&policy_ci)
+        .env("MODELGATE_SERVER", "http://modelgate.example:8480")
+        .env("MODELGATE_TOKEN", &governance)
+        .args(["policy", "publish", "policies"]));
+    util::assert_fails_closed(&plain, &["plain http", "in clear"]);
+}
+
+/// A body over the limit is refused with 413, and one that trickles in is cut off by the
+/// request time limit, both with the documented error shape; the server keeps serving.
+#[test]
+fn oversized_and_slow_bodies_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = TestStore::create(Backend::Sqlite, dir.path(), "limits");
+    let limits = "[limits]\nmax_body_bytes = 65536\nrequest_timeout_ms = 1500\n";
+    let server = Server::start_with(&runner(dir.path(), "server"), &store, None, limits);
+    let pipeline =
+        server.token(&["--name", "ci", "--role", "pipeline", "--models", "*", "--environments", "production"]);
+    let huge = format!("{{\"evidence\": \"{}\"}}", "x".repeat(200_000));
+    let (status, answer) = server.http("POST", "/v1/decisions", Some(&pipeline), &huge);
+    assert_eq!(status, 413, "{answer}");
+    assert_eq!(answer["error"]["code"], "too_large");
+
+    let address = server.url.trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&address).expect("connect");
+    write!(
+        stream,
+        "POST /v1/decisions HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {pipeline}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n{{\"evid"
+    )
+    .expect("send the start");
+    let started = std::time::Instant::now();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"timeout\""), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let (status, _) = server.http("GET", "/healthz", None, "");
+    assert_eq!(status, 200, "still serving");
 }

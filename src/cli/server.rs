@@ -234,9 +234,12 @@ pub struct ServerClientArgs {
     pub server: Option<String>,
 }
 
+/// The client of `url`, with `MODELGATE_TOKEN` and, for a server whose certificate an
+/// internal CA issued, `MODELGATE_SERVER_CA`.
 pub fn client(url: &str) -> Result<Client> {
     let token = std::env::var(client::TOKEN_ENV).ok();
-    Client::new(url, token.as_deref())
+    let ca = std::env::var_os(client::CA_ENV).filter(|value| !value.is_empty()).map(PathBuf::from);
+    Client::new(url, token.as_deref(), ca.as_deref())
 }
 
 /// `check --server`: collected here, judged, recorded and signed there.

@@ -48,6 +48,16 @@ pub fn origin(uri: &Uri) -> String {
 /// receiver that answers with one did not take the alert. A proxy from the environment is
 /// used, except for loopback addresses, which no proxy can reach.
 pub fn agent(url: &str, timeout: Duration) -> ureq::Agent {
+    agent_trusting(url, timeout, None)
+}
+
+/// [`agent`] that trusts only `roots` (an internal CA) for TLS, when given; else the
+/// Mozilla roots.
+pub fn agent_trusting(
+    url: &str,
+    timeout: Duration,
+    roots: Option<std::sync::Arc<Vec<ureq::tls::Certificate<'static>>>>,
+) -> ureq::Agent {
     let loopback = url.parse::<Uri>().ok().and_then(|uri| uri.host().map(is_loopback)).unwrap_or(false);
     let builder = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
@@ -55,6 +65,11 @@ pub fn agent(url: &str, timeout: Duration) -> ureq::Agent {
         .max_redirects(0)
         .user_agent(format!("modelgate/{}", env!("CARGO_PKG_VERSION")));
     let builder = if loopback { builder.proxy(None) } else { builder };
+    let builder = match roots {
+        Some(roots) => builder
+            .tls_config(ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::Specific(roots)).build()),
+        None => builder,
+    };
     builder.build().into()
 }
 

@@ -17,6 +17,9 @@ use crate::policy::bundle::Bundle;
 pub const SERVER_ENV: &str = "MODELGATE_SERVER";
 /// The environment variable holding the bearer token.
 pub const TOKEN_ENV: &str = "MODELGATE_TOKEN";
+/// The environment variable naming the CA certificates (PEM) that the server's TLS
+/// certificate must lead to, for a server whose certificate an internal CA issued.
+pub const CA_ENV: &str = "MODELGATE_SERVER_CA";
 /// The largest answer read from the server.
 const MAX_ANSWER_BYTES: u64 = 256 << 20;
 /// How long one request may take (an activation re-evaluates a fleet).
@@ -32,7 +35,7 @@ pub struct Client {
 impl Client {
     /// `url` is `https://HOST[:PORT]` (or `http://` to a loopback address: a token is never
     /// sent in clear over a network).
-    pub fn new(url: &str, token: Option<&str>) -> Result<Client> {
+    pub fn new(url: &str, token: Option<&str>, ca: Option<&Path>) -> Result<Client> {
         let base = url.trim_end_matches('/').to_string();
         let uri: ureq::http::Uri = base.parse().map_err(|_| {
             Error::new(ErrorKind::Config, format!("--server `{base}` is not a URL"))
@@ -58,7 +61,9 @@ impl Client {
             Error::new(ErrorKind::Config, format!("no token for the server {base}"))
                 .hint(format!("set {TOKEN_ENV} to the token the server's admin created for you"))
         })?;
-        Ok(Client { agent: crate::notify::http::agent(&base, TIMEOUT), base, token: token.trim().to_string() })
+        let roots = ca.map(read_ca).transpose()?;
+        let agent = crate::notify::http::agent_trusting(&base, TIMEOUT, roots);
+        Ok(Client { agent, base, token: token.trim().to_string() })
     }
 
     pub fn base(&self) -> &str {
@@ -132,6 +137,22 @@ impl Client {
         }
         Err(failure)
     }
+}
+
+/// The CA certificates of `MODELGATE_SERVER_CA`: at least one, PEM.
+fn read_ca(path: &Path) -> Result<std::sync::Arc<Vec<ureq::tls::Certificate<'static>>>> {
+    let text = crate::input::read_text(path, crate::input::MAX_TEXT_BYTES, "CA certificates")?;
+    let certificates: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(text.as_bytes())
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(certificate)) => Some(certificate),
+            _ => None,
+        })
+        .collect();
+    if certificates.is_empty() {
+        return Err(Error::new(ErrorKind::Config, format!("{}: no PEM certificate in it", path.display()))
+            .hint(format!("{CA_ENV} names the CA certificates (PEM) that issued the server's TLS certificate")));
+    }
+    Ok(std::sync::Arc::new(certificates))
 }
 
 /// `modelgate check --server`: the project's evidence, collected here, and the model
