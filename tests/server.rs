@@ -378,6 +378,12 @@ fn lifecycle(backend: Backend) {
     let replayed = server.client(&auditor, &auditor_token, &["audit", "show", decision_id, "--replay", "--brief"]);
     assert_eq!(replayed.code, 0, "{}\n{}", replayed.stdout, replayed.stderr);
     assert!(replayed.stdout.contains("reproduced: allow"), "{}", replayed.stdout);
+    let exported = server.client(&auditor, &auditor_token, &["audit", "export", "--format", "opa", "--no-input"]);
+    assert_eq!(exported.code, 0, "{}\n{}", exported.stdout, exported.stderr);
+    let events: Vec<Value> =
+        exported.stdout.lines().map(|line| serde_json::from_str(line).expect("an OPA event")).collect();
+    assert!(events.len() >= 3, "decisions and re-evaluations: {}", exported.stdout);
+    assert!(events.iter().any(|event| event["decision_id"] == decision_id), "{}", exported.stdout);
     let verified = server.client(&auditor, &auditor_token, &["audit", "verify"]);
     assert_eq!(verified.code, 0, "{}\n{}", verified.stdout, verified.stderr);
     assert!(verified.stdout.starts_with("ok: "), "{}", verified.stdout);
@@ -473,7 +479,10 @@ fn every_role_against_every_endpoint() {
     assert!(!list.stdout.contains("mgt_"), "a listing never shows a secret");
     assert_eq!(server.admin(&["token", "revoke", &revoked_id]).code, 0);
 
-    let endpoints: [(&str, &str, &[&str]); 10] = [
+    let endpoints: [(&str, &str, &[&str]); 13] = [
+        ("GET", "/v1/tokens", &["admin"]),
+        ("POST", "/v1/tokens", &["admin"]),
+        ("POST", "/v1/tokens/tok_nope/revoke", &["admin"]),
         ("GET", "/metrics", &["governance", "auditor", "admin"]),
         ("GET", "/v1/audit/verify", &["governance", "auditor", "admin"]),
         ("GET", "/v1/audit/at?environment=production", &["governance", "auditor", "admin"]),
@@ -530,6 +539,28 @@ fn every_role_against_every_endpoint() {
         r#"{"model": "credit-scoring", "environment": "production"}"#,
     );
     assert_eq!(status, 403);
+
+    // The admin over the API: a token created, used, revoked, refused.
+    let (status, created) = server.http(
+        "POST",
+        "/v1/tokens",
+        Some(&admin),
+        r#"{"name": "ci/fraud-api", "role": "pipeline", "models": ["fraud-*"], "environments": ["staging"], "expires": "30d"}"#,
+    );
+    assert_eq!(status, 200, "{created}");
+    let secret = created["token"].as_str().expect("secret").to_string();
+    let (status, _) = server.http("GET", "/v1/key", Some(&secret), "");
+    assert_eq!(status, 200, "the new token works");
+    let (status, listed) = server.http("GET", "/v1/tokens", Some(&admin), "");
+    assert_eq!(status, 200);
+    assert!(!listed.to_string().contains("mgt_"), "no secret in a listing: {listed}");
+    let id = created["id"].as_str().expect("id");
+    let (status, _) = server.http("POST", &format!("/v1/tokens/{id}/revoke"), Some(&admin), "");
+    assert_eq!(status, 200);
+    let (status, _) = server.http("GET", "/v1/key", Some(&secret), "");
+    assert_eq!(status, 401, "revoked over the API, refused at once");
+    let (status, body) = server.http("POST", "/v1/tokens", Some(&admin), r#"{"name": "x", "role": "root"}"#);
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("invalid")));
 
     // A pipeline publishing a lax bundle of its own: 403 before anything is read.
     let (status, body) = server.http("POST", "/v1/bundles", Some(&pipeline), r#"{"digest": "x", "files": []}"#);

@@ -85,6 +85,9 @@ CREATE TABLE tokens (
     expires TEXT COLLATE "C",
     revoked TEXT COLLATE "C"
 );
+-- The newest entry of a kind in an environment (the bundle active there) without reading
+-- the environment's decisions.
+CREATE INDEX entries_kind_environment ON entries (kind, environment, time);
 "#,
 ];
 

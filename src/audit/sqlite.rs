@@ -62,6 +62,9 @@ CREATE TABLE tokens (
     expires TEXT,
     revoked TEXT
 ) WITHOUT ROWID;
+-- The newest entry of a kind in an environment (the bundle active there) without reading
+-- the environment's decisions.
+CREATE INDEX entries_kind_environment ON entries (kind, environment, time);
 "#,
 ];
 

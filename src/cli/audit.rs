@@ -259,11 +259,21 @@ fn remote(command: &AuditCommand) -> Option<ExitStatus> {
             (&args.store, "verify", args.format, anchors.into_iter().collect())
         }
         AuditCommand::Init(args) => (&args.store, "init", args.format, Vec::new()),
-        AuditCommand::Export(args) => (&args.store, "export", SectionFormat::Json, Vec::new()),
+        AuditCommand::Export(args) => {
+            let mut query = args.filter.query();
+            let export = match args.format {
+                ExportFormat::Jsonl => "jsonl",
+                ExportFormat::Csv => "csv",
+                ExportFormat::Opa => "opa",
+            };
+            query.push(("export", export.to_string()));
+            query.push(("no_input", args.no_input.to_string()));
+            (&args.store, "export", SectionFormat::Text, query)
+        }
         AuditCommand::Copy(_) => return None,
     };
     let url = store.server.server.as_deref()?;
-    if matches!(question, "init" | "export") {
+    if question == "init" {
         super::print_error(
             &modelgate::error::Error::new(
                 modelgate::error::ErrorKind::Config,
@@ -284,9 +294,17 @@ fn remote(command: &AuditCommand) -> Option<ExitStatus> {
         SectionFormat::Text => "text",
         SectionFormat::Json => "json",
     };
-    query.push(("format", format_name.to_string()));
+    if question != "export" {
+        query.push(("format", format_name.to_string()));
+    }
     Some(super::exit(super::server::client(url).and_then(|client| {
         let answer = client.get_query(&format!("/v1/audit/{question}"), &query)?;
+        if let AuditCommand::Export(args) = command {
+            let text = answer["output"].as_str().unwrap_or_default();
+            super::write_output(args.output.as_deref(), text.as_bytes())?;
+            eprintln!("exported {} entries", answer["entries"]);
+            return Ok(ExitStatus::Success);
+        }
         match format {
             SectionFormat::Json => super::say_json(&answer["result"]),
             SectionFormat::Text => super::say(answer["output"].as_str().unwrap_or_default().trim_end()),

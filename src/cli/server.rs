@@ -160,7 +160,7 @@ fn token(command: TokenCommand) -> Result<ExitStatus> {
                 RoleArg::Auditor => Role::Auditor,
                 RoleArg::Admin => Role::Admin,
             };
-            let expires = expires.as_deref().map(expiry).transpose()?;
+            let expires = expires.as_deref().map(auth::expiry).transpose()?;
             let mut store = open_store(&server)?;
             let new = NewToken { name: &name, role, models, environments, expires };
             let (token, secret) = auth::create(store.as_mut(), &new)?;
@@ -211,16 +211,6 @@ fn token(command: TokenCommand) -> Result<ExitStatus> {
             }
         }
     }
-}
-
-/// `--expires`: `90d`-style from now, or a date / RFC 3339 time.
-fn expiry(text: &str) -> Result<String> {
-    if text.ends_with(|c: char| c.is_ascii_alphabetic()) && !text.contains('-') {
-        let duration = attestation::parse_duration(text, "--expires")?;
-        let duration = chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
-        return Ok((chrono::Utc::now() + duration).to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
-    }
-    audit::parse_time(text, "--expires")
 }
 
 // ---------------------------------------------------------------- client mode

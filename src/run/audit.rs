@@ -635,10 +635,20 @@ pub fn export(
     with_input: bool,
     out: &mut dyn Write,
 ) -> Result<u64> {
-    let store = open(store)?;
+    export_in(open(store)?.as_ref(), filter, format, with_input, out)
+}
+
+/// [`export`] from a store already open (the server's).
+pub fn export_in(
+    store: &dyn Store,
+    filter: &FilterRequest,
+    format: ExportFormat,
+    with_input: bool,
+    out: &mut dyn Write,
+) -> Result<u64> {
     let filter = filter.filter()?;
     let options = ExportOptions { with_input };
-    let written = export::export(store.as_ref(), &filter, format, &options, out)?;
+    let written = export::export(store, &filter, format, &options, out)?;
     out.flush().map_err(|error| Error::new(ErrorKind::Io, format!("cannot write the export: {error}")))?;
     Ok(written)
 }

@@ -50,6 +50,8 @@ pub fn router(service: Shared) -> Router {
         .route("/v1/deployments", post(deploy))
         .route("/v1/deployments/retire", post(retire))
         .route("/v1/audit/{question}", get(audit))
+        .route("/v1/tokens", get(list_tokens).post(create_token))
+        .route("/v1/tokens/{id}/revoke", post(revoke_token))
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(timeout, time_limit))
@@ -284,6 +286,29 @@ async fn audit(
             )
         })?;
         service.audit(store, &question, query)
+    })
+    .await
+}
+
+async fn list_tokens(State(service): State<Shared>, headers: HeaderMap) -> Response {
+    with_caller(service, &headers, |_, store, caller| {
+        caller.require(&[Role::Admin], "list tokens")?;
+        Ok(store.tokens()?)
+    })
+    .await
+}
+
+async fn create_token(State(service): State<Shared>, headers: HeaderMap, request: Body) -> Response {
+    posted(service, &headers, request, Role::Admin, "create tokens", |service, store, _, request| {
+        service.create_token(store, request)
+    })
+    .await
+}
+
+async fn revoke_token(State(service): State<Shared>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    with_caller(service, &headers, move |service, store, caller| {
+        caller.require(&[Role::Admin], "revoke tokens")?;
+        service.revoke_token(store, &id)
     })
     .await
 }

@@ -70,6 +70,16 @@ pub struct NewToken<'a> {
     pub expires: Option<String>,
 }
 
+/// An expiry as written: a duration from now (`90d`, `12h`) or a date / RFC 3339 time.
+pub fn expiry(text: &str) -> Result<String> {
+    if text.ends_with(|c: char| c.is_ascii_alphabetic()) && !text.contains('-') {
+        let duration = crate::attestation::parse_duration(text, "--expires")?;
+        let duration = chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
+        return Ok((chrono::Utc::now() + duration).to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    }
+    crate::audit::parse_time(text, "--expires")
+}
+
 /// Creates a token in `store`; returns it as stored and its secret (shown once).
 pub fn create(store: &mut dyn Store, new: &NewToken) -> Result<(Token, String)> {
     if new.name.trim().is_empty() || new.name.len() > 200 || new.name.chars().any(char::is_control) {

@@ -171,6 +171,25 @@ pub struct AuditQuery {
     pub time: Option<String>,
     /// `verify`: comma-separated `SEQ:sha256:…` anchors.
     pub anchors: Option<String>,
+    /// `export`: `jsonl`, `csv` or `opa` (OPA decision-log events).
+    pub export: Option<String>,
+    /// `export`: leave the evidence out of OPA events.
+    pub no_input: Option<bool>,
+}
+
+/// `POST /v1/tokens`: what `modelgate server token create` asks for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub name: String,
+    pub role: String,
+    #[serde(default)]
+    pub models: Vec<String>,
+    #[serde(default)]
+    pub environments: Vec<String>,
+    /// A duration from now (`90d`) or a date / RFC 3339 time; none never expires.
+    #[serde(default)]
+    pub expires: Option<String>,
 }
 
 /// What a decision returns: the report as the CLI prints it, and the signed attestation.
@@ -519,6 +538,9 @@ impl Service {
     /// Answers an auditor's question with the `audit` command's own output.
     pub fn audit(&self, store: &dyn Store, question: &str, query: AuditQuery) -> std::result::Result<Value, ApiError> {
         use crate::run::audit as answer;
+        if question == "export" {
+            return self.export(store, &query);
+        }
         let format = match query.format.as_deref().unwrap_or("json") {
             "json" => crate::run::Format::Json,
             "text" => crate::run::Format::Text,
@@ -526,29 +548,7 @@ impl Service {
                 return Err(ApiError::invalid(format!("format `{other}` is not text or json"), "ask for text or json"))
             }
         };
-        let kinds = match &query.kinds {
-            Some(text) => text
-                .split(',')
-                .map(|kind| {
-                    EntryKind::parse(kind.trim()).ok_or_else(|| {
-                        ApiError::invalid(
-                            format!("`{kind}` is not an entry kind"),
-                            "kinds are decision, reevaluation, deploy, retire, alert, publish, activate, checkpoint",
-                        )
-                    })
-                })
-                .collect::<std::result::Result<Vec<_>, _>>()?,
-            None => Vec::new(),
-        };
-        let filter = answer::FilterRequest {
-            kinds,
-            model: query.model.as_deref(),
-            version: query.version.as_deref(),
-            environment: query.environment.as_deref(),
-            decision: query.decision.as_deref(),
-            since: query.since.as_deref(),
-            until: query.until.as_deref(),
-        };
+        let filter = filter_of(&query)?;
         let mut out = Vec::new();
         let status = match question {
             "log" => answer::log_in(store, &filter, query.limit.unwrap_or(50), format, &mut out),
@@ -603,6 +603,66 @@ impl Service {
             }),
             crate::run::Format::Text => json!({"status": status.code(), "format": "text", "output": text}),
         })
+    }
+
+    /// `audit export`: the entries as JSON Lines, CSV or OPA decision-log events, in the
+    /// answer's `output` (the whole export: narrow it with the filter on a large store).
+    fn export(&self, store: &dyn Store, query: &AuditQuery) -> std::result::Result<Value, ApiError> {
+        use crate::audit::export::ExportFormat;
+        let format = match query.export.as_deref().unwrap_or("jsonl") {
+            "jsonl" => ExportFormat::Jsonl,
+            "csv" => ExportFormat::Csv,
+            "opa" => ExportFormat::Opa,
+            other => {
+                return Err(ApiError::invalid(
+                    format!("export `{other}` is not jsonl, csv or opa"),
+                    "ask export=jsonl, csv or opa",
+                ))
+            }
+        };
+        let filter = filter_of(query)?;
+        let mut out = Vec::new();
+        let written = crate::run::audit::export_in(store, &filter, format, !query.no_input.unwrap_or(false), &mut out)
+            .map_err(ApiError::from_input)?;
+        Ok(
+            json!({"status": 0, "format": query.export.as_deref().unwrap_or("jsonl"), "entries": written, "output": String::from_utf8_lossy(&out)}),
+        )
+    }
+
+    // ------------------------------------------------------------ tokens
+
+    /// Creates a token; its secret is in the answer, once.
+    pub fn create_token(&self, store: &mut dyn Store, request: TokenRequest) -> std::result::Result<Value, ApiError> {
+        let role = super::auth::Role::parse(&request.role).ok_or_else(|| {
+            ApiError::invalid(
+                format!("role `{}` is not pipeline, governance, auditor or admin", request.role),
+                "name one of the four roles",
+            )
+        })?;
+        let expires = request.expires.as_deref().map(super::auth::expiry).transpose().map_err(ApiError::from_input)?;
+        let new = super::auth::NewToken {
+            name: &request.name,
+            role,
+            models: request.models,
+            environments: request.environments,
+            expires,
+        };
+        let (token, secret) = super::auth::create(store, &new).map_err(ApiError::from_input)?;
+        let mut answer = serde_json::to_value(&token).unwrap_or(Value::Null);
+        answer["token"] = json!(secret);
+        Ok(answer)
+    }
+
+    /// Revokes a token: every request with it is refused from now on.
+    pub fn revoke_token(&self, store: &mut dyn Store, id: &str) -> std::result::Result<Value, ApiError> {
+        if store.revoke_token(id, &audit::now())? {
+            Ok(json!({"id": id, "revoked": true}))
+        } else {
+            Err(ApiError::not_found(
+                format!("no token {id} to revoke (unknown, or revoked already)"),
+                "GET /v1/tokens lists them",
+            ))
+        }
     }
 
     // ------------------------------------------------------------ checkpoints
@@ -669,6 +729,33 @@ impl Service {
     fn bundle_label(&self) -> String {
         format!("modelgate server {}", self.config.verifier_id)
     }
+}
+
+/// The entries an auditor's query names.
+fn filter_of(query: &AuditQuery) -> std::result::Result<crate::run::audit::FilterRequest<'_>, ApiError> {
+    let kinds = match &query.kinds {
+        Some(text) => text
+            .split(',')
+            .map(|kind| {
+                EntryKind::parse(kind.trim()).ok_or_else(|| {
+                    ApiError::invalid(
+                        format!("`{kind}` is not an entry kind"),
+                        "kinds are decision, reevaluation, deploy, retire, alert, publish, activate, checkpoint",
+                    )
+                })
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
+    Ok(crate::run::audit::FilterRequest {
+        kinds,
+        model: query.model.as_deref(),
+        version: query.version.as_deref(),
+        environment: query.environment.as_deref(),
+        decision: query.decision.as_deref(),
+        since: query.since.as_deref(),
+        until: query.until.as_deref(),
+    })
 }
 
 /// A relative `/`-separated path without `.`/`..` components or anything odd.
