@@ -128,6 +128,9 @@ pub struct Expectation<'a> {
     /// `sha256:<hex>` of the artifact about to be deployed.
     pub subject: &'a str,
     pub environment: &'a str,
+    /// The model's name: an attestation of another model's decision does not vouch for
+    /// this one, even for the same bytes.
+    pub model: &'a str,
     /// The attestation must be younger than this.
     pub max_age: Option<Duration>,
     pub now: DateTime<Utc>,
@@ -238,8 +241,8 @@ fn judge(statement: &Value, expectation: &Expectation, verdict: &mut Verdict) {
     let wanted = hex_of(expectation.subject);
     let named: Vec<String> = subjects.iter().filter_map(|subject| text(subject, "/digest/sha256")).collect();
     verdict.subject = named.first().map(|digest| format!("sha256:{digest}"));
-    if named.len() != 1 {
-        reasons.push(format!("the statement has {} subjects; a decision attests one artifact", named.len()));
+    if subjects.len() != 1 || named.len() != 1 {
+        reasons.push(format!("the statement has {} subjects; a decision attests one artifact", subjects.len()));
     } else if !named[0].eq_ignore_ascii_case(wanted) {
         reasons.push(format!("it attests artifact sha256:{}, not this artifact (sha256:{wanted})", named[0]));
     }
@@ -251,6 +254,14 @@ fn judge(statement: &Value, expectation: &Expectation, verdict: &mut Verdict) {
     match verdict.decision.as_deref() {
         Some("allow") => {}
         other => reasons.push(format!("the decision is `{}`, not allow", other.unwrap_or("(none)"))),
+    }
+    match text(&extension, "/model/name") {
+        Some(name) if name == expectation.model => {}
+        other => reasons.push(format!(
+            "it is a decision about model `{}`, not `{}`",
+            other.as_deref().unwrap_or("(none)"),
+            expectation.model
+        )),
     }
     match verdict.environment.as_deref() {
         Some(environment) if environment == expectation.environment => {}
@@ -340,17 +351,32 @@ pub fn artifact_subject(path: &Path, signature: Option<&Path>) -> Result<Subject
         Some(signature) => Some(signature.to_path_buf()),
         None => default_signature.is_file().then_some(default_signature),
     };
+    // Only the git files and the signature itself are left out, whatever the signature
+    // says: its own `ignore_paths` are not verified here, and honouring them would let
+    // whoever edits the folder add a file and list it as ignored.
+    let mut ignore_paths: Vec<String> = manifest::GIT_PATHS.iter().map(|path| path.to_string()).collect();
     let serialization = match &signature {
-        Some(signature) => signed_serialization(signature)?,
-        None => Serialization {
-            method: Method::Files,
-            hash_type: "sha256".into(),
-            allow_symlinks: false,
-            ignore_paths: manifest::GIT_PATHS.iter().map(|path| path.to_string()).collect(),
-        },
+        Some(signature) => {
+            let declared = signed_serialization(signature)?;
+            if let Some(inside) = relative_inside(path, signature) {
+                ignore_paths.push(inside);
+            }
+            Serialization { ignore_paths, ..declared }
+        }
+        None => {
+            Serialization { method: Method::Files, hash_type: "sha256".into(), allow_symlinks: false, ignore_paths }
+        }
     };
     let items = manifest::compute(path, &serialization)?;
     Ok(Subject { name, digest: format!("sha256:{}", manifest::root_digest(&items)?) })
+}
+
+/// `file`'s path relative to the folder `root`, `/`-separated, when it lies inside it.
+fn relative_inside(root: &Path, file: &Path) -> Option<String> {
+    let root = root.canonicalize().ok()?;
+    let file = file.canonicalize().ok()?;
+    let relative = file.strip_prefix(&root).ok()?;
+    Some(relative.components().map(|part| part.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
 }
 
 /// The serialization a model_signing signature declares (read, not verified).

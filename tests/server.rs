@@ -244,13 +244,22 @@ fn lifecycle(backend: Backend) {
         full.extend_from_slice(args);
         run(command(&deploy).args(&full))
     };
-    let base = ["--public-key", "server.pub", "--model", "model", "-e", "production"];
+    let base = ["--public-key", "server.pub", "--model", "model", "--name", "credit-scoring", "-e", "production"];
     let passed = verify(&[&["attestation.json"], &base[..], &["--max-age", "1h"]].concat());
     assert_eq!(passed.code, 0, "{}\n{}", passed.stdout, passed.stderr);
     assert!(passed.stdout.starts_with("VERIFIED: credit-scoring 2.4.0 for production"), "{}", passed.stdout);
 
-    let other_environment =
-        verify(&["attestation.json", "--public-key", "server.pub", "--model", "model", "-e", "staging"]);
+    let other_environment = verify(&[
+        "attestation.json",
+        "--public-key",
+        "server.pub",
+        "--model",
+        "model",
+        "--name",
+        "credit-scoring",
+        "-e",
+        "staging",
+    ]);
     assert_eq!(other_environment.code, 1);
     assert!(other_environment.stdout.contains("it is for environment `production`, not `staging`"));
 
@@ -267,7 +276,17 @@ fn lifecycle(backend: Backend) {
     let other_key = run(command(&other_key_dir).args(["server", "key", "--data", "data"]));
     assert_eq!(other_key.code, 0, "{}", other_key.stderr);
     std::fs::write(deploy.join("other.pub"), &other_key.stdout).expect("other.pub");
-    let wrong_key = verify(&["attestation.json", "--public-key", "other.pub", "--model", "model", "-e", "production"]);
+    let wrong_key = verify(&[
+        "attestation.json",
+        "--public-key",
+        "other.pub",
+        "--model",
+        "model",
+        "--name",
+        "credit-scoring",
+        "-e",
+        "production",
+    ]);
     assert_eq!(wrong_key.code, 1);
     assert!(wrong_key.stdout.contains("not signed by the given key"), "{}", wrong_key.stdout);
 
@@ -289,11 +308,56 @@ fn lifecycle(backend: Backend) {
         "../deploy/server.pub",
         "--model",
         "model",
+        "--name",
+        "credit-scoring",
         "-e",
         "production",
     ]));
     assert_eq!(tampered.code, 1, "{}\n{}", tampered.stdout, tampered.stderr);
     assert!(tampered.stdout.contains("not this artifact"), "{}", tampered.stdout);
+
+    // Another model's attestation does not vouch for these bytes, even when the digest is the same.
+    let other_model =
+        verify(&[&["attestation.json"], &base[..4], &["--name", "fraud-detector", "-e", "production"]].concat());
+    assert_eq!(other_model.code, 1);
+    assert!(
+        other_model.stdout.contains("a decision about model `credit-scoring`, not `fraud-detector`"),
+        "{}",
+        other_model.stdout
+    );
+
+    // A file added to the folder, with a doctored model.sig that lists it as ignored: the
+    // signature's own ignore list is not followed, so the digest changes.
+    let smuggled = runner(dir.path(), "smuggled");
+    copy_dir(&deploy.join("model"), &smuggled.join("model"));
+    std::fs::write(smuggled.join("model/extra.pkl"), b"cos\nsystem\n(S'id'\ntR.").expect("extra");
+    let signature_path = smuggled.join("model/model.sig");
+    let mut bundle: Value = serde_json::from_slice(&std::fs::read(&signature_path).expect("model.sig")).expect("JSON");
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let payload = engine.decode(bundle["dsseEnvelope"]["payload"].as_str().expect("payload")).expect("base64");
+    let mut statement: Value = serde_json::from_slice(&payload).expect("statement");
+    statement["predicate"]["serialization"]["ignore_paths"]
+        .as_array_mut()
+        .expect("ignore_paths")
+        .push(Value::String("extra.pkl".into()));
+    bundle["dsseEnvelope"]["payload"] = Value::String(engine.encode(serde_json::to_vec(&statement).expect("JSON")));
+    std::fs::write(&signature_path, serde_json::to_vec(&bundle).expect("JSON")).expect("write model.sig");
+    let smuggled_verify = run(command(&smuggled).args([
+        "attestation",
+        "verify",
+        "../deploy/attestation.json",
+        "--public-key",
+        "../deploy/server.pub",
+        "--model",
+        "model",
+        "--name",
+        "credit-scoring",
+        "-e",
+        "production",
+    ]));
+    assert_eq!(smuggled_verify.code, 1, "{}\n{}", smuggled_verify.stdout, smuggled_verify.stderr);
+    assert!(smuggled_verify.stdout.contains("not this artifact"), "{}", smuggled_verify.stdout);
 
     // The deployment, recorded by the server with the token's holder as requester.
     let deploy_args = [
@@ -937,6 +1001,8 @@ fn oversized_and_slow_bodies_are_refused() {
     let (status, answer) = server.http("POST", "/v1/decisions", Some(&pipeline), &huge);
     assert_eq!(status, 413, "{answer}");
     assert_eq!(answer["error"]["code"], "too_large");
+    let (status, answer) = server.http("POST", "/v1/decisions", None, &huge);
+    assert_eq!(status, 401, "no token: refused before the body is read: {answer}");
 
     let address = server.url.trim_start_matches("http://").to_string();
     let mut stream = TcpStream::connect(&address).expect("connect");

@@ -150,6 +150,12 @@ fn signed_bytes(entry: &Entry) -> Vec<u8> {
     serde_json::to_vec(&bare).unwrap_or_default()
 }
 
+/// Whether `entry` carries a valid signature of `key`.
+pub fn signed_by(entry: &Entry, key: &VerifyingKey) -> bool {
+    let signature = entry.detail_str(SIGNATURE_DETAIL).and_then(|text| BASE64.decode(text).ok());
+    signature.is_some_and(|signature| key.verify(&signed_bytes(entry), &signature))
+}
+
 /// A store whose every appended entry the server signs: an entry appended to the chain by
 /// anyone without the key (straight into the database) fails `audit verify --public-key`.
 pub struct Signed<'a> {
@@ -244,9 +250,7 @@ fn verify_signatures(store: &dyn Store, key: &VerifyingKey, problems: &mut Vec<P
     let mut started = false;
     store.scan_links(&mut |link| {
         let Ok(entry) = serde_json::from_str::<Entry>(&link.content) else { return };
-        let signature = entry.detail_str(SIGNATURE_DETAIL).and_then(|text| BASE64.decode(text).ok());
-        let valid = signature.is_some_and(|signature| key.verify(&signed_bytes(&entry), &signature));
-        if valid {
+        if signed_by(&entry, key) {
             started = true;
             signed += 1;
         } else if started || entry.detail(SIGNATURE_DETAIL).is_some() {

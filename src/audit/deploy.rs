@@ -24,8 +24,9 @@ pub struct Request<'a> {
     /// The digest of the policy bundle that is current.
     pub bundle_digest: &'a str,
     pub requester: Option<String>,
-    /// Only a decision `modelgate server` made will do (a deployment asked of the server).
-    pub server_made: bool,
+    /// Only a decision `modelgate server` signed with this key will do (a deployment asked
+    /// of the server).
+    pub server_key: Option<&'a crate::artifacts::signing::keys::VerifyingKey>,
 }
 
 /// Why a deployment was refused: the reason and what to do.
@@ -100,7 +101,7 @@ pub fn record(store: &mut dyn Store, request: &Request) -> Result<std::result::R
             "a decision only allows the model, version and environment it judged: run `modelgate check` for this one",
         );
     }
-    if request.server_made && entry.detail_str("server").is_none() {
+    if request.server_key.is_some_and(|key| !super::checkpoint::signed_by(entry, key)) {
         return refuse(
             format!("decision {} for {subject} was not made by the server", entry.id),
             "submit the evidence with `modelgate check --server`, then deploy by the decision it returns",

@@ -283,6 +283,16 @@ fn remote(command: &AuditCommand) -> Option<ExitStatus> {
         );
         return Some(ExitStatus::Error);
     }
+    if let AuditCommand::Verify(VerifyArgs { public_key: Some(_), .. }) = command {
+        super::print_error(
+            &modelgate::error::Error::new(
+                modelgate::error::ErrorKind::Config,
+                "--public-key and --server: the server checks with its own key",
+            )
+            .hint("drop --public-key to ask the server, or drop --server to check the store yourself with the key"),
+        );
+        return Some(ExitStatus::Error);
+    }
     if store.store.is_some() {
         super::print_error(
             &modelgate::error::Error::new(modelgate::error::ErrorKind::Config, "--store and --server name two stores")

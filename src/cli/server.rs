@@ -358,6 +358,9 @@ pub struct VerifyArgs {
     /// The model about to be deployed: its folder (or file), or its sha256:… digest.
     #[arg(long, value_name = "DIR|sha256:…")]
     model: String,
+    /// The model's name ([model] name): the decision must be about this model.
+    #[arg(long, value_name = "NAME")]
+    name: String,
     /// The model's model_signing signature, when not DIR/model.sig.
     #[arg(long, value_name = "FILE")]
     signature: Option<PathBuf>,
@@ -365,8 +368,8 @@ pub struct VerifyArgs {
     #[arg(long, short)]
     environment: String,
     /// Refuse an attestation older than this (90s, 30m, 24h, 7d).
-    #[arg(long, value_name = "AGE")]
-    max_age: Option<String>,
+    #[arg(long, value_name = "AGE", default_value = "24h")]
+    max_age: String,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Shown::Text)]
     format: Shown,
@@ -380,12 +383,13 @@ pub fn attestation(command: AttestationCommand) -> ExitStatus {
 fn verify(args: &VerifyArgs) -> Result<ExitStatus> {
     let key = VerifyingKey::read(&args.public_key)?;
     let subject = attestation::subject_of_argument(&args.model, args.signature.as_deref())?;
-    let max_age = args.max_age.as_deref().map(|text| attestation::parse_duration(text, "--max-age")).transpose()?;
+    let max_age = attestation::parse_duration(&args.max_age, "--max-age")?;
     let expectation = Expectation {
         key: &key,
         subject: &subject.digest,
         environment: &args.environment,
-        max_age,
+        model: &args.name,
+        max_age: Some(max_age),
         now: chrono::Utc::now(),
     };
     let verdict = attestation::verify_file(&args.file, &expectation)?;

@@ -102,7 +102,7 @@ pub fn record(request: &RecordRequest) -> Result<Outcome> {
         evidence_digest: &evidence_digest,
         bundle_digest: &bundle.info.digest,
         requester: requester(request.recording.requester),
-        server_made: false,
+        server_key: None,
     };
     deploy::record(store.as_mut(), &deploy_request)
 }

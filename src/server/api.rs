@@ -53,6 +53,7 @@ pub fn router(service: Shared) -> Router {
         .route("/v1/tokens", get(list_tokens).post(create_token))
         .route("/v1/tokens/{id}/revoke", post(revoke_token))
         .fallback(unknown_route)
+        .layer(middleware::from_fn_with_state(service.clone(), gatekeeper))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(timeout, time_limit))
         .with_state(service)
@@ -71,6 +72,18 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
     }
 }
 
+/// Every request but the health checks shows a valid token before its body is read: a
+/// client without one cannot make the server hold request bodies.
+async fn gatekeeper(State(service): State<Shared>, request: Request, next: Next) -> Response {
+    if matches!(request.uri().path(), "/healthz" | "/readyz") {
+        return next.run(request).await;
+    }
+    match authorized(service, request.headers(), |_, _, _| Ok(())).await {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
 async fn unknown_route() -> Response {
     ApiError::not_found("no such endpoint", "the endpoints are listed in docs/server.md").into_response()
 }
@@ -84,8 +97,10 @@ async fn readyz(State(service): State<Shared>) -> Response {
     let answer = tokio::task::spawn_blocking(move || service.stores.with(|store| Ok(store.head()?))).await;
     match answer {
         Ok(Ok(_)) => Json(json!({"status": "ready"})).into_response(),
-        Ok(Err(error)) => error.into_response(),
-        Err(_) => internal().into_response(),
+        // Without a token, nothing about the store (its address) is told.
+        _ => {
+            ApiError::new(503, "store_unavailable", "the store does not answer", "see the server's log").into_response()
+        }
     }
 }
 
@@ -100,10 +115,12 @@ async fn authorized<T: Send + 'static>(
     work: impl FnOnce(&Service, &mut dyn Store, Caller) -> std::result::Result<T, ApiError> + Send + 'static,
 ) -> std::result::Result<T, ApiError> {
     let authorization = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).map(str::to_string);
-    // The semaphore lives as long as the service; it is never closed.
-    let Ok(_turn) = service.turns.acquire().await else { return Err(internal()) };
+    // The semaphore lives as long as the service; it is never closed. The turn is held by
+    // the work itself: a request that timed out keeps it until its work is done.
+    let Ok(turn) = service.turns.clone().acquire_owned().await else { return Err(internal()) };
     let worker = service.clone();
     tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         let service = worker;
         service.stores.with(|store| {
             let caller = auth::authenticate(store, authorization.as_deref())??;

@@ -74,8 +74,13 @@ pub struct NewToken<'a> {
 pub fn expiry(text: &str) -> Result<String> {
     if text.ends_with(|c: char| c.is_ascii_alphabetic()) && !text.contains('-') {
         let duration = crate::attestation::parse_duration(text, "--expires")?;
-        let duration = chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX);
-        return Ok((chrono::Utc::now() + duration).to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+        let far = || {
+            Error::new(ErrorKind::Config, format!("--expires `{text}` is too far away"))
+                .hint("write a duration of at most a few years, or a date")
+        };
+        let duration = chrono::Duration::from_std(duration).map_err(|_| far())?;
+        let when = chrono::Utc::now().checked_add_signed(duration).ok_or_else(far)?;
+        return Ok(when.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
     }
     crate::audit::parse_time(text, "--expires")
 }

@@ -76,7 +76,7 @@ pub struct Service {
     /// Compiled bundles by digest: idle copies for concurrent evaluations.
     gates: Mutex<HashMap<String, Vec<Gate>>>,
     /// Turns to work on a request: more threads than cores only thrash.
-    pub turns: tokio::sync::Semaphore,
+    pub turns: Arc<tokio::sync::Semaphore>,
     pub metrics: super::metrics::Metrics,
 }
 
@@ -205,7 +205,7 @@ impl Service {
     pub fn new(config: ServerConfig, key: SigningKey, notifiers: Option<NotifyConfig>) -> Result<Service> {
         let address = Address::parse(&config.store)?;
         let keep = config.store_connections;
-        let turns = tokio::sync::Semaphore::new(config.concurrent_requests);
+        let turns = Arc::new(tokio::sync::Semaphore::new(config.concurrent_requests));
         let key = Arc::new(key);
         Ok(Service {
             config,
@@ -388,7 +388,22 @@ impl Service {
             };
             let recording = (!request.dry_run).then_some(self.notifiers.as_ref());
             let mut report = Vec::new();
-            let outcome = crate::run::lifecycle::judge_fleet(&fleet, store, recording, &mut report)?;
+            let outcome = match crate::run::lifecycle::judge_fleet(&fleet, store, recording, &mut report) {
+                Ok(outcome) => outcome,
+                // In force already: say so, with what failed after.
+                Err(error) if activation.is_some() => {
+                    return Ok(json!({
+                        "digest": digest,
+                        "environment": environment,
+                        "previous": previous_digest,
+                        "activated": true,
+                        "entry": activation.as_ref().map(entry_ref),
+                        "status": 2,
+                        "report": format!("activated, but the re-evaluation failed: {}\n", error.message),
+                    }))
+                }
+                Err(error) => return Err(error.into()),
+            };
             Ok(json!({
                 "digest": digest,
                 "environment": environment,
@@ -424,6 +439,15 @@ impl Service {
             ));
         };
         caller.require_scope(&evidence.model.name, &environment)?;
+        if let Some(subject) = &request.subject {
+            let hex = subject.digest.strip_prefix("sha256:").unwrap_or_default();
+            if hex.len() != 64 || !hex.bytes().all(|byte| byte.is_ascii_hexdigit()) || subject.name.len() > 1024 {
+                return Err(ApiError::invalid(
+                    format!("the subject digest `{}` is not sha256: and 64 hex digits", subject.digest),
+                    "`modelgate check --server` computes it from [artifacts] model",
+                ));
+            }
+        }
         let Some(active) = active_entry(store, &environment)? else {
             let mut active = Vec::new();
             for name in store.environments()? {
@@ -501,6 +525,15 @@ impl Service {
                 "a governance token activates one; nothing can be deployed there before",
             ));
         };
+        if let Some(id) = &request.decision_id {
+            if store.get(id)?.is_none() {
+                return Err(ApiError::not_found(
+                    format!("no decision {id}"),
+                    "deploy by the decision_id `check --server` returned",
+                ));
+            }
+        }
+        let key = self.key.verifying_key();
         let deploy_request = audit::deploy::Request {
             model: &request.model,
             version: &request.version,
@@ -509,7 +542,7 @@ impl Service {
             evidence_digest: &request.evidence_digest,
             bundle_digest: active.bundle_digest.as_deref().unwrap_or_default(),
             requester: Some(caller.identity()),
-            server_made: true,
+            server_key: Some(&key),
         };
         let outcome = audit::deploy::record(store, &deploy_request).map_err(ApiError::from_input)?;
         Ok(deployment_answer(outcome))
@@ -794,14 +827,15 @@ pub fn publication(store: &dyn Store, digest: &str) -> Result<Option<Entry>> {
     Ok(found)
 }
 
-/// The activation in force for `environment`: the newest.
+/// The activation in force for `environment`: the last in the chain (by position, not by
+/// the clocks of the replicas that wrote them). Activations are few.
 pub fn active_entry(store: &dyn Store, environment: &str) -> Result<Option<Entry>> {
-    let filter = Filter {
-        kinds: vec![EntryKind::Activate],
-        environment: Some(environment.to_string()),
-        newest_first: true,
-        limit: Some(1),
-        ..Filter::default()
-    };
-    audit::first_entry(store, &filter)
+    let filter =
+        Filter { kinds: vec![EntryKind::Activate], environment: Some(environment.to_string()), ..Filter::default() };
+    let mut last = None;
+    store.scan(&filter, &mut |record| {
+        last = Some(record.entry);
+        Ok(true)
+    })?;
+    Ok(last)
 }
