@@ -131,6 +131,23 @@ fn http_text(url: &str, method: &str, path: &str, token: Option<&str>, body: &st
     Ok((status, body.to_string()))
 }
 
+/// `attestation verify` of `DIR/model` against the deploy runner's attestation and key.
+fn verify_beside_deploy(dir: &Path) -> Run {
+    run(command(dir).args([
+        "attestation",
+        "verify",
+        "../deploy/attestation.json",
+        "--public-key",
+        "../deploy/server.pub",
+        "--model",
+        "model",
+        "--name",
+        "credit-scoring",
+        "-e",
+        "production",
+    ]))
+}
+
 /// A fresh working folder, as a CI runner would have.
 fn runner(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
@@ -300,19 +317,7 @@ fn lifecycle(backend: Backend) {
     let mut bytes = std::fs::read(&weights).expect("weights");
     bytes.push(0);
     std::fs::write(&weights, bytes).expect("tamper");
-    let tampered = run(command(&tampered_dir).args([
-        "attestation",
-        "verify",
-        "../deploy/attestation.json",
-        "--public-key",
-        "../deploy/server.pub",
-        "--model",
-        "model",
-        "--name",
-        "credit-scoring",
-        "-e",
-        "production",
-    ]));
+    let tampered = verify_beside_deploy(&tampered_dir);
     assert_eq!(tampered.code, 1, "{}\n{}", tampered.stdout, tampered.stderr);
     assert!(tampered.stdout.contains("not this artifact"), "{}", tampered.stdout);
 
@@ -343,19 +348,7 @@ fn lifecycle(backend: Backend) {
         .push(Value::String("extra.pkl".into()));
     bundle["dsseEnvelope"]["payload"] = Value::String(engine.encode(serde_json::to_vec(&statement).expect("JSON")));
     std::fs::write(&signature_path, serde_json::to_vec(&bundle).expect("JSON")).expect("write model.sig");
-    let smuggled_verify = run(command(&smuggled).args([
-        "attestation",
-        "verify",
-        "../deploy/attestation.json",
-        "--public-key",
-        "../deploy/server.pub",
-        "--model",
-        "model",
-        "--name",
-        "credit-scoring",
-        "-e",
-        "production",
-    ]));
+    let smuggled_verify = verify_beside_deploy(&smuggled);
     assert_eq!(smuggled_verify.code, 1, "{}\n{}", smuggled_verify.stdout, smuggled_verify.stderr);
     assert!(smuggled_verify.stdout.contains("not this artifact"), "{}", smuggled_verify.stdout);
 
