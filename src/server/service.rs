@@ -485,7 +485,10 @@ impl Service {
         let record = store.append(vec![draft])?.remove(0);
         self.metrics.decided(report.decision.as_str(), evaluation, recording.elapsed());
         self.checkpoint_if_due(store);
-        report.audit = Some(AuditRef { store: store.location(), seq: record.entry.seq, hash: record.hash.clone() });
+        // The store is named by the server that keeps it: its database's address is not the
+        // pipeline's business.
+        let kept_by = self.config.verifier_id.clone();
+        report.audit = Some(AuditRef { store: kept_by, seq: record.entry.seq, hash: record.hash.clone() });
         let (attestation, attestation_missing) = match (&request.subject, report.decision) {
             (None, _) => {
                 (None, Some("the request named no model artifact (no [artifacts] model in modelgate.toml)".to_string()))
