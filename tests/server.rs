@@ -177,6 +177,17 @@ fn publish(server: &Server, dir: &Path, token: &str, policies: &str) -> String {
     digest.trim_end_matches(|c: char| !c.is_ascii_hexdigit()).to_string()
 }
 
+/// The built-in library, initialised in the runner `DIR/policy-ci`, published through
+/// `publisher` and activated for production through `activator`: that runner and the digest.
+fn library_in_force(dir: &Path, publisher: &Server, activator: &Server, governance: &str) -> (PathBuf, String) {
+    let policy_ci = runner(dir, "policy-ci");
+    assert_eq!(run(command(&policy_ci).args(["policy", "init", "policies"])).code, 0);
+    let digest = publish(publisher, &policy_ci, governance, "policies");
+    let activated = activator.client(&policy_ci, governance, &["policy", "activate", &digest, "-e", "production"]);
+    assert_eq!(activated.code, 0, "{}\n{}", activated.stdout, activated.stderr);
+    (policy_ci, digest)
+}
+
 fn lifecycle(backend: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = TestStore::create(backend, dir.path(), "server");
@@ -647,11 +658,8 @@ fn two_replicas_on_one_postgres_lose_nothing_acknowledged() {
         "--environments",
         "production",
     ]);
-    let policy_ci = runner(dir.path(), "policy-ci");
-    assert_eq!(run(command(&policy_ci).args(["policy", "init", "policies"])).code, 0);
-    let digest = publish(&first, &policy_ci, &governance, "policies");
-    let activated = second.client(&policy_ci, &governance, &["policy", "activate", &digest, "-e", "production"]);
-    assert_eq!(activated.code, 0, "the other replica activates what the first published: {}", activated.stderr);
+    // The other replica activates what the first published.
+    library_in_force(dir.path(), &first, &second, &governance);
 
     let collected = run(command(&root()).args(["collect", "examples/credit-scoring-blocked"]));
     assert_eq!(collected.code, 0, "{}", collected.stderr);
@@ -810,10 +818,7 @@ fn the_openapi_document_holds_against_the_running_server() {
         server.token(&["--name", "root", "--role", "admin"]),
     ];
     // A bundle in force, so that decisions get as far as the engine.
-    let policy_ci = runner(dir.path(), "policy-ci");
-    assert_eq!(run(command(&policy_ci).args(["policy", "init", "policies"])).code, 0);
-    let digest = publish(&server, &policy_ci, &governance, "policies");
-    assert_eq!(server.client(&policy_ci, &governance, &["policy", "activate", &digest, "-e", "production"]).code, 0);
+    let (_, digest) = library_in_force(dir.path(), &server, &server, &governance);
 
     let (status, served) = server.http("GET", "/v1/openapi.json", Some(&tokens[2]), "");
     assert_eq!(status, 200);

@@ -78,13 +78,29 @@ pub fn verify(store: &dyn Store, key: &VerifyingKey, problems: &mut Vec<Problem>
         Ok(true)
     })?;
     let mut summary = Summary { key: format!("sha256:{}", key.hint()), ..Summary::default() };
-    // The hashes the chain holds at the checkpointed positions.
+    // One pass over the chain: the hashes it holds at the checkpointed positions, and
+    // every entry's signature.
     let wanted: std::collections::BTreeSet<u64> =
         checkpoints.iter().filter_map(|entry| entry.detail("seq").and_then(serde_json::Value::as_u64)).collect();
     let mut hashes = std::collections::BTreeMap::new();
+    let mut started = false;
     store.scan_links(&mut |link| {
         if wanted.contains(&link.columns.seq) {
-            hashes.insert(link.columns.seq, link.hash);
+            hashes.insert(link.columns.seq, link.hash.clone());
+        }
+        // Entries from the first the server signed on must all be signed by it; an entry
+        // that does not read is chain::verify's finding.
+        let Ok(entry) = serde_json::from_str::<Entry>(&link.content) else { return };
+        if signed_by(&entry, key) {
+            started = true;
+            summary.signed_entries += 1;
+        } else if started || entry.detail(SIGNATURE_DETAIL).is_some() {
+            problems.push(Problem {
+                seq: Some(entry.seq),
+                id: Some(entry.id.clone()),
+                digest: None,
+                message: "not signed by the server's key: written straight into the store, or altered".into(),
+            });
         }
     })?;
     for entry in &checkpoints {
@@ -131,7 +147,6 @@ pub fn verify(store: &dyn Store, key: &VerifyingKey, problems: &mut Vec<Problem>
         }),
     }
     summary.after_latest = uncovered(store)?;
-    summary.signed_entries = verify_signatures(store, key, problems)?;
     Ok(summary)
 }
 
@@ -241,26 +256,4 @@ impl Store for Signed<'_> {
     fn tokens(&self) -> Result<Vec<super::tokens::Token>> {
         self.store.tokens()
     }
-}
-
-/// Checks that every entry from the first the server signed on carries a valid signature of
-/// `key`: one that does not was written by someone without the key, or altered.
-fn verify_signatures(store: &dyn Store, key: &VerifyingKey, problems: &mut Vec<Problem>) -> Result<u64> {
-    let mut signed = 0;
-    let mut started = false;
-    store.scan_links(&mut |link| {
-        let Ok(entry) = serde_json::from_str::<Entry>(&link.content) else { return };
-        if signed_by(&entry, key) {
-            started = true;
-            signed += 1;
-        } else if started || entry.detail(SIGNATURE_DETAIL).is_some() {
-            problems.push(Problem {
-                seq: Some(entry.seq),
-                id: Some(entry.id.clone()),
-                digest: None,
-                message: "not signed by the server's key: written straight into the store, or altered".into(),
-            });
-        }
-    })?;
-    Ok(signed)
 }

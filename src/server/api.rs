@@ -9,11 +9,11 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
@@ -72,14 +72,20 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
     }
 }
 
-/// Every request but the health checks shows a valid token before its body is read: a
-/// client without one cannot make the server hold request bodies.
-async fn gatekeeper(State(service): State<Shared>, request: Request, next: Next) -> Response {
+/// Every request but the health checks shows a valid token before its body is read (a
+/// client without one cannot make the server hold request bodies); the handlers get the
+/// caller it authenticated.
+async fn gatekeeper(State(service): State<Shared>, mut request: Request, next: Next) -> Response {
     if matches!(request.uri().path(), "/healthz" | "/readyz") {
         return next.run(request).await;
     }
-    match authorized(service, request.headers(), |_, _, _| Ok(())).await {
-        Ok(()) => next.run(request).await,
+    let authorization =
+        request.headers().get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).map(str::to_string);
+    match working(service, move |_, store| Ok(auth::authenticate(store, authorization.as_deref())??)).await {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
         Err(error) => error.into_response(),
     }
 }
@@ -94,9 +100,8 @@ async fn healthz() -> Response {
 
 /// Ready when the store answers.
 async fn readyz(State(service): State<Shared>) -> Response {
-    let answer = tokio::task::spawn_blocking(move || service.stores.with(|store| Ok(store.head()?))).await;
-    match answer {
-        Ok(Ok(_)) => Json(json!({"status": "ready"})).into_response(),
+    match working(service, |_, store| Ok(store.head()?)).await {
+        Ok(_) => Json(json!({"status": "ready"})).into_response(),
         // Without a token, nothing about the store (its address) is told.
         _ => {
             ApiError::new(503, "store_unavailable", "the store does not answer", "see the server's log").into_response()
@@ -108,13 +113,11 @@ fn internal() -> ApiError {
     ApiError::new(500, "internal", "the request failed inside the server", "see the server's log")
 }
 
-/// Runs `work` on a blocking thread with a store and the authenticated caller, in turn.
-async fn authorized<T: Send + 'static>(
+/// Runs `work` on a blocking thread with a store, in turn.
+async fn working<T: Send + 'static>(
     service: Shared,
-    headers: &HeaderMap,
-    work: impl FnOnce(&Service, &mut dyn Store, Caller) -> std::result::Result<T, ApiError> + Send + 'static,
+    work: impl FnOnce(&Service, &mut dyn Store) -> std::result::Result<T, ApiError> + Send + 'static,
 ) -> std::result::Result<T, ApiError> {
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).map(str::to_string);
     // The semaphore lives as long as the service; it is never closed. The turn is held by
     // the work itself: a request that timed out keeps it until its work is done.
     let Ok(turn) = service.turns.clone().acquire_owned().await else { return Err(internal()) };
@@ -122,22 +125,28 @@ async fn authorized<T: Send + 'static>(
     tokio::task::spawn_blocking(move || {
         let _turn = turn;
         let service = worker;
-        service.stores.with(|store| {
-            let caller = auth::authenticate(store, authorization.as_deref())??;
-            work(&service, store, caller)
-        })
+        service.stores.with(|store| work(&service, store))
     })
     .await
     .unwrap_or_else(|_| Err(internal()))
 }
 
+/// `work` for the caller the gatekeeper authenticated.
+async fn authorized<T: Send + 'static>(
+    service: Shared,
+    caller: Caller,
+    work: impl FnOnce(&Service, &mut dyn Store, Caller) -> std::result::Result<T, ApiError> + Send + 'static,
+) -> std::result::Result<T, ApiError> {
+    working(service, move |service, store| work(service, store, caller)).await
+}
+
 /// [`authorized`], answered as JSON.
 async fn with_caller<T: Serialize + Send + 'static>(
     service: Shared,
-    headers: &HeaderMap,
+    caller: Caller,
     work: impl FnOnce(&Service, &mut dyn Store, Caller) -> std::result::Result<T, ApiError> + Send + 'static,
 ) -> Response {
-    match authorized(service, headers, work).await {
+    match authorized(service, caller, work).await {
         Ok(value) => Json(value).into_response(),
         Err(error) => error.into_response(),
     }
@@ -170,8 +179,8 @@ fn body<T: DeserializeOwned>(body: std::result::Result<Bytes, BytesRejection>) -
 }
 
 /// Prometheus metrics, for a scraper with an auditor (or governance, admin) token.
-async fn metrics(State(service): State<Shared>, headers: HeaderMap) -> Response {
-    let answer = authorized(service, &headers, |service, store, caller| {
+async fn metrics(State(service): State<Shared>, Extension(caller): Extension<Caller>) -> Response {
+    let answer = authorized(service, caller, |service, store, caller| {
         caller.require(&[Role::Auditor, Role::Governance, Role::Admin], "read the metrics")?;
         Ok(service.metrics.render(store)?)
     })
@@ -186,8 +195,8 @@ async fn metrics(State(service): State<Shared>, headers: HeaderMap) -> Response 
 /// The API's OpenAPI 3 document, as checked in (docs/api/openapi.json).
 pub const OPENAPI: &str = include_str!("../../docs/api/openapi.json");
 
-async fn openapi(State(service): State<Shared>, headers: HeaderMap) -> Response {
-    with_caller(service, &headers, |_, _, _| {
+async fn openapi(State(service): State<Shared>, Extension(caller): Extension<Caller>) -> Response {
+    with_caller(service, caller, |_, _, _| {
         serde_json::from_str::<serde_json::Value>(OPENAPI).map_err(|error| {
             ApiError::new(500, "internal", format!("the OpenAPI document does not parse: {error}"), "a build defect")
         })
@@ -195,8 +204,8 @@ async fn openapi(State(service): State<Shared>, headers: HeaderMap) -> Response 
     .await
 }
 
-async fn public_key(State(service): State<Shared>, headers: HeaderMap) -> Response {
-    with_caller(service, &headers, |service, _, _| {
+async fn public_key(State(service): State<Shared>, Extension(caller): Extension<Caller>) -> Response {
+    with_caller(service, caller, |service, _, _| {
         let public = service.key.verifying_key();
         Ok(json!({
             "public_key": public.to_pem(),
@@ -207,8 +216,8 @@ async fn public_key(State(service): State<Shared>, headers: HeaderMap) -> Respon
     .await
 }
 
-async fn list_bundles(State(service): State<Shared>, headers: HeaderMap) -> Response {
-    with_caller(service, &headers, |service, store, caller| {
+async fn list_bundles(State(service): State<Shared>, Extension(caller): Extension<Caller>) -> Response {
+    with_caller(service, caller, |service, store, caller| {
         caller.require(&[Role::Governance, Role::Auditor, Role::Admin], "list policy bundles")?;
         service.bundles(store)
     })
@@ -220,40 +229,35 @@ type Body = std::result::Result<Bytes, BytesRejection>;
 /// A `POST` of a JSON request `T` that only `role` may make (`action`, for the refusal).
 async fn posted<T: DeserializeOwned + Send + 'static, U: Serialize + Send + 'static>(
     service: Shared,
-    headers: &HeaderMap,
+    caller: Caller,
     request: Body,
     role: Role,
     action: &'static str,
     work: impl FnOnce(&Service, &mut dyn Store, &Caller, T) -> std::result::Result<U, ApiError> + Send + 'static,
 ) -> Response {
-    with_caller(service, headers, move |service, store, caller| {
+    with_caller(service, caller, move |service, store, caller| {
         caller.require(&[role], action)?;
         work(service, store, &caller, body(request)?)
     })
     .await
 }
 
-async fn publish(State(service): State<Shared>, headers: HeaderMap, request: Body) -> Response {
-    posted(
-        service,
-        &headers,
-        request,
-        Role::Governance,
-        "publish a policy bundle",
-        |service, store, caller, request| service.publish(store, caller, request),
-    )
+async fn publish(State(service): State<Shared>, Extension(caller): Extension<Caller>, request: Body) -> Response {
+    posted(service, caller, request, Role::Governance, "publish a policy bundle", |service, store, caller, request| {
+        service.publish(store, caller, request)
+    })
     .await
 }
 
 async fn activate(
     State(service): State<Shared>,
     Path(digest): Path<String>,
-    headers: HeaderMap,
+    Extension(caller): Extension<Caller>,
     request: Body,
 ) -> Response {
     posted(
         service,
-        &headers,
+        caller,
         request,
         Role::Governance,
         "activate a policy bundle",
@@ -262,10 +266,10 @@ async fn activate(
     .await
 }
 
-async fn decide(State(service): State<Shared>, headers: HeaderMap, request: Body) -> Response {
+async fn decide(State(service): State<Shared>, Extension(caller): Extension<Caller>, request: Body) -> Response {
     posted(
         service,
-        &headers,
+        caller,
         request,
         Role::Pipeline,
         "submit evidence for a decision",
@@ -274,15 +278,15 @@ async fn decide(State(service): State<Shared>, headers: HeaderMap, request: Body
     .await
 }
 
-async fn deploy(State(service): State<Shared>, headers: HeaderMap, request: Body) -> Response {
-    posted(service, &headers, request, Role::Pipeline, "record a deployment", |service, store, caller, request| {
+async fn deploy(State(service): State<Shared>, Extension(caller): Extension<Caller>, request: Body) -> Response {
+    posted(service, caller, request, Role::Pipeline, "record a deployment", |service, store, caller, request| {
         service.deploy(store, caller, request)
     })
     .await
 }
 
-async fn retire(State(service): State<Shared>, headers: HeaderMap, request: Body) -> Response {
-    posted(service, &headers, request, Role::Pipeline, "retire a deployment", |service, store, caller, request| {
+async fn retire(State(service): State<Shared>, Extension(caller): Extension<Caller>, request: Body) -> Response {
+    posted(service, caller, request, Role::Pipeline, "retire a deployment", |service, store, caller, request| {
         service.retire(store, caller, request)
     })
     .await
@@ -291,10 +295,10 @@ async fn retire(State(service): State<Shared>, headers: HeaderMap, request: Body
 async fn audit(
     State(service): State<Shared>,
     Path(question): Path<String>,
-    headers: HeaderMap,
+    Extension(caller): Extension<Caller>,
     query: std::result::Result<axum::extract::Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    with_caller(service, &headers, move |service, store, caller| {
+    with_caller(service, caller, move |service, store, caller| {
         caller.require(&[Role::Auditor, Role::Governance, Role::Admin], "read the audit trail")?;
         let axum::extract::Query(query) = query.map_err(|rejection| {
             ApiError::invalid(
@@ -307,23 +311,27 @@ async fn audit(
     .await
 }
 
-async fn list_tokens(State(service): State<Shared>, headers: HeaderMap) -> Response {
-    with_caller(service, &headers, |_, store, caller| {
+async fn list_tokens(State(service): State<Shared>, Extension(caller): Extension<Caller>) -> Response {
+    with_caller(service, caller, |_, store, caller| {
         caller.require(&[Role::Admin], "list tokens")?;
         Ok(store.tokens()?)
     })
     .await
 }
 
-async fn create_token(State(service): State<Shared>, headers: HeaderMap, request: Body) -> Response {
-    posted(service, &headers, request, Role::Admin, "create tokens", |service, store, _, request| {
+async fn create_token(State(service): State<Shared>, Extension(caller): Extension<Caller>, request: Body) -> Response {
+    posted(service, caller, request, Role::Admin, "create tokens", |service, store, _, request| {
         service.create_token(store, request)
     })
     .await
 }
 
-async fn revoke_token(State(service): State<Shared>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    with_caller(service, &headers, move |service, store, caller| {
+async fn revoke_token(
+    State(service): State<Shared>,
+    Path(id): Path<String>,
+    Extension(caller): Extension<Caller>,
+) -> Response {
+    with_caller(service, caller, move |service, store, caller| {
         caller.require(&[Role::Admin], "revoke tokens")?;
         service.revoke_token(store, &id)
     })

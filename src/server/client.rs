@@ -70,11 +70,6 @@ impl Client {
         &self.base
     }
 
-    pub fn get(&self, path: &str) -> Result<Value> {
-        let request = self.agent.get(format!("{}{path}", self.base)).header("Authorization", &self.bearer());
-        self.answer(path, request.call())
-    }
-
     /// A GET with query parameters (encoded here).
     pub fn get_query(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
         let mut request = self.agent.get(format!("{}{path}", self.base)).header("Authorization", &self.bearer());

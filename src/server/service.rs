@@ -38,11 +38,7 @@ impl Stores {
         Stores { address, idle: Mutex::new(Vec::new()), keep, key }
     }
 
-    pub fn location(&self) -> String {
-        self.address.location()
-    }
-
-    /// Runs `work` with a store.
+    /// Runs `work` with a store, whose every appended entry the server signs.
     pub fn with<T>(
         &self,
         work: impl FnOnce(&mut dyn Store) -> std::result::Result<T, ApiError>,
@@ -484,7 +480,7 @@ impl Service {
         let recording = std::time::Instant::now();
         let record = store.append(vec![draft])?.remove(0);
         self.metrics.decided(report.decision.as_str(), evaluation, recording.elapsed());
-        self.checkpoint_if_due(store);
+        self.checkpoint_if_due(store, record.entry.seq);
         // The store is named by the server that keeps it: its database's address is not the
         // pipeline's business.
         let kept_by = self.config.verifier_id.clone();
@@ -711,11 +707,12 @@ impl Service {
         Ok(())
     }
 
-    /// A checkpoint when `checkpoint_every` entries came since the last. A failure is told
-    /// on standard error and tried again after the next decision: the decision itself is
-    /// recorded already.
-    fn checkpoint_if_due(&self, store: &mut dyn Store) {
-        let due = audit::checkpoint::uncovered(store).map(|count| count >= self.config.checkpoint_every);
+    /// A checkpoint when `checkpoint_every` entries came since the last (up to `head`, the
+    /// entry just appended). A failure is told on standard error and tried again after the
+    /// next decision: the decision itself is recorded already.
+    fn checkpoint_if_due(&self, store: &mut dyn Store, head: u64) {
+        let latest = audit::checkpoint::latest(store).map(|latest| latest.map_or(0, |entry| entry.seq));
+        let due = latest.map(|latest| head.saturating_sub(latest) >= self.config.checkpoint_every);
         if let Err(error) = due.and_then(|due| if due { self.checkpoint(store) } else { Ok(()) }) {
             eprintln!("warning: no checkpoint signed: {}", error.message);
         }
