@@ -113,6 +113,12 @@ impl Project {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().to_path_buf();
         copy_dir(&fixture("signing/model"), &path.join("model"));
+        // The signing fixture's weights are byte patterns for digest interop, of no format
+        // the scanner knows: a real model carries real safetensors.
+        for weights in ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"] {
+            std::fs::copy(fixture("formats/model.safetensors"), path.join("model/weights").join(weights))
+                .expect("copy");
+        }
         std::fs::write(path.join("requirements.txt"), "numpy==2.2.6\n").expect("write");
         let keys = fixture("signing/keys");
         let toml = format!(

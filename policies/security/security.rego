@@ -20,6 +20,12 @@ catalog := {
 		"severity": "high",
 		"remediation": "Save the weights as safetensors (`safetensors.torch.save_file`) or export to ONNX, and load them without pickle.",
 	},
+	"security/unscanned-file": {
+		"title": "Model file not scanned",
+		"description": "A file in the model folder is of no format the scanner reads (not a model format, text, an image or an archive it opens), so what loading it would run was not checked.",
+		"severity": "high",
+		"remediation": "Remove the file from the model folder, or store it in a format the scanner reads (safetensors, ONNX, GGUF, text, zip/tar/gzip). To accept unscanned files as warnings, set thresholds.security.require_scanned_files: false.",
+	},
 	"security/signature-missing": {
 		"title": "Model not signed",
 		"description": "The model folder has no signature, so nobody can verify that the deployed files are the ones that were reviewed.",
@@ -89,6 +95,7 @@ _files := files if {
 deny contains violation if {
 	some file in _files
 	file.safe == false
+	not _only_unscanned(file)
 	globals := _globals(file)
 	violation := lib.violation(
 		catalog,
@@ -117,6 +124,53 @@ warn contains violation if {
 }
 
 _safe_serialization_required if _settings.require_safe_serialization == true # as lib.enabled(…)
+
+# Unsafe only because the scanner could not read it: security/unscanned-file says so,
+# under its own setting. Any other reason (or none given) is an unsafe artifact.
+_only_unscanned(file) if {
+	some finding in file.findings
+	finding.kind == "unscanned"
+	every other in file.findings {
+		_unscanned_or_minor(other)
+	}
+}
+
+_unscanned_or_minor(finding) if finding.kind == "unscanned"
+
+_unscanned_or_minor(finding) if not finding.severity in {"high", "critical"}
+
+deny contains violation if {
+	not _unscanned_allowed
+	some violation in _unscanned_files
+}
+
+warn contains violation if {
+	_unscanned_allowed
+	some violation in _unscanned_files
+}
+
+# Unscanned files block unless the team says otherwise, also when data.yaml does not set the key.
+_unscanned_allowed if _settings.require_scanned_files == false # as lib.enabled(…)
+
+_unscanned_files := {violation |
+	some file in _files
+	some finding in file.findings
+	finding.kind == "unscanned"
+	setting := _setting_or("require_scanned_files", true)
+	violation := lib.violation(
+		catalog,
+		"security/unscanned-file",
+		sprintf("%s (%s) was not scanned: %s.", [file.path, file.format, finding.why]),
+		{
+			"measured": file.format,
+			"threshold": "a format the scanner reads",
+			"threshold_source": setting.source,
+			"blocking": setting.value,
+			"file": file.path,
+			"sha256": file.sha256,
+		},
+	)
+}
 
 # Executable formats the scanner found nothing wrong with (unsafe files are
 # reported above, once per file).
@@ -416,9 +470,11 @@ _missing_message(section) := "The evidence has no artifacts section, so the mode
 # ---------------------------------------------------------------- helpers
 
 # A boolean setting with where it came from; false when set nowhere.
-_setting(key) := lib.threshold("security", key) if {
+_setting(key) := _setting_or(key, false)
+
+_setting_or(key, default_value) := lib.threshold("security", key) if {
 	lib.threshold("security", key)
-} else := {"value": false, "source": sprintf("default (%s is not set)", [key])}
+} else := {"value": default_value, "source": sprintf("default (%s is not set)", [key])}
 
 _text_or(value, fallback) := value if {
 	is_string(value)

@@ -124,6 +124,54 @@ test_safe_pickle_is_a_warning_when_allowed if {
 	v.details.blocking == false
 }
 
+unscanned_file := {
+	"path": "model/weights.bin",
+	"format": "unknown",
+	"sha256": "00",
+	"size": 10,
+	"executable_serialization": false,
+	"safe": false,
+	"findings": [{"kind": "unscanned", "severity": "high", "why": "of no format the scanner knows"}],
+}
+
+test_an_unscanned_file_blocks_by_default_and_is_not_an_unsafe_artifact if {
+	doc := with_files([unscanned_file])
+	some v in security.deny with input as doc
+	v.code == "security/unscanned-file"
+	v.details.file == "model/weights.bin"
+	v.details.blocking == true
+	not "security/unsafe-artifact" in codes(security.deny) with input as doc
+}
+
+test_an_unscanned_file_blocks_when_data_yaml_does_not_say if {
+	doc := with_files([unscanned_file])
+	some v in security.deny with input as doc with data.thresholds.security as {"require_safe_serialization": true}
+	v.code == "security/unscanned-file"
+	startswith(v.details.threshold_source, "default")
+}
+
+test_an_unscanned_file_is_a_warning_when_allowed if {
+	doc := with_files([unscanned_file])
+	count(security.deny) == 0 with input as doc with data.thresholds.security.require_scanned_files as false
+	some v in security.warn with input as doc with data.thresholds.security.require_scanned_files as false
+	v.code == "security/unscanned-file"
+}
+
+test_an_unscanned_file_with_a_dangerous_finding_is_unsafe if {
+	file := object.union(unscanned_file, {"findings": array.concat(
+		unscanned_file.findings,
+		[{"kind": "global", "global": "os.system", "severity": "critical", "why": "deny list"}],
+	)})
+	some v in security.deny with input as object.union(with_files([file]), {}) with data.thresholds.security.require_scanned_files as false
+	v.code == "security/unsafe-artifact"
+}
+
+test_an_unsafe_file_without_findings_is_still_unsafe if {
+	file := object.union(unscanned_file, {"findings": []})
+	some v in security.deny with input as with_files([file])
+	v.code == "security/unsafe-artifact"
+}
+
 test_no_scanned_files_is_missing_evidence if {
 	doc := object.union(object.union(base, {"artifacts": {"files": null}}), {"artifacts": {"files": []}})
 	some v in security.warn with input as doc
@@ -303,6 +351,7 @@ everything_wrong := object.union(base, {"artifacts": {
 	"files": [
 		pickle_file(false, [{"kind": "global", "global": "os.system", "severity": "critical", "why": "shell"}]),
 		object.union(pickle_file(true, []), {"path": "model/weights.pt", "format": "pytorch-zip"}),
+		unscanned_file,
 	],
 	"signature": {"verified": false, "mismatched_files": ["model/model.pkl"], "unsigned_files": ["model/extra.bin"]},
 	"dependencies": {

@@ -38,6 +38,8 @@ pub struct Member {
 pub struct ZipReport {
     pub members: Vec<Member>,
     pub findings: Vec<ArtifactFinding>,
+    /// Bytes before the archive, which Python's zipfile skips (its `concat`).
+    pub prefix: u64,
 }
 
 /// A compression ratio above this (declared size over compressed size) is a zip bomb.
@@ -105,6 +107,16 @@ pub fn read_zip(file: &mut (impl Read + Seek), len: u64) -> ZipReport {
         Err(why) => report.findings.push(finding(Severity::Critical, why, None)),
     }
     report
+}
+
+/// Where a zip archive starts in a file that does not start with one: `Some(prefix)` when
+/// the file ends with an end record whose central directory starts with an entry where
+/// Python's zipfile looks for it (the archive then starts `prefix` bytes in).
+pub fn zip_prefix(file: &mut (impl Read + Seek), len: u64) -> Option<u64> {
+    let dir = locate(file, len).ok()?;
+    let prefix = dir.end.checked_sub(dir.offset)?.checked_sub(dir.size)?;
+    let signature = read_at(file, dir.offset + prefix, 4)?;
+    (dir.entries > 0 && signature == CENTRAL.to_le_bytes()).then_some(prefix)
 }
 
 /// Where the central directory is and how many entries it has.
@@ -199,17 +211,22 @@ fn directory(file: &mut (impl Read + Seek), len: u64, report: &mut ZipReport) ->
     if dir.offset.checked_add(dir.size).is_none_or(|end| end > dir.end) {
         return Err("the central directory lies outside the archive".into());
     }
-    if dir.offset + dir.size != dir.end {
+    // Python's zipfile reads the central directory right before its end record and takes
+    // the difference from the offset it declares as bytes before the archive (`concat`),
+    // shifting every offset by it: a file with something before the zip still opens.
+    let prefix = dir.end - dir.offset - dir.size;
+    if prefix > 0 {
         report.findings.push(finding(
             Severity::High,
-            format!("{} bytes between the central directory and its end record", dir.end - dir.offset - dir.size),
-            Some(dir.offset + dir.size),
+            format!("{prefix} bytes before the zip archive, which Python's zipfile skips"),
+            Some(0),
         ));
     }
-    let bytes = read_at(file, dir.offset, dir.size as usize).ok_or("cannot read the central directory")?;
+    report.prefix = prefix;
+    let bytes = read_at(file, dir.offset + prefix, dir.size as usize).ok_or("cannot read the central directory")?;
     let mut fields = Fields::new(&bytes);
     for index in 0..dir.entries {
-        let start = dir.offset + fields.at as u64;
+        let start = dir.offset + prefix + fields.at as u64;
         let truncated = || format!("central directory entry {index} is truncated");
         if fields.u32() != Some(CENTRAL) {
             return Err(format!("central directory entry {index} has no entry signature"));
@@ -233,6 +250,7 @@ fn directory(file: &mut (impl Read + Seek), len: u64, report: &mut ZipReport) ->
         let extra = fields.take(extra_len).ok_or_else(truncated)?;
         fields.take(comment_len).ok_or_else(truncated)?;
         zip64_extra(extra, &mut size, &mut compressed_size, &mut local_offset);
+        let local_offset = local_offset.saturating_add(prefix);
         let name = String::from_utf8_lossy(name_bytes).into_owned();
         // Unix attributes live in the high half when the archive was made on Unix (3).
         let symlink = made_by >> 8 == 3 && (external >> 16) & 0o170_000 == 0o120_000;
@@ -346,8 +364,9 @@ fn check_entries(file: &mut (impl Read + Seek), len: u64, report: &mut ZipReport
     }
     spans.sort_unstable();
     if let Some(&(first, _, _)) = spans.first() {
-        if first > 0 {
-            findings.push(finding(Severity::High, format!("{first} bytes before the first member"), Some(0)));
+        if first > report.prefix {
+            let gap = first - report.prefix;
+            findings.push(finding(Severity::High, format!("{gap} bytes before the first member"), Some(report.prefix)));
         }
     }
     for pair in spans.windows(2) {

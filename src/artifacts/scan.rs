@@ -152,46 +152,181 @@ fn artifact(path: String, size: u64, sha256: String, verdict: Verdict) -> Artifa
 /// The verdict of one file of `size` bytes whose first bytes are `head`.
 fn verdict(head: &[u8], file: &mut (impl Read + Seek), size: u64, options: ScanOptions) -> Verdict {
     let mut nesting = Nesting { remaining: options.max_nested_bytes };
-    match formats::detect(head, size) {
+    let format = formats::detect(head, size);
+    let mut verdict = match format {
         Format::Pickle { .. } => pickle_verdict("pickle", file, size, options, None),
         Format::Zip => zip_verdict(file, size, options, &mut nesting, 0),
         Format::Safetensors => structural(formats::check_safetensors(file, size)),
         Format::Npy => structural(formats::check_npy(file, size)),
         Format::Gguf => structural(formats::check_gguf(file, size)),
         Format::Hdf5 => structural(formats::check_keras_h5(file, size)),
-        Format::Onnx => structural(formats::check_onnx(file, size)),
-        Format::SavedModel => structural(formats::check_savedmodel(file, size)),
+        Format::Onnx => structural(formats::check_onnx(&mut *file, size)),
+        Format::SavedModel => structural(formats::check_savedmodel(&mut *file, size)),
         Format::Compressed { codec } => compressed_verdict(codec, file, size, options, &mut nesting, 0, None),
-        Format::Unknown => unknown_verdict(file, size, options),
+        Format::Tar => tar_verdict(file, size, options, &mut nesting, 0),
+        Format::Unopened { kind } => unopened(kind, None),
+        Format::Image => Verdict { format: "image".into(), executable: false, findings: Vec::new() },
+        Format::Unknown => match hdf5_user_block(file, size) {
+            Ok(Some(block)) => {
+                let mut verdict = structural(formats::check_keras_h5(file, size));
+                verdict.findings.push(ArtifactFinding {
+                    kind: "format".into(),
+                    global: None,
+                    offset: Some(0),
+                    severity: Severity::Low,
+                    why: format!("an HDF5 file after a {block}-byte user block, where HDF5 readers find it"),
+                });
+                verdict
+            }
+            Ok(None) => match formats::detect::protobuf_model_in_any_order(&mut *file, size) {
+                Some(format) => {
+                    let rewound = file.seek(SeekFrom::Start(0));
+                    match (rewound, format) {
+                        (Err(error), _) => unsafe_verdict("format", format!("cannot be read: {error}")),
+                        (Ok(_), Format::Onnx) => structural(formats::check_onnx(&mut *file, size)),
+                        (Ok(_), _) => structural(formats::check_savedmodel(&mut *file, size)),
+                    }
+                }
+                None => match file.seek(SeekFrom::Start(0)) {
+                    Ok(_) => unknown_verdict(file, size, options),
+                    Err(error) => unsafe_verdict("format", format!("cannot be read: {error}")),
+                },
+            },
+            Err(error) => unsafe_verdict("format", format!("cannot be read: {error}")),
+        },
+    };
+    if format != Format::Zip {
+        if let Some(zip) = trailing_zip(file, size, options, &mut nesting) {
+            verdict.executable |= zip.executable;
+            verdict.findings.extend(zip.findings);
+        }
+    }
+    verdict
+}
+
+/// A file that is not a zip at its start may still end with one: Python's `zipfile` (what
+/// Keras and `torch.load`'s zip reader use) finds the archive from its end record and
+/// skips whatever precedes it. When the end of the file is a well-formed end record whose
+/// central directory is where it says, the archive is scanned as those loaders read it.
+fn trailing_zip(
+    file: &mut (impl Read + Seek),
+    size: u64,
+    options: ScanOptions,
+    nesting: &mut Nesting,
+) -> Option<Verdict> {
+    let prefix = container::zip_prefix(file, size)?;
+    let mut verdict = zip_verdict(file, size, options, nesting, 0);
+    verdict.findings.insert(
+        0,
+        finding(
+            "container",
+            Severity::High,
+            format!(
+                "a {} archive starts after {prefix} bytes of other content: Python's zipfile (Keras, torch.load) opens it",
+                verdict.format
+            ),
+        ),
+    );
+    Some(verdict)
+}
+
+/// Where the HDF5 superblock is when it is not at offset 0: after a user block of 512
+/// bytes or a larger power of two, as the HDF5 library looks for it.
+fn hdf5_user_block(file: &mut (impl Read + Seek), size: u64) -> std::io::Result<Option<u64>> {
+    let mut offset = 512u64;
+    let mut signature = [0u8; 8];
+    while offset.checked_add(8).is_some_and(|end| end <= size) {
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(&mut signature)?;
+        if signature == formats::detect::HDF5_SIGNATURE {
+            file.seek(SeekFrom::Start(0))?;
+            return Ok(Some(offset));
+        }
+        offset *= 2;
+    }
+    file.seek(SeekFrom::Start(0))?;
+    Ok(None)
+}
+
+/// An archive the scanner does not open: what it holds was not checked.
+fn unopened(kind: &str, member: Option<&str>) -> Verdict {
+    let prefix = member.map(|name| format!("{name}: ")).unwrap_or_default();
+    Verdict {
+        format: kind.into(),
+        executable: false,
+        findings: vec![finding(
+            UNSCANNED,
+            Severity::High,
+            format!("{prefix}a {kind} archive, which the scanner does not open: what it holds was not checked"),
+        )],
     }
 }
 
-/// Protocol 0 and 1 pickles have no magic: a file of no known format that the pickle
-/// machine reads to a STOP is a pickle, and judged as one.
+/// The kind of the finding on a file the scanner could not check. The policies decide
+/// whether it blocks (`security.require_scanned_files`); `modelgate scan` counts it unsafe.
+pub const UNSCANNED: &str = "unscanned";
+
+/// A file of no known format: a protocol 0/1 pickle (which has no magic) is judged as
+/// one; text (configs, tokenizers, model cards) and SentencePiece models are data;
+/// anything else was not checked, which is a finding, never a pass.
 fn unknown_verdict(file: &mut impl Read, size: u64, options: ScanOptions) -> Verdict {
-    let unknown = || Verdict { format: "unknown".into(), executable: false, findings: Vec::new() };
-    if size > UNKNOWN_PICKLE_PROBE {
-        return unknown();
+    let data = |format: &str| Verdict { format: format.into(), executable: false, findings: Vec::new() };
+    if size == 0 {
+        return data("empty");
     }
-    let mut bytes = Vec::with_capacity(size as usize);
-    if let Err(error) = file.take(size).read_to_end(&mut bytes) {
+    if size > UNKNOWN_PICKLE_PROBE {
         return Verdict {
             format: "unknown".into(),
             executable: false,
-            findings: vec![finding("format", Severity::High, format!("cannot be read: {error}"))],
+            findings: vec![finding(
+                UNSCANNED,
+                Severity::High,
+                format!(
+                    "of no format the scanner knows, and larger than the {} MiB tried as a pickle: not checked",
+                    UNKNOWN_PICKLE_PROBE >> 20
+                ),
+            )],
         };
     }
-    match probe_pickle(&bytes, options, None) {
-        Some(findings) => Verdict { format: "pickle".into(), executable: true, findings },
-        None => unknown(),
+    let mut bytes = Vec::with_capacity(size as usize);
+    if let Err(error) = file.take(size).read_to_end(&mut bytes) {
+        return unsafe_verdict("format", format!("cannot be read: {error}"));
+    }
+    if let Some(findings) = probe_pickle(&bytes, options, None) {
+        return Verdict { format: "pickle".into(), executable: true, findings };
+    }
+    if is_text(&bytes) {
+        return data("text");
+    }
+    if formats::detect::is_sentencepiece(&bytes) {
+        return data("sentencepiece");
+    }
+    Verdict {
+        format: "unknown".into(),
+        executable: false,
+        findings: vec![finding(
+            UNSCANNED,
+            Severity::High,
+            "of no format the scanner knows (not a model format, text or an archive it opens): not checked".into(),
+        )],
     }
 }
 
+/// UTF-8 with no control characters but tab, newline, carriage return and form feed.
+fn is_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes)
+        .is_ok_and(|text| text.chars().all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\x0c')))
+}
+
 /// The findings of `bytes` as a pickle, when the pickle machine reads at least one
-/// pickle to its STOP; `None` when they are not a pickle.
+/// pickle to its STOP, or imports a global before the stream breaks: the unpickler runs
+/// what it imported and called before it reaches the break (a "broken" pickle still runs
+/// its payload), so those findings stand wherever the pickle sits. `None` when the bytes
+/// are not a pickle.
 fn probe_pickle(bytes: &[u8], options: ScanOptions, member: Option<&str>) -> Option<Vec<ArtifactFinding>> {
     let report = pickle::analyze(bytes, options.policy);
-    (report.pickles > 0).then(|| prefixed(report.findings, member))
+    let imported = report.globals.iter().any(|global| pickle::is_dotted_identifier(global));
+    (report.pickles > 0 || imported).then(|| prefixed(report.findings, member))
 }
 
 /// Findings in an archive member say which member.
@@ -263,7 +398,7 @@ fn zip_verdict(
     let format = if names.iter().any(|n| n.ends_with("data.pkl")) {
         "pytorch-zip"
     } else if names.contains(&"config.json")
-        && names.iter().any(|n| *n == "metadata.json" || n.ends_with(".weights.h5"))
+        && names.iter().any(|n| *n == "metadata.json" || n.ends_with(".weights.h5") || n.ends_with(".weights.npz"))
     {
         "keras"
     } else if !names.is_empty() && names.iter().all(|n| n.ends_with(".npy")) {
@@ -272,7 +407,13 @@ fn zip_verdict(
         "zip"
     };
     for member in &report.members {
-        let verdict = if format == "keras" { keras_member(file, member, options) } else { None };
+        // Keras loads a `.keras` file by its name, runs `config.json` and only then looks for
+        // the weights: a root `config.json` is judged in any zip.
+        let verdict = if format == "keras" || member.name == "config.json" {
+            keras_member(file, member, options, format == "keras")
+        } else {
+            None
+        };
         if let Some(verdict) = verdict.or_else(|| member_verdict(file, member, options, nesting, depth)) {
             executable |= verdict.executable;
             findings.extend(verdict.findings);
@@ -281,17 +422,114 @@ fn zip_verdict(
     Verdict { format: format.into(), executable, findings }
 }
 
+/// Scans every member of a tar archive (a SageMaker `model.tar.gz` once decompressed, a
+/// legacy PyTorch checkpoint) as the members of a zip are scanned. Links and special files
+/// are findings; so is anything the tar reader refuses.
+fn tar_verdict(
+    file: &mut (impl Read + Seek),
+    len: u64,
+    options: ScanOptions,
+    nesting: &mut Nesting,
+    depth: u32,
+) -> Verdict {
+    let mut findings = Vec::new();
+    let mut executable = false;
+    let mut names = Vec::new();
+    let mut archive = tar::Archive::new(file.by_ref().take(len));
+    let broken = |why: String| finding("container", Severity::Critical, format!("not a readable tar archive: {why}"));
+    let entries = match archive.entries() {
+        Ok(entries) => entries,
+        Err(error) => {
+            return Verdict { format: "tar".into(), executable: true, findings: vec![broken(error.to_string())] }
+        }
+    };
+    for entry in entries {
+        let mut entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                findings.push(broken(error.to_string()));
+                executable = true;
+                break;
+            }
+        };
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            continue;
+        }
+        if !(kind.is_file() || kind == tar::EntryType::Continuous) {
+            findings.push(finding(
+                "container",
+                Severity::High,
+                format!("member {name:?} is a {kind:?} entry, not a file: what it points at was not checked"),
+            ));
+            continue;
+        }
+        if name.starts_with('/') || name.split(['/', '\\']).any(|part| part == "..") {
+            findings.push(finding(
+                "container",
+                Severity::Critical,
+                format!("member {name:?} would be written outside the folder it is unpacked into"),
+            ));
+        }
+        let size = entry.size();
+        names.push(name.clone());
+        let named_pickle = name.ends_with(".pkl") || name.ends_with(".pickle");
+        let limit = if depth == 0 { options.max_pickle_bytes } else { options.max_pickle_bytes.min(nesting.remaining) };
+        let mut bytes = Vec::new();
+        let read = if size > UNKNOWN_PICKLE_PROBE && !named_pickle {
+            // A large member whose head is of no format that matters is tensor data.
+            let mut head = Vec::with_capacity(4096);
+            let read = entry.by_ref().take(4096).read_to_end(&mut head);
+            if read.is_ok() && formats::detect(&head, size) == Format::Unknown {
+                continue;
+            }
+            bytes = head;
+            read.and_then(|_| entry.by_ref().take(limit.saturating_sub(4096)).read_to_end(&mut bytes))
+        } else {
+            entry.by_ref().take(limit).read_to_end(&mut bytes)
+        };
+        if let Err(error) = read {
+            findings.push(broken(format!("member {name:?}: {error}")));
+            executable = true;
+            break;
+        }
+        if (bytes.len() as u64) < size {
+            findings.push(finding(
+                "container",
+                Severity::High,
+                format!("member {name:?} holds {size} bytes, more than the {limit} read"),
+            ));
+            executable = true;
+            continue;
+        }
+        if depth > 0 {
+            nesting.remaining = nesting.remaining.saturating_sub(bytes.len() as u64);
+        }
+        if let Some(verdict) = content_verdict(&bytes, &name, options, nesting, depth) {
+            executable |= verdict.executable;
+            findings.extend(verdict.findings);
+        }
+    }
+    let legacy_torch = ["sys_info", "pickle", "storages"].iter().all(|member| names.iter().any(|n| n == member));
+    Verdict { format: if legacy_torch { "pytorch-tar" } else { "tar" }.into(), executable, findings }
+}
+
 /// The members of a `.keras` zip that are Keras' own: `config.json` is the architecture,
 /// judged for Lambda layers and foreign modules; `*.weights.h5` holds only datasets, which
 /// Keras reads with h5py without deserializing anything, so it is not searched for a config.
-fn keras_member(file: &mut (impl Read + Seek), member: &Member, options: ScanOptions) -> Option<Verdict> {
-    if member.name.ends_with(".weights.h5") {
+fn keras_member(file: &mut (impl Read + Seek), member: &Member, options: ScanOptions, keras: bool) -> Option<Verdict> {
+    if keras && member.name.ends_with(".weights.h5") {
         return Some(Verdict { format: String::new(), executable: false, findings: Vec::new() });
     }
     if member.name != "config.json" {
         return None;
     }
     Some(match container::read_member(file, member, options.max_pickle_bytes) {
+        // Outside a recognised .keras zip, a config.json that is not JSON is someone else's.
+        Ok(bytes) if !keras && serde_json::from_slice::<serde_json::Value>(&bytes).is_err() => {
+            Verdict { format: String::new(), executable: false, findings: Vec::new() }
+        }
         Ok(bytes) => named(structural(formats::check_keras_config(&bytes)), &member.name),
         Err(why) => unsafe_verdict("container", why),
     })
@@ -357,15 +595,17 @@ fn content_verdict(
         Format::Npy => Some(named(structural(formats::check_npy(&mut Cursor::new(bytes), len)), name)),
         Format::Safetensors => Some(named(structural(formats::check_safetensors(&mut Cursor::new(bytes), len)), name)),
         Format::Gguf => Some(named(structural(formats::check_gguf(&mut Cursor::new(bytes), len)), name)),
-        Format::Zip | Format::Compressed { .. } if depth + 1 > MAX_DEPTH => Some(unsafe_verdict(
+        Format::Zip | Format::Compressed { .. } | Format::Tar if depth + 1 > MAX_DEPTH => Some(unsafe_verdict(
             "container",
             format!("{name}: an archive or compressed stream nested more than {MAX_DEPTH} deep, which is not unpacked"),
         )),
         // Archive and stream members of the top-level file are what starts the nested bound.
-        Format::Zip | Format::Compressed { .. } if depth == 0 && len > nesting.remaining => Some(unsafe_verdict(
-            "container",
-            format!("{name}: nested content beyond the {} bytes unpacked from one file", options.max_nested_bytes),
-        )),
+        Format::Zip | Format::Compressed { .. } | Format::Tar if depth == 0 && len > nesting.remaining => {
+            Some(unsafe_verdict(
+                "container",
+                format!("{name}: nested content beyond the {} bytes unpacked from one file", options.max_nested_bytes),
+            ))
+        }
         Format::Zip => {
             if depth == 0 {
                 nesting.remaining -= len;
@@ -380,6 +620,14 @@ fn content_verdict(
             }
             Some(compressed_verdict(codec, &mut Cursor::new(bytes), len, options, nesting, depth + 1, Some(name)))
         }
+        Format::Tar => {
+            if depth == 0 {
+                nesting.remaining -= len;
+            }
+            Some(named(tar_verdict(&mut Cursor::new(bytes), len, options, nesting, depth + 1), name))
+        }
+        Format::Unopened { kind } => Some(unopened(kind, Some(name))),
+        Format::Image => None,
         Format::Hdf5 => Some(named(structural(formats::check_keras_h5(&mut Cursor::new(bytes), len)), name)),
         Format::Onnx => Some(named(structural(formats::check_onnx(Cursor::new(bytes), len)), name)),
         Format::SavedModel => Some(named(structural(formats::check_savedmodel(Cursor::new(bytes), len)), name)),

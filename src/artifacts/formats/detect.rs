@@ -27,6 +27,15 @@ pub enum Format {
     Compressed {
         codec: &'static str,
     },
+    /// A tar archive (SageMaker's `model.tar.gz` once decompressed, legacy PyTorch
+    /// checkpoints): its members are scanned.
+    Tar,
+    /// An archive the scanner does not open (7z, RAR): unscanned, so a finding.
+    Unopened {
+        kind: &'static str,
+    },
+    /// An image (PNG, JPEG, GIF, WebP): model cards carry them; no model loader runs one.
+    Image,
     Unknown,
 }
 
@@ -42,10 +51,17 @@ impl Format {
             Format::Onnx => "onnx",
             Format::SavedModel => "tf-savedmodel",
             Format::Compressed { .. } => "compressed",
+            Format::Tar => "tar",
+            Format::Unopened { kind } => kind,
+            Format::Image => "image",
             Format::Unknown => "unknown",
         }
     }
 }
+
+/// The HDF5 superblock signature: at offset 0, or after a user block of 512, 1024, 2048, …
+/// bytes (the HDF5 file format specification, "Disk Format: Level 0A").
+pub const HDF5_SIGNATURE: &[u8] = b"\x89HDF\r\n\x1a\n";
 
 /// The safetensors header bound of the reference implementation (100 MB).
 pub(crate) const SAFETENSORS_MAX_HEADER: u64 = 100_000_000;
@@ -62,8 +78,20 @@ pub fn detect(head: &[u8], len: u64) -> Format {
     if head.starts_with(b"GGUF") {
         return Format::Gguf;
     }
-    if head.starts_with(b"\x89HDF\r\n\x1a\n") {
+    if head.starts_with(HDF5_SIGNATURE) {
         return Format::Hdf5;
+    }
+    if head.starts_with(b"7z\xbc\xaf\x27\x1c") {
+        return Format::Unopened { kind: "7z" };
+    }
+    if head.starts_with(b"Rar!\x1a\x07") {
+        return Format::Unopened { kind: "rar" };
+    }
+    if is_tar(head) {
+        return Format::Tar;
+    }
+    if is_image(head) {
+        return Format::Image;
     }
     // Before the compressed magics: a header size of 93 (0x5d) or 120 (0x78) would otherwise
     // look like lzma or zlib.
@@ -80,6 +108,30 @@ pub fn detect(head: &[u8], len: u64) -> Format {
         return Format::Pickle { protocol };
     }
     Format::Unknown
+}
+
+/// A tar header block: 512 bytes whose checksum field (octal, at 148) equals the sum of
+/// the block's bytes with that field counted as spaces (POSIX ustar, GNU and v7 tars).
+/// The magic `ustar` at 257 is not required: v7 tars have none.
+fn is_tar(head: &[u8]) -> bool {
+    let Some(block) = head.get(..512) else { return false };
+    let field = &block[148..156];
+    let digits: Vec<u8> = field.iter().copied().skip_while(|b| *b == b' ').take_while(u8::is_ascii_digit).collect();
+    let Some(stored) = std::str::from_utf8(&digits).ok().and_then(|d| u32::from_str_radix(d, 8).ok()) else {
+        return false;
+    };
+    let sum: u32 =
+        block.iter().enumerate().map(|(i, b)| if (148..156).contains(&i) { 32 } else { u32::from(*b) }).sum();
+    // A name is required: an all-zero block is the end of an archive, not a header.
+    !digits.is_empty() && stored == sum && block[0] != 0
+}
+
+fn is_image(head: &[u8]) -> bool {
+    head.starts_with(b"\x89PNG\r\n\x1a\n")
+        || head.starts_with(b"\xff\xd8\xff")
+        || head.starts_with(b"GIF87a")
+        || head.starts_with(b"GIF89a")
+        || (head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP"))
 }
 
 fn compressed(head: &[u8]) -> Option<&'static str> {
@@ -172,4 +224,70 @@ fn pickle(head: &[u8]) -> Option<u8> {
 
 fn ident(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
+}
+
+/// A SentencePiece model (`tokenizer.model`, `spiece.model`): a protobuf `ModelProto`
+/// whose every top-level field is one of its five length-delimited ones (pieces, trainer,
+/// normalizer, self-test data, denormalizer), with at least one piece, and the first field
+/// a piece that starts with its UTF-8 text. Data, read by no loader that runs code.
+pub fn is_sentencepiece(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(&[0x0a]) {
+        return false;
+    }
+    let mut wire = super::protobuf::Wire::new(std::io::Cursor::new(bytes), bytes.len() as u64);
+    let mut pieces = 0usize;
+    let walked = wire.fields(bytes.len() as u64, 0, |wire, field, value, depth| match (field, value) {
+        (1, super::protobuf::Value::Bytes { .. }) => {
+            pieces += 1;
+            if pieces > 1 {
+                return Ok(());
+            }
+            let mut text = false;
+            wire.message(value, depth, |wire, field, value, _| {
+                if field == 1 && wire.text(value)?.is_some() {
+                    text = true;
+                }
+                Ok(())
+            })?;
+            if text {
+                Ok(())
+            } else {
+                Err("no piece text".into())
+            }
+        }
+        (2..=5, super::protobuf::Value::Bytes { .. }) => Ok(()),
+        _ => Err("not a SentencePiece field".into()),
+    });
+    walked.is_ok() && pieces > 0
+}
+
+/// ONNX and SavedModel files whose fields are not in the order their writers use: protobuf
+/// allows any order, and a hostile file may put its graph first, where [`detect`]'s fast
+/// path expects `ir_version`. The top-level message is walked (payloads seeked over, not
+/// read): every field must be well-formed and the last must end at the end of the file.
+/// ONNX: a varint field 1 (`ir_version`, 3–64) and a length-delimited field 7 (`graph`).
+/// SavedModel: field 1 equal to 1 and a length-delimited field 2 (`meta_graphs`), no field 7.
+pub fn protobuf_model_in_any_order(reader: impl std::io::Read + std::io::Seek, len: u64) -> Option<Format> {
+    use super::protobuf::{Value, Wire};
+    if len == 0 {
+        return None;
+    }
+    let mut wire = Wire::new(reader, len);
+    let (mut version, mut graph, mut meta_graphs) = (None, false, false);
+    wire.fields(len, 0, |_, field, value, _| {
+        match (field, value) {
+            (1, Value::Varint(v)) => version = Some(v),
+            (1, _) => return Err("field 1 is not a varint".into()),
+            (7, Value::Bytes { .. }) => graph = true,
+            (2, Value::Bytes { .. }) => meta_graphs = true,
+            _ => {}
+        }
+        Ok(())
+    })
+    .ok()?;
+    match version {
+        Some(v) if (3..=64).contains(&v) && graph => Some(Format::Onnx),
+        Some(1) if meta_graphs && !graph => Some(Format::SavedModel),
+        _ => None,
+    }
 }

@@ -43,6 +43,26 @@ const CODE_MODULES: &[&str] = &[
     "pickle",
     "marshal",
     "code",
+    "operator",
+    "functools",
+    "ctypes",
+    "pty",
+    "webbrowser",
+    "socket",
+    "urllib",
+    "http",
+    "requests",
+    "io",
+    "pathlib",
+    "tempfile",
+    "multiprocessing",
+    "asyncio",
+    "timeit",
+    "pdb",
+    "dill",
+    "cloudpickle",
+    "joblib",
+    "yaml",
 ];
 
 /// Judges the architecture JSON of a `.keras` zip (`config.json`).
@@ -63,6 +83,7 @@ pub fn check_keras_h5(reader: &mut (impl Read + Seek), len: u64) -> FormatReport
     let mut at = 0u64;
     let mut chunk = vec![0u8; CHUNK];
     let mut filtered_heap = false;
+    let mut names_a_config = false;
     let mut tried = 0;
     while at < len {
         let read = match read_chunk(reader, at, &mut chunk, len) {
@@ -98,6 +119,7 @@ pub fn check_keras_h5(reader: &mut (impl Read + Seek), len: u64) -> FormatReport
             }
         }
         filtered_heap |= has_filtered_fractal_heap(window);
+        names_a_config |= window.windows(CONFIG_ATTRIBUTE.len()).any(|bytes| bytes == CONFIG_ATTRIBUTE);
         if at + read as u64 >= len {
             break;
         }
@@ -112,16 +134,24 @@ pub fn check_keras_h5(reader: &mut (impl Read + Seek), len: u64) -> FormatReport
              without decompressing HDF5 structures, so a model config could hide there",
         );
     }
-    if configs == 0 {
+    if configs == 0 && names_a_config {
         report.finding(
             Severity::High,
             None,
-            "no Keras model config found (no `model_config` JSON): what loading this HDF5 file builds cannot be checked",
+            "an attribute named `model_config` but no Keras model config readable in the file: what loading it \
+             builds cannot be checked",
         );
+    } else if configs == 0 {
+        // No Keras config and no attribute that would hold one: an h5py data file, which
+        // Keras cannot load as a model and h5py reads without deserializing anything.
+        report.format = "hdf5";
     }
     report.details = serde_json::json!({ "configs": configs });
     report
 }
+
+/// The name of the root attribute Keras' legacy loader reads the architecture from.
+const CONFIG_ATTRIBUTE: &[u8] = b"model_config";
 
 const CHUNK: usize = 8 << 20;
 /// Most places that look like the start of a config that are parsed.
@@ -135,17 +165,40 @@ fn read_chunk(reader: &mut (impl Read + Seek), at: u64, chunk: &mut [u8], len: u
     Ok(want)
 }
 
-/// Offsets in `window` where a Keras config object may start.
+/// Offsets in `window` where a Keras config object may start: a `{`, optional
+/// whitespace, and a first key that is `class_name`, `module` or `registered_name` once its
+/// JSON escapes are decoded (`{"\u0063lass_name"` is what Python's json reads as
+/// `class_name`, so a search for the literal text would miss it).
 fn candidates(window: &[u8]) -> Vec<usize> {
-    const MARKERS: [&[u8]; 2] = [b"{\"class_name\"", b"{\"module\""];
-    let mut found: Vec<usize> = window
-        .windows(MARKERS[0].len().min(MARKERS[1].len()))
-        .enumerate()
-        .filter(|(_, bytes)| bytes[0] == b'{')
-        .map(|(start, _)| start)
-        .filter(|&start| MARKERS.iter().any(|marker| window[start..].starts_with(marker)))
-        .collect();
-    found.dedup();
+    const KEYS: [&str; 3] = ["class_name", "module", "registered_name"];
+    let mut found = Vec::new();
+    for (start, _) in window.iter().enumerate().filter(|(_, b)| **b == b'{') {
+        let rest = &window[start + 1..];
+        let Some(quote) = rest.iter().take(64).position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')) else {
+            continue;
+        };
+        if rest[quote] != b'"' {
+            continue;
+        }
+        let key = &rest[quote..];
+        // The key's closing quote: the first `"` not escaped, within a short key's reach.
+        let mut end = None;
+        let mut escaped = false;
+        for (i, b) in key.iter().enumerate().skip(1).take(128) {
+            match (escaped, b) {
+                (false, b'\\') => escaped = true,
+                (false, b'"') => {
+                    end = Some(i);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        let Some(end) = end else { continue };
+        if serde_json::from_slice::<String>(&key[..=end]).is_ok_and(|key| KEYS.contains(&key.as_str())) {
+            found.push(start);
+        }
+    }
     found
 }
 
@@ -166,6 +219,12 @@ fn config_at(
         Some(Err(error)) if error.is_eof() && want == MAX_CONFIG => Err(format!(
             "a Keras config at byte {offset} is longer than the {MAX_CONFIG} bytes read, so it cannot be checked"
         )),
+        // It starts like a config (its first key is one) but is not strict JSON: Python's
+        // json also reads NaN, Infinity and lone surrogates, so Keras may read it.
+        Some(Err(error)) if !error.is_eof() => Err(format!(
+            "text at byte {offset} starts like a Keras config but does not parse as JSON ({error}); Python's json \
+             may still read it, so it cannot be checked"
+        )),
         _ => Ok(None),
     }
 }
@@ -175,42 +234,177 @@ fn has_filtered_fractal_heap(window: &[u8]) -> bool {
     window.windows(9).any(|bytes| bytes.starts_with(b"FRHP") && bytes[4] == 0 && (bytes[7] != 0 || bytes[8] != 0))
 }
 
-/// Walks a config: every object with a `class_name` is a serialized Keras object.
+/// Module roots Keras itself resolves (Keras 3.9+ imports nothing else; tf-keras files
+/// name `tf_keras`): a class from them is no custom code, though the rules below on what
+/// the class or function does still apply.
+const KERAS_ROOTS: &[&str] = &["keras", "keras_hub", "keras_cv", "keras_nlp", "tf_keras"];
+
+/// Keras functions a config can name (as a Lambda's function, an activation, a class
+/// path) that load files, other models or switch safe mode off: CVE-2025-8747 (`get_file`),
+/// CVE-2025-9906 (`enable_unsafe_deserialization`, `set_global_attribute`), and the
+/// loading and writing APIs Keras 3.15 refuses (`NON_MODELING_APIS`).
+const GADGETS: &[&str] = &[
+    "get_file",
+    "enable_unsafe_deserialization",
+    "set_global_attribute",
+    "load_model",
+    "load_weights",
+    "model_from_json",
+    "model_from_config",
+    "model_from_yaml",
+    "deserialize_keras_object",
+    "save_model",
+    "save_weights",
+    "load_img",
+    "save_img",
+    "image_dataset_from_directory",
+    "text_dataset_from_directory",
+    "audio_dataset_from_directory",
+    "register_keras_serializable",
+    "plot_model",
+    "plot_image_gallery",
+    "clear_session",
+];
+
+/// Python builtins that run code or reach the interpreter, named as a Keras function.
+const CODE_BUILTINS: &[&str] = &[
+    "exec",
+    "eval",
+    "compile",
+    "__import__",
+    "open",
+    "getattr",
+    "setattr",
+    "delattr",
+    "globals",
+    "vars",
+    "breakpoint",
+    "input",
+    "exit",
+    "quit",
+    "help",
+];
+
+/// Walks a config: every object with a `class_name` (any spelling Keras accepts: a bare
+/// name, a dotted path, a `registered_name`) is a serialized Keras object, and every value
+/// is walked, because Keras deserializes the values of plain dicts too.
 fn judge(value: &serde_json::Value, report: &mut FormatReport, offset: Option<u64>) {
     match value {
         serde_json::Value::Array(items) => items.iter().for_each(|item| judge(item, report, offset)),
         serde_json::Value::Object(object) => {
-            let class = object.get("class_name").and_then(|c| c.as_str());
-            let config = object.get("config");
-            let layer = config.and_then(|c| c.get("name")).and_then(|n| n.as_str()).unwrap_or("(unnamed)");
-            if class == Some("Lambda") {
-                report.executable = true;
-                report.finding(
-                    Severity::Critical,
-                    offset,
-                    format!("Lambda layer {layer:?}: its function is Python code (marshalled bytecode or a named function) that loading runs"),
-                );
-            }
-            if let (Some(class), Some(module)) = (class, object.get("module").and_then(|m| m.as_str())) {
-                let root = module.split('.').next().unwrap_or(module);
-                if root != "keras" {
-                    report.executable = true;
-                    let registered = object.get("registered_name").and_then(|r| r.as_str()).unwrap_or("none");
-                    let severity = if CODE_MODULES.contains(&root) { Severity::Critical } else { Severity::High };
-                    report.finding(
-                        severity,
-                        offset,
-                        format!(
-                            "custom object {module}.{class} (registered name {registered}): loading imports module \
-                             {module:?} and runs its code"
-                        ),
-                    );
-                }
-            }
+            judge_object(object, report, offset);
             object.values().for_each(|item| judge(item, report, offset));
         }
         _ => {}
     }
+}
+
+fn judge_object(object: &serde_json::Map<String, serde_json::Value>, report: &mut FormatReport, offset: Option<u64>) {
+    let text = |key: &str| object.get(key).and_then(|v| v.as_str());
+    let Some(class) = text("class_name") else { return };
+    let config = object.get("config");
+    let layer = config.and_then(|c| c.get("name")).and_then(|n| n.as_str()).unwrap_or("(unnamed)");
+    let registered = text("registered_name");
+    // `keras.layers.Lambda` and `Custom>Lambda` name the class as `Lambda` does.
+    let last = |name: &str| name.rsplit(['.', '>']).next().unwrap_or(name).to_string();
+    let class_last = last(class);
+    let is = |name: &str| class_last == name || registered.is_some_and(|r| last(r) == name);
+    // A function reference: `{"class_name": "function", "config": "get_file"}` or the
+    // class-path spelling `{"module": "keras.utils", "class_name": "get_file"}`.
+    let function =
+        if class == "function" { config.and_then(|c| c.as_str()).map(last) } else { Some(class_last.clone()) };
+    if is("Lambda") {
+        report.executable = true;
+        report.finding(
+            Severity::Critical,
+            offset,
+            format!(
+                "Lambda layer {layer:?}: its function is Python code (marshalled bytecode) or a named function that \
+                 loading runs (CVE-2024-3660, CVE-2025-9905)"
+            ),
+        );
+    } else if class == "__lambda__" {
+        report.executable = true;
+        report.finding(
+            Severity::Critical,
+            offset,
+            "a serialized Python lambda (`__lambda__`, e.g. as an activation): its marshalled bytecode runs when the \
+             model is loaded with safe_mode off (CVE-2024-3660)"
+                .to_string(),
+        );
+    }
+    if is("TFSMLayer") || function.as_deref() == Some("TFSMLayer") {
+        let path = config.and_then(|c| c.get("filepath")).and_then(|p| p.as_str()).unwrap_or("(no path)");
+        report.executable = true;
+        report.finding(
+            Severity::Critical,
+            offset,
+            format!("TFSMLayer {layer:?} loads the external SavedModel {path:?}, whose graph runs at inference (CVE-2026-1462)"),
+        );
+    }
+    if is("TorchModuleWrapper") {
+        report.executable = true;
+        report.finding(
+            Severity::Critical,
+            offset,
+            format!(
+                "TorchModuleWrapper {layer:?} carries a pickled torch module that loading unpickles (CVE-2025-49655)"
+            ),
+        );
+    }
+    if ["StringLookup", "IntegerLookup", "TextVectorization", "IndexLookup"].iter().any(|name| is(name)) {
+        if let Some(path) = config.and_then(|c| c.get("vocabulary")).and_then(|v| v.as_str()) {
+            report.finding(
+                Severity::High,
+                offset,
+                format!(
+                    "{class_last} {layer:?} reads its vocabulary from the path {path:?} when built (CVE-2025-12058)"
+                ),
+            );
+        }
+    }
+    if let Some(name) = function.as_deref().filter(|name| GADGETS.contains(name)) {
+        report.executable = true;
+        report.finding(
+            Severity::Critical,
+            offset,
+            format!(
+                "names keras function {name}, which downloads or loads files and models or switches safe mode off \
+                 (CVE-2025-8747, CVE-2025-9906)"
+            ),
+        );
+    }
+    let Some(module) = text("module") else { return };
+    let root = module.split('.').next().unwrap_or(module);
+    if KERAS_ROOTS.contains(&root) {
+        return;
+    }
+    let called = config.and_then(|c| c.as_str()).unwrap_or(class);
+    let severity = if root == "builtins" && class == "function" {
+        // Keras 3 writes a registered custom function as builtins.function with the
+        // registry key `package>name`; a bare builtin name is Python's own (CVE-2025-1550).
+        if called.contains('>') {
+            Severity::High
+        } else if CODE_BUILTINS.contains(&called) {
+            Severity::Critical
+        } else {
+            Severity::High
+        }
+    } else if CODE_MODULES.contains(&root) {
+        Severity::Critical
+    } else {
+        Severity::High
+    };
+    report.executable = true;
+    report.finding(
+        severity,
+        offset,
+        format!(
+            "custom object {module}.{class} (registered name {}): loading imports module {module:?} and runs its code \
+             (CVE-2025-1550)",
+            registered.unwrap_or("none")
+        ),
+    );
 }
 
 #[cfg(test)]
@@ -242,8 +436,11 @@ mod tests {
         let report = check_keras_h5(&mut std::io::Cursor::new(&file), file.len() as u64);
         assert_eq!(report.details["configs"], 2);
         assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
-        let none = b"\x89HDF\r\n\x1a\n no config here".to_vec();
-        let report = check_keras_h5(&mut std::io::Cursor::new(&none), none.len() as u64);
-        assert!(report.findings[0].why.starts_with("no Keras model config found"));
+        let data = b"\x89HDF\r\n\x1a\n no config here".to_vec();
+        let report = check_keras_h5(&mut std::io::Cursor::new(&data), data.len() as u64);
+        assert!(report.findings.is_empty() && report.format == "hdf5", "{report:?}");
+        let hidden = b"\x89HDF\r\n\x1a\n model_config \x01\x02".to_vec();
+        let report = check_keras_h5(&mut std::io::Cursor::new(&hidden), hidden.len() as u64);
+        assert!(report.findings[0].why.starts_with("an attribute named `model_config`"), "{report:?}");
     }
 }

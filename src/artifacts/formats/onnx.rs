@@ -36,8 +36,9 @@ struct Model {
     operators: BTreeMap<String, BTreeSet<String>>,
     /// Model-local functions, as (domain, name).
     functions: BTreeSet<(String, String)>,
-    /// (tensor name, location) of every tensor with external data.
-    external: Vec<(String, Option<String>)>,
+    /// (tensor name, every `location` it gives) of each tensor with external data; a
+    /// location too long to keep is `None`.
+    external: Vec<(String, Vec<Option<String>>)>,
     nodes: u64,
     has_graph: bool,
 }
@@ -95,21 +96,39 @@ fn judge(model: &Model, report: &mut FormatReport) {
             );
         }
     }
-    for (tensor, location) in &model.external {
-        match location.as_deref() {
-            None => report.finding(
+    for (tensor, locations) in &model.external {
+        if locations.is_empty() {
+            report.finding(
                 Severity::High,
                 None,
                 format!(
                     "tensor {tensor:?} has external data without a location: where it is read from cannot be checked"
                 ),
-            ),
-            Some(location) if escapes(location) => report.finding(
-                Severity::Critical,
-                None,
-                format!("tensor {tensor:?} reads its external data from {location:?}, outside the model's folder"),
-            ),
-            Some(_) => {}
+            );
+        }
+        // onnx keeps the last `location` entry, other readers may take another: each is judged.
+        for location in locations {
+            match location.as_deref() {
+                None => report.finding(
+                    Severity::High,
+                    None,
+                    format!("tensor {tensor:?} has an external-data location that cannot be read (empty or too long)"),
+                ),
+                Some(location) if location.contains("_ORT_MEM_ADDR_") => report.finding(
+                    Severity::Critical,
+                    None,
+                    format!(
+                        "tensor {tensor:?} gives the external-data location {location:?}, which onnxruntime reads as \
+                         a memory address"
+                    ),
+                ),
+                Some(location) if escapes(location) => report.finding(
+                    Severity::Critical,
+                    None,
+                    format!("tensor {tensor:?} reads its external data from {location:?}, outside the model's folder"),
+                ),
+                Some(_) => {}
+            }
         }
     }
 }
@@ -213,7 +232,7 @@ fn attribute<R: Read + Seek>(w: &mut Wire<R>, model: &mut Model, value: Value, d
 
 fn tensor<R: Read + Seek>(w: &mut Wire<R>, model: &mut Model, value: Value, depth: usize) -> Visit {
     let mut name = String::new();
-    let mut location = None;
+    let mut locations = Vec::new();
     let mut external = false;
     w.message(value, depth, |w, f, v, d| {
         match (f, v) {
@@ -224,13 +243,13 @@ fn tensor<R: Read + Seek>(w: &mut Wire<R>, model: &mut Model, value: Value, dept
                 w.message(v, d, |w, f, v, _| {
                     match f {
                         1 => key = w.text(v)?,
-                        2 => text = Some(w.text(v)?.unwrap_or_else(|| "(a location too long to keep)".into())),
+                        2 => text = Some(w.text(v)?),
                         _ => {}
                     }
                     Ok(())
                 })?;
                 if key.as_deref() == Some("location") {
-                    location = text;
+                    locations.push(text.flatten());
                 }
                 external = true;
             }
@@ -239,7 +258,7 @@ fn tensor<R: Read + Seek>(w: &mut Wire<R>, model: &mut Model, value: Value, dept
         Ok(())
     })?;
     if external {
-        model.external.push((name, location));
+        model.external.push((name, locations));
     }
     Ok(())
 }

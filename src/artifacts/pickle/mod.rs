@@ -15,6 +15,7 @@
 
 mod lists;
 
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -161,6 +162,9 @@ impl Scan {
     }
 }
 
+/// A dict's kept items (`None` once opaque), shared by every reference to the dict.
+type SharedDict = Rc<RefCell<Option<Vec<(Value, Value)>>>>;
+
 /// A symbolic value on the stack or in the memo.
 #[derive(Debug, Clone)]
 enum Value {
@@ -175,8 +179,10 @@ enum Value {
     /// A tuple; its items are kept when few and flat ([`kept`]), for joblib array headers.
     Tuple(Option<Rc<[Value]>>),
     List,
-    /// A dict; its items are kept as for tuples, one level deeper.
-    Dict(Option<Rc<Vec<(Value, Value)>>>),
+    /// A dict; its items are kept as for tuples, one level deeper (`None` once opaque).
+    /// Shared like the pickle machine's objects: a dict fetched back from the memo is the
+    /// one SETITEMS filled, not a copy of it as it was when it was stored.
+    Dict(SharedDict),
     Set,
     /// `global module.name`
     Global(Rc<str>),
@@ -185,8 +191,10 @@ enum Value {
     /// The result of calling a global.
     Call(Rc<str>),
     /// `numpy.dtype(code, ...)`: the code (`f8`, `U3`, `V16`, `O8`) says the item size; the
-    /// flags of its BUILD state say whether it holds objects.
-    Dtype(Rc<str>, Option<i64>),
+    /// flags of its BUILD state say whether it holds objects. The flags are shared by every
+    /// reference to the dtype, as the object is: scikit-learn forests store a structured
+    /// dtype once, BUILD it, and fetch it back from the memo for each tree.
+    Dtype(Rc<str>, Rc<Cell<Option<i64>>>),
     /// What `persistent_load` returns (PyTorch storages).
     Persistent,
     /// An out-of-band buffer.
@@ -194,6 +202,14 @@ enum Value {
 }
 
 impl Value {
+    fn dict() -> Value {
+        Value::Dict(Rc::new(RefCell::new(Some(Vec::new()))))
+    }
+
+    fn opaque_dict() -> Value {
+        Value::Dict(Rc::new(RefCell::new(None)))
+    }
+
     fn describe(&self) -> String {
         match self {
             Value::Str(s) => format!("the string {s:?}"),
@@ -408,6 +424,8 @@ impl<'a> Machine<'a> {
 
     /// What `find_class(module, name)` would import, judged by the policy.
     fn global(&mut self, scan: &mut Scan, module: &str, name: &str, opcode: &str) -> Value {
+        // The name as written is judged too: mapping is pickle's, the deny list must hold either way.
+        let written = lists::judge(module, name);
         let (module, name) = lists::python3_name(module, name);
         let qualified = format!("{module}.{name}");
         if scan.globals.len() < MAX_VALUES && scan.seen.insert(qualified.clone()) {
@@ -422,7 +440,11 @@ impl<'a> Machine<'a> {
             );
             return Value::Unresolved;
         }
-        match (lists::judge(&module, &name), scan.policy) {
+        let verdict = match (lists::judge(&module, &name), written) {
+            (Verdict::Denied(why), _) | (_, Verdict::Denied(why)) => Verdict::Denied(why),
+            (mapped, _) => mapped,
+        };
+        match (verdict, scan.policy) {
             (Verdict::Denied(why), _) => self.finding(
                 "global",
                 Some(qualified.clone()),
@@ -617,14 +639,14 @@ impl<'a> Machine<'a> {
                 }
                 b'}' => {
                     self.mark_proto(1);
-                    self.push(Value::Dict(Some(Rc::new(Vec::new()))))?
+                    self.push(Value::dict())?
                 }
                 b'd' => {
                     let items = self.pop_mark("DICT")?;
                     if items.len() % 2 == 1 {
                         return self.fail(format!("DICT at offset {} with an odd number of items", self.op_at));
                     }
-                    let mut dict = Value::Dict(Some(Rc::new(Vec::new())));
+                    let mut dict = Value::dict();
                     set_items(&mut dict, items);
                     self.push(dict)?;
                 }
@@ -765,7 +787,7 @@ impl<'a> Machine<'a> {
                         // numpy.dtype(code, align, copy): keep the code for joblib array sizes.
                         (Value::Call(name), Value::Tuple(Some(items))) if &*name == "numpy.dtype" => {
                             match items.first() {
-                                Some(Value::Str(code)) => Value::Dtype(code.clone(), None),
+                                Some(Value::Str(code)) => Value::Dtype(code.clone(), Rc::new(Cell::new(None))),
                                 _ => Value::Call(name),
                             }
                         }
@@ -835,7 +857,7 @@ impl<'a> Machine<'a> {
                                 _ => None,
                             };
                             if let Value::Dtype(_, slot) = self.top("BUILD")? {
-                                *slot = flags;
+                                slot.set(flags);
                             }
                         }
                         Value::Call(_) | Value::Unresolved | Value::Persistent => {}
@@ -899,7 +921,9 @@ struct JoblibArray {
 
 impl JoblibArray {
     fn from_state(state: &Value) -> Option<JoblibArray> {
-        let Value::Dict(Some(items)) = state else { return None };
+        let Value::Dict(dict) = state else { return None };
+        let dict = dict.borrow();
+        let items = dict.as_ref()?;
         let get = |key: &str| items.iter().rev().find(|(k, _)| matches!(k, Value::Str(s) if &**s == key)).map(|e| &e.1);
         let Some(Value::Tuple(Some(dimensions))) = get("shape") else { return None };
         let shape = dimensions
@@ -910,6 +934,7 @@ impl JoblibArray {
             })
             .collect::<Option<Vec<u64>>>()?;
         let Some(Value::Dtype(code, flags)) = get("dtype") else { return None };
+        let flags = flags.get();
         // numpy's dtype reduce code: a kind letter and the item size, in bytes except for
         // `U` (UCS-4 characters): `f8`, `U3`, `V16`.
         let kind = code.chars().next()?;
@@ -951,7 +976,7 @@ fn tuple(items: Vec<Value>) -> Value {
         .into_iter()
         .map(|item| match item {
             Value::Tuple(Some(_)) => Value::Tuple(None),
-            Value::Dict(Some(_)) => Value::Dict(None),
+            Value::Dict(_) => Value::opaque_dict(),
             other => other,
         })
         .collect();
@@ -961,19 +986,28 @@ fn tuple(items: Vec<Value>) -> Value {
 /// SETITEM(S) and DICT: the pairs join a kept dict while it stays small and holds no
 /// dict; otherwise the dict becomes opaque.
 fn set_items(target: &mut Value, items: Vec<Value>) {
-    let Value::Dict(kept) = target else { return };
-    let Some(entries) = kept else { return };
-    let fits = entries.len() + items.len() / 2 <= MAX_KEPT_ITEMS
-        && items.iter().all(|item| !matches!(item, Value::Dict(Some(_))));
-    if !fits {
+    let Value::Dict(dict) = target else { return };
+    let holds_a_dict = items.iter().any(|item| matches!(item, Value::Dict(inner) if inner.borrow().is_some()));
+    let mut kept = dict.borrow_mut();
+    let Some(entries) = kept.as_mut() else { return };
+    if holds_a_dict || entries.len() + items.len() / 2 > MAX_KEPT_ITEMS {
         *kept = None;
         return;
     }
-    let entries = Rc::make_mut(entries);
     let mut items = items.into_iter();
     while let (Some(key), Some(value)) = (items.next(), items.next()) {
         entries.push((key, value));
     }
+}
+
+/// Whether `name` is a dotted Python name (`os.system`, `numpy.core.multiarray._reconstruct`):
+/// what a real pickle's GLOBAL names, and random bytes read as opcodes almost never do.
+pub fn is_dotted_identifier(name: &str) -> bool {
+    name.split('.').all(|part| {
+        let mut chars = part.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
 
 /// Whether `byte` is one of the opcodes of protocols 0–5.
