@@ -338,16 +338,25 @@ fn gguf_written_by_gguf_py_is_clean() {
 #[test]
 fn gguf_ssti_chat_template_is_critical() {
     let r = gguf(&bytes("ssti.gguf"));
-    assert_finding(&r, "reaches a Python dunder attribute (`__class__`)");
+    assert_finding(&r, "attribute `.__class__`");
     assert_finding(&r, "CVE-2024-34359");
-    assert!(r.findings.iter().all(|f| f.severity == Severity::Critical));
+    assert!(r.findings.iter().any(|f| f.severity == Severity::Critical));
 }
 
 #[test]
-fn gguf_template_gadgets() {
-    use modelgate::artifacts::formats::gguf::template_gadgets;
-    assert!(template_gadgets("{% set ns = namespace(found=false) %}{{ messages[0]['content'] | trim }}").is_empty());
-    assert!(template_gadgets("Important: {{ bos_token }}").is_empty());
+fn gguf_templates_are_analysed_as_jinja() {
+    use modelgate::artifacts::formats::jinja::analyze;
+    for good in [
+        "{% set ns = namespace(found=false) %}{{ messages[0]['content'] | trim }}",
+        "Important: {{ bos_token }}",
+        "{%- for m in messages %}{{ m.role }}: {{ m['content'] }}{% if loop.last %}{{ eos_token }}{% endif %}{% endfor %}",
+        // prose, outside the tags and inside strings, is not code
+        "the user's last request. Use all previous tool calls {{ '... request. Use ...' ~ x }}",
+        "{% macro f(namespace) %}{{ namespace }}{% endmacro %}{{ f('functions') }}",
+        "{{ raise_exception('bad role ' ~ message.role) if message.role not in ['user'] }}",
+    ] {
+        assert_eq!(analyze(good), vec![], "{good}");
+    }
     for bad in [
         "{{ lipsum.__globals__['os'].popen('id').read() }}",
         "{{ cycler.__init__.__globals__.os.popen('id') }}",
@@ -359,8 +368,17 @@ fn gguf_template_gadgets() {
         "{{ ''|attr('\\x5f\\x5fclass\\x5f\\x5f') }}",
         "{{ eval('1') }}",
         "{% import 'x' as y %}",
+        // what no regex saw: names built by subscripts, concatenation, printf and slices
+        "{{ lipsum['__glo'+'bals__']['o'+'s']['po'+'pen']('id')['read']() }}",
+        "{{ cycler['%c%cinit%c%c'|format(95,95,95,95)] }}",
+        "{{ x[('__ssalc__')[::-1]] }}",
+        "{{ x[dict(__cla=1,ss__=2)|join] }}",
+        "{{ x[['_','_','class','_','_']|join] }}",
+        "{% set u = '_' %}{{ x[u ~ u ~ 'class' ~ u ~ u] }}",
+        "{{ x|map(attribute='__class__')|list }}",
+        "{% if x %}", // does not parse
     ] {
-        assert!(!template_gadgets(bad).is_empty(), "{bad}");
+        assert!(!analyze(bad).is_empty(), "{bad}");
     }
 }
 

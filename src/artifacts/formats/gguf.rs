@@ -2,13 +2,11 @@
 //! the tensor infos, padding to `general.alignment`, then the tensor data. Everything up to
 //! the data is read sequentially with every count and length bounded by the bytes left in
 //! the file before anything is allocated. The chat template (`tokenizer.chat_template*`) is
-//! a Jinja program run by the loader: templates that reach for Python internals are flagged.
+//! a Jinja program run by the loader: it is parsed and analysed ([`super::jinja`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufReader, Read};
-use std::sync::LazyLock;
 
-use regex::Regex;
 use serde_json::json;
 
 use super::FormatReport;
@@ -354,12 +352,14 @@ fn check<R: Read>(r: &mut Counting<R>, report: &mut FormatReport) -> Result<(), 
         end = end.max(stop);
     }
     for (key, template) in &templates {
-        for why in template_gadgets(template) {
+        for finding in super::jinja::analyze(template) {
             report.finding(
-                Severity::Critical,
+                finding.severity,
                 None,
                 format!(
-                    "`{key}` {why}: a Jinja template that escapes its sandbox runs code when the model is loaded (CVE-2024-34359, llama-cpp-python)"
+                    "`{key}` {}: a chat template is a Jinja program the loader runs; one that escapes its sandbox \
+                     runs code when the model is loaded (CVE-2024-34359)",
+                    finding.why
                 ),
             );
         }
@@ -375,30 +375,4 @@ fn check<R: Read>(r: &mut Counting<R>, report: &mut FormatReport) -> Result<(), 
         "data_offset": data_start,
     });
     Ok(())
-}
-
-/// The Jinja server-side-template-injection gadgets: reaching Python objects through dunder
-/// attributes (`__class__`, `__globals__`, `__subclasses__`, `__builtins__`, `__init__`,
-/// `__mro__`, …), the Jinja globals used as entry points (`lipsum`, `cycler`, `joiner`,
-/// `namespace`, `self`, `config`, `request`) when something is reached *through* them,
-/// the `attr` filter and escaped underscores used to spell dunders indirectly, and names
-/// that only make sense in Python code (`import`, `os.`, `popen`, `eval`, `exec`,
-/// `subprocess`). Plain `namespace(...)`, used by many real templates, is not a finding.
-pub fn template_gadgets(template: &str) -> Vec<String> {
-    static RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-        [
-            (r"__[A-Za-z_]+__", "reaches a Python dunder attribute"),
-            (
-                r"\b(lipsum|cycler|joiner|namespace|self|config|request)\s*\.\s*[A-Za-z_]",
-                "reaches into a Jinja global object",
-            ),
-            (r"\|\s*attr\b|\battr\s*\(", "uses the attr filter (indirect attribute access)"),
-            (r"\\x5[fF]|\\u005[fF]|\\137", "spells underscores with escapes"),
-            (r"\bimport\b|\bos\s*\.|\bpopen\b|\beval\b|\bexec\b|\bsubprocess\b|\bmro\b", "names Python code execution"),
-        ]
-        .into_iter()
-        .filter_map(|(re, why)| Regex::new(re).ok().map(|re| (re, why)))
-        .collect()
-    });
-    RULES.iter().filter_map(|(re, why)| re.find(template).map(|m| format!("{why} (`{}`)", m.as_str()))).collect()
 }

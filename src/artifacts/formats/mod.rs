@@ -7,6 +7,7 @@
 pub mod compressed;
 pub mod detect;
 pub mod gguf;
+pub mod jinja;
 pub mod keras;
 pub mod npy;
 pub mod onnx;
