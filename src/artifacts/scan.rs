@@ -17,8 +17,8 @@ use crate::evidence::{ArtifactFile, ArtifactFinding, Severity};
 #[derive(Debug, Clone, Copy)]
 pub struct ScanOptions {
     pub policy: GlobalsPolicy,
-    /// The largest pickle (file or archive member) read whole for analysis; a larger one
-    /// is unsafe, as it cannot be checked.
+    /// The largest archive member read whole for analysis; a larger one is unsafe, as it
+    /// cannot be checked. A pickle file is streamed, whatever its size.
     pub max_pickle_bytes: u64,
     /// The most bytes unpacked from one file's nested content (archives inside archives,
     /// compressed streams), all levels together; beyond it the file is unsafe.
@@ -352,35 +352,17 @@ fn structural(report: FormatReport) -> Verdict {
     Verdict { format: report.format.to_string(), executable: report.executable, findings }
 }
 
-/// Reads `len` bytes (at most the bound) and simulates the pickle machine on them.
+/// Simulates the pickle machine on `len` bytes from the reader's position, streaming: the
+/// payloads it does not keep are seeked over, so a pickle of any size is scanned in bounded
+/// memory.
 fn pickle_verdict(
     format: &str,
-    reader: &mut impl Read,
+    reader: &mut (impl Read + Seek),
     len: u64,
     options: ScanOptions,
     member: Option<&str>,
 ) -> Verdict {
-    let prefix = member.map(|name| format!("{name}: ")).unwrap_or_default();
-    if len > options.max_pickle_bytes {
-        return Verdict {
-            format: format.into(),
-            executable: true,
-            findings: vec![finding(
-                "pickle",
-                Severity::High,
-                format!("{prefix}{len} bytes of pickle, more than the {} analysed", options.max_pickle_bytes),
-            )],
-        };
-    }
-    let mut bytes = Vec::with_capacity(len as usize);
-    if let Err(error) = reader.take(len).read_to_end(&mut bytes) {
-        return Verdict {
-            format: format.into(),
-            executable: true,
-            findings: vec![finding("pickle", Severity::High, format!("{prefix}cannot be read: {error}"))],
-        };
-    }
-    let report = pickle::analyze(&bytes, options.policy);
+    let report = pickle::analyze_stream(reader, len, options.policy);
     Verdict { format: format.into(), executable: true, findings: prefixed(report.findings, member) }
 }
 

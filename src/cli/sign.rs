@@ -139,7 +139,7 @@ pub fn verify(command: VerifyCommand) -> ExitStatus {
             }
         };
         let signature = args.signature.clone().unwrap_or_else(|| signing::default_signature(&args.model));
-        let options = VerifyOptions { ignore_unsigned_files: args.ignore_unsigned_files };
+        let options = VerifyOptions { ignore_unsigned_files: args.ignore_unsigned_files, ..VerifyOptions::default() };
         let outcome = signing::verify(&args.model, &signature, &trust, &options)?;
         args.output.write(&outcome, sections::signature::write)?;
         Ok(outcome.verified && outcome.extra_files.is_empty())

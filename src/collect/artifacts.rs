@@ -36,13 +36,22 @@ impl Collector for ModelFiles {
         let mut files =
             scan::scan_paths(std::slice::from_ref(&model), ScanOptions { policy, ..ScanOptions::default() })?;
         let model_display = model.display().to_string();
+        // The scan hashed every file: signature verification reuses those digests.
+        let known: signing::manifest::Known = files
+            .iter()
+            .filter(|file| !file.sha256.is_empty())
+            .filter_map(|file| {
+                let relative = file.path.strip_prefix(&model_display)?.strip_prefix('/')?;
+                Some((relative.to_string(), (file.size, file.sha256.clone())))
+            })
+            .collect();
         for file in &mut files {
             if let Some(rest) = file.path.strip_prefix(&model_display) {
                 file.path = format!("{shown}{rest}");
             }
         }
         let signature = match &config.signature {
-            Some(signature) => Some(signature_evidence(context, config, signature, &model, &shown, &mut files)?),
+            Some(signature) => Some(signature_evidence(context, config, signature, &model, &shown, &mut files, known)?),
             None => {
                 mark_unsigned(&mut files);
                 None
@@ -72,6 +81,7 @@ fn signature_evidence(
     model: &Path,
     shown: &str,
     files: &mut [ArtifactFile],
+    known: signing::manifest::Known,
 ) -> Result<Signature> {
     let path = match &signature.path {
         Some(path) => context.config.resolve(path),
@@ -111,7 +121,7 @@ fn signature_evidence(
             .hint("public_key = \"keys/release.pub\" for key signatures, certificate_chain = [\"ca.pem\"] for certificate signatures"))
         }
     };
-    let outcome = signing::verify(model, &path, &trust, &VerifyOptions::default())?;
+    let outcome = signing::verify(model, &path, &trust, &VerifyOptions { known, ..VerifyOptions::default() })?;
     let covered: BTreeSet<String> = if outcome.authentic {
         let modified: BTreeSet<&String> = outcome.modified_files.iter().collect();
         outcome.signed_files.iter().filter(|file| !modified.contains(file)).map(|file| in_folder(file)).collect()

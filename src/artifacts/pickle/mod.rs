@@ -13,14 +13,17 @@
 //! (never as names), lengths are checked against the bytes that are really there
 //! before anything is sliced, and the stack, the memo and the finding list are capped.
 
+mod input;
 mod lists;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::io::{Read, Seek};
 use std::rc::Rc;
 
 use crate::evidence::{ArtifactFinding, Severity};
 
+use input::{Input, Line, Source};
 use lists::Verdict;
 
 /// Longest string kept as a value; module and attribute names are far shorter.
@@ -56,66 +59,23 @@ pub struct PickleReport {
 /// Simulates every pickle in `bytes` (several may follow each other) and judges the
 /// globals they name by `policy`. Never executes anything, never panics.
 pub fn analyze(bytes: &[u8], policy: GlobalsPolicy) -> PickleReport {
+    analyze_stream(&mut std::io::Cursor::new(bytes), bytes.len() as u64, policy)
+}
+
+/// [`analyze`] on the `len` bytes from the reader's current position, read forward through a
+/// small window: the payloads the machine does not keep (tensor bytes, long strings) are
+/// seeked over, so memory does not grow with the file. A read error is a finding.
+pub fn analyze_stream(reader: &mut (impl Read + Seek), len: u64, policy: GlobalsPolicy) -> PickleReport {
     let mut scan =
         Scan { policy, globals: Vec::new(), seen: HashSet::new(), findings: Vec::new(), truncated_findings: false };
     let mut protocol = None;
     let mut pickles = 0;
-    let mut start = 0;
-    while start < bytes.len() {
-        let mut machine = Machine::new(bytes, start);
-        let outcome = machine.run(&mut scan);
-        if pickles == 0 {
-            protocol = machine.protocol.or(Some(machine.implied_protocol));
-        }
-        match outcome {
-            Ok(stop) => {
-                pickles += 1;
-                if pickles > 1 {
-                    scan.finding(
-                        "pickle",
-                        None,
-                        start,
-                        Severity::Medium,
-                        format!(
-                            "another pickle starts after the STOP of the previous one (pickle {pickles}); \
-                             loaders that call pickle.load again run it, so it was scanned too"
-                        ),
-                    );
-                }
-                start = stop + 1;
-            }
-            // After a whole pickle, bytes whose very first byte is no opcode are data, not a
-            // pickle (legacy PyTorch files keep raw storages there); anything that starts
-            // like a pickle and breaks is a broken pickle.
-            Err(failure) if pickles == 0 || is_opcode(bytes[start]) => {
-                scan.absorb(&mut machine);
-                scan.finding(
-                    "pickle",
-                    None,
-                    failure.offset,
-                    Severity::High,
-                    format!("{}; the pickle is unsafe", failure.why),
-                );
-                break;
-            }
-            Err(_) => {
-                scan.finding(
-                    "pickle",
-                    None,
-                    start,
-                    Severity::Medium,
-                    format!(
-                        "{} bytes after the last STOP do not start with an opcode: data, not a pickle \
-                         (legacy PyTorch storages look like this)",
-                        bytes.len() - start
-                    ),
-                );
-                break;
-            }
-        }
-        scan.absorb(&mut machine);
+    let source: &mut dyn Source = reader;
+    match Input::new(source, len) {
+        Ok(mut input) => simulate(&mut input, &mut scan, &mut protocol, &mut pickles),
+        Err(error) => scan.finding("pickle", None, 0, Severity::High, format!("cannot be read: {error}")),
     }
-    if bytes.is_empty() {
+    if len == 0 {
         scan.finding("pickle", None, 0, Severity::High, "the file is empty: no pickle to load".into());
     }
     if scan.truncated_findings {
@@ -129,6 +89,72 @@ pub fn analyze(bytes: &[u8], policy: GlobalsPolicy) -> PickleReport {
     }
     let safe = !scan.findings.iter().any(|f| f.severity >= Severity::High);
     PickleReport { protocol, globals: scan.globals, findings: scan.findings, pickles, safe }
+}
+
+/// Runs the pickles of `input` one after the other.
+fn simulate(input: &mut Input, scan: &mut Scan, protocol: &mut Option<u8>, pickles: &mut usize) {
+    while input.pos() < input.len() {
+        let start = input.pos();
+        let first = match input.peek() {
+            Ok(first) => first.unwrap_or(0),
+            Err(error) => {
+                scan.finding("pickle", None, start, Severity::High, format!("cannot be read: {error}"));
+                return;
+            }
+        };
+        let mut machine = Machine::new(input);
+        let outcome = machine.run(scan);
+        if *pickles == 0 {
+            *protocol = machine.protocol.or(Some(machine.implied_protocol));
+        }
+        match outcome {
+            Ok(_) => {
+                *pickles += 1;
+                if *pickles > 1 {
+                    let n = *pickles;
+                    scan.finding(
+                        "pickle",
+                        None,
+                        start,
+                        Severity::Medium,
+                        format!(
+                            "another pickle starts after the STOP of the previous one (pickle {n}); \
+                             loaders that call pickle.load again run it, so it was scanned too"
+                        ),
+                    );
+                }
+            }
+            // After a whole pickle, bytes whose very first byte is no opcode are data, not a
+            // pickle (legacy PyTorch files keep raw storages there); anything that starts
+            // like a pickle and breaks is a broken pickle.
+            Err(failure) if *pickles == 0 || is_opcode(first) => {
+                scan.absorb(&mut machine);
+                scan.finding(
+                    "pickle",
+                    None,
+                    failure.offset,
+                    Severity::High,
+                    format!("{}; the pickle is unsafe", failure.why),
+                );
+                return;
+            }
+            Err(_) => {
+                scan.finding(
+                    "pickle",
+                    None,
+                    start,
+                    Severity::Medium,
+                    format!(
+                        "{} bytes after the last STOP do not start with an opcode: data, not a pickle \
+                         (legacy PyTorch storages look like this)",
+                        input.len() - start
+                    ),
+                );
+                return;
+            }
+        }
+        scan.absorb(&mut machine);
+    }
 }
 
 struct Scan {
@@ -153,12 +179,12 @@ impl Scan {
         }
     }
 
-    fn finding(&mut self, kind: &str, global: Option<String>, offset: usize, severity: Severity, why: String) {
+    fn finding(&mut self, kind: &str, global: Option<String>, offset: u64, severity: Severity, why: String) {
         if self.findings.len() >= MAX_FINDINGS {
             self.truncated_findings = true;
             return;
         }
-        self.findings.push(ArtifactFinding { kind: kind.into(), global, offset: Some(offset as u64), severity, why });
+        self.findings.push(ArtifactFinding { kind: kind.into(), global, offset: Some(offset), severity, why });
     }
 }
 
@@ -232,15 +258,14 @@ impl Value {
 }
 
 struct Failure {
-    offset: usize,
+    offset: u64,
     why: String,
 }
 
-struct Machine<'a> {
-    data: &'a [u8],
-    pos: usize,
+struct Machine<'i, 'r> {
+    input: &'i mut Input<'r>,
     /// Offset of the opcode being simulated.
-    op_at: usize,
+    op_at: u64,
     stack: Vec<Value>,
     marks: Vec<usize>,
     memo: HashMap<u64, Value>,
@@ -266,11 +291,16 @@ const MAX_KEPT_ITEMS: usize = 64;
 
 type Step<T> = Result<T, Failure>;
 
-impl<'a> Machine<'a> {
-    fn new(data: &'a [u8], start: usize) -> Machine<'a> {
+/// Longest string argument kept (longer ones are seeked over): what [`text`] keeps.
+const KEPT: u64 = MAX_STRING as u64;
+/// Longest text-opcode line kept: a quoted or escaped string of [`MAX_STRING`] characters.
+const KEPT_LINE: usize = 10 * MAX_STRING + 2;
+
+impl<'i, 'r> Machine<'i, 'r> {
+    fn new(input: &'i mut Input<'r>) -> Machine<'i, 'r> {
+        let start = input.pos();
         Machine {
-            data,
-            pos: start,
+            input,
             op_at: start,
             stack: Vec::new(),
             marks: Vec::new(),
@@ -299,18 +329,18 @@ impl<'a> Machine<'a> {
             ));
         };
         if header.object {
-            let mut inner = Machine::new(self.data, self.pos);
+            let mut inner = Machine::new(&mut *self.input);
             inner.joblib = false;
-            let stop = inner.run(scan)?;
-            for finding in inner.pending.drain(..) {
+            inner.run(scan)?;
+            let (findings, dropped) = (std::mem::take(&mut inner.pending), inner.dropped_findings);
+            for finding in findings {
                 if self.pending.len() >= MAX_FINDINGS {
                     self.dropped_findings = true;
                     break;
                 }
                 self.pending.push(finding);
             }
-            self.dropped_findings |= inner.dropped_findings;
-            self.pos = stop + 1;
+            self.dropped_findings |= dropped;
             return Ok(());
         }
         if header.aligned {
@@ -328,29 +358,38 @@ impl<'a> Machine<'a> {
         Err(Failure { offset: self.op_at, why: why.into() })
     }
 
-    fn take(&mut self, n: u64, what: &str) -> Step<&'a [u8]> {
-        let left = (self.data.len() - self.pos) as u64;
+    fn io<T>(&self, result: std::io::Result<T>) -> Step<T> {
+        result.map_err(|error| Failure { offset: self.op_at, why: format!("cannot be read: {error}") })
+    }
+
+    /// The next `n` bytes, or `None` (and they are seeked over) when more than [`KEPT`].
+    fn take(&mut self, n: u64, what: &str) -> Step<Option<Vec<u8>>> {
+        let left = self.input.left();
         if n > left {
             return self
                 .fail(format!("truncated: {what} at offset {} claims {n} bytes but only {left} remain", self.op_at));
         }
-        let slice = &self.data[self.pos..self.pos + n as usize];
-        self.pos += n as usize;
-        Ok(slice)
+        if n > KEPT {
+            self.input.skip(n);
+            return Ok(None);
+        }
+        let bytes = self.input.read(n as usize);
+        self.io(bytes).map(Some)
     }
 
     fn uint(&mut self, n: usize, what: &str) -> Step<u64> {
-        let raw = self.take(n as u64, what)?;
+        let raw = self.take(n as u64, what)?.unwrap_or_default();
         Ok(raw.iter().rev().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
     }
 
-    fn line(&mut self, what: &str) -> Step<&'a [u8]> {
-        let rest = &self.data[self.pos..];
-        match rest.iter().position(|b| *b == b'\n') {
-            Some(end) => {
-                self.pos += end + 1;
-                let line = &rest[..end];
-                Ok(line.strip_suffix(b"\r").unwrap_or(line))
+    fn line(&mut self, what: &str) -> Step<Line> {
+        let line = self.input.line(KEPT_LINE);
+        match self.io(line)? {
+            Some(mut line) => {
+                if !line.cut && line.bytes.last() == Some(&b'\r') {
+                    line.bytes.pop();
+                }
+                Ok(line)
             }
             None => self.fail(format!("truncated: {what} at offset {} has no end of line", self.op_at)),
         }
@@ -412,13 +451,7 @@ impl<'a> Machine<'a> {
         if self.pending.len() >= MAX_FINDINGS {
             self.dropped_findings = true;
         } else {
-            self.pending.push(ArtifactFinding {
-                kind: kind.into(),
-                global,
-                offset: Some(self.op_at as u64),
-                severity,
-                why,
-            });
+            self.pending.push(ArtifactFinding { kind: kind.into(), global, offset: Some(self.op_at), severity, why });
         }
     }
 
@@ -480,13 +513,13 @@ impl<'a> Machine<'a> {
     }
 
     /// Runs one pickle to its STOP; returns the STOP's offset.
-    fn run(&mut self, scan: &mut Scan) -> Step<usize> {
+    fn run(&mut self, scan: &mut Scan) -> Step<u64> {
         loop {
-            self.op_at = self.pos;
-            let Some(&op) = self.data.get(self.pos) else {
-                return self.fail(format!("truncated: the pickle ends at offset {} without STOP", self.pos));
+            self.op_at = self.input.pos();
+            let op = self.input.byte();
+            let Some(op) = self.io(op)? else {
+                return self.fail(format!("truncated: the pickle ends at offset {} without STOP", self.op_at));
             };
-            self.pos += 1;
             match op {
                 b'.' => return Ok(self.op_at),
                 0x80 => {
@@ -499,8 +532,8 @@ impl<'a> Machine<'a> {
                 0x95 => {
                     // FRAME: a length prefix for the opcodes that follow; they are read as usual.
                     let len = self.uint(8, "FRAME")?;
-                    let left = self.data.len() - self.pos;
-                    if len > left as u64 {
+                    let left = self.input.left();
+                    if len > left {
                         // Keep reading: what the frame does hold is still worth judging.
                         self.finding(
                             "pickle",
@@ -513,18 +546,25 @@ impl<'a> Machine<'a> {
                 // ---- numbers and constants
                 b'I' => {
                     let line = self.line("INT")?;
-                    let value = if line == b"00" || line == b"01" { Value::Number } else { number(self, line)? };
+                    let value = match &line.bytes[..] {
+                        // a number too long to keep is still a number: nothing is imported by it
+                        _ if line.cut => Value::Number,
+                        b"00" | b"01" => Value::Number,
+                        digits => number(self, digits)?,
+                    };
                     self.push(value)?;
                 }
                 b'L' => {
                     let line = self.line("LONG")?;
-                    let digits = line.strip_suffix(b"L").unwrap_or(line);
-                    let value = number(self, digits)?;
+                    let digits = line.bytes.strip_suffix(b"L").unwrap_or(&line.bytes);
+                    let value = if line.cut { Value::Number } else { number(self, digits)? };
                     self.push(value)?;
                 }
                 b'F' => {
                     let line = self.line("FLOAT")?;
-                    if std::str::from_utf8(line).ok().and_then(|s| s.trim().parse::<f64>().ok()).is_none() {
+                    if !line.cut
+                        && std::str::from_utf8(&line.bytes).ok().and_then(|s| s.trim().parse::<f64>().ok()).is_none()
+                    {
                         return self.fail(format!("FLOAT at offset {} is not a number", self.op_at));
                     }
                     self.push(Value::Number)?;
@@ -564,7 +604,8 @@ impl<'a> Machine<'a> {
                 // ---- strings and bytes
                 b'S' => {
                     let line = self.line("STRING")?;
-                    let value = quoted_string(line).ok_or(Failure {
+                    let value = if line.cut { Some(Value::OtherStr) } else { quoted_string(&line.bytes) };
+                    let value = value.ok_or(Failure {
                         offset: self.op_at,
                         why: format!("STRING at offset {} is not a quoted string", self.op_at),
                     })?;
@@ -572,7 +613,8 @@ impl<'a> Machine<'a> {
                 }
                 b'V' => {
                     let line = self.line("UNICODE")?;
-                    let value = text(raw_unicode_escape(line).as_deref());
+                    let value =
+                        if line.cut { Value::OtherStr } else { text(raw_unicode_escape(&line.bytes).as_deref()) };
                     self.push(value)?;
                 }
                 b'T' => {
@@ -582,13 +624,13 @@ impl<'a> Machine<'a> {
                     }
                     let raw = self.take(n as u64, "BINSTRING")?;
                     self.mark_proto(1);
-                    self.push(latin1(raw))?;
+                    self.push(raw.as_deref().map_or(Value::OtherStr, latin1))?;
                 }
                 b'U' => {
                     let n = self.uint(1, "SHORT_BINSTRING")?;
                     let raw = self.take(n, "SHORT_BINSTRING")?;
                     self.mark_proto(1);
-                    self.push(latin1(raw))?;
+                    self.push(raw.as_deref().map_or(Value::OtherStr, latin1))?;
                 }
                 b'X' => self.unicode(4, "BINUNICODE", 1)?,
                 0x8c => self.unicode(1, "SHORT_BINUNICODE", 4)?,
@@ -703,7 +745,7 @@ impl<'a> Machine<'a> {
                 // ---- memo
                 b'p' => {
                     let line = self.line("PUT")?;
-                    let key = decimal(self, line, "PUT")?;
+                    let key = decimal(self, &line, "PUT")?;
                     self.memo_put(key)?;
                 }
                 b'q' => {
@@ -723,7 +765,7 @@ impl<'a> Machine<'a> {
                 }
                 b'g' => {
                     let line = self.line("GET")?;
-                    let key = decimal(self, line, "GET")?;
+                    let key = decimal(self, &line, "GET")?;
                     self.memo_get(key)?;
                 }
                 b'h' => {
@@ -741,7 +783,11 @@ impl<'a> Machine<'a> {
                     let opcode = if op == b'c' { "GLOBAL" } else { "INST" };
                     let module = self.line(opcode)?;
                     let name = self.line(opcode)?;
-                    let value = match (std::str::from_utf8(module), std::str::from_utf8(name)) {
+                    let value = match (std::str::from_utf8(&module.bytes), std::str::from_utf8(&name.bytes)) {
+                        _ if module.cut || name.cut => self.unresolvable(
+                            opcode,
+                            format!("names a module or attribute longer than the {KEPT_LINE} bytes read"),
+                        ),
                         (Ok(module), Ok(name)) => self.global(scan, module, name, opcode),
                         _ => self.unresolvable(opcode, "names a module or attribute that is not UTF-8".into()),
                     };
@@ -907,7 +953,7 @@ impl<'a> Machine<'a> {
         let n = self.uint(width, opcode)?;
         let raw = self.take(n, opcode)?;
         self.mark_proto(protocol);
-        self.push(text(std::str::from_utf8(raw).ok()))
+        self.push(text(raw.as_deref().and_then(|raw| std::str::from_utf8(raw).ok())))
     }
 }
 
@@ -1039,8 +1085,9 @@ fn number(machine: &Machine, digits: &[u8]) -> Step<Value> {
     Ok(text.parse::<i64>().map_or(Value::Number, Value::Int))
 }
 
-fn decimal(machine: &Machine, digits: &[u8], opcode: &str) -> Step<u64> {
-    match std::str::from_utf8(digits).ok().and_then(|s| s.trim().parse::<u64>().ok()) {
+fn decimal(machine: &Machine, line: &Line, opcode: &str) -> Step<u64> {
+    let key = if line.cut { None } else { std::str::from_utf8(&line.bytes).ok() };
+    match key.and_then(|s| s.trim().parse::<u64>().ok()) {
         Some(key) => Ok(key),
         None => machine.fail(format!("{opcode} at offset {} has no decimal memo key", machine.op_at)),
     }

@@ -233,6 +233,17 @@ pub fn files(root: &Path, serialization: &Serialization) -> Result<Vec<(String, 
 
 /// Hashes the folder into a sorted manifest, files or shards on every core.
 pub fn compute(root: &Path, serialization: &Serialization) -> Result<Vec<Item>> {
+    compute_reusing(root, serialization, &Known::new())
+}
+
+/// SHA-256 digests already computed in this run (by the scan), keyed by the path relative to
+/// the model folder, with the size they were computed at.
+pub type Known = std::collections::BTreeMap<String, (u64, String)>;
+
+/// [`compute`], taking a file's digest from `known` instead of hashing it again when the
+/// manifest hashes whole files and the file has the size it had then: `check` scans and
+/// verifies the folder, and reads each byte once for both.
+pub fn compute_reusing(root: &Path, serialization: &Serialization, known: &Known) -> Result<Vec<Item>> {
     if serialization.hash_type != "sha256" {
         return Err(Error::new(
             ErrorKind::EvidenceInvalid,
@@ -241,9 +252,16 @@ pub fn compute(root: &Path, serialization: &Serialization) -> Result<Vec<Item>> 
         .hint("sign with the default hash (sha256)"));
     }
     let mut pieces = Vec::new();
+    let mut reused = Vec::new();
     for (path, read_from, size) in files(root, serialization)? {
         match serialization.method {
-            Method::Files => pieces.push(Piece { path, read_from, range: None }),
+            Method::Files => match known.get(&path) {
+                // Only the file itself: a link's target was hashed under its own path.
+                Some((known_size, digest)) if *known_size == size && read_from == root.join(&path) => {
+                    reused.push(Item { path, range: None, digest: digest.clone() });
+                }
+                _ => pieces.push(Piece { path, read_from, range: None }),
+            },
             Method::Shards { shard_size } => {
                 let mut start = 0;
                 while start < size {
@@ -255,6 +273,7 @@ pub fn compute(root: &Path, serialization: &Serialization) -> Result<Vec<Item>> 
         }
     }
     let mut items = hash_pieces(&pieces, digest::default_threads())?;
+    items.extend(reused);
     items.sort_by(compare_items);
     Ok(items)
 }
@@ -353,6 +372,28 @@ mod tests {
 
     fn item(path: &str, range: Option<(u64, u64)>) -> Item {
         Item { path: path.into(), range, digest: "00".into() }
+    }
+
+    #[test]
+    fn a_digest_the_scan_computed_is_reused_only_for_the_same_file_at_the_same_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a.bin"), b"abc").expect("write");
+        std::fs::write(dir.path().join("b.bin"), b"xyz").expect("write");
+        let files = Serialization {
+            method: Method::Files,
+            hash_type: "sha256".into(),
+            allow_symlinks: false,
+            ignore_paths: Vec::new(),
+        };
+        let known: Known =
+            [("a.bin".to_string(), (3, "reused".to_string())), ("b.bin".to_string(), (4, "stale".to_string()))].into();
+        let items = compute_reusing(dir.path(), &files, &known).expect("compute");
+        assert_eq!(items[0].digest, "reused");
+        // a size that differs from the scan's is hashed again
+        assert_eq!(items[1].digest, "3608bca1e44ea6c4d268eb6db02260269892c0b42b86bbf1e77a6fa16c3c9282");
+        let shards = Serialization { method: Method::Shards { shard_size: 2 }, ..files };
+        let items = compute_reusing(dir.path(), &shards, &known).expect("compute");
+        assert!(items.iter().all(|item| item.digest != "reused"), "shard digests are not whole-file digests");
     }
 
     #[test]

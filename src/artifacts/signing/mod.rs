@@ -252,6 +252,8 @@ pub enum Trust {
 pub struct VerifyOptions {
     /// Hash only the files the signature lists (model_signing's `--ignore_unsigned_files`).
     pub ignore_unsigned_files: bool,
+    /// Digests this run already computed (the scan's), reused instead of hashing again.
+    pub known: manifest::Known,
 }
 
 /// The outcome of verifying a model folder.
@@ -308,7 +310,7 @@ pub fn verify(root: &Path, signature_path: &Path, trust: &Trust, options: &Verif
     if let Some(own) = relative_inside(root, signature_path) {
         serialization.ignore_paths.push(own);
     }
-    let actual = match manifest::compute(root, &serialization) {
+    let actual = match manifest::compute_reusing(root, &serialization, &options.known) {
         Ok(items) => items,
         Err(error) if error.kind == ErrorKind::EvidenceInvalid => {
             outcome.error = Some(error.message);
