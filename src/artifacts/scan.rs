@@ -488,13 +488,106 @@ fn tar_verdict(
         if depth > 0 {
             nesting.remaining = nesting.remaining.saturating_sub(bytes.len() as u64);
         }
-        if let Some(verdict) = content_verdict(&bytes, &name, options, nesting, depth) {
+        let verdict = if name == "storages" || name == "tensors" {
+            Some(legacy_torch_member(&bytes, &name, options))
+        } else {
+            content_verdict(&bytes, &name, options, nesting, depth)
+        };
+        if let Some(verdict) = verdict {
             executable |= verdict.executable;
             findings.extend(verdict.findings);
         }
     }
     let legacy_torch = ["sys_info", "pickle", "storages"].iter().all(|member| names.iter().any(|n| n == member));
     Verdict { format: if legacy_torch { "pytorch-tar" } else { "tar" }.into(), executable, findings }
+}
+
+/// The `storages` and `tensors` members of a legacy PyTorch tar checkpoint, read as
+/// `torch.load` reads them: a count pickle, then per entry a pickle and raw data whose size
+/// that pickle says (storages: an 8-byte element count times the element size of the storage
+/// type it names; tensors: `16 + 16 × ndim` bytes), then (storages) a pickle of views. Every
+/// pickle is judged; where the layout cannot be followed the member is unsafe, as its later
+/// pickles cannot be found.
+fn legacy_torch_member(bytes: &[u8], name: &str, options: ScanOptions) -> Verdict {
+    let len = bytes.len() as u64;
+    let mut findings = Vec::new();
+    let next = |at: u64, findings: &mut Vec<ArtifactFinding>| {
+        let mut cursor = Cursor::new(&bytes[at as usize..]);
+        let (report, end) = pickle::analyze_one(&mut cursor, len - at, options.policy);
+        findings.extend(report.findings.into_iter().map(|mut f| {
+            f.offset = f.offset.map(|offset| offset + at);
+            f.why = format!("{name}: {}", f.why);
+            f
+        }));
+        end.map(|(after, loaded)| (at + after, loaded))
+    };
+    let broken = |why: String| {
+        finding("pickle", Severity::High, format!("{name}: {why}, so the pickles after it were not found"))
+    };
+    let verdict = |findings| Verdict { format: "pickle".into(), executable: true, findings };
+    let count = match next(0, &mut findings) {
+        Some((after, pickle::Loaded::Int(count))) if (0..=len as i64).contains(&count) => Some((after, count)),
+        Some(_) => {
+            findings.push(broken("the first pickle is not the count of a legacy PyTorch member".into()));
+            None
+        }
+        None => None,
+    };
+    let Some((mut at, count)) = count else { return verdict(findings) };
+    let word =
+        |at: u64| bytes.get(at as usize..at as usize + 8).map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
+    for index in 0..count {
+        let Some((after, loaded)) = next(at, &mut findings) else { return verdict(findings) };
+        at = after;
+        let size = match (name, &loaded, word(at)) {
+            ("storages", pickle::Loaded::Tuple(items), Some(elements)) => {
+                let element = match items.get(2) {
+                    Some(pickle::Loaded::Global(kind)) => storage_element_size(kind),
+                    _ => None,
+                };
+                element.zip(u64::try_from(elements).ok()).and_then(|(e, n)| n.checked_mul(e)?.checked_add(8))
+            }
+            ("tensors", pickle::Loaded::Tuple(_), Some(ndim)) => {
+                u64::try_from(ndim as i32).ok().and_then(|n| n.checked_mul(16)?.checked_add(16))
+            }
+            _ => None,
+        };
+        match size.and_then(|size| at.checked_add(size)).filter(|end| *end <= len) {
+            Some(end) => at = end,
+            None => {
+                findings.push(broken(format!("entry {index} does not say how much raw data follows it")));
+                return verdict(findings);
+            }
+        }
+    }
+    if name == "storages" {
+        match next(at, &mut findings) {
+            Some((after, _)) => at = after,
+            None => return verdict(findings),
+        }
+    }
+    if at < len {
+        findings.push(finding(
+            "pickle",
+            Severity::Medium,
+            format!("{name}: {} bytes after what torch.load reads", len - at),
+        ));
+    }
+    verdict(findings)
+}
+
+/// Bytes per element of a legacy storage type (`torch.FloatStorage`, `torch.cuda.HalfStorage`).
+fn storage_element_size(kind: &str) -> Option<u64> {
+    let class = kind.rsplit('.').next()?;
+    Some(match class {
+        "DoubleStorage" | "LongStorage" | "ComplexFloatStorage" => 8,
+        "ComplexDoubleStorage" => 16,
+        "FloatStorage" | "IntStorage" | "QInt32Storage" => 4,
+        "HalfStorage" | "BFloat16Storage" | "ShortStorage" => 2,
+        "CharStorage" | "ByteStorage" | "BoolStorage" | "QInt8Storage" | "QUInt8Storage" | "QUInt4x2Storage"
+        | "QUInt2x4Storage" => 1,
+        _ => return None,
+    })
 }
 
 /// The members of a `.keras` zip that are Keras' own: `config.json` is the architecture,

@@ -9,9 +9,11 @@
 //! come through the memo) and judged by a [`GlobalsPolicy`]; what cannot be resolved,
 //! and any pickle that does not parse, is unsafe.
 //!
-//! Memory is bounded: strings longer than [`MAX_STRING`] are kept as "long string"
-//! (never as names), lengths are checked against the bytes that are really there
-//! before anything is sliced, and the stack, the memo and the finding list are capped.
+//! Memory is bounded independently of the file's size: the bytes are read forward through
+//! a 64 KiB window (`input.rs`) and what is not kept is seeked over; strings longer than
+//! [`MAX_STRING`] are kept as "long string" (never as names), lengths are checked against
+//! the bytes that are really there before anything is read, and the stack, the memo and
+//! the finding list are capped.
 
 mod input;
 mod lists;
@@ -89,6 +91,75 @@ pub fn analyze_stream(reader: &mut (impl Read + Seek), len: u64, policy: Globals
     }
     let safe = !scan.findings.iter().any(|f| f.severity >= Severity::High);
     PickleReport { protocol, globals: scan.globals, findings: scan.findings, pickles, safe }
+}
+
+/// What one pickle evaluates to, as far as the simulation knows it: enough for the formats
+/// whose raw data is laid out by a pickle before it (legacy PyTorch `storages`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loaded {
+    Int(i64),
+    /// A tuple: its items that are integers, strings or globals (others as `Other`).
+    Tuple(Vec<Loaded>),
+    Str(String),
+    Global(String),
+    Other,
+}
+
+impl Loaded {
+    fn of(value: &Value, depth: u8) -> Loaded {
+        match value {
+            Value::Int(n) => Loaded::Int(*n),
+            Value::Str(text) => Loaded::Str(text.to_string()),
+            Value::Global(name) => Loaded::Global(name.to_string()),
+            Value::Tuple(Some(items)) if depth == 0 => {
+                Loaded::Tuple(items.iter().map(|item| Loaded::of(item, depth + 1)).collect())
+            }
+            _ => Loaded::Other,
+        }
+    }
+}
+
+/// One pickle from the reader's position (within `len` bytes): its report, and when it
+/// reached its STOP, where it ended (the offset after the STOP, from the start) and the value
+/// it loads. Used where raw data follows a pickle, whose size the pickle says.
+pub fn analyze_one(
+    reader: &mut (impl Read + Seek),
+    len: u64,
+    policy: GlobalsPolicy,
+) -> (PickleReport, Option<(u64, Loaded)>) {
+    let mut scan =
+        Scan { policy, globals: Vec::new(), seen: HashSet::new(), findings: Vec::new(), truncated_findings: false };
+    let source: &mut dyn Source = reader;
+    let mut input = match Input::new(source, len) {
+        Ok(input) => input,
+        Err(error) => {
+            scan.finding("pickle", None, 0, Severity::High, format!("cannot be read: {error}"));
+            let report =
+                PickleReport { protocol: None, globals: Vec::new(), findings: scan.findings, pickles: 0, safe: false };
+            return (report, None);
+        }
+    };
+    let mut machine = Machine::new(&mut input);
+    let outcome = machine.run(&mut scan);
+    let protocol = machine.protocol.or(Some(machine.implied_protocol));
+    let loaded = machine.stack.last().map_or(Loaded::Other, |top| Loaded::of(top, 0));
+    scan.absorb(&mut machine);
+    let end = match outcome {
+        Ok(stop) => Some((stop + 1, loaded)),
+        Err(failure) => {
+            scan.finding(
+                "pickle",
+                None,
+                failure.offset,
+                Severity::High,
+                format!("{}; the pickle is unsafe", failure.why),
+            );
+            None
+        }
+    };
+    let safe = !scan.findings.iter().any(|f| f.severity >= Severity::High);
+    let pickles = usize::from(end.is_some());
+    (PickleReport { protocol, globals: scan.globals, findings: scan.findings, pickles, safe }, end)
 }
 
 /// Runs the pickles of `input` one after the other.
