@@ -13,7 +13,7 @@
 
 Markdown on stdout. The files are written to --out (about 4.2 GiB) and left there.
 
-    python bench/scan/memory.py [--out /tmp/modelgate-scan-memory] [--repeat 3] [--skip-generate]
+    python bench/scan/memory.py [--out /tmp/modelgate-scan-memory] [--repeat 3] [--skip-generate | --generate-only]
 """
 
 import argparse
@@ -99,6 +99,7 @@ def generate_files(out, modelgate):
     (out / "project" / "modelgate.toml").write_text(
         '[model]\nname = "bench"\nversion = "1.0.0"\nrisk_tier = "low"\ntask = "binary_classification"\n'
         '[deployment]\nenvironment = "staging"\n'
+        f'[policies]\npath = "{ROOT / "policies"}"\n'
         '[artifacts]\nmodel = "model"\n[artifacts.signature]\npublic_key = "release.pub"\n')
 
 
@@ -107,11 +108,14 @@ def main():
     parser.add_argument("--out", type=Path, default=Path("/tmp/modelgate-scan-memory"))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-generate", action="store_true")
+    parser.add_argument("--generate-only", action="store_true")
     parser.add_argument("--modelgate", default=str(ROOT / "target" / "release" / "modelgate"))
     parser.add_argument("--python", default=sys.executable)
     args = parser.parse_args()
     if not args.skip_generate:
         generate_files(args.out, args.modelgate)
+    if args.generate_only:
+        return
     bin_dir = Path(args.python).parent
     pkl = str(args.out / "model.pkl")
     subprocess.run(["cat", pkl], stdout=subprocess.DEVNULL, check=True)  # in the page cache

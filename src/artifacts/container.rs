@@ -491,6 +491,55 @@ pub fn stream_member(
     Ok(())
 }
 
+/// The bytes of a stored (uncompressed) member, read in place: a reader and a seeker over
+/// its span of the archive, so that a pickle member is streamed like a pickle file. `None`
+/// for a compressed member or one whose local header was not checked.
+pub fn stored_member<'a, R: Read + Seek>(file: &'a mut R, member: &Member) -> Option<Span<'a, R>> {
+    let start = member.data_offset?;
+    (member.method == 0 && member.compressed_size == member.size).then_some(Span {
+        inner: file,
+        start,
+        len: member.size,
+        pos: 0,
+    })
+}
+
+/// `len` bytes of a reader from `start`, as a reader of their own.
+pub struct Span<'a, R> {
+    inner: &'a mut R,
+    start: u64,
+    len: u64,
+    pos: u64,
+}
+
+impl<R: Read + Seek> Read for Span<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.len.saturating_sub(self.pos);
+        let want = (buf.len() as u64).min(left) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        self.inner.seek(SeekFrom::Start(self.start + self.pos))?;
+        let read = self.inner.read(&mut buf[..want])?;
+        self.pos += read as u64;
+        Ok(read)
+    }
+}
+
+impl<R: Read + Seek> Seek for Span<'_, R> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(offset) => Some(offset),
+            SeekFrom::Current(delta) => self.pos.checked_add_signed(delta),
+            SeekFrom::End(delta) => self.len.checked_add_signed(delta),
+        };
+        let target =
+            target.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the span"))?;
+        self.pos = target;
+        Ok(target)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,6 +661,27 @@ mod tests {
             "{:?}",
             whys(&report)
         );
+    }
+
+    #[test]
+    fn a_large_stored_pickle_member_is_streamed_in_place() {
+        // PROTO 4, BINBYTES8 of 65 MiB, then os.system called: past the size read whole.
+        let payload = 65u64 << 20;
+        let mut pickle = b"\x80\x04\x8e".to_vec();
+        pickle.extend(payload.to_le_bytes());
+        pickle.resize(pickle.len() + payload as usize, 0);
+        let global_at = pickle.len() as u64;
+        pickle.extend_from_slice(b"cos\nsystem\n\x8c\x02id\x85R.");
+        let bytes = archive(&[Spec { name: "archive/data.pkl", data: &pickle, deflate: false }]);
+        let options = crate::artifacts::scan::ScanOptions {
+            max_pickle_bytes: 1 << 20,
+            ..crate::artifacts::scan::ScanOptions::default()
+        };
+        let file = crate::artifacts::scan::scan_bytes(&bytes, "big.pt", options);
+        let finding = file.findings.iter().find(|f| f.global.as_deref() == Some("os.system")).expect("os.system");
+        assert_eq!(finding.offset, Some(global_at));
+        assert!(finding.why.starts_with("archive/data.pkl: "), "{}", finding.why);
+        assert!(!file.findings.iter().any(|f| f.why.contains("more than the")), "{:?}", file.findings);
     }
 
     #[test]

@@ -625,8 +625,10 @@ fn member_verdict(
     // A large member is first read through without being kept (size and CRC checked):
     // when its head is of no format that matters (tensor data, the bulk of a checkpoint)
     // that is all, and memory stays bounded; otherwise it is read again, whole.
+    // A large stored pickle is streamed in place like a pickle file (memory bounded whatever
+    // its size) once the pass above has checked its size and CRC.
     let named_pickle = name.ends_with(".pkl") || name.ends_with(".pickle");
-    if member.size > UNKNOWN_PICKLE_PROBE && !named_pickle {
+    if member.size > UNKNOWN_PICKLE_PROBE {
         let mut head = Vec::with_capacity(4096);
         let streamed = container::stream_member(file, member, |chunk| {
             let wanted = 4096 - head.len();
@@ -635,8 +637,14 @@ fn member_verdict(
         if let Err(why) = streamed {
             return Some(unsafe_verdict("container", why));
         }
-        if formats::detect(&head, member.size) == Format::Unknown {
+        let format = formats::detect(&head, member.size);
+        if format == Format::Unknown && !named_pickle {
             return None;
+        }
+        if matches!(format, Format::Pickle { .. }) || named_pickle {
+            if let Some(mut stored) = container::stored_member(file, member) {
+                return Some(pickle_verdict("pickle", &mut stored, member.size, options, Some(name)));
+            }
         }
     }
     let limit = if depth == 0 { options.max_pickle_bytes } else { options.max_pickle_bytes.min(nesting.remaining) };

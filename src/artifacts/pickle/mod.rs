@@ -147,13 +147,7 @@ pub fn analyze_one(
     let end = match outcome {
         Ok(stop) => Some((stop + 1, loaded)),
         Err(failure) => {
-            scan.finding(
-                "pickle",
-                None,
-                failure.offset,
-                Severity::High,
-                format!("{}; the pickle is unsafe", failure.why),
-            );
+            scan.broken(failure);
             None
         }
     };
@@ -200,13 +194,7 @@ fn simulate(input: &mut Input, scan: &mut Scan, protocol: &mut Option<u8>, pickl
             // like a pickle and breaks is a broken pickle.
             Err(failure) if *pickles == 0 || is_opcode(first) => {
                 scan.absorb(&mut machine);
-                scan.finding(
-                    "pickle",
-                    None,
-                    failure.offset,
-                    Severity::High,
-                    format!("{}; the pickle is unsafe", failure.why),
-                );
+                scan.broken(failure);
                 return;
             }
             Err(_) => {
@@ -248,6 +236,11 @@ impl Scan {
             }
             self.findings.push(finding);
         }
+    }
+
+    /// A pickle that breaks before its STOP: unsafe, at the opcode where it broke.
+    fn broken(&mut self, failure: Failure) {
+        self.finding("pickle", None, failure.offset, Severity::High, format!("{}; the pickle is unsafe", failure.why));
     }
 
     fn finding(&mut self, kind: &str, global: Option<String>, offset: u64, severity: Severity, why: String) {
