@@ -376,6 +376,15 @@ fn gguf_templates_are_analysed_as_jinja() {
         "{{ x[['_','_','class','_','_']|join] }}",
         "{% set u = '_' %}{{ x[u ~ u ~ 'class' ~ u ~ u] }}",
         "{{ x|map(attribute='__class__')|list }}",
+        // a binding that overflows the values followed, filters and macros not folded,
+        // Python's `\N{...}` escapes in any case
+        "{% set k='a0' %}{% set k='a1' %}{% set k='a2' %}{% set k='a3' %}{% set k='a4' %}{% set k='a5' %}\
+         {% set k='a6' %}{% set k='a7' %}{% set k='a8' %}{% set k='a9' %}{% set k='a10' %}{% set k='a11' %}\
+         {% set k='a12' %}{% set k='a13' %}{% set k='a14' %}{% set k='a15' %}{% set k='__class__' %}{{ ''[k] }}",
+        "{{ ''[['__class__']|min] }}",
+        "{% macro c() %}__class__{% endmacro %}{{ ''[c()] }}",
+        "{{ ''['\\N{low line}\\N{low line}class\\N{low line}\\N{low line}'] }}",
+        "{{ 'ab'[1::9223372036854775807] }}{{ ''['__x__'] }}",
         "{% if x %}", // does not parse
     ] {
         assert!(!analyze(bad).is_empty(), "{bad}");

@@ -137,6 +137,12 @@ _only_unscanned(file) if {
 
 _unscanned_or_minor(finding) if finding.kind == "unscanned"
 
+# Safe, or unsafe only for what was not scanned: an executable format still needs its own
+# rule (a PyTorch zip with an unscanned member is both).
+_safe_but_for_unscanned(file) if file.safe == true
+
+_safe_but_for_unscanned(file) if _only_unscanned(file)
+
 _unscanned_or_minor(finding) if not finding.severity in {"high", "critical"}
 
 deny contains violation if {
@@ -177,7 +183,7 @@ _unscanned_files := {violation |
 _executable_files := {violation |
 	some file in _files
 	file.executable_serialization == true
-	file.safe == true
+	_safe_but_for_unscanned(file)
 	setting := _setting("require_safe_serialization")
 	violation := lib.violation(
 		catalog,

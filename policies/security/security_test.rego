@@ -145,9 +145,10 @@ test_an_unscanned_file_blocks_by_default_and_is_not_an_unsafe_artifact if {
 
 test_an_unscanned_file_blocks_when_data_yaml_does_not_say if {
 	doc := with_files([unscanned_file])
-	some v in security.deny with input as doc with data.thresholds.security as {"require_safe_serialization": true}
+	without := json.remove(data.thresholds.security, ["require_scanned_files"])
+	some v in security.deny with input as doc with data.thresholds.security as without
 	v.code == "security/unscanned-file"
-	startswith(v.details.threshold_source, "default")
+	v.details.blocking == true
 }
 
 test_an_unscanned_file_is_a_warning_when_allowed if {
@@ -164,6 +165,12 @@ test_an_unscanned_file_with_a_dangerous_finding_is_unsafe if {
 	)})
 	some v in security.deny with input as object.union(with_files([file]), {}) with data.thresholds.security.require_scanned_files as false
 	v.code == "security/unsafe-artifact"
+}
+
+test_an_executable_file_with_an_unscanned_member_is_still_executable if {
+	file := object.union(unscanned_file, {"format": "pytorch-zip", "executable_serialization": true})
+	some v in security.deny with input as with_files([file]) with data.thresholds.security.require_scanned_files as false
+	v.code == "security/executable-serialization"
 }
 
 test_an_unsafe_file_without_findings_is_still_unsafe if {

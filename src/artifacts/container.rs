@@ -110,13 +110,31 @@ pub fn read_zip(file: &mut (impl Read + Seek), len: u64) -> ZipReport {
 }
 
 /// Where a zip archive starts in a file that does not start with one: `Some(prefix)` when
-/// the file ends with an end record whose central directory starts with an entry where
-/// Python's zipfile looks for it (the archive then starts `prefix` bytes in).
+/// Python's zipfile would open it, found as it finds it: the last end record in the final
+/// 64 KiB (bytes after its comment do not stop Python), its central directory `prefix`
+/// bytes further than it says, starting with an entry. The archive is then read (and any
+/// such irregularity reported) by [`read_zip`].
 pub fn zip_prefix(file: &mut (impl Read + Seek), len: u64) -> Option<u64> {
-    let dir = locate(file, len).ok()?;
-    let prefix = dir.end.checked_sub(dir.offset)?.checked_sub(dir.size)?;
-    let signature = read_at(file, dir.offset + prefix, 4)?;
-    (dir.entries > 0 && signature == CENTRAL.to_le_bytes()).then_some(prefix)
+    let tail_len = len.min(22 + 65_535);
+    let tail = read_at(file, len - tail_len, tail_len as usize)?;
+    let at = (0..tail.len().saturating_sub(21)).rev().find(|&i| tail[i..i + 4] == EOCD.to_le_bytes())?;
+    let eocd_offset = len - tail_len + at as u64;
+    let mut fields = Fields::new(&tail[at + 4..]);
+    let _disks = (fields.u16(), fields.u16(), fields.u16(), fields.u16());
+    let (size, offset) = (u64::from(fields.u32()?), u64::from(fields.u32()?));
+    if size == 0 {
+        return None;
+    }
+    // ZIP64: the directory's true place is in the ZIP64 end record; let `locate` judge it.
+    let (size, offset, end) = if size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF {
+        let dir = locate(file, len).ok()?;
+        (dir.size, dir.offset, dir.end)
+    } else {
+        (size, offset, eocd_offset)
+    };
+    let prefix = end.checked_sub(offset)?.checked_sub(size)?;
+    let signature = read_at(file, offset + prefix, 4)?;
+    (signature == CENTRAL.to_le_bytes()).then_some(prefix)
 }
 
 /// Where the central directory is and how many entries it has.
@@ -266,6 +284,15 @@ fn directory(file: &mut (impl Read + Seek), len: u64, report: &mut ZipReport) ->
             data_offset: None,
             symlink,
         });
+    }
+    // Python's zipfile reads entries until the directory's size is used up, whatever the
+    // count says: more entries than declared would be members only Python sees.
+    if fields.at < bytes.len() {
+        let more = bytes.len() - fields.at;
+        return Err(format!(
+            "the central directory holds {more} bytes after the {} entries its end record declares",
+            dir.entries
+        ));
     }
     Ok(())
 }

@@ -201,7 +201,43 @@ fn verdict(head: &[u8], file: &mut (impl Read + Seek), size: u64, options: ScanO
             verdict.findings.extend(zip.findings);
         }
     }
+    if !matches!(format, Format::Pickle { .. } | Format::Zip) && verdict.format != "pickle" {
+        if let Some(findings) = also_a_pickle(file, size, options, None) {
+            verdict.executable = true;
+            verdict.findings.extend(findings);
+        }
+    }
     verdict
+}
+
+/// Bytes of another format that also read, from their first byte, as a pickle importing a
+/// global: a polyglot that `pickle.load`, `joblib.load` or `torch.load` of the file runs
+/// whatever its first bytes claim (a GIF header that is a BINFLOAT, a tar header whose name
+/// is opcodes, a user block before an HDF5 superblock). Read streaming, so it costs what
+/// the pickle reading takes before it breaks, usually a few bytes.
+fn also_a_pickle(
+    reader: &mut (impl Read + Seek),
+    len: u64,
+    options: ScanOptions,
+    member: Option<&str>,
+) -> Option<Vec<ArtifactFinding>> {
+    reader.seek(SeekFrom::Start(0)).ok()?;
+    let report = pickle::analyze_stream(reader, len, options.policy);
+    let imported: Vec<&str> =
+        report.globals.iter().filter(|g| pickle::is_dotted_identifier(g)).map(String::as_str).collect();
+    if imported.is_empty() {
+        return None;
+    }
+    let lead = finding(
+        "pickle",
+        Severity::High,
+        format!(
+            "its bytes also read as a pickle that imports {}: loading the file with pickle, joblib or torch.load \
+             runs it",
+            imported.join(", ")
+        ),
+    );
+    Some(prefixed(std::iter::once(lead).chain(report.findings).collect(), member))
 }
 
 /// A file that is not a zip at its start may still end with one: Python's `zipfile` (what
@@ -341,6 +377,9 @@ fn prefixed(findings: Vec<ArtifactFinding>, member: Option<&str>) -> Vec<Artifac
         .collect()
 }
 
+/// The most members read from one tar archive (as for zips).
+const MAX_TAR_MEMBERS: usize = 1 << 20;
+
 /// Files of no known format up to this size are tried as protocol 0/1 pickles.
 const UNKNOWN_PICKLE_PROBE: u64 = 64 << 20;
 
@@ -434,7 +473,15 @@ fn tar_verdict(
                 break;
             }
         };
-        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        // Python's tarfile cuts a name at its first NUL and drops a trailing slash: the name
+        // `torch.load` looks members up by.
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let name = raw.split('\0').next().unwrap_or_default().trim_end_matches('/').to_string();
+        if names.len() >= MAX_TAR_MEMBERS {
+            findings.push(broken(format!("more than {MAX_TAR_MEMBERS} members")));
+            executable = true;
+            break;
+        }
         let kind = entry.header().entry_type();
         if kind.is_dir() {
             continue;
@@ -456,7 +503,10 @@ fn tar_verdict(
         }
         let size = entry.size();
         names.push(name.clone());
-        let named_pickle = name.ends_with(".pkl") || name.ends_with(".pickle");
+        // Members a loader unpickles whatever their first bytes are: never skipped.
+        let named_pickle = name.ends_with(".pkl")
+            || name.ends_with(".pickle")
+            || ["pickle", "storages", "tensors"].contains(&name.as_str());
         let limit = if depth == 0 { options.max_pickle_bytes } else { options.max_pickle_bytes.min(nesting.remaining) };
         let mut bytes = Vec::new();
         let read = if size > UNKNOWN_PICKLE_PROBE && !named_pickle {
@@ -511,10 +561,15 @@ fn tar_verdict(
 fn legacy_torch_member(bytes: &[u8], name: &str, options: ScanOptions) -> Verdict {
     let len = bytes.len() as u64;
     let mut findings = Vec::new();
+    let dropped = std::cell::Cell::new(false);
     let next = |at: u64, findings: &mut Vec<ArtifactFinding>| {
         let mut cursor = Cursor::new(&bytes[at as usize..]);
         let (report, end) = pickle::analyze_one(&mut cursor, len - at, options.policy);
-        findings.extend(report.findings.into_iter().map(|mut f| {
+        let room = pickle::MAX_FINDINGS.saturating_sub(findings.len());
+        if report.findings.len() > room {
+            dropped.set(true);
+        }
+        findings.extend(report.findings.into_iter().take(room).map(|mut f| {
             f.offset = f.offset.map(|offset| offset + at);
             f.why = format!("{name}: {}", f.why);
             f
@@ -524,7 +579,16 @@ fn legacy_torch_member(bytes: &[u8], name: &str, options: ScanOptions) -> Verdic
     let broken = |why: String| {
         finding("pickle", Severity::High, format!("{name}: {why}, so the pickles after it were not found"))
     };
-    let verdict = |findings| Verdict { format: "pickle".into(), executable: true, findings };
+    let verdict = |mut findings: Vec<ArtifactFinding>| {
+        if dropped.get() {
+            findings.push(finding(
+                "pickle",
+                Severity::High,
+                format!("{name}: more than {} findings; the rest are not listed", pickle::MAX_FINDINGS),
+            ));
+        }
+        Verdict { format: "pickle".into(), executable: true, findings }
+    };
     let count = match next(0, &mut findings) {
         Some((after, pickle::Loaded::Int(count))) if (0..=len as i64).contains(&count) => Some((after, count)),
         Some(_) => {
@@ -673,7 +737,33 @@ fn content_verdict(
     depth: u32,
 ) -> Option<Verdict> {
     let len = bytes.len() as u64;
-    match formats::detect(&bytes[..bytes.len().min(4096)], len) {
+    let format = formats::detect(&bytes[..bytes.len().min(4096)], len);
+    let verdict = format_verdict(format, bytes, name, options, nesting, depth);
+    if matches!(format, Format::Pickle { .. } | Format::Zip | Format::Unknown) {
+        return verdict;
+    }
+    match also_a_pickle(&mut Cursor::new(bytes), len, options, Some(name)) {
+        Some(findings) => {
+            let mut verdict =
+                verdict.unwrap_or(Verdict { format: String::new(), executable: true, findings: Vec::new() });
+            verdict.executable = true;
+            verdict.findings.extend(findings);
+            Some(verdict)
+        }
+        None => verdict,
+    }
+}
+
+fn format_verdict(
+    format: Format,
+    bytes: &[u8],
+    name: &str,
+    options: ScanOptions,
+    nesting: &mut Nesting,
+    depth: u32,
+) -> Option<Verdict> {
+    let len = bytes.len() as u64;
+    match format {
         Format::Pickle { .. } => Some(pickle_verdict("pickle", &mut Cursor::new(bytes), len, options, Some(name))),
         Format::Npy => Some(named(structural(formats::check_npy(&mut Cursor::new(bytes), len)), name)),
         Format::Safetensors => Some(named(structural(formats::check_safetensors(&mut Cursor::new(bytes), len)), name)),

@@ -160,9 +160,9 @@ fn py_printf(fmt: &str, args: &[Value]) -> Option<String> {
     Some(out)
 }
 
-/// Python-only escapes minijinja leaves as text (`\U0000005f`, `\N{LOW LINE}`).
+/// Python-only escapes minijinja leaves as text (`\U0000005f`; `\N{…}` is handled by the caller).
 fn py_escapes(v: &str) -> Option<String> {
-    if !v.contains("\\U") && !v.contains("\\N{") {
+    if !v.contains("\\U") {
         return None;
     }
     let mut out = String::new();
@@ -176,11 +176,6 @@ fn py_escapes(v: &str) -> Option<String> {
                 rest = &r[10..];
                 continue;
             }
-        }
-        if let Some(after) = r.strip_prefix("\\N{LOW LINE}") {
-            out.push('_');
-            rest = after;
-            continue;
         }
         out.push('\\');
         rest = &r[1..];
@@ -227,16 +222,19 @@ fn slice(v: &Value, start: Option<i64>, stop: Option<i64>, step: Option<i64>) ->
         let (mut i, e) = (start.map(norm).unwrap_or(0), stop.map(norm).unwrap_or(n));
         while i < e {
             idx.push(i);
-            i += step;
+            let Some(next) = i.checked_add(step) else { break };
+            i = next;
         }
     } else {
         let (mut i, e) = (start.map(norm).map(|x| x.min(n - 1)).unwrap_or(n - 1), stop.map(norm).unwrap_or(-1));
         while i > e {
             idx.push(i);
-            i += step;
+            let Some(next) = i.checked_add(step) else { break };
+            i = next;
         }
     }
-    let picked: Vec<Value> = idx.into_iter().map(|i| it[i as usize].clone()).collect();
+    let picked: Vec<Value> =
+        idx.into_iter().map(|i| usize::try_from(i).ok().and_then(|i| it.get(i).cloned())).collect::<Option<_>>()?;
     Some(if v.kind() == ValueKind::String {
         Value::from(picked.iter().map(|c| c.to_string()).collect::<String>())
     } else {
@@ -275,8 +273,15 @@ impl An {
 
     fn bind(&mut self, name: String, k: K) {
         let e = self.env.entry(name).or_default();
-        if !e.contains(&k) && e.len() < 16 {
+        if e.contains(&k) {
+            return;
+        }
+        if e.len() < 16 {
             e.push(k);
+        } else if let Some(last) = e.last_mut() {
+            // Too many values to follow: the name may hold one that was dropped, so it is a
+            // string of unknown start, which a computed key is flagged for.
+            *last = K::Built(String::new());
         }
     }
 
@@ -341,6 +346,13 @@ impl An {
                     format!("string `{}` is a str.format pattern reaching private attributes", c.value),
                 );
                 one(K::C(c.value.clone()))
+            }
+            // Python reads `\N{...}` names in any case and by alias: what follows one is not
+            // known here, so the string is one of unknown continuation.
+            Expr::Const(c) if c.value.as_str().is_some_and(|text| text.contains("\\N{")) => {
+                let text = c.value.as_str().unwrap_or_default();
+                let known = &text[..text.find("\\N{").unwrap_or(0)];
+                one(K::Built(py_escapes(known).unwrap_or_else(|| known.to_string())))
             }
             Expr::Const(c) => match c.value.as_str().and_then(py_escapes) {
                 Some(d) => one(K::C(Value::from(d))),
@@ -526,6 +538,10 @@ impl An {
                                 format!("calls `{}`, which chat-template loaders do not provide", v.id),
                             );
                         }
+                        // A macro's output is text the template wrote.
+                        if self.macros.contains_key(v.id) {
+                            return vec![K::Built(String::new())];
+                        }
                         vec![K::Other]
                     }
                     Expr::GetAttr(g) => {
@@ -680,10 +696,11 @@ impl An {
         let mut out = vec![];
         for r in recv {
             out.push(match (r, &consts) {
+                // A filter or method not folded here, on the template's own strings or lists
+                // (`['__class__']|min`, `|sort|first`), may still give one of those strings.
                 (K::C(v), Some(a)) => match apply(name, v, a) {
                     Some(x) => K::C(x),
-                    None if STRINGY.contains(&name) => K::Built(String::new()),
-                    None => K::Other,
+                    None => K::Built(String::new()),
                 },
                 (r, _) if STRINGY.contains(&name) && (is_stringy(r) || args.iter().flatten().any(is_stringy)) => {
                     // `'%c'|format(x)`: known prefix is the text before the first `%`
@@ -996,7 +1013,11 @@ fn bounded(k: K) -> K {
 fn cap(v: Vec<K>) -> Vec<K> {
     let mut v: Vec<K> = v.into_iter().map(bounded).collect();
     v.dedup();
-    v.truncate(16);
+    if v.len() > 16 {
+        // The values dropped are a string of unknown start, as far as the checks know.
+        v.truncate(15);
+        v.push(K::Built(String::new()));
+    }
     if v.is_empty() {
         v.push(K::Other)
     }

@@ -94,7 +94,7 @@ pub fn check_keras_h5(reader: &mut (impl Read + Seek), len: u64) -> FormatReport
             }
         };
         let window = &chunk[..read];
-        for start in candidates(window) {
+        for (start, keras_key) in candidates(window) {
             let offset = at + start as u64;
             if offset < covered_until {
                 continue;
@@ -111,11 +111,14 @@ pub fn check_keras_h5(reader: &mut (impl Read + Seek), len: u64) -> FormatReport
             match config_at(reader, offset, len) {
                 Ok(Some((config, consumed))) => {
                     covered_until = offset + consumed;
-                    configs += 1;
+                    configs += usize::from(has_class_name(&config));
                     judge(&config, &mut report, Some(offset));
                 }
                 Ok(None) => {}
-                Err(why) => report.finding(Severity::High, Some(offset), why),
+                // Only text that starts like a Keras object is one: other `{"` in binary data
+                // often do not parse.
+                Err(why) if keras_key => report.finding(Severity::High, Some(offset), why),
+                Err(_) => {}
             }
         }
         filtered_heap |= has_filtered_fractal_heap(window);
@@ -155,7 +158,7 @@ const CONFIG_ATTRIBUTE: &[u8] = b"model_config";
 
 const CHUNK: usize = 8 << 20;
 /// Most places that look like the start of a config that are parsed.
-const MAX_CANDIDATES: usize = 10_000;
+const MAX_CANDIDATES: usize = 100_000;
 const OVERLAP: usize = 64;
 
 fn read_chunk(reader: &mut (impl Read + Seek), at: u64, chunk: &mut [u8], len: u64) -> std::io::Result<usize> {
@@ -165,26 +168,27 @@ fn read_chunk(reader: &mut (impl Read + Seek), at: u64, chunk: &mut [u8], len: u
     Ok(want)
 }
 
-/// Offsets in `window` where a Keras config object may start: a `{`, optional
-/// whitespace, and a first key that is `class_name`, `module` or `registered_name` once its
-/// JSON escapes are decoded (`{"\u0063lass_name"` is what Python's json reads as
-/// `class_name`, so a search for the literal text would miss it).
-fn candidates(window: &[u8]) -> Vec<usize> {
-    const KEYS: [&str; 3] = ["class_name", "module", "registered_name"];
+/// Offsets in `window` where a JSON object may start: a `{`, any whitespace, and a first key
+/// that is a whole JSON string. Python's json takes keys in any order, so a Keras object may
+/// start with any key (`{"config": …, "class_name": "Lambda"}`); with each offset, whether
+/// its first key, once its escapes are decoded, is one only Keras objects start with
+/// (`{"\u0063lass_name"` is `class_name`): text there that does not parse is a finding.
+fn candidates(window: &[u8]) -> Vec<(usize, bool)> {
+    const KEYS: [&str; 4] = ["class_name", "module", "registered_name", "config"];
     let mut found = Vec::new();
     for (start, _) in window.iter().enumerate().filter(|(_, b)| **b == b'{') {
         let rest = &window[start + 1..];
-        let Some(quote) = rest.iter().take(64).position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')) else {
+        let Some(quote) = rest.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')) else {
             continue;
         };
         if rest[quote] != b'"' {
             continue;
         }
         let key = &rest[quote..];
-        // The key's closing quote: the first `"` not escaped, within a short key's reach.
+        // The key's closing quote: the first `"` not escaped.
         let mut end = None;
         let mut escaped = false;
-        for (i, b) in key.iter().enumerate().skip(1).take(128) {
+        for (i, b) in key.iter().enumerate().skip(1).take(MAX_KEY) {
             match (escaped, b) {
                 (false, b'\\') => escaped = true,
                 (false, b'"') => {
@@ -195,11 +199,23 @@ fn candidates(window: &[u8]) -> Vec<usize> {
             }
         }
         let Some(end) = end else { continue };
-        if serde_json::from_slice::<String>(&key[..=end]).is_ok_and(|key| KEYS.contains(&key.as_str())) {
-            found.push(start);
+        if let Ok(key) = serde_json::from_slice::<String>(&key[..=end]) {
+            found.push((start, KEYS.contains(&key.as_str())));
         }
     }
     found
+}
+
+/// The longest first key a candidate object is read with.
+const MAX_KEY: usize = 4096;
+
+/// Whether a JSON value holds a serialized Keras object (a `class_name`) at any depth.
+fn has_class_name(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(object) => object.contains_key("class_name") || object.values().any(has_class_name),
+        serde_json::Value::Array(items) => items.iter().any(has_class_name),
+        _ => false,
+    }
 }
 
 /// Parses the JSON object at `offset`: the config and how many bytes it spans, or `None`

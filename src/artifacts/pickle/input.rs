@@ -21,6 +21,9 @@ pub(super) struct Input<'r> {
     window: Vec<u8>,
     /// The offset of `window[0]`.
     window_at: u64,
+    /// How much the next refill reads: it starts small and doubles up to [`WINDOW`], so that
+    /// reading a short pickle costs what it reads, not a whole window.
+    next_fill: usize,
 }
 
 /// A line of a text opcode, as far as it is kept.
@@ -34,7 +37,7 @@ impl<'r> Input<'r> {
     /// The `len` bytes from the reader's current position.
     pub fn new(reader: &'r mut dyn Source, len: u64) -> std::io::Result<Input<'r>> {
         let base = reader.stream_position()?;
-        Ok(Input { reader, base, len, pos: 0, window: Vec::new(), window_at: 0 })
+        Ok(Input { reader, base, len, pos: 0, window: Vec::new(), window_at: 0, next_fill: 512 })
     }
 
     pub fn len(&self) -> u64 {
@@ -55,7 +58,8 @@ impl<'r> Input<'r> {
         if (self.window_at..end).contains(&self.pos) {
             return Ok(());
         }
-        let want = self.left().min(WINDOW as u64) as usize;
+        let want = self.left().min(self.next_fill as u64) as usize;
+        self.next_fill = (self.next_fill * 2).min(WINDOW);
         if self.pos != end {
             self.reader.seek(SeekFrom::Start(self.base + self.pos))?;
         }

@@ -143,9 +143,12 @@ pub fn analyze_one(
     let outcome = machine.run(&mut scan);
     let protocol = machine.protocol.or(Some(machine.implied_protocol));
     let loaded = machine.stack.last().map_or(Loaded::Other, |top| Loaded::of(top, 0));
+    // The unpickler reads a whole frame at once: a stream it reads next resumes after the
+    // last frame, even when the STOP came before its end.
+    let frame_end = machine.frame_end;
     scan.absorb(&mut machine);
     let end = match outcome {
-        Ok(stop) => Some((stop + 1, loaded)),
+        Ok(stop) => Some(((stop + 1).max(frame_end), loaded)),
         Err(failure) => {
             scan.broken(failure);
             None
@@ -328,6 +331,8 @@ struct Failure {
 
 struct Machine<'i, 'r> {
     input: &'i mut Input<'r>,
+    /// Where the last FRAME read ends (0 without frames).
+    frame_end: u64,
     /// Offset of the opcode being simulated.
     op_at: u64,
     stack: Vec<Value>,
@@ -365,6 +370,7 @@ impl<'i, 'r> Machine<'i, 'r> {
         let start = input.pos();
         Machine {
             input,
+            frame_end: 0,
             op_at: start,
             stack: Vec::new(),
             marks: Vec::new(),
@@ -597,6 +603,7 @@ impl<'i, 'r> Machine<'i, 'r> {
                     // FRAME: a length prefix for the opcodes that follow; they are read as usual.
                     let len = self.uint(8, "FRAME")?;
                     let left = self.input.left();
+                    self.frame_end = self.frame_end.max(self.input.pos().saturating_add(len.min(left)));
                     if len > left {
                         // Keep reading: what the frame does hold is still worth judging.
                         self.finding(
