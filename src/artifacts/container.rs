@@ -531,6 +531,58 @@ pub fn stored_member<'a, R: Read + Seek>(file: &'a mut R, member: &Member) -> Op
     })
 }
 
+/// The inflated bytes of a deflated member, read forward once: seeking moves only forward
+/// (by reading and dropping), which is all a streamed pickle needs. `None` for another
+/// method or a member whose local header was not checked.
+pub fn deflated_member<'a, R: Read + Seek>(
+    file: &'a mut R,
+    member: &Member,
+) -> Option<Forward<flate2::read::DeflateDecoder<std::io::Take<&'a mut R>>>> {
+    let start = member.data_offset?;
+    if member.method != 8 {
+        return None;
+    }
+    file.seek(SeekFrom::Start(start)).ok()?;
+    let raw = file.take(member.compressed_size);
+    Some(Forward { inner: flate2::read::DeflateDecoder::new(raw), pos: 0 })
+}
+
+/// A reader that can only go forward, with the seeks a forward reading needs.
+pub struct Forward<R> {
+    inner: R,
+    pos: u64,
+}
+
+impl<R: Read> Read for Forward<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.pos += read as u64;
+        Ok(read)
+    }
+}
+
+impl<R: Read> Seek for Forward<R> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(offset) => Some(offset),
+            SeekFrom::Current(delta) => self.pos.checked_add_signed(delta),
+            SeekFrom::End(_) => None,
+        };
+        let Some(target) = target.filter(|target| *target >= self.pos) else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "a compressed member is read forward only",
+            ));
+        };
+        let skipped = std::io::copy(&mut self.inner.by_ref().take(target - self.pos), &mut std::io::sink())?;
+        self.pos += skipped;
+        if self.pos != target {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(target)
+    }
+}
+
 /// `len` bytes of a reader from `start`, as a reader of their own.
 pub struct Span<'a, R> {
     inner: &'a mut R,
@@ -708,6 +760,25 @@ mod tests {
         let finding = file.findings.iter().find(|f| f.global.as_deref() == Some("os.system")).expect("os.system");
         assert_eq!(finding.offset, Some(global_at));
         assert!(finding.why.starts_with("archive/data.pkl: "), "{}", finding.why);
+        assert!(!file.findings.iter().any(|f| f.why.contains("more than the")), "{:?}", file.findings);
+    }
+
+    #[test]
+    fn a_large_deflated_pickle_member_is_streamed_too() {
+        let payload = 65u64 << 20;
+        let mut pickle = b"\x80\x04\x8e".to_vec();
+        pickle.extend(payload.to_le_bytes());
+        pickle.resize(pickle.len() + payload as usize, 0);
+        let global_at = pickle.len() as u64;
+        pickle.extend_from_slice(b"cos\nsystem\n\x8c\x02id\x85R.");
+        let bytes = archive(&[Spec { name: "archive/data.pkl", data: &pickle, deflate: true }]);
+        let options = crate::artifacts::scan::ScanOptions {
+            max_pickle_bytes: 1 << 20,
+            ..crate::artifacts::scan::ScanOptions::default()
+        };
+        let file = crate::artifacts::scan::scan_bytes(&bytes, "big.pt", options);
+        let finding = file.findings.iter().find(|f| f.global.as_deref() == Some("os.system")).expect("os.system");
+        assert_eq!(finding.offset, Some(global_at));
         assert!(!file.findings.iter().any(|f| f.why.contains("more than the")), "{:?}", file.findings);
     }
 

@@ -689,8 +689,9 @@ fn member_verdict(
     // A large member is first read through without being kept (size and CRC checked):
     // when its head is of no format that matters (tensor data, the bulk of a checkpoint)
     // that is all, and memory stays bounded; otherwise it is read again, whole.
-    // A large stored pickle is streamed in place like a pickle file (memory bounded whatever
-    // its size) once the pass above has checked its size and CRC.
+    // A large pickle member is streamed like a pickle file (memory bounded whatever its size)
+    // once the pass above has checked its size and CRC: in place when stored, inflating
+    // forward when deflated.
     let named_pickle = name.ends_with(".pkl") || name.ends_with(".pickle");
     if member.size > UNKNOWN_PICKLE_PROBE {
         let mut head = Vec::with_capacity(4096);
@@ -708,6 +709,9 @@ fn member_verdict(
         if matches!(format, Format::Pickle { .. }) || named_pickle {
             if let Some(mut stored) = container::stored_member(file, member) {
                 return Some(pickle_verdict("pickle", &mut stored, member.size, options, Some(name)));
+            }
+            if let Some(mut inflated) = container::deflated_member(file, member) {
+                return Some(pickle_verdict("pickle", &mut inflated, member.size, options, Some(name)));
             }
         }
     }
