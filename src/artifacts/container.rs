@@ -743,7 +743,7 @@ mod tests {
     }
 
     #[test]
-    fn a_large_stored_pickle_member_is_streamed_in_place() {
+    fn a_large_pickle_member_is_streamed_stored_or_deflated() {
         // PROTO 4, BINBYTES8 of 65 MiB, then os.system called: past the size read whole.
         let payload = 65u64 << 20;
         let mut pickle = b"\x80\x04\x8e".to_vec();
@@ -751,35 +751,18 @@ mod tests {
         pickle.resize(pickle.len() + payload as usize, 0);
         let global_at = pickle.len() as u64;
         pickle.extend_from_slice(b"cos\nsystem\n\x8c\x02id\x85R.");
-        let bytes = archive(&[Spec { name: "archive/data.pkl", data: &pickle, deflate: false }]);
-        let options = crate::artifacts::scan::ScanOptions {
-            max_pickle_bytes: 1 << 20,
-            ..crate::artifacts::scan::ScanOptions::default()
-        };
-        let file = crate::artifacts::scan::scan_bytes(&bytes, "big.pt", options);
-        let finding = file.findings.iter().find(|f| f.global.as_deref() == Some("os.system")).expect("os.system");
-        assert_eq!(finding.offset, Some(global_at));
-        assert!(finding.why.starts_with("archive/data.pkl: "), "{}", finding.why);
-        assert!(!file.findings.iter().any(|f| f.why.contains("more than the")), "{:?}", file.findings);
-    }
-
-    #[test]
-    fn a_large_deflated_pickle_member_is_streamed_too() {
-        let payload = 65u64 << 20;
-        let mut pickle = b"\x80\x04\x8e".to_vec();
-        pickle.extend(payload.to_le_bytes());
-        pickle.resize(pickle.len() + payload as usize, 0);
-        let global_at = pickle.len() as u64;
-        pickle.extend_from_slice(b"cos\nsystem\n\x8c\x02id\x85R.");
-        let bytes = archive(&[Spec { name: "archive/data.pkl", data: &pickle, deflate: true }]);
-        let options = crate::artifacts::scan::ScanOptions {
-            max_pickle_bytes: 1 << 20,
-            ..crate::artifacts::scan::ScanOptions::default()
-        };
-        let file = crate::artifacts::scan::scan_bytes(&bytes, "big.pt", options);
-        let finding = file.findings.iter().find(|f| f.global.as_deref() == Some("os.system")).expect("os.system");
-        assert_eq!(finding.offset, Some(global_at));
-        assert!(!file.findings.iter().any(|f| f.why.contains("more than the")), "{:?}", file.findings);
+        for deflate in [false, true] {
+            let bytes = archive(&[Spec { name: "archive/data.pkl", data: &pickle, deflate }]);
+            let options = crate::artifacts::scan::ScanOptions {
+                max_pickle_bytes: 1 << 20,
+                ..crate::artifacts::scan::ScanOptions::default()
+            };
+            let file = crate::artifacts::scan::scan_bytes(&bytes, "big.pt", options);
+            let finding = file.findings.iter().find(|f| f.global.as_deref() == Some("os.system")).expect("os.system");
+            assert_eq!(finding.offset, Some(global_at), "deflate {deflate}");
+            assert!(finding.why.starts_with("archive/data.pkl: "), "{}", finding.why);
+            assert!(!file.findings.iter().any(|f| f.why.contains("more than the")), "{:?}", file.findings);
+        }
     }
 
     #[test]
