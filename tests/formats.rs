@@ -354,6 +354,8 @@ fn gguf_templates_are_analysed_as_jinja() {
         "the user's last request. Use all previous tool calls {{ '... request. Use ...' ~ x }}",
         "{% macro f(namespace) %}{{ namespace }}{% endmacro %}{{ f('functions') }}",
         "{{ raise_exception('bad role ' ~ message.role) if message.role not in ['user'] }}",
+        // a slice step that overflows is folded without a panic (a panic would be a finding)
+        "{{ 'ab'[1::9223372036854775807] }}",
     ] {
         assert_eq!(analyze(good), vec![], "{good}");
     }
@@ -384,7 +386,6 @@ fn gguf_templates_are_analysed_as_jinja() {
         "{{ ''[['__class__']|min] }}",
         "{% macro c() %}__class__{% endmacro %}{{ ''[c()] }}",
         "{{ ''['\\N{low line}\\N{low line}class\\N{low line}\\N{low line}'] }}",
-        "{{ 'ab'[1::9223372036854775807] }}{{ ''['__x__'] }}",
         "{% if x %}", // does not parse
     ] {
         assert!(!analyze(bad).is_empty(), "{bad}");

@@ -377,6 +377,13 @@ fn prefixed(findings: Vec<ArtifactFinding>, member: Option<&str>) -> Vec<Artifac
         .collect()
 }
 
+/// Members a loader unpickles whatever their first bytes are: `.pkl`/`.pickle`, and the
+/// `pickle`, `storages` and `tensors` members of a legacy PyTorch checkpoint. A large one is
+/// never skipped as tensor data.
+fn unpickled_by_name(name: &str) -> bool {
+    name.ends_with(".pkl") || name.ends_with(".pickle") || ["pickle", "storages", "tensors"].contains(&name)
+}
+
 /// The most members read from one tar archive (as for zips).
 const MAX_TAR_MEMBERS: usize = 1 << 20;
 
@@ -503,10 +510,7 @@ fn tar_verdict(
         }
         let size = entry.size();
         names.push(name.clone());
-        // Members a loader unpickles whatever their first bytes are: never skipped.
-        let named_pickle = name.ends_with(".pkl")
-            || name.ends_with(".pickle")
-            || ["pickle", "storages", "tensors"].contains(&name.as_str());
+        let named_pickle = unpickled_by_name(&name);
         let limit = if depth == 0 { options.max_pickle_bytes } else { options.max_pickle_bytes.min(nesting.remaining) };
         let mut bytes = Vec::new();
         let read = if size > UNKNOWN_PICKLE_PROBE && !named_pickle {
@@ -571,23 +575,18 @@ fn legacy_torch_member(bytes: &[u8], name: &str, options: ScanOptions) -> Verdic
         }
         findings.extend(report.findings.into_iter().take(room).map(|mut f| {
             f.offset = f.offset.map(|offset| offset + at);
-            f.why = format!("{name}: {}", f.why);
             f
         }));
         end.map(|(after, loaded)| (at + after, loaded))
     };
-    let broken = |why: String| {
-        finding("pickle", Severity::High, format!("{name}: {why}, so the pickles after it were not found"))
-    };
+    let broken =
+        |why: String| finding("pickle", Severity::High, format!("{why}, so the pickles after it were not found"));
     let verdict = |mut findings: Vec<ArtifactFinding>| {
         if dropped.get() {
-            findings.push(finding(
-                "pickle",
-                Severity::High,
-                format!("{name}: more than {} findings; the rest are not listed", pickle::MAX_FINDINGS),
-            ));
+            let why = format!("more than {} findings; the rest are not listed", pickle::MAX_FINDINGS);
+            findings.push(finding("pickle", Severity::High, why));
         }
-        Verdict { format: "pickle".into(), executable: true, findings }
+        Verdict { format: "pickle".into(), executable: true, findings: prefixed(findings, Some(name)) }
     };
     let count = match next(0, &mut findings) {
         Some((after, pickle::Loaded::Int(count))) if (0..=len as i64).contains(&count) => Some((after, count)),
@@ -631,11 +630,7 @@ fn legacy_torch_member(bytes: &[u8], name: &str, options: ScanOptions) -> Verdic
         }
     }
     if at < len {
-        findings.push(finding(
-            "pickle",
-            Severity::Medium,
-            format!("{name}: {} bytes after what torch.load reads", len - at),
-        ));
+        findings.push(finding("pickle", Severity::Medium, format!("{} bytes after what torch.load reads", len - at)));
     }
     verdict(findings)
 }
@@ -692,7 +687,7 @@ fn member_verdict(
     // A large pickle member is streamed like a pickle file (memory bounded whatever its size)
     // once the pass above has checked its size and CRC: in place when stored, inflating
     // forward when deflated.
-    let named_pickle = name.ends_with(".pkl") || name.ends_with(".pickle");
+    let named_pickle = unpickled_by_name(name);
     if member.size > UNKNOWN_PICKLE_PROBE {
         let mut head = Vec::with_capacity(4096);
         let streamed = container::stream_member(file, member, |chunk| {

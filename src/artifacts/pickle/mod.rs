@@ -68,8 +68,7 @@ pub fn analyze(bytes: &[u8], policy: GlobalsPolicy) -> PickleReport {
 /// small window: the payloads the machine does not keep (tensor bytes, long strings) are
 /// seeked over, so memory does not grow with the file. A read error is a finding.
 pub fn analyze_stream(reader: &mut (impl Read + Seek), len: u64, policy: GlobalsPolicy) -> PickleReport {
-    let mut scan =
-        Scan { policy, globals: Vec::new(), seen: HashSet::new(), findings: Vec::new(), truncated_findings: false };
+    let mut scan = Scan::new(policy);
     let mut protocol = None;
     let mut pickles = 0;
     let source: &mut dyn Source = reader;
@@ -80,17 +79,7 @@ pub fn analyze_stream(reader: &mut (impl Read + Seek), len: u64, policy: Globals
     if len == 0 {
         scan.finding("pickle", None, 0, Severity::High, "the file is empty: no pickle to load".into());
     }
-    if scan.truncated_findings {
-        scan.findings.push(ArtifactFinding {
-            kind: "pickle".into(),
-            global: None,
-            offset: None,
-            severity: Severity::High,
-            why: format!("more than {MAX_FINDINGS} findings; the rest are not listed"),
-        });
-    }
-    let safe = !scan.findings.iter().any(|f| f.severity >= Severity::High);
-    PickleReport { protocol, globals: scan.globals, findings: scan.findings, pickles, safe }
+    scan.report(protocol, pickles)
 }
 
 /// What one pickle evaluates to, as far as the simulation knows it: enough for the formats
@@ -127,16 +116,13 @@ pub fn analyze_one(
     len: u64,
     policy: GlobalsPolicy,
 ) -> (PickleReport, Option<(u64, Loaded)>) {
-    let mut scan =
-        Scan { policy, globals: Vec::new(), seen: HashSet::new(), findings: Vec::new(), truncated_findings: false };
+    let mut scan = Scan::new(policy);
     let source: &mut dyn Source = reader;
     let mut input = match Input::new(source, len) {
         Ok(input) => input,
         Err(error) => {
             scan.finding("pickle", None, 0, Severity::High, format!("cannot be read: {error}"));
-            let report =
-                PickleReport { protocol: None, globals: Vec::new(), findings: scan.findings, pickles: 0, safe: false };
-            return (report, None);
+            return (scan.report(None, 0), None);
         }
     };
     let mut machine = Machine::new(&mut input);
@@ -154,9 +140,8 @@ pub fn analyze_one(
             None
         }
     };
-    let safe = !scan.findings.iter().any(|f| f.severity >= Severity::High);
     let pickles = usize::from(end.is_some());
-    (PickleReport { protocol, globals: scan.globals, findings: scan.findings, pickles, safe }, end)
+    (scan.report(protocol, pickles), end)
 }
 
 /// Runs the pickles of `input` one after the other.
@@ -229,6 +214,25 @@ struct Scan {
 }
 
 impl Scan {
+    fn new(policy: GlobalsPolicy) -> Scan {
+        Scan { policy, globals: Vec::new(), seen: HashSet::new(), findings: Vec::new(), truncated_findings: false }
+    }
+
+    /// The report of what was found, with a high finding when findings were dropped.
+    fn report(mut self, protocol: Option<u8>, pickles: usize) -> PickleReport {
+        if self.truncated_findings {
+            self.findings.push(ArtifactFinding {
+                kind: "pickle".into(),
+                global: None,
+                offset: None,
+                severity: Severity::High,
+                why: format!("more than {MAX_FINDINGS} findings; the rest are not listed"),
+            });
+        }
+        let safe = !self.findings.iter().any(|f| f.severity >= Severity::High);
+        PickleReport { protocol, globals: self.globals, findings: self.findings, pickles, safe }
+    }
+
     /// Takes over the findings of one pickle, within [`MAX_FINDINGS`].
     fn absorb(&mut self, machine: &mut Machine) {
         self.truncated_findings |= machine.dropped_findings;
