@@ -227,9 +227,17 @@ pub(crate) struct RecordArgs {
 
 #[derive(Debug, Args)]
 struct EvalArgs {
-    /// The evidence document (JSON); `-` reads standard input.
+    /// The evidence document (JSON); `-` reads standard input. With --batch: a JSON Lines
+    /// file of evidence documents (`-`: standard input), or a folder of *.json documents.
     #[arg(long, short, value_name = "EVIDENCE.json")]
     input: PathBuf,
+    /// Judge many documents in one run: one report per line (JSON Lines with --format
+    /// json), then a summary; exit 1 when any is denied, 2 when any is an error.
+    #[arg(long)]
+    batch: bool,
+    /// Evaluation workers for --batch (default: every core).
+    #[arg(long, value_name = "N", requires = "batch")]
+    threads: Option<std::num::NonZeroUsize>,
     /// Policy repository.
     #[arg(long, value_name = "DIR", env = "MODELGATE_POLICIES")]
     policies: PathBuf,
@@ -357,6 +365,19 @@ fn check(args: CheckArgs) -> ExitStatus {
 }
 
 fn eval(args: EvalArgs) -> ExitStatus {
+    if args.batch {
+        return eval_batch(&args);
+    }
+    if args.input.is_dir() {
+        print_error(
+            &Error::new(
+                ErrorKind::EvidenceInvalid,
+                format!("{} is a folder, not an evidence document", args.input.display()),
+            )
+            .hint("pass --batch to judge every *.json document of the folder"),
+        );
+        return ExitStatus::Error;
+    }
     let request = gate::EvalRequest {
         input: &args.input,
         policies: &args.policies,
@@ -364,6 +385,55 @@ fn eval(args: EvalArgs) -> ExitStatus {
         recording: args.record.recording(),
     };
     conclude(gate::eval(&request), &args.output)
+}
+
+/// `eval --batch`: reports as they come, then the summary; each document's error named.
+fn eval_batch(args: &EvalArgs) -> ExitStatus {
+    let format = match args.output.format {
+        Format::Json => modelgate::run::Format::Json,
+        Format::Text => modelgate::run::Format::Text,
+        other => {
+            print_error(
+                &Error::new(
+                    ErrorKind::Config,
+                    format!("--batch writes text or JSON Lines, not {other:?}").to_lowercase(),
+                )
+                .hint("use --format json (one report per line) or --format text"),
+            );
+            return ExitStatus::Error;
+        }
+    };
+    let request = modelgate::run::batch::BatchRequest {
+        input: &args.input,
+        policies: &args.policies,
+        timeout: timeout(args.timeout_ms, None),
+        recording: args.record.recording(),
+        threads: args.threads,
+        format,
+    };
+    match with_output(args.output.output.as_deref(), |out| modelgate::run::batch::eval_batch(&request, out)) {
+        Ok(summary) => {
+            if let Some(reason) = &summary.unrecorded {
+                eprintln!("warning: the decisions were not recorded: {reason}");
+            }
+            const SHOWN: usize = 20;
+            for error in summary.errors.iter().take(SHOWN) {
+                eprintln!("error: {}: {}", error.source, error.message);
+            }
+            if summary.errors.len() > SHOWN {
+                eprintln!("error: … and {} more documents in error (see the reports)", summary.errors.len() - SHOWN);
+            }
+            eprintln!(
+                "modelgate: {} documents: {} allow, {} deny, {} error",
+                summary.documents, summary.allow, summary.deny, summary.error
+            );
+            summary.status()
+        }
+        Err(error) => {
+            print_error(&error);
+            ExitStatus::Error
+        }
+    }
 }
 
 /// Warns about a decision kept unrecorded, then reports it.

@@ -180,7 +180,8 @@ pub fn check_packages(modules: &[regorus::unstable::Ref<Module>], outline: &Outl
         for package in outline.packages.keys() {
             if let Some(name) = rest.strip_prefix(package.as_str()).and_then(|tail| tail.strip_prefix('.')) {
                 let name = name.split('.').next().unwrap_or(name);
-                *mentions.entry(package.clone()).or_default().entry(name.to_string()).or_default() += usize::MAX / 2;
+                let count = mentions.entry(package.clone()).or_default().entry(name.to_string()).or_default();
+                *count = count.saturating_add(usize::MAX / 2);
             }
         }
     }
@@ -706,5 +707,16 @@ test_x if { time.now_ns() > 0 }
         assert!(error.message.contains("`double`"), "{}", error.message);
         let missing = "package modelgate.demo\n\ndeny contains v if { v := data.modelgate.lib.triple(1) }\n";
         assert!(check(&[("lib.rego", LIB), ("demo.rego", missing)]).is_err());
+    }
+
+    #[test]
+    fn a_helper_read_many_times_by_full_path_is_read() {
+        let gate = "package modelgate.demo\nimport data.modelgate.lib\n\ndeny contains v if { v := lib.double(1) }\n\
+                    deny contains v if { v := lib.double(2) }\nwarn contains v if { v := lib.double(3) }\n";
+        let mut engine = regorus::Engine::new();
+        engine.add_policy("lib.rego".into(), LIB.into()).expect("parses");
+        engine.add_policy("demo.rego".into(), gate.into()).expect("parses");
+        let outline = Outline::of(engine.get_modules()).expect("outline");
+        check_packages(engine.get_modules(), &outline, "modelgate.").expect("three reads of one helper are fine");
     }
 }

@@ -167,17 +167,23 @@ fn conclude(
         Ok(_) => Judged { report, unrecorded: None },
         Err(error) if recording.allow_unrecorded => Judged { report, unrecorded: Some(error) },
         Err(error) => {
-            let decision = report.decision.as_str();
-            report.decision = Decision::Error;
-            report.error = Some(ErrorInfo {
-                kind: error.kind.as_str().to_string(),
-                message: format!("the {decision} decision could not be recorded: {}", error.message),
-                hint: Some(format!(
-                    "{} (--allow-unrecorded keeps an unrecorded decision, deliberately)",
-                    error.hint.as_deref().unwrap_or("fix the audit store")
-                )),
-            });
+            unrecordable(&mut report, &error);
             Judged { report, unrecorded: None }
         }
     }
+}
+
+/// Turns a decision that could not be recorded into an `error` that says which decision
+/// it was and why it was not recorded.
+pub fn unrecordable(report: &mut Report, error: &Error) {
+    let decision = report.decision.as_str();
+    report.decision = Decision::Error;
+    report.error = Some(ErrorInfo {
+        kind: error.kind.as_str().to_string(),
+        message: format!("the {decision} decision could not be recorded: {}", error.message),
+        hint: Some(format!(
+            "{} (--allow-unrecorded keeps an unrecorded decision, deliberately)",
+            error.hint.as_deref().unwrap_or("fix the audit store")
+        )),
+    });
 }

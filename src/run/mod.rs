@@ -4,6 +4,7 @@
 //! a service is another.
 
 pub mod audit;
+pub mod batch;
 pub mod deploy;
 pub mod docs;
 pub mod gate;
