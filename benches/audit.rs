@@ -23,6 +23,7 @@ use modelgate::policy::Gate;
 use modelgate::report::Report;
 
 fn gate() -> Gate {
+    common::quiet_backtraces();
     Gate::load(&common::root().join("policies"), Duration::from_secs(5)).expect("policies load")
 }
 

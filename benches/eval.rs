@@ -8,7 +8,12 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use modelgate::policy::{fleet, Gate};
 
+/// The binary's allocator, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn single(c: &mut Criterion) {
+    common::quiet_backtraces();
     let mut gate = Gate::load(&common::root().join("policies"), Duration::from_secs(5)).expect("policies load");
     let examples = common::examples();
     let mut group = c.benchmark_group("evaluate");
@@ -26,6 +31,7 @@ fn compile(c: &mut Criterion) {
 }
 
 fn fleet_run(c: &mut Criterion) {
+    common::quiet_backtraces();
     let gate = Gate::load(&common::root().join("policies"), Duration::from_secs(5)).expect("policies load");
     let documents = common::fleet(10_000);
     let today = modelgate::policy::today().expect("today");

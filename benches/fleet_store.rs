@@ -5,6 +5,7 @@
 mod common;
 
 fn main() {
+    common::quiet_backtraces();
     let args: Vec<String> = std::env::args().skip(1).filter(|arg| arg != "--bench").collect();
     let [count, path] = args.as_slice() else {
         eprintln!("usage: cargo bench --bench fleet_store -- COUNT PATH");

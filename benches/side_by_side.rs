@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use modelgate::policy::Gate;
 
 fn main() {
+    common::quiet_backtraces();
     let args: Vec<String> = std::env::args().skip(1).filter(|arg| arg != "--bench").collect();
     let evidence = args
         .first()

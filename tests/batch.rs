@@ -18,6 +18,13 @@ fn line(path: &str) -> String {
     value.to_string()
 }
 
+/// `eval --batch --input INPUT --policies POLICIES --format json EXTRA…`
+fn batch_json(input: &str, policies: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["eval", "--batch", "--input", input, "--policies", policies, "--format", "json"];
+    args.extend_from_slice(extra);
+    modelgate(&args)
+}
+
 /// Each line of a JSON Lines output, parsed.
 fn lines(run: &Run) -> Vec<serde_json::Value> {
     run.stdout
@@ -42,7 +49,7 @@ fn a_json_lines_batch_is_judged_in_order_as_one_by_one() {
     let text = format!("{}\n{}\n{{\"schema_version\": \"1\"}}\n\n{}\r\n", line(PASSING), line(BLOCKED), line(BLOCKED));
     std::fs::write(&batch, text).expect("write");
     let batch_arg = batch.display().to_string();
-    let run = modelgate(&["eval", "--batch", "--input", &batch_arg, "--policies", "policies", "--format", "json"]);
+    let run = batch_json(&batch_arg, "policies", &[]);
     assert_eq!(run.code, 2, "an error in the batch is exit 2\n{}", run.stderr);
     let reports = lines(&run);
     assert_eq!(reports.len(), 6, "five reports and the summary:\n{}", run.stdout);
@@ -113,16 +120,7 @@ fn a_batch_that_judges_nothing_or_cannot_be_read_fails_closed() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("hint:"), "{}", run.stderr);
     // A policy repository that does not compile judges nothing.
-    let run = modelgate(&[
-        "eval",
-        "--batch",
-        "--input",
-        PASSING,
-        "--policies",
-        "tests/fixtures/policies/parse-error",
-        "--format",
-        "json",
-    ]);
+    let run = batch_json(PASSING, "tests/fixtures/policies/parse-error", &[]);
     assert_eq!(run.code, 2);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     // A FIFO is not read.
@@ -167,4 +165,28 @@ fn a_batch_is_recorded_one_decision_per_document() {
     }
     let verify = run(util::recording_as_is(&store).args(["audit", "verify"]));
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+}
+
+#[test]
+fn a_rule_that_raises_or_runs_too_long_is_an_error_never_an_allow() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let batch = dir.path().join("batch.jsonl");
+    std::fs::write(&batch, format!("{}\n{}\n", line(PASSING), line(BLOCKED))).expect("write");
+    let batch_arg = batch.display().to_string();
+    // to_number("2.4.0") raises on each document's version: each is an error.
+    let run = batch_json(&batch_arg, "tests/fixtures/policies/eval-error", &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let reports = lines(&run);
+    for report in &reports[..2] {
+        assert_eq!(report["decision"], "error", "{report:#}");
+        assert_eq!(report["error"]["kind"], "policy-evaluation", "{report:#}");
+        assert!(report["violations"].as_array().is_some_and(Vec::is_empty));
+    }
+    assert_eq!(reports[2]["summary"]["error"], 2);
+    // A rule that reads no evidence is evaluated once, at load: running past the time
+    // limit there stops the batch before any document is judged.
+    let run = batch_json(&batch_arg, "tests/fixtures/policies/timeout", &["--timeout-ms", "200"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(run.stderr.contains("time limit") && run.stderr.contains("hint:"), "{}", run.stderr);
 }

@@ -10,6 +10,16 @@ use modelgate::audit::{self, Access, Draft, Entry, EntryKind};
 use modelgate::evidence::{self, Evidence};
 use modelgate::policy::Gate;
 
+/// What the binary does first (src/main.rs): no backtrace for the errors regorus builds
+/// and drops during evaluation, unless RUST_LIB_BACKTRACE asks for them, so that
+/// RUST_BACKTRACE=1 in the environment does not slow the figures down. Call before any
+/// evaluation.
+pub fn quiet_backtraces() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -118,6 +118,158 @@ pub fn check_calls(modules: &[regorus::unstable::Ref<Module>], outline: &Outline
     Ok(())
 }
 
+/// Builtins whose result is not fixed by their arguments: a rule that calls one is never
+/// taken as a constant.
+const IMPURE_BUILTINS: &[&str] =
+    &["time.now_ns", "rand.intn", "uuid.rfc4122", "http.send", "net.lookup_ip_addr", "opa.runtime", "trace"];
+
+/// The gating packages whose `deny` and `warn` are the same for every evidence document, so
+/// that they can be evaluated once per bundle: nothing they reach, through rules and
+/// functions of any package, reads `input`, calls a builtin whose result varies (the
+/// time, randomness, the network), or uses `with`. The analysis is conservative: a
+/// reference it cannot resolve (`data.modelgate[name]`) counts as reaching every rule
+/// under it, and a name that is both a local variable and a rule counts as the rule.
+pub fn constant_packages(modules: &[regorus::unstable::Ref<Module>], outline: &Outline) -> BTreeSet<String> {
+    // Per rule (`package.name`): whether it reads what varies itself, and what it reaches.
+    let mut varies: BTreeMap<String, bool> = BTreeMap::new();
+    let mut reaches: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for module in modules.iter().filter(|module| !is_test_module(module)) {
+        let package = path_of(&module.package.refr).map(|path| strip_data(&path).to_string()).unwrap_or_default();
+        let aliases = aliases(module);
+        let local = outline.packages.get(&package);
+        for rule in &module.policy {
+            let refr = match rule.as_ref() {
+                Rule::Spec {
+                    head: RuleHead::Func { refr, .. } | RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. },
+                    ..
+                }
+                | Rule::Default { refr, .. } => refr,
+            };
+            let Some(name) = rule_name(refr) else { continue };
+            let node = format!("{package}.{name}");
+            // `with` replaces input or data for what the rule evaluates: not followed.
+            let mut own =
+                rule.span().text().split(|c: char| !c.is_alphanumeric() && c != '_').any(|word| word == "with");
+            // The longest reference starting at each place (`data.a.b` before `data.a`).
+            let mut references: BTreeMap<u32, String> = BTreeMap::new();
+            let mut calls = BTreeSet::new();
+            let walked = walk_rule(rule, &mut |expr| {
+                if let Expr::Call { fcn, .. } = expr {
+                    let Some(path) = path_of(fcn) else {
+                        own = true;
+                        return Ok(());
+                    };
+                    match resolve(&path, &package, &aliases, outline) {
+                        Some(target) => {
+                            calls.insert(target);
+                        }
+                        None => {
+                            own |= IMPURE_BUILTINS.contains(&path.as_str()) || !BUILTINS.contains_key(path.as_str())
+                        }
+                    }
+                    return Ok(());
+                }
+                let Some((root, segments)) = chain_of(expr) else { return Ok(()) };
+                if root == "input" {
+                    own = true;
+                    return Ok(());
+                }
+                let base = match aliases.get(&root) {
+                    Some(target) if target == "input" || target.starts_with("input.") => {
+                        own = true;
+                        return Ok(());
+                    }
+                    Some(target) => target.clone(),
+                    None if root == "data" => root,
+                    None if local.is_some_and(|rules| rules.contains(&root)) => format!("data.{package}.{root}"),
+                    None => return Ok(()),
+                };
+                keep_longest(&mut references, expr, base, segments);
+                Ok(())
+            });
+            own |= walked.is_err();
+            *varies.entry(node.clone()).or_default() |= own;
+            let reached = reaches.entry(node).or_default();
+            // A reference to `data` itself reaches every rule: kept as "".
+            reached.extend(references.into_values().map(|path| {
+                if path == "data" {
+                    String::new()
+                } else {
+                    strip_data(&path).to_string()
+                }
+            }));
+            reached.extend(calls);
+        }
+    }
+    // What reaches a rule that varies, varies too, until nothing changes.
+    let overlaps = |reference: &str, rule: &str| {
+        reference == rule
+            || rule.strip_prefix(reference).is_some_and(|rest| rest.starts_with('.'))
+            || reference.strip_prefix(rule).is_some_and(|rest| rest.starts_with('.'))
+    };
+    loop {
+        let varying: Vec<String> = varies.iter().filter(|(_, varies)| **varies).map(|(rule, _)| rule.clone()).collect();
+        let mut changed = false;
+        for (rule, reached) in &reaches {
+            if varies[rule] {
+                continue;
+            }
+            if reached
+                .iter()
+                .any(|reference| reference.is_empty() || varying.iter().any(|other| overlaps(reference, other)))
+            {
+                varies.insert(rule.clone(), true);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    outline
+        .packages
+        .iter()
+        .filter(|(_, rules)| rules.contains("deny") || rules.contains("warn"))
+        .filter(|(package, _)| {
+            ["deny", "warn"].iter().all(|name| !varies.get(&format!("{package}.{name}")).copied().unwrap_or(false))
+        })
+        .map(|(package, _)| package.clone())
+        .collect()
+}
+
+/// Records the reference `expr` makes (`base` and its static fields, up to the first
+/// computed one) unless a longer one starts at the same place: the walk visits `data.a.b`
+/// before `data.a` and `data`, and only the whole reference says what is used.
+fn keep_longest(references: &mut BTreeMap<u32, String>, expr: &Expr, base: String, segments: Vec<Segment>) {
+    let mut path = base;
+    for segment in segments {
+        let Segment::Field(name) = segment else { break };
+        path.push('.');
+        path.push_str(&name);
+    }
+    let start = expr.span().start;
+    if references.get(&start).is_none_or(|known| known.len() < path.len()) {
+        references.insert(start, path);
+    }
+}
+
+/// The rule a call names (`package.name`), or `None` for a builtin.
+fn resolve(path: &str, package: &str, aliases: &BTreeMap<String, String>, outline: &Outline) -> Option<String> {
+    if let Some(rest) = path.strip_prefix("data.") {
+        return Some(rest.to_string());
+    }
+    let (head, tail) = path.split_once('.').map_or((path, None), |(head, tail)| (head, Some(tail)));
+    if let Some(target) = aliases.get(head) {
+        let full = match tail {
+            Some(tail) => format!("{target}.{tail}"),
+            None => target.clone(),
+        };
+        return full.strip_prefix("data.").map(str::to_string);
+    }
+    let local = format!("{package}.{path}");
+    outline.functions.contains(&local).then_some(local)
+}
+
 /// Refuses what would silently drop a check from a package under `modelgate.*`:
 /// - a rule named one edit away from `deny` or `warn` (`denny contains v if …`);
 /// - a partial set (`name contains v if …`) that nothing reads: modelgate reads `deny`
@@ -157,16 +309,7 @@ pub fn check_packages(modules: &[regorus::unstable::Ref<Module>], outline: &Outl
                         None => root,
                     };
                     if base == "data" || base.starts_with("data.") {
-                        let mut path = base;
-                        for segment in segments {
-                            let Segment::Field(name) = segment else { break };
-                            path.push('.');
-                            path.push_str(&name);
-                        }
-                        let start = expr.span().start;
-                        if references.get(&start).is_none_or(|known| known.len() < path.len()) {
-                            references.insert(start, path);
-                        }
+                        keep_longest(&mut references, expr, base, segments);
                     }
                 }
                 Ok(())
@@ -718,5 +861,60 @@ test_x if { time.now_ns() > 0 }
         engine.add_policy("demo.rego".into(), gate.into()).expect("parses");
         let outline = Outline::of(engine.get_modules()).expect("outline");
         check_packages(engine.get_modules(), &outline, "modelgate.").expect("three reads of one helper are fine");
+    }
+
+    fn constants(files: &[(&str, &str)]) -> BTreeSet<String> {
+        let mut engine = regorus::Engine::new();
+        for (name, text) in files {
+            engine.add_policy((*name).to_string(), (*text).to_string()).expect("parses");
+        }
+        let outline = Outline::of(engine.get_modules()).expect("outline");
+        constant_packages(engine.get_modules(), &outline)
+    }
+
+    #[test]
+    fn only_packages_that_reach_nothing_varying_are_constant() {
+        let lib = "package modelgate.lib\nimport rego.v1\n\nenv := input.deployment.environment\n\
+                   limit := data.thresholds.x\nlabel(x) := concat(\"\", [\"x\", x])\nnow := time.now_ns()\n\
+                   shaped(x) := {\"env\": env, \"x\": x}\n";
+        let cases = [
+            ("deny contains v if { v := data.thresholds.y }", true),
+            ("deny contains v if { v := lib.label(\"a\") }", true),
+            ("deny contains v if { v := lib.limit }", true),
+            ("deny contains v if { v := input.model.name }", false),
+            ("deny contains v if { v := lib.env }", false),
+            ("deny contains v if { v := lib.shaped(1) }", false),
+            ("deny contains v if { v := lib.now }", false),
+            ("deny contains v if { v := time.now_ns() }", false),
+            ("deny contains v if { v := data.modelgate.lib[\"env\"] }", false),
+            ("deny contains v if { some name; v := data.modelgate.lib[name] }", false),
+            ("deny contains v if { v := data }", false),
+            ("deny contains v if { v := _x }\n_x := input.a", false),
+            ("deny contains v if { v := _x }\n_x := 1", true),
+            ("deny contains v if { v := lib.env with input as {} }", false),
+            ("deny contains v if { v := 1 }\nwarn contains v if { v := input.a }", false),
+        ];
+        for (rules, constant) in cases {
+            let gate = format!("package modelgate.demo\nimport rego.v1\nimport data.modelgate.lib\n\n{rules}\n");
+            let found = constants(&[("lib.rego", lib), ("demo.rego", &gate)]);
+            assert_eq!(found.contains("modelgate.demo"), constant, "{rules}");
+        }
+        let alias =
+            "package modelgate.demo\nimport rego.v1\nimport input.model as m\n\ndeny contains v if { v := m.name }\n";
+        assert!(constants(&[("demo.rego", alias)]).is_empty(), "an alias of input reads input");
+    }
+
+    #[test]
+    fn the_built_in_library_has_one_constant_package() {
+        let bundle =
+            crate::policy::bundle::Bundle::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"))
+                .expect("library");
+        let mut engine = regorus::Engine::new();
+        for file in bundle.files.iter().filter(|file| file.kind == crate::policy::bundle::FileKind::Rego) {
+            engine.add_policy(file.path.clone(), file.contents.clone()).expect("parses");
+        }
+        let outline = Outline::of(engine.get_modules()).expect("outline");
+        let found: Vec<String> = constant_packages(engine.get_modules(), &outline).into_iter().collect();
+        assert_eq!(found, ["modelgate.config"], "data.yaml's own checks read no evidence");
     }
 }

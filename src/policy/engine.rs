@@ -6,7 +6,7 @@ use std::time::Duration;
 use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::{Engine, Value};
 
-use super::analyze::{check_calls, check_input_references, check_packages, Outline};
+use super::analyze::{check_calls, check_input_references, check_packages, constant_packages, Outline};
 use super::bundle::{Bundle, FileKind};
 use super::data::PolicyData;
 use crate::error::{Error, ErrorKind, Result};
@@ -54,6 +54,13 @@ pub struct PackageResult {
 /// measured at about three times the speed on the built-in library, but it returned
 /// `undefined` where a builtin raised an error (`to_number("2.4.0")`), which would turn
 /// a broken rule into an allow; see `tests/cli.rs::evaluation_error_fails_closed`.
+/// Measured again on regorus 0.14.1 with strict builtin errors (issue 19): the library
+/// does not compile for it as written (`modelgate.lib`'s `_layered` needs more than the
+/// VM's 255 registers); with `_layered` split into two functions it compiled and ran 5 to
+/// 7 times faster (the blocked example: 1.3 ms against 8.0 ms), but on 5 of the 8
+/// evidence fixtures it lost warnings and found thresholds unset that the interpreter
+/// (and OPA) find: it would fail open, so it is not used. (The split itself made the
+/// interpreter about 10% slower, so the library keeps one rule.)
 #[derive(Clone)]
 pub struct PolicyEngine {
     engine: Engine,
@@ -61,6 +68,10 @@ pub struct PolicyEngine {
     pub outline: Outline,
     /// Each package's catalog, evaluated once at load: catalogs are constants.
     catalogs: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// The `deny` and `warn` of each package that reads nothing of the evidence (and
+    /// nothing that varies), evaluated once at load ([`constant_packages`]); `None` for
+    /// the packages evaluated per document.
+    constants: Vec<Option<(Vec<serde_json::Value>, Vec<serde_json::Value>)>>,
     /// The bundle's data, checked against its schema, and the environments it declares.
     pub data: std::sync::Arc<PolicyData>,
 }
@@ -96,15 +107,27 @@ impl PolicyEngine {
         let packages = gating_packages(&outline)?;
         check_packages(engine.get_modules(), &outline, PACKAGE_PREFIX)?;
         let mut catalogs = Vec::new();
+        let mut constants = Vec::new();
         if !options.include_tests {
-            engine
-                .add_policy(format!("<{ENTRY_PACKAGE}>"), entry_module(&packages))
-                .map_err(|error| Error::new(ErrorKind::PolicyParse, format!("internal entry module: {error}")))?;
+            let constant = constant_packages(engine.get_modules(), &outline);
             for package in &packages {
                 catalogs.push(catalog(&mut engine, package)?);
+                constants.push(match constant.contains(&package.path) {
+                    true => Some(constant_sets(&mut engine, package)?),
+                    false => None,
+                });
             }
+            let evaluated: Vec<GatingPackage> = packages
+                .iter()
+                .zip(&constants)
+                .filter(|(_, constant)| constant.is_none())
+                .map(|(package, _)| package.clone())
+                .collect();
+            engine
+                .add_policy(format!("<{ENTRY_PACKAGE}>"), entry_module(&evaluated))
+                .map_err(|error| Error::new(ErrorKind::PolicyParse, format!("internal entry module: {error}")))?;
         }
-        Ok(PolicyEngine { engine, packages, outline, catalogs, data: std::sync::Arc::new(data) })
+        Ok(PolicyEngine { engine, packages, outline, catalogs, constants, data: std::sync::Arc::new(data) })
     }
 
     /// Evaluates every gating rule against `input_json` (the evidence document).
@@ -120,7 +143,16 @@ impl PolicyEngine {
         let result = serde_json::to_value(result)
             .map_err(|error| Error::new(ErrorKind::PolicyResult, format!("policy result is not JSON: {error}")))?;
         let mut results = Vec::with_capacity(self.packages.len());
-        for (package, catalog) in self.packages.iter().zip(&self.catalogs) {
+        for ((package, catalog), constant) in self.packages.iter().zip(&self.catalogs).zip(&self.constants) {
+            if let Some((deny, warn)) = constant {
+                results.push(PackageResult {
+                    package: package.path.clone(),
+                    deny: deny.clone(),
+                    warn: warn.clone(),
+                    catalog: catalog.clone(),
+                });
+                continue;
+            }
             let entry = result.get(&package.path).ok_or_else(|| {
                 Error::new(
                     ErrorKind::PolicyResult,
@@ -142,6 +174,33 @@ impl PolicyEngine {
     pub fn engine_mut(&mut self) -> &mut Engine {
         &mut self.engine
     }
+}
+
+/// The `deny` and `warn` of a package that reads nothing of the evidence, evaluated once
+/// with an empty input. An error here fails the load: every document would get it.
+fn constant_sets(
+    engine: &mut Engine,
+    package: &GatingPackage,
+) -> Result<(Vec<serde_json::Value>, Vec<serde_json::Value>)> {
+    engine.set_input(Value::new_object());
+    let mut sets = serde_json::Map::new();
+    for (rule, defined) in [("deny", package.has_deny), ("warn", package.has_warn)] {
+        if defined {
+            let value = engine.eval_rule(format!("data.{}.{rule}", package.path)).map_err(evaluation_error)?;
+            if value == Value::Undefined {
+                return Err(Error::new(
+                    ErrorKind::PolicyResult,
+                    format!("package {} produced no {rule} (a rule head is undefined)", package.path),
+                )
+                .hint("deny and warn must always be defined: use partial sets (`deny contains v if { … }`)"));
+            }
+            let value = serde_json::to_value(&value)
+                .map_err(|error| Error::new(ErrorKind::PolicyResult, format!("policy result is not JSON: {error}")))?;
+            sets.insert(rule.to_string(), value);
+        }
+    }
+    let entry = serde_json::Value::Object(sets);
+    Ok((set_items(&entry, "deny", &package.path)?, set_items(&entry, "warn", &package.path)?))
 }
 
 /// A package's catalog, evaluated once with an empty input (catalogs are constants).
