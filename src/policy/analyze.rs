@@ -133,10 +133,38 @@ pub fn constant_packages(modules: &[regorus::unstable::Ref<Module>], outline: &O
     // Per rule (`package.name`): whether it reads what varies itself, and what it reaches.
     let mut varies: BTreeMap<String, bool> = BTreeMap::new();
     let mut reaches: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for module in modules.iter().filter(|module| !is_test_module(module)) {
-        let package = path_of(&module.package.refr).map(|path| strip_data(&path).to_string()).unwrap_or_default();
-        let aliases = aliases(module);
-        let local = outline.packages.get(&package);
+    let modules: Vec<&regorus::unstable::Ref<Module>> =
+        modules.iter().filter(|module| !is_test_module(module)).collect();
+    let package_of =
+        |module: &Module| path_of(&module.package.refr).map(|path| strip_data(&path).to_string()).unwrap_or_default();
+    // regorus shares the imports of every file of a package: an alias one file declares is
+    // seen by the others. One that two files point at different things is not followed.
+    let mut imports: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for module in &modules {
+        let package = imports.entry(package_of(module)).or_default();
+        for (alias, target) in aliases(module) {
+            package.entry(alias).or_default().insert(target);
+        }
+    }
+    for module in &modules {
+        let package = package_of(module);
+        let shared = imports.get(&package);
+        let aliases: BTreeMap<String, String> = shared
+            .into_iter()
+            .flatten()
+            .filter(|(_, targets)| targets.len() == 1)
+            .filter_map(|(alias, targets)| Some((alias.clone(), targets.first()?.clone())))
+            .collect();
+        let ambiguous =
+            |name: &str| shared.and_then(|shared| shared.get(name)).is_some_and(|targets| targets.len() > 1);
+        // A rule `limits.max := …` is reached as `limits`, `limits.max` or below.
+        let local = |root: &str| {
+            outline.packages.get(&package).is_some_and(|rules| {
+                rules
+                    .iter()
+                    .any(|rule| rule == root || rule.strip_prefix(root).is_some_and(|rest| rest.starts_with('.')))
+            })
+        };
         for rule in &module.policy {
             let refr = match rule.as_ref() {
                 Rule::Spec {
@@ -145,7 +173,9 @@ pub fn constant_packages(modules: &[regorus::unstable::Ref<Module>], outline: &O
                 }
                 | Rule::Default { refr, .. } => refr,
             };
-            let Some(name) = rule_name(refr) else { continue };
+            // A rule whose name cannot be read could be reached by any reference: nothing is
+            // taken as constant.
+            let Some(name) = rule_name(refr) else { return BTreeSet::new() };
             let node = format!("{package}.{name}");
             // `with` replaces input or data for what the rule evaluates: not followed.
             let mut own =
@@ -159,6 +189,10 @@ pub fn constant_packages(modules: &[regorus::unstable::Ref<Module>], outline: &O
                         own = true;
                         return Ok(());
                     };
+                    if ambiguous(path.split('.').next().unwrap_or(&path)) {
+                        own = true;
+                        return Ok(());
+                    }
                     match resolve(&path, &package, &aliases, outline) {
                         Some(target) => {
                             calls.insert(target);
@@ -170,7 +204,7 @@ pub fn constant_packages(modules: &[regorus::unstable::Ref<Module>], outline: &O
                     return Ok(());
                 }
                 let Some((root, segments)) = chain_of(expr) else { return Ok(()) };
-                if root == "input" {
+                if root == "input" || ambiguous(&root) {
                     own = true;
                     return Ok(());
                 }
@@ -181,7 +215,7 @@ pub fn constant_packages(modules: &[regorus::unstable::Ref<Module>], outline: &O
                     }
                     Some(target) => target.clone(),
                     None if root == "data" => root,
-                    None if local.is_some_and(|rules| rules.contains(&root)) => format!("data.{package}.{root}"),
+                    None if local(&root) => format!("data.{package}.{root}"),
                     None => return Ok(()),
                 };
                 keep_longest(&mut references, expr, base, segments);
@@ -902,6 +936,24 @@ test_x if { time.now_ns() > 0 }
         let alias =
             "package modelgate.demo\nimport rego.v1\nimport input.model as m\n\ndeny contains v if { v := m.name }\n";
         assert!(constants(&[("demo.rego", alias)]).is_empty(), "an alias of input reads input");
+        // The imports of one file of a package are seen by its other files.
+        let first = "package modelgate.demo\nimport rego.v1\nimport input.model as m\n\n_x := 1\n";
+        let second = "package modelgate.demo\nimport rego.v1\n\ndeny contains v if { v := m.name }\n";
+        assert!(constants(&[("a.rego", first), ("b.rego", second)]).is_empty(), "an alias from another file");
+        let lib_alias = "package modelgate.demo\nimport rego.v1\nimport data.modelgate.lib\n\n_x := 1\n";
+        let uses = "package modelgate.demo\nimport rego.v1\n\ndeny contains v if { v := lib.env }\n";
+        assert!(constants(&[("lib.rego", lib), ("a.rego", lib_alias), ("b.rego", uses)]).is_empty());
+        // Two files that give one alias different targets: not followed.
+        let other = "package modelgate.demo\nimport rego.v1\nimport data.thresholds as lib\n\n_y := 1\n";
+        let calls = "package modelgate.demo\nimport rego.v1\n\ndeny contains v if { v := lib.label(\"a\") }\n";
+        assert!(constants(&[("lib.rego", lib), ("a.rego", lib_alias), ("c.rego", other), ("b.rego", calls)]).is_empty());
+        // A rule with a dotted name, read by its first part.
+        let dotted = "package modelgate.demo\nimport rego.v1\n\nlimits.max := input.a\n\
+                      deny contains \"low\" if limits.max < 0.9\n";
+        assert!(constants(&[("demo.rego", dotted)]).is_empty(), "a ref-head rule that reads input");
+        let dotted =
+            "package modelgate.demo\nimport rego.v1\n\nlimits.max := 1\ndeny contains \"low\" if limits.max < 0.9\n";
+        assert_eq!(constants(&[("demo.rego", dotted)]).len(), 1, "a ref-head rule that reads nothing");
     }
 
     #[test]

@@ -25,6 +25,8 @@ use crate::policy::{fleet, Gate};
 
 /// Documents judged (and recorded) together.
 pub const CHUNK: usize = 256;
+/// A chunk ends early once its documents add up to this many bytes.
+const CHUNK_BYTES: u64 = 64 * 1024 * 1024;
 
 /// `modelgate eval --batch`.
 #[derive(Debug, Clone)]
@@ -102,7 +104,6 @@ impl BatchSummary {
 pub fn eval_batch(request: &BatchRequest, out: &mut dyn Write) -> Result<BatchSummary> {
     let started = Instant::now();
     let gate = Gate::load(request.policies, request.timeout)?;
-    let today = crate::policy::today()?;
     let mut recorder = Recorder::open(&request.recording)?;
     let mut documents = Documents::open(request.input)?;
     let mut summary = BatchSummary { unrecorded: recorder.unrecorded.clone(), ..BatchSummary::default() };
@@ -111,6 +112,9 @@ pub fn eval_batch(request: &BatchRequest, out: &mut dyn Write) -> Result<BatchSu
         if chunk.is_empty() {
             break;
         }
+        // Waivers and grace periods are judged on the day each chunk is judged: a batch
+        // streamed across midnight must not keep an exception that has expired.
+        let today = crate::policy::today()?;
         let mut reports = judge(&gate, chunk, request.threads, today);
         recorder.record(&gate, &mut reports, &mut summary)?;
         for (report, _) in &reports {
@@ -213,10 +217,14 @@ impl Recorder {
             if !self.bundle_stored {
                 self.bundle_stored = store.bundle(&gate.bundle.digest)?.is_some();
             }
+            // The bundle's files go with the first decision made under it.
+            let carrier = match self.bundle_stored {
+                true => None,
+                false => reports.iter().position(|(report, _)| report.policy.is_some()),
+            };
             let mut drafts = Vec::with_capacity(reports.len());
             for (index, (report, evidence)) in reports.iter().enumerate() {
-                let files =
-                    (index == 0 && !self.bundle_stored && report.policy.is_some()).then_some(gate.files.as_slice());
+                let files = (Some(index) == carrier).then_some(gate.files.as_slice());
                 drafts.push(record::decision_draft(
                     EntryKind::Decision,
                     report,
@@ -225,11 +233,11 @@ impl Recorder {
                     serde_json::Map::new(),
                 )?);
             }
-            store.append(drafts)
+            store.append(drafts).map(|records| (records, carrier.is_some()))
         })();
         match recorded {
-            Ok(records) => {
-                self.bundle_stored = true;
+            Ok((records, carried)) => {
+                self.bundle_stored |= carried;
                 let location = store.location();
                 for ((report, _), record) in reports.iter_mut().zip(records) {
                     report.audit = Some(AuditRef { store: location.clone(), seq: record.entry.seq, hash: record.hash });
@@ -289,12 +297,16 @@ impl Documents {
     /// Up to `count` documents, each named by where it is and parsed (or why not).
     fn next_chunk(&mut self, count: usize) -> Result<Vec<(String, Result<Evidence>)>> {
         let mut chunk = Vec::with_capacity(count);
-        while chunk.len() < count {
+        // The documents of a chunk are held together: a chunk also ends once it has read
+        // CHUNK_BYTES, so that 256 documents of the largest size are never in memory at once.
+        let mut bytes_read = 0u64;
+        while chunk.len() < count && bytes_read < CHUNK_BYTES {
             match &mut self.source {
                 Source::Files(files, read) => {
                     let Some(path) = files.get(*read) else { break };
                     *read += 1;
                     let source = path.display().to_string();
+                    bytes_read += std::fs::metadata(path).map_or(0, |metadata| metadata.len());
                     chunk.push((source, evidence::read(path)));
                 }
                 Source::Lines(reader, line) => {
@@ -308,6 +320,7 @@ impl Documents {
                         break;
                     }
                     *line += 1;
+                    bytes_read += read as u64;
                     let source = format!("{}:{}", self.name, line);
                     chunk.push((source.clone(), parse_line(&source, &bytes)));
                 }
