@@ -17,36 +17,47 @@ pub fn evaluate_all(
     threads: Option<NonZeroUsize>,
     today: chrono::NaiveDate,
 ) -> Vec<Report> {
+    judge_all(gate, documents, threads, |gate, evidence| gate.report_at(evidence, None, today), |_| panicked())
+}
+
+/// Runs `judge` on every item, in order, on up to `threads` workers (all cores when
+/// `None`), each with its own clone of `gate`. The items of a worker that panics get
+/// `failed`'s answer, so that none is left unjudged.
+pub fn judge_all<T: Sync, R: Send>(
+    gate: &Gate,
+    items: &[T],
+    threads: Option<NonZeroUsize>,
+    judge: impl Fn(&mut Gate, &T) -> R + Sync,
+    failed: impl Fn(&T) -> R,
+) -> Vec<R> {
     let threads = threads
         .or_else(|| std::thread::available_parallelism().ok())
         .map_or(1, NonZeroUsize::get)
-        .min(documents.len().max(1));
-    let chunk = documents.len().div_ceil(threads).max(1);
+        .min(items.len().max(1));
+    let chunk = items.len().div_ceil(threads).max(1);
+    let judge = &judge;
     std::thread::scope(|scope| {
-        let workers: Vec<_> = documents
+        let workers: Vec<_> = items
             .chunks(chunk)
             .map(|slice| {
                 let mut gate = gate.clone();
-                let worker = scope.spawn(move || {
-                    slice.iter().map(|evidence| gate.report_at(evidence, None, today)).collect::<Vec<_>>()
-                });
+                let worker = scope.spawn(move || slice.iter().map(|item| judge(&mut gate, item)).collect::<Vec<_>>());
                 (slice, worker)
             })
             .collect();
         workers
             .into_iter()
             .flat_map(|(slice, worker)| match worker.join() {
-                Ok(reports) => reports,
-                // A panicking worker must not leave its documents unjudged: each gets an error.
-                Err(_) => slice
-                    .iter()
-                    .map(|_| {
-                        Report::from_error(&Error::new(ErrorKind::PolicyEvaluation, "the evaluation worker panicked"))
-                    })
-                    .collect(),
+                Ok(answers) => answers,
+                Err(_) => slice.iter().map(&failed).collect(),
             })
             .collect()
     })
+}
+
+/// The report of a document whose worker panicked.
+pub fn panicked() -> Report {
+    Report::from_error(&Error::new(ErrorKind::PolicyEvaluation, "the evaluation worker panicked"))
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //!
 //! The bundle is read, compiled and its git state looked up once; the documents are read
 //! [`CHUNK`] at a time (JSON Lines from a file or standard input, or every `*.json` of a
-//! folder), judged on every core by [`fleet::evaluate_all`] (the path `reevaluate` and
-//! `policy impact` take), recorded one transaction per chunk, and written in input order,
+//! folder), checked and judged on every core by [`fleet::judge_all`] (the worker pool of
+//! `fleet::evaluate_all`, which `reevaluate` and `policy impact` take), recorded one
+//! transaction per chunk, and written in input order,
 //! one report per line, before the next chunk is read: memory does not grow with the
 //! batch.
 
@@ -115,7 +116,7 @@ pub fn eval_batch(request: &BatchRequest, out: &mut dyn Write) -> Result<BatchSu
         // Waivers and grace periods are judged on the day each chunk is judged: a batch
         // streamed across midnight must not keep an exception that has expired.
         let today = crate::policy::today()?;
-        let mut reports = judge(&gate, chunk, request.threads, today);
+        let mut reports = judge(&gate, &chunk, request.threads, today);
         recorder.record(&gate, &mut reports, &mut summary)?;
         for (report, _) in &reports {
             summary.add(report);
@@ -135,40 +136,54 @@ pub fn eval_batch(request: &BatchRequest, out: &mut dyn Write) -> Result<BatchSu
 }
 
 /// The chunk's reports, in order, each with the evidence it judged (none when the
-/// document could not be read).
+/// document could not be read). Documents are read and checked on the workers too: the
+/// strict reading is a third of the work.
 fn judge(
     gate: &Gate,
-    chunk: Vec<(String, Result<Evidence>)>,
+    chunk: &[Pending],
     threads: Option<NonZeroUsize>,
     today: chrono::NaiveDate,
 ) -> Vec<(Report, Option<Evidence>)> {
-    let (mut read, mut evidence, mut failed) = (Vec::new(), Vec::new(), Vec::new());
-    for (index, (source, parsed)) in chunk.into_iter().enumerate() {
-        match parsed {
-            Ok(document) => {
-                read.push((index, source));
-                evidence.push(document);
+    fleet::judge_all(
+        gate,
+        chunk,
+        threads,
+        |gate, pending| match pending.read() {
+            Ok(evidence) => (gate.report_at(&evidence, Some(pending.source.clone()), today), Some(evidence)),
+            Err(error) => {
+                let mut report = Report::from_error(&error);
+                report.evidence_source = Some(pending.source.clone());
+                report.policy = Some(gate.bundle.clone());
+                (report, None)
             }
-            Err(error) => failed.push((index, source, error)),
+        },
+        |pending| {
+            let mut report = fleet::panicked();
+            report.evidence_source = Some(pending.source.clone());
+            (report, None)
+        },
+    )
+}
+
+/// A document of the batch, named by where it is, not yet read.
+struct Pending {
+    /// `FILE:LINE`, or the file of a folder.
+    source: String,
+    what: Unread,
+}
+
+enum Unread {
+    Line(Vec<u8>),
+    File(PathBuf),
+}
+
+impl Pending {
+    fn read(&self) -> Result<Evidence> {
+        match &self.what {
+            Unread::Line(bytes) => parse_line(&self.source, bytes),
+            Unread::File(path) => evidence::read(path),
         }
     }
-    let judged = fleet::evaluate_all(gate, &evidence, threads, today);
-    let mut reports: Vec<(usize, Report, Option<Evidence>)> = read
-        .into_iter()
-        .zip(judged.into_iter().zip(evidence))
-        .map(|((index, source), (mut report, evidence))| {
-            report.evidence_source = Some(source);
-            (index, report, Some(evidence))
-        })
-        .collect();
-    for (index, source, error) in failed {
-        let mut report = Report::from_error(&error);
-        report.evidence_source = Some(source);
-        report.policy = Some(gate.bundle.clone());
-        reports.push((index, report, None));
-    }
-    reports.sort_by_key(|(index, _, _)| *index);
-    reports.into_iter().map(|(_, report, evidence)| (report, evidence)).collect()
 }
 
 /// The audit store a batch records in, opened once.
@@ -294,8 +309,8 @@ impl Documents {
         Ok(Documents { name, source: Source::Lines(Box::new(BufReader::with_capacity(1 << 20, lines)), 0) })
     }
 
-    /// Up to `count` documents, each named by where it is and parsed (or why not).
-    fn next_chunk(&mut self, count: usize) -> Result<Vec<(String, Result<Evidence>)>> {
+    /// Up to `count` documents, each named by where it is.
+    fn next_chunk(&mut self, count: usize) -> Result<Vec<Pending>> {
         let mut chunk = Vec::with_capacity(count);
         // The documents of a chunk are held together: a chunk also ends once it has read
         // CHUNK_BYTES, so that 256 documents of the largest size are never in memory at once.
@@ -305,9 +320,8 @@ impl Documents {
                 Source::Files(files, read) => {
                     let Some(path) = files.get(*read) else { break };
                     *read += 1;
-                    let source = path.display().to_string();
                     bytes_read += std::fs::metadata(path).map_or(0, |metadata| metadata.len());
-                    chunk.push((source, evidence::read(path)));
+                    chunk.push(Pending { source: path.display().to_string(), what: Unread::File(path.clone()) });
                 }
                 Source::Lines(reader, line) => {
                     let mut bytes = Vec::new();
@@ -321,8 +335,7 @@ impl Documents {
                     }
                     *line += 1;
                     bytes_read += read as u64;
-                    let source = format!("{}:{}", self.name, line);
-                    chunk.push((source.clone(), parse_line(&source, &bytes)));
+                    chunk.push(Pending { source: format!("{}:{}", self.name, line), what: Unread::Line(bytes) });
                 }
             }
         }
