@@ -12,14 +12,7 @@ mod cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    // regorus builds `anyhow` errors on paths of ordinary evaluation and drops them. With
-    // RUST_BACKTRACE=1 in the environment (common in CI) each one captured a backtrace: a
-    // batch of 2,000 documents took 9.6 s instead of 4.1 s. Panics still print theirs
-    // (RUST_BACKTRACE); error backtraces only when RUST_LIB_BACKTRACE asks for them. Set
-    // before any thread starts.
-    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
-        std::env::set_var("RUST_LIB_BACKTRACE", "0");
-    }
+    modelgate::policy::engine::quiet_error_backtraces();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

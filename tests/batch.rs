@@ -112,8 +112,13 @@ fn a_batch_that_judges_nothing_or_cannot_be_read_fails_closed() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("no evidence documents") && run.stderr.contains("hint:"), "{}", run.stderr);
     // A folder without --batch is refused, pointing at it.
-    let run = modelgate(&["eval", "--input", &dir.path().display().to_string(), "--policies", "policies"]);
+    let folder = dir.path().display().to_string();
+    let run = modelgate(&["eval", "--input", &folder, "--policies", "policies", "--format", "json"]);
     assert_eq!(run.code, 2);
+    let report = run.json();
+    assert_eq!(report["decision"], "error", "{report:#}");
+    assert!(report["error"]["message"].as_str().unwrap_or_default().contains("is a folder"), "{report:#}");
+    assert!(report["error"]["hint"].as_str().unwrap_or_default().contains("--batch"), "{report:#}");
     assert!(run.stderr.contains("--batch"), "{}", run.stderr);
     // Formats that hold one report are refused for a batch.
     let run = modelgate(&["eval", "--batch", "--input", PASSING, "--policies", "policies", "--format", "sarif"]);

@@ -44,16 +44,6 @@ REPO = HERE.parents[1]
 TEAM = HERE / "team"
 
 
-def write_documents(path: Path, count: int, seed: int) -> None:
-    with open(path, "w") as out, open(os.devnull, "w"):
-        sys_stdout = sys.stdout
-        sys.stdout = out
-        try:
-            team_docs.main([str(count), "--seed", str(seed)])
-        finally:
-            sys.stdout = sys_stdout
-
-
 def modelgate_items(report: dict) -> list[tuple]:
     return [
         (entry["policy"]["package"], entry["policy"]["rule"], entry["raw"])
@@ -103,7 +93,8 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory() as work:
         docs = Path(work) / "docs.jsonl"
-        write_documents(docs, args.count, args.seed)
+        with open(docs, "w") as out:
+            team_docs.write(out, args.count, args.seed)
         size = docs.stat().st_size
         engine = opa_engine.PolicyEngine.from_dir(TEAM)
         if args.reference:

@@ -94,17 +94,21 @@ def document(bases: list[dict], index: int, rng: random.Random) -> dict:
     return doc
 
 
+def write(out, count: int, seed: int) -> None:
+    """COUNT documents made with SEED, one JSON object per line, to OUT."""
+    bases = [json.loads(path.read_text()) for path in EXAMPLES]
+    rng = random.Random(seed)
+    for index in range(count):
+        out.write(json.dumps(document(bases, index, rng), separators=(",", ":")))
+        out.write("\n")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("count", type=int)
     parser.add_argument("--seed", type=int, default=19)
     args = parser.parse_args(argv)
-    bases = [json.loads(path.read_text()) for path in EXAMPLES]
-    rng = random.Random(args.seed)
-    out = sys.stdout
-    for index in range(args.count):
-        out.write(json.dumps(document(bases, index, rng), separators=(",", ":")))
-        out.write("\n")
+    write(sys.stdout, args.count, args.seed)
     return 0
 
 

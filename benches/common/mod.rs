@@ -10,14 +10,10 @@ use modelgate::audit::{self, Access, Draft, Entry, EntryKind};
 use modelgate::evidence::{self, Evidence};
 use modelgate::policy::Gate;
 
-/// What the binary does first (src/main.rs): no backtrace for the errors regorus builds
-/// and drops during evaluation, unless RUST_LIB_BACKTRACE asks for them, so that
-/// RUST_BACKTRACE=1 in the environment does not slow the figures down. Call before any
-/// evaluation.
+/// What the binary does first (src/main.rs), so that RUST_BACKTRACE=1 in the environment
+/// does not slow the figures down. Call before any evaluation.
 pub fn quiet_backtraces() {
-    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
-        std::env::set_var("RUST_LIB_BACKTRACE", "0");
-    }
+    modelgate::policy::engine::quiet_error_backtraces();
 }
 
 pub fn root() -> PathBuf {

@@ -368,16 +368,6 @@ fn eval(args: EvalArgs) -> ExitStatus {
     if args.batch {
         return eval_batch(&args);
     }
-    if args.input.is_dir() {
-        print_error(
-            &Error::new(
-                ErrorKind::EvidenceInvalid,
-                format!("{} is a folder, not an evidence document", args.input.display()),
-            )
-            .hint("pass --batch to judge every *.json document of the folder"),
-        );
-        return ExitStatus::Error;
-    }
     let request = gate::EvalRequest {
         input: &args.input,
         policies: &args.policies,

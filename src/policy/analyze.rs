@@ -183,7 +183,8 @@ pub fn constant_packages(modules: &[regorus::unstable::Ref<Module>], outline: &O
             // The longest reference starting at each place (`data.a.b` before `data.a`).
             let mut references: BTreeMap<u32, String> = BTreeMap::new();
             let mut calls = BTreeSet::new();
-            let walked = walk_rule(rule, &mut |expr| {
+            // The visitor never fails, so neither does the walk.
+            let _ = walk_rule(rule, &mut |expr| {
                 if let Expr::Call { fcn, .. } = expr {
                     let Some(path) = path_of(fcn) else {
                         own = true;
@@ -221,7 +222,6 @@ pub fn constant_packages(modules: &[regorus::unstable::Ref<Module>], outline: &O
                 keep_longest(&mut references, expr, base, segments);
                 Ok(())
             });
-            own |= walked.is_err();
             *varies.entry(node.clone()).or_default() |= own;
             let reached = reaches.entry(node).or_default();
             // A reference to `data` itself reaches every rule: kept as "".

@@ -19,6 +19,17 @@ const ENTRY_RULE: &str = "data.modelgate_entry__.result";
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Turns off backtraces of `anyhow` errors unless RUST_LIB_BACKTRACE asks for them. regorus
+/// builds such errors on paths of ordinary evaluation and drops them; with RUST_BACKTRACE=1
+/// in the environment (common in CI) each captured one: a batch of 2,000 documents took
+/// 9.6 s instead of 4.1 s. Panics still print theirs (RUST_BACKTRACE). Call first thing in
+/// a process, before any thread starts (the binary's `main`, the benchmarks).
+pub fn quiet_error_backtraces() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
+}
+
 /// The evidence document's JSON Schema, that references into `input` are checked against.
 static EVIDENCE_SCHEMA: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(crate::evidence::json_schema);
 

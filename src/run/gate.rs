@@ -122,7 +122,13 @@ pub fn eval(request: &EvalRequest) -> Judged {
     let source = request.input.display().to_string();
     let evidence = match evidence::read(request.input) {
         Ok(evidence) => evidence,
-        Err(error) => return conclude(Report::from_error(&error), &request.recording, &base, None, None),
+        Err(error) => {
+            let error = match request.input.is_dir() {
+                true => error.hint("pass --batch to judge every *.json evidence document of the folder"),
+                false => error,
+            };
+            return conclude(Report::from_error(&error), &request.recording, &base, None, None);
+        }
     };
     let (mut report, files) = judge(request.policies, &evidence, Some(source), request.timeout);
     report.timings.total_us = started.elapsed().as_micros() as u64;
