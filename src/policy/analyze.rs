@@ -123,153 +123,341 @@ pub fn check_calls(modules: &[regorus::unstable::Ref<Module>], outline: &Outline
 const IMPURE_BUILTINS: &[&str] =
     &["time.now_ns", "rand.intn", "uuid.rfc4122", "http.send", "net.lookup_ip_addr", "opa.runtime", "trace"];
 
+/// What a rule or function reads of the evidence: the static paths into `input` it reads
+/// (`deployment.environment`, the whole subtree under each), or `None` when that cannot be
+/// told: the whole input or a computed path into it, `with`, a builtin whose result
+/// varies (the time, randomness, the network) or that this engine lacks.
+type Reads = Option<BTreeSet<String>>;
+
+/// Every rule and function of the non-test modules (`package.name`), with what it reads of
+/// the evidence itself and the rules it reaches, followed to a fixed point: each rule's
+/// `reads` holds what it reads through everything it reaches. The analysis is
+/// conservative: a reference it cannot resolve (`data.modelgate[name]`) counts as reaching
+/// every rule under it, and a name that is both a local variable and a rule counts as the
+/// rule.
+struct RuleGraph {
+    /// Rule to what it reads, through everything it reaches.
+    reads: BTreeMap<String, Reads>,
+    /// Rule to the rules its own text reaches (directly).
+    reaches: BTreeMap<String, BTreeSet<String>>,
+    /// Whether any rule uses `with`.
+    uses_with: bool,
+}
+
+impl RuleGraph {
+    /// `None` when a rule's name cannot be read: it could be reached by any reference.
+    fn of(modules: &[regorus::unstable::Ref<Module>], outline: &Outline) -> Option<RuleGraph> {
+        let mut own: BTreeMap<String, Reads> = BTreeMap::new();
+        let mut uses_with = false;
+        // References as written (data paths without `data.`; "" for `data` itself).
+        let mut references: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let modules: Vec<&regorus::unstable::Ref<Module>> =
+            modules.iter().filter(|module| !is_test_module(module)).collect();
+        let package_of = |module: &Module| {
+            path_of(&module.package.refr).map(|path| strip_data(&path).to_string()).unwrap_or_default()
+        };
+        // regorus shares the imports of every file of a package: an alias one file declares
+        // is seen by the others. One that two files point at different things is not followed.
+        let mut imports: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+        for module in &modules {
+            let package = imports.entry(package_of(module)).or_default();
+            for (alias, target) in aliases(module) {
+                package.entry(alias).or_default().insert(target);
+            }
+        }
+        for module in &modules {
+            let package = package_of(module);
+            let shared = imports.get(&package);
+            let aliases: BTreeMap<String, String> = shared
+                .into_iter()
+                .flatten()
+                .filter(|(_, targets)| targets.len() == 1)
+                .filter_map(|(alias, targets)| Some((alias.clone(), targets.first()?.clone())))
+                .collect();
+            let ambiguous =
+                |name: &str| shared.and_then(|shared| shared.get(name)).is_some_and(|targets| targets.len() > 1);
+            // A rule `limits.max := …` is reached as `limits`, `limits.max` or below.
+            let local = |root: &str| {
+                outline.packages.get(&package).is_some_and(|rules| {
+                    rules
+                        .iter()
+                        .any(|rule| rule == root || rule.strip_prefix(root).is_some_and(|rest| rest.starts_with('.')))
+                })
+            };
+            for rule in &module.policy {
+                let refr = match rule.as_ref() {
+                    Rule::Spec {
+                        head: RuleHead::Func { refr, .. } | RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. },
+                        ..
+                    }
+                    | Rule::Default { refr, .. } => refr,
+                };
+                let name = rule_name(refr)?;
+                let node = format!("{package}.{name}");
+                // `with` replaces input or data for what the rule evaluates: not followed.
+                let mut unknown = mentions_with(rule.span().text());
+                uses_with |= unknown;
+                // The longest reference starting at each place (`data.a.b` before `data.a`),
+                // into data and into the input.
+                let mut data: BTreeMap<u32, String> = BTreeMap::new();
+                let mut input: BTreeMap<u32, String> = BTreeMap::new();
+                let mut calls = BTreeSet::new();
+                // The visitor never fails, so neither does the walk.
+                let _ = walk_rule(rule, &mut |expr| {
+                    if let Expr::Call { fcn, params, .. } = expr {
+                        let Some(path) = path_of(fcn) else {
+                            unknown = true;
+                            return Ok(());
+                        };
+                        if ambiguous(path.split('.').next().unwrap_or(&path)) {
+                            unknown = true;
+                            return Ok(());
+                        }
+                        match resolve(&path, &package, &aliases, outline) {
+                            Some(target) => {
+                                calls.insert(target);
+                            }
+                            None => {
+                                unknown |=
+                                    IMPURE_BUILTINS.contains(&path.as_str()) || !BUILTINS.contains_key(path.as_str());
+                                if path == "object.get" {
+                                    object_get_path(params, &aliases, &mut input);
+                                }
+                            }
+                        }
+                        return Ok(());
+                    }
+                    let Some((root, segments)) = chain_of(expr) else { return Ok(()) };
+                    if ambiguous(&root) {
+                        unknown = true;
+                        return Ok(());
+                    }
+                    let base = match aliases.get(&root) {
+                        _ if root == "input" => root,
+                        Some(target) => target.clone(),
+                        None if root == "data" => root,
+                        None if local(&root) => format!("data.{package}.{root}"),
+                        None => return Ok(()),
+                    };
+                    if base == "input" || base.starts_with("input.") {
+                        keep_longest(&mut input, expr, base, segments);
+                    } else {
+                        keep_longest(&mut data, expr, base, segments);
+                    }
+                    Ok(())
+                });
+                let read: Reads = match unknown {
+                    true => None,
+                    false => Some(input.into_values().map(|path| input_field(&path)).collect()),
+                };
+                let entry = own.entry(node.clone()).or_insert_with(|| Some(BTreeSet::new()));
+                *entry = union(entry.take(), read);
+                let reached = references.entry(node).or_default();
+                reached.extend(data.into_values().map(|path| {
+                    if path == "data" {
+                        String::new()
+                    } else {
+                        strip_data(&path).to_string()
+                    }
+                }));
+                reached.extend(calls);
+            }
+        }
+        // Each reference as the rules it reaches.
+        let rules: Vec<String> = own.keys().cloned().collect();
+        let reaches: BTreeMap<String, BTreeSet<String>> = references
+            .into_iter()
+            .map(|(node, references)| {
+                let reached = rules
+                    .iter()
+                    .filter(|rule| references.iter().any(|reference| overlaps(reference, rule)))
+                    .cloned()
+                    .collect();
+                (node, reached)
+            })
+            .collect();
+        // What a rule reaches reads, it reads too, until nothing changes.
+        let mut reads = own;
+        loop {
+            let mut changed = false;
+            for (node, reached) in &reaches {
+                let mut total = reads[node].clone();
+                for other in reached {
+                    if total.is_none() {
+                        break;
+                    }
+                    total = union(total, reads[other].clone());
+                }
+                if total != reads[node] {
+                    reads.insert(node.clone(), total);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        Some(RuleGraph { reads, reaches, uses_with })
+    }
+}
+
+/// Whether Rego text uses the `with` keyword: the word outside strings and comments.
+fn mentions_with(text: &str) -> bool {
+    let mut code = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+                code.push(' ');
+            }
+            '`' => {
+                chars.by_ref().find(|&c| c == '`');
+                code.push(' ');
+            }
+            '#' => {
+                chars.by_ref().find(|&c| c == '\n');
+                code.push(' ');
+            }
+            c => code.push(c),
+        }
+    }
+    code.split(|c: char| !c.is_alphanumeric() && c != '_').any(|word| word == "with")
+}
+
+/// Whether a reference (`modelgate.lib`, "" for all of data) reaches a rule
+/// (`modelgate.lib.threshold`): one is the other or lies under it.
+fn overlaps(reference: &str, rule: &str) -> bool {
+    reference.is_empty()
+        || reference == rule
+        || rule.strip_prefix(reference).is_some_and(|rest| rest.starts_with('.'))
+        || reference.strip_prefix(rule).is_some_and(|rest| rest.starts_with('.'))
+}
+
+fn union(a: Reads, b: Reads) -> Reads {
+    let (mut a, b) = (a?, b?);
+    a.extend(b);
+    Some(a)
+}
+
+/// `deployment.environment` for `input.deployment.environment`; "" for `input` itself.
+fn input_field(path: &str) -> String {
+    path.strip_prefix("input").map(|rest| rest.trim_start_matches('.')).unwrap_or_default().to_string()
+}
+
+/// `object.get(input.a, ["b", "c"], default)` reads `input.a.b.c`: recorded as the
+/// longest reference at the first argument, so that `input.a` alone does not count. Only
+/// literal keys (a string or an array of strings) are followed.
+fn object_get_path(
+    params: &[regorus::unstable::Ref<Expr>],
+    aliases: &BTreeMap<String, String>,
+    input: &mut BTreeMap<u32, String>,
+) {
+    let [object, keys, _] = params else { return };
+    let Some((root, segments)) = chain_of(object) else { return };
+    let base = match aliases.get(&root) {
+        _ if root == "input" => root,
+        Some(target) if target.starts_with("input.") => target.clone(),
+        _ => return,
+    };
+    let literal = |expr: &Expr| match expr {
+        Expr::String { value: Value::String(name), .. } | Expr::RawString { value: Value::String(name), .. } => {
+            Some(Segment::Field(name.to_string()))
+        }
+        _ => None,
+    };
+    let tail: Option<Vec<Segment>> = match keys.as_ref() {
+        Expr::Array { items, .. } => items.iter().map(|item| literal(item)).collect(),
+        other => literal(other).map(|segment| vec![segment]),
+    };
+    let Some(tail) = tail else { return };
+    if segments.iter().any(|segment| !matches!(segment, Segment::Field(_))) {
+        return;
+    }
+    keep_longest(input, object, base, segments.into_iter().chain(tail).collect());
+}
+
 /// The gating packages whose `deny` and `warn` are the same for every evidence document, so
 /// that they can be evaluated once per bundle: nothing they reach, through rules and
 /// functions of any package, reads `input`, calls a builtin whose result varies (the
-/// time, randomness, the network), or uses `with`. The analysis is conservative: a
-/// reference it cannot resolve (`data.modelgate[name]`) counts as reaching every rule
-/// under it, and a name that is both a local variable and a rule counts as the rule.
+/// time, randomness, the network), or uses `with` ([`RuleGraph`]).
 pub fn constant_packages(modules: &[regorus::unstable::Ref<Module>], outline: &Outline) -> BTreeSet<String> {
-    // Per rule (`package.name`): whether it reads what varies itself, and what it reaches.
-    let mut varies: BTreeMap<String, bool> = BTreeMap::new();
-    let mut reaches: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let modules: Vec<&regorus::unstable::Ref<Module>> =
-        modules.iter().filter(|module| !is_test_module(module)).collect();
-    let package_of =
-        |module: &Module| path_of(&module.package.refr).map(|path| strip_data(&path).to_string()).unwrap_or_default();
-    // regorus shares the imports of every file of a package: an alias one file declares is
-    // seen by the others. One that two files point at different things is not followed.
-    let mut imports: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
-    for module in &modules {
-        let package = imports.entry(package_of(module)).or_default();
-        for (alias, target) in aliases(module) {
-            package.entry(alias).or_default().insert(target);
-        }
-    }
-    for module in &modules {
-        let package = package_of(module);
-        let shared = imports.get(&package);
-        let aliases: BTreeMap<String, String> = shared
-            .into_iter()
-            .flatten()
-            .filter(|(_, targets)| targets.len() == 1)
-            .filter_map(|(alias, targets)| Some((alias.clone(), targets.first()?.clone())))
-            .collect();
-        let ambiguous =
-            |name: &str| shared.and_then(|shared| shared.get(name)).is_some_and(|targets| targets.len() > 1);
-        // A rule `limits.max := …` is reached as `limits`, `limits.max` or below.
-        let local = |root: &str| {
-            outline.packages.get(&package).is_some_and(|rules| {
-                rules
-                    .iter()
-                    .any(|rule| rule == root || rule.strip_prefix(root).is_some_and(|rest| rest.starts_with('.')))
-            })
-        };
-        for rule in &module.policy {
-            let refr = match rule.as_ref() {
-                Rule::Spec {
-                    head: RuleHead::Func { refr, .. } | RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. },
-                    ..
-                }
-                | Rule::Default { refr, .. } => refr,
-            };
-            // A rule whose name cannot be read could be reached by any reference: nothing is
-            // taken as constant.
-            let Some(name) = rule_name(refr) else { return BTreeSet::new() };
-            let node = format!("{package}.{name}");
-            // `with` replaces input or data for what the rule evaluates: not followed.
-            let mut own =
-                rule.span().text().split(|c: char| !c.is_alphanumeric() && c != '_').any(|word| word == "with");
-            // The longest reference starting at each place (`data.a.b` before `data.a`).
-            let mut references: BTreeMap<u32, String> = BTreeMap::new();
-            let mut calls = BTreeSet::new();
-            // The visitor never fails, so neither does the walk.
-            let _ = walk_rule(rule, &mut |expr| {
-                if let Expr::Call { fcn, .. } = expr {
-                    let Some(path) = path_of(fcn) else {
-                        own = true;
-                        return Ok(());
-                    };
-                    if ambiguous(path.split('.').next().unwrap_or(&path)) {
-                        own = true;
-                        return Ok(());
-                    }
-                    match resolve(&path, &package, &aliases, outline) {
-                        Some(target) => {
-                            calls.insert(target);
-                        }
-                        None => {
-                            own |= IMPURE_BUILTINS.contains(&path.as_str()) || !BUILTINS.contains_key(path.as_str())
-                        }
-                    }
-                    return Ok(());
-                }
-                let Some((root, segments)) = chain_of(expr) else { return Ok(()) };
-                if root == "input" || ambiguous(&root) {
-                    own = true;
-                    return Ok(());
-                }
-                let base = match aliases.get(&root) {
-                    Some(target) if target == "input" || target.starts_with("input.") => {
-                        own = true;
-                        return Ok(());
-                    }
-                    Some(target) => target.clone(),
-                    None if root == "data" => root,
-                    None if local(&root) => format!("data.{package}.{root}"),
-                    None => return Ok(()),
-                };
-                keep_longest(&mut references, expr, base, segments);
-                Ok(())
-            });
-            *varies.entry(node.clone()).or_default() |= own;
-            let reached = reaches.entry(node).or_default();
-            // A reference to `data` itself reaches every rule: kept as "".
-            reached.extend(references.into_values().map(|path| {
-                if path == "data" {
-                    String::new()
-                } else {
-                    strip_data(&path).to_string()
-                }
-            }));
-            reached.extend(calls);
-        }
-    }
-    // What reaches a rule that varies, varies too, until nothing changes.
-    let overlaps = |reference: &str, rule: &str| {
-        reference == rule
-            || rule.strip_prefix(reference).is_some_and(|rest| rest.starts_with('.'))
-            || reference.strip_prefix(rule).is_some_and(|rest| rest.starts_with('.'))
-    };
-    loop {
-        let varying: Vec<String> = varies.iter().filter(|(_, varies)| **varies).map(|(rule, _)| rule.clone()).collect();
-        let mut changed = false;
-        for (rule, reached) in &reaches {
-            if varies[rule] {
-                continue;
-            }
-            if reached
-                .iter()
-                .any(|reference| reference.is_empty() || varying.iter().any(|other| overlaps(reference, other)))
-            {
-                varies.insert(rule.clone(), true);
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
+    let Some(graph) = RuleGraph::of(modules, outline) else { return BTreeSet::new() };
+    let constant =
+        |rule: &str| graph.reads.get(rule).is_none_or(|reads| reads.as_ref().is_some_and(BTreeSet::is_empty));
     outline
         .packages
         .iter()
         .filter(|(_, rules)| rules.contains("deny") || rules.contains("warn"))
-        .filter(|(package, _)| {
-            ["deny", "warn"].iter().all(|name| !varies.get(&format!("{package}.{name}")).copied().unwrap_or(false))
-        })
+        .filter(|(package, _)| ["deny", "warn"].iter().all(|name| constant(&format!("{package}.{name}"))))
         .map(|(package, _)| package.clone())
         .collect()
 }
+
+/// Rules worth computing once per value of the few evidence fields they read, rather than
+/// once per document: each rule that `roots` need evaluated, directly or through rules and
+/// functions that are not themselves such a rule, whose value is fixed by at most
+/// [`MEMO_FIELDS`] static paths into the evidence that are `scalar` (a string, a number, a
+/// boolean: an environment, a risk tier), or by none (a constant). In the
+/// built-in library these are the thresholds resolved for an environment and a risk tier,
+/// and each package's catalog. Functions and rules with dotted names are not taken. Empty
+/// when more than [`MEMO_RULES`] would be, and when a rule uses `with`: a rule given its
+/// value keeps it under a `with` that changes the input it was computed from.
+pub fn memo_rules(
+    modules: &[regorus::unstable::Ref<Module>],
+    outline: &Outline,
+    roots: &[String],
+    scalar: &dyn Fn(&str) -> bool,
+) -> Vec<(String, BTreeSet<String>)> {
+    let Some(graph) = RuleGraph::of(modules, outline).filter(|graph| !graph.uses_with) else { return Vec::new() };
+    let memoisable = |rule: &str| {
+        !outline.functions.contains(rule)
+            && outline.packages.iter().any(|(package, names)| {
+                rule.strip_prefix(package.as_str())
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .is_some_and(|name| !name.contains('.') && names.contains(name))
+            })
+            && graph.reads.get(rule).is_some_and(|reads| {
+                reads.as_ref().is_some_and(|paths| paths.len() <= MEMO_FIELDS && paths.iter().all(|path| scalar(path)))
+            })
+    };
+    let mut frontier = BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    let mut pending: Vec<&str> = roots.iter().map(String::as_str).collect();
+    while let Some(rule) = pending.pop() {
+        if !seen.insert(rule) {
+            continue;
+        }
+        if memoisable(rule) {
+            frontier.insert(rule.to_string());
+            continue;
+        }
+        pending.extend(graph.reaches.get(rule).into_iter().flatten().map(String::as_str));
+    }
+    if frontier.len() > MEMO_RULES {
+        return Vec::new();
+    }
+    frontier
+        .into_iter()
+        .map(|rule| {
+            let reads = graph.reads.get(&rule).cloned().flatten().unwrap_or_default();
+            (rule, reads)
+        })
+        .collect()
+}
+
+/// At most this many evidence fields fix a rule [`memo_rules`] takes.
+pub const MEMO_FIELDS: usize = 4;
+/// At most this many rules are computed once per value of their fields.
+pub const MEMO_RULES: usize = 64;
 
 /// Records the reference `expr` makes (`base` and its static fields, up to the first
 /// computed one) unless a longer one starts at the same place: the walk visits `data.a.b`
@@ -968,5 +1156,80 @@ test_x if { time.now_ns() > 0 }
         let outline = Outline::of(engine.get_modules()).expect("outline");
         let found: Vec<String> = constant_packages(engine.get_modules(), &outline).into_iter().collect();
         assert_eq!(found, ["modelgate.config"], "data.yaml's own checks read no evidence");
+    }
+
+    fn remembered(files: &[(&str, &str)]) -> Vec<(String, Vec<String>)> {
+        let mut engine = regorus::Engine::new();
+        for (name, text) in files {
+            engine.add_policy((*name).to_string(), (*text).to_string()).expect("parses");
+        }
+        let outline = Outline::of(engine.get_modules()).expect("outline");
+        let schema = crate::evidence::json_schema();
+        let scalar =
+            |path: &str| crate::policy::evidence_schema::is_scalar(&schema, &path.split('.').collect::<Vec<_>>());
+        let roots: Vec<String> = outline
+            .packages
+            .iter()
+            .filter(|(package, _)| package.starts_with("modelgate.") && package.as_str() != "modelgate.lib")
+            .flat_map(|(package, rules)| {
+                ["deny", "warn"]
+                    .into_iter()
+                    .filter(|rule| rules.contains(*rule))
+                    .map(move |rule| format!("{package}.{rule}"))
+            })
+            .collect();
+        memo_rules(engine.get_modules(), &outline, &roots, &scalar)
+            .into_iter()
+            .map(|(rule, reads)| (rule, reads.into_iter().collect()))
+            .collect()
+    }
+
+    #[test]
+    fn rules_fixed_by_a_few_scalar_fields_are_remembered() {
+        let gate = "package modelgate.demo\nimport rego.v1\n\n\
+                    env := input.deployment.environment\n\
+                    tier := object.get(input, [\"model\", \"risk_tier\"], \"low\")\n\
+                    limit := data.thresholds[env]\n\
+                    metrics := input.evaluation.metrics\n\
+                    now := time.now_ns()\n\
+                    late if now > 1\n\
+                    labels := {\"with\": \"# with\"} # with\n\
+                    deny contains v if { some v, m in metrics; m > limit; tier == \"high\"; late; labels }\n";
+        let found = remembered(&[("demo.rego", gate)]);
+        let expected: Vec<(String, Vec<String>)> = vec![
+            ("modelgate.demo.labels".into(), vec![]),
+            ("modelgate.demo.limit".into(), vec!["deployment.environment".into()]),
+            ("modelgate.demo.tier".into(), vec!["model.risk_tier".into()]),
+        ];
+        // `metrics` reads an object, `late` the clock: evaluated per document. A `with` in a
+        // string or a comment is not one.
+        assert_eq!(found, expected);
+        // A rule that changes the input with `with` would see a remembered value computed
+        // from the input as it was: nothing is remembered.
+        let swapped = format!("{gate}swapped := x if {{ x := env with input.deployment.environment as \"a\" }}\n");
+        assert_eq!(remembered(&[("demo.rego", &swapped)]), Vec::new());
+    }
+
+    #[test]
+    fn the_built_in_library_remembers_its_thresholds_and_catalogs() {
+        let bundle =
+            crate::policy::bundle::Bundle::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"))
+                .expect("library");
+        let files: Vec<(&str, &str)> = bundle
+            .files
+            .iter()
+            .filter(|file| file.kind == crate::policy::bundle::FileKind::Rego)
+            .map(|file| (file.path.as_str(), file.contents.as_str()))
+            .collect();
+        let found = remembered(&files);
+        let reads = |rule: &str| found.iter().find(|(name, _)| name == rule).map(|(_, reads)| reads.clone());
+        let by_tier = Some(vec!["deployment.environment".to_string(), "model.risk_tier".to_string()]);
+        assert_eq!(reads("modelgate.lib._values"), by_tier);
+        assert_eq!(reads("modelgate.lib._layered"), by_tier);
+        assert_eq!(reads("modelgate.fairness._settings"), by_tier);
+        for package in ["data", "documentation", "fairness", "performance", "security"] {
+            assert_eq!(reads(&format!("modelgate.{package}.catalog")), Some(vec![]), "{package}");
+        }
+        assert!(found.len() <= MEMO_RULES);
     }
 }

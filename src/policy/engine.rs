@@ -6,7 +6,7 @@ use std::time::Duration;
 use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::{Engine, Value};
 
-use super::analyze::{check_calls, check_input_references, check_packages, constant_packages, Outline};
+use super::analyze::{check_calls, check_input_references, check_packages, constant_packages, memo_rules, Outline};
 use super::bundle::{Bundle, FileKind};
 use super::data::PolicyData;
 use crate::error::{Error, ErrorKind, Result};
@@ -16,6 +16,10 @@ pub const PACKAGE_PREFIX: &str = "modelgate.";
 /// The entry module modelgate adds to evaluate every gating rule in one pass.
 const ENTRY_PACKAGE: &str = "modelgate_entry__";
 const ENTRY_RULE: &str = "data.modelgate_entry__.result";
+/// At most this many combinations of field values are remembered per engine.
+const MEMO_CAPACITY: usize = 256;
+/// At most this many sets of defined memoised rules get an entry rule of their own.
+const MEMO_VARIANTS: usize = 16;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -85,6 +89,57 @@ pub struct PolicyEngine {
     constants: Vec<Option<(Vec<serde_json::Value>, Vec<serde_json::Value>)>>,
     /// The bundle's data, checked against its schema, and the environments it declares.
     pub data: std::sync::Arc<PolicyData>,
+    /// Rules computed once per value of the evidence fields they read.
+    memo: Option<Memo>,
+}
+
+/// Rules whose value is fixed by a few scalar fields of the evidence ([`memo_rules`]):
+/// in the built-in library the thresholds that apply to an environment and a risk tier,
+/// and the catalogs. They are computed once per combination of those fields' values and
+/// given to every later document with the same values through `with` (as OPA allows:
+/// `with data.p.r as v` replaces a rule's value), so each document evaluates only what
+/// depends on the rest of it. The rules are grouped by the fields they read, each group
+/// with its own remembered values. A rule undefined for some values cannot be given one:
+/// it is evaluated as before ([`PolicyEngine::memo_entry`]). A group whose rules raise an
+/// error, or whose fields hold more than a scalar, sends the document to the full
+/// evaluation, which meets the same error.
+#[derive(Clone)]
+struct Memo {
+    /// The rules (`modelgate.lib._values`), named `r0`, `r1`, … in `input.memo`.
+    rules: Vec<String>,
+    groups: Vec<MemoGroup>,
+    /// The entry rule for each set of defined rules met so far ([`PolicyEngine::memo_entry`]).
+    entries: std::collections::BTreeMap<Vec<usize>, String>,
+}
+
+/// Memoised rules that read the same evidence fields.
+#[derive(Clone)]
+struct MemoGroup {
+    /// The fields, as the keys under `input`.
+    fields: Vec<Vec<String>>,
+    /// `data.modelgate_entry__.memo_values_g0`: the rules' values for the current input.
+    rule: String,
+    /// The values of the group's defined rules (`{"r0": …}`) by the fields' values. At
+    /// most [`MEMO_CAPACITY`]: then forgotten and computed again.
+    values: std::collections::BTreeMap<Vec<Value>, Value>,
+}
+
+impl MemoGroup {
+    /// The fields' values in `input`, when each is a scalar or absent.
+    fn key(&self, input: &Value) -> Option<Vec<Value>> {
+        self.fields
+            .iter()
+            .map(|path| {
+                let value = path.iter().fold(input, |value, key| &value[key.as_str()]);
+                match value {
+                    Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) | Value::Undefined => {
+                        Some(value.clone())
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    }
 }
 
 fn timer(timeout: Duration) -> ExecutionTimerConfig {
@@ -97,11 +152,14 @@ pub struct EngineOptions {
     pub timeout: Duration,
     /// Load `*_test.rego` files too (for `policy test`).
     pub include_tests: bool,
+    /// Compute the rules that read only a few scalar fields of the evidence once per
+    /// value of those fields ([`Memo`]); off only to check that it changes nothing.
+    pub memoise: bool,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { timeout: DEFAULT_TIMEOUT, include_tests: false }
+        EngineOptions { timeout: DEFAULT_TIMEOUT, include_tests: false, memoise: true }
     }
 }
 
@@ -119,6 +177,7 @@ impl PolicyEngine {
         check_packages(engine.get_modules(), &outline, PACKAGE_PREFIX)?;
         let mut catalogs = Vec::new();
         let mut constants = Vec::new();
+        let mut memo = None;
         if !options.include_tests {
             let constant = constant_packages(engine.get_modules(), &outline);
             for package in &packages {
@@ -134,20 +193,127 @@ impl PolicyEngine {
                 .filter(|(_, constant)| constant.is_none())
                 .map(|(package, _)| package.clone())
                 .collect();
+            let roots: Vec<String> = evaluated
+                .iter()
+                .flat_map(|package| {
+                    [(package.has_deny, "deny"), (package.has_warn, "warn")]
+                        .into_iter()
+                        .filter(|(defined, _)| *defined)
+                        .map(|(_, rule)| format!("{}.{rule}", package.path))
+                })
+                .collect();
+            let scalar =
+                |path: &str| super::evidence_schema::is_scalar(&EVIDENCE_SCHEMA, &path.split('.').collect::<Vec<_>>());
+            let memoised = match options.memoise {
+                true => memo_rules(engine.get_modules(), &outline, &roots, &scalar),
+                false => Vec::new(),
+            };
             engine
-                .add_policy(format!("<{ENTRY_PACKAGE}>"), entry_module(&evaluated))
+                .add_policy(format!("<{ENTRY_PACKAGE}>"), entry_module(&evaluated, &memoised))
                 .map_err(|error| Error::new(ErrorKind::PolicyParse, format!("internal entry module: {error}")))?;
+            if !memoised.is_empty() {
+                let groups = memo_groups(&memoised)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(group, (fields, _))| MemoGroup {
+                        fields: fields.iter().map(|path| path.split('.').map(str::to_string).collect()).collect(),
+                        rule: format!("data.{ENTRY_PACKAGE}.memo_values_g{group}"),
+                        values: std::collections::BTreeMap::new(),
+                    })
+                    .collect();
+                let rules = memoised.iter().map(|(rule, _)| rule.clone()).collect();
+                memo = Some(Memo { rules, groups, entries: std::collections::BTreeMap::new() });
+            }
         }
-        Ok(PolicyEngine { engine, packages, outline, catalogs, constants, data: std::sync::Arc::new(data) })
+        Ok(PolicyEngine { engine, packages, outline, catalogs, constants, data: std::sync::Arc::new(data), memo })
     }
 
     /// Evaluates every gating rule against `input_json` (the evidence document).
     pub fn evaluate(&mut self, input_json: &str) -> Result<Vec<PackageResult>> {
         let input = Value::from_json_str(input_json)
             .map_err(|error| Error::new(ErrorKind::EvidenceInvalid, format!("evidence is not JSON: {error}")))?;
+        if let Some((memoised, rule)) = self.memoised(&input).and_then(|memoised| {
+            let rule = self.memo_entry(&memoised)?;
+            Some((memoised, rule))
+        }) {
+            let wrapped: std::collections::BTreeMap<Value, Value> =
+                [(Value::from("doc"), input.clone()), (Value::from("memo"), memoised)].into_iter().collect();
+            self.engine.set_input(Value::from(wrapped));
+            let result = self.engine.eval_rule(rule).map_err(evaluation_error)?;
+            if result != Value::Undefined {
+                return self.results(&result);
+            }
+        }
         self.engine.set_input(input);
         let result = self.engine.eval_rule(ENTRY_RULE.to_string()).map_err(evaluation_error)?;
         self.results(&result)
+    }
+
+    /// The memoised rules' values for `input`'s fields (`{"r0": …}`, the rules that are
+    /// defined), each group's computed with `input` the first time its fields' values are
+    /// seen; `None` to evaluate in full.
+    fn memoised(&mut self, input: &Value) -> Option<Value> {
+        let memo = self.memo.as_mut()?;
+        let mut all = std::collections::BTreeMap::new();
+        let mut input_set = false;
+        for group in &mut memo.groups {
+            let key = group.key(input)?;
+            let known = match group.values.get(&key) {
+                Some(known) => known.clone(),
+                None => {
+                    if !input_set {
+                        self.engine.set_input(input.clone());
+                        input_set = true;
+                    }
+                    // An error (or the time limit) is not remembered: the full evaluation
+                    // meets it again.
+                    let values = self.engine.eval_rule(group.rule.clone()).ok()?;
+                    values.as_object().ok()?;
+                    if group.values.len() >= MEMO_CAPACITY {
+                        group.values.clear();
+                    }
+                    group.values.insert(key, values.clone());
+                    values
+                }
+            };
+            for (name, value) in known.as_object().ok()?.iter() {
+                all.insert(name.clone(), value.clone());
+            }
+        }
+        Some(Value::from(all))
+    }
+
+    /// The entry rule that gives the rules of `memoised` (`{"r0": …}`) their values: one per
+    /// set of defined rules (an undefined rule cannot be given a value, so it is evaluated),
+    /// added to the engine the first time that set is met. `None` past [`MEMO_VARIANTS`]
+    /// sets.
+    fn memo_entry(&mut self, memoised: &Value) -> Option<String> {
+        let memo = self.memo.as_mut()?;
+        let defined: Vec<usize> = memoised
+            .as_object()
+            .ok()?
+            .keys()
+            .filter_map(|name| name.as_string().ok()?.strip_prefix('r')?.parse().ok())
+            .collect();
+        if let Some(rule) = memo.entries.get(&defined) {
+            return Some(rule.clone());
+        }
+        if memo.entries.len() >= MEMO_VARIANTS {
+            return None;
+        }
+        let number = memo.entries.len();
+        // One modifier a line: regorus refuses lines over 1,024 columns.
+        let overrides: String = defined
+            .iter()
+            .filter_map(|index| Some(format!("\n    with data.{} as input.memo.r{index}", memo.rules.get(*index)?)))
+            .collect();
+        let text = format!(
+            "package {ENTRY_PACKAGE}\n\nmemo_result_{number} := r if {{\n  r := result\n    with input as input.doc{overrides}\n}}\n"
+        );
+        self.engine.add_policy(format!("<{ENTRY_PACKAGE}memo_{number}>"), text).ok()?;
+        let rule = format!("data.{ENTRY_PACKAGE}.memo_result_{number}");
+        memo.entries.insert(defined, rule.clone());
+        Some(rule)
     }
 
     fn results(&self, result: &Value) -> Result<Vec<PackageResult>> {
@@ -311,10 +477,22 @@ fn gating_packages(outline: &Outline) -> Result<Vec<GatingPackage>> {
     Ok(packages)
 }
 
+/// The memoised rules grouped by the evidence fields they read: (fields, indices into
+/// `memoised`), in the order of their fields.
+fn memo_groups(memoised: &[(String, std::collections::BTreeSet<String>)]) -> Vec<(Vec<String>, Vec<usize>)> {
+    let mut groups: std::collections::BTreeMap<Vec<String>, Vec<usize>> = std::collections::BTreeMap::new();
+    for (index, (_, reads)) in memoised.iter().enumerate() {
+        groups.entry(reads.iter().cloned().collect()).or_default().push(index);
+    }
+    groups.into_iter().collect()
+}
+
 /// One rule that gathers every gating package's results, so one evaluation computes
-/// shared helper rules once.
-fn entry_module(packages: &[GatingPackage]) -> String {
-    let mut text = format!("package {ENTRY_PACKAGE}\n\nresult := {{\n");
+/// shared helper rules once; and the same with the `memoised` rules given their values
+/// (`memo_result`, with `input.doc` the evidence and `input.memo` the values that the
+/// `memo_values_g*` rules computed for an earlier document with the same fields).
+fn entry_module(packages: &[GatingPackage], memoised: &[(String, std::collections::BTreeSet<String>)]) -> String {
+    let mut results = String::from("{\n");
     for package in packages {
         let mut fields = Vec::new();
         if package.has_deny {
@@ -323,9 +501,20 @@ fn entry_module(packages: &[GatingPackage]) -> String {
         if package.has_warn {
             fields.push(format!("\"warn\": data.{}.warn", package.path));
         }
-        text.push_str(&format!("  \"{}\": {{{}}},\n", package.path, fields.join(", ")));
+        results.push_str(&format!("  \"{}\": {{{}}},\n", package.path, fields.join(", ")));
     }
-    text.push_str("}\n");
+    results.push('}');
+    let mut text = format!("package {ENTRY_PACKAGE}\n\nresult := {results}\n");
+    if !memoised.is_empty() {
+        // Each group's values: {"r0": value} for each rule that is defined.
+        for (group, (_, rules)) in memo_groups(memoised).iter().enumerate() {
+            let parts: Vec<String> = rules
+                .iter()
+                .map(|index| format!("  {{\"r{index}\": value | value := data.{}}},\n", memoised[*index].0))
+                .collect();
+            text.push_str(&format!("\nmemo_values_g{group} := object.union_n([\n{}])\n", parts.concat()));
+        }
+    }
     text
 }
 
@@ -368,4 +557,115 @@ fn evaluation_error(error: anyhow::Error) -> Error {
     }
     Error::new(ErrorKind::PolicyEvaluation, format!("policy evaluation failed: {text}"))
         .hint("the rule at the location shown raised an error; fix the policy or the evidence it reads")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> &'static std::path::Path {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn engine(policies: &std::path::Path, memoise: bool) -> PolicyEngine {
+        let bundle = Bundle::load(policies).expect("bundle");
+        PolicyEngine::compile(&bundle, EngineOptions { memoise, ..EngineOptions::default() }).expect("compiles")
+    }
+
+    /// Every evidence fixture, and each again in every environment and risk tier (so that
+    /// each combination is met once, then again from what was remembered).
+    fn documents() -> Vec<serde_json::Value> {
+        let mut documents: Vec<serde_json::Value> = Vec::new();
+        for dir in ["tests/fixtures/evidence", "tests/fixtures/examples"] {
+            let mut paths: Vec<_> = std::fs::read_dir(root().join(dir))
+                .expect("fixtures")
+                .map(|entry| entry.expect("entry").path())
+                .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let text = std::fs::read_to_string(&path).expect("fixture");
+                documents.push(serde_json::from_str(&text).expect("json"));
+            }
+        }
+        let mut varied = Vec::new();
+        for _ in 0..2 {
+            for document in &documents {
+                for environment in ["development", "staging", "production"] {
+                    for tier in ["low", "medium", "high", "critical"] {
+                        let mut document: serde_json::Value = document.clone();
+                        if let Some(deployment) = document.get_mut("deployment").and_then(|d| d.as_object_mut()) {
+                            deployment.insert("environment".into(), environment.into());
+                        }
+                        if let Some(model) = document.get_mut("model").and_then(|m| m.as_object_mut()) {
+                            model.insert("risk_tier".into(), tier.into());
+                        }
+                        varied.push(document);
+                    }
+                }
+            }
+        }
+        documents.extend(varied);
+        documents
+    }
+
+    #[test]
+    fn remembered_rules_change_no_result() {
+        let policies = root().join("policies");
+        let mut remembered = engine(&policies, true);
+        let mut full = engine(&policies, false);
+        assert!(
+            remembered.memo.as_ref().is_some_and(|memo| memo.rules.len() > 10),
+            "the library's thresholds are remembered"
+        );
+        assert!(full.memo.is_none());
+        let documents = documents();
+        assert!(documents.len() > 100);
+        for document in &documents {
+            let text = document.to_string();
+            let expected = full.evaluate(&text).map_err(|error| error.to_string());
+            let found = remembered.evaluate(&text).map_err(|error| error.to_string());
+            assert_eq!(found, expected, "{}", &text[..text.len().min(300)]);
+        }
+        let memo = remembered.memo.as_ref().expect("memo");
+        // The (environment, risk tier) group met every combination, and more than one set
+        // of defined rules got an entry of its own.
+        assert!(memo.groups.iter().any(|group| group.values.len() >= 12));
+        assert!(!memo.entries.is_empty());
+    }
+
+    #[test]
+    fn a_remembered_rule_that_raises_is_an_error_every_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for file in ["data.yaml", "data.schema.json"] {
+            std::fs::copy(root().join("tests/fixtures/policies/minimal").join(file), dir.path().join(file))
+                .expect("copy");
+        }
+        // `_limit` reads only the environment (a scalar): remembered per environment. It
+        // raises for "production" (not a number) and not for "1".
+        std::fs::write(
+            dir.path().join("broken.rego"),
+            "package modelgate.broken\n\n_limit := to_number(input.deployment.environment)\n\ndeny contains name if {\n\tsome name, value in input.evaluation.metrics\n\tvalue > _limit\n}\n",
+        )
+        .expect("write");
+        let mut engine = engine(dir.path(), true);
+        assert_eq!(
+            engine.memo.as_ref().map(|memo| memo.rules.clone()),
+            Some(vec!["modelgate.broken._limit".to_string()])
+        );
+        let text =
+            std::fs::read_to_string(root().join("tests/fixtures/examples/credit-scoring.json")).expect("fixture");
+        let mut document: serde_json::Value = serde_json::from_str(&text).expect("json");
+        for _ in 0..3 {
+            let error = engine.evaluate(&document.to_string()).expect_err("to_number(\"production\") raises");
+            assert!(error.to_string().contains("could not parse string as number"), "{error}");
+        }
+        document["deployment"]["environment"] = "0.5".into();
+        for _ in 0..2 {
+            let results = engine.evaluate(&document.to_string()).expect("evaluates");
+            assert!(!results[0].deny.is_empty(), "metrics above 0.5 are denied");
+        }
+        document["deployment"]["environment"] = "staging".into();
+        assert!(engine.evaluate(&document.to_string()).is_err(), "still raises for another name");
+    }
 }

@@ -81,6 +81,29 @@ pub fn follow(schema: &Value, path: &[Segment]) -> Result<(), Missing> {
     Ok(())
 }
 
+/// Whether the value at `path` (`deployment.environment`) is, whenever present, a string, a
+/// number or a boolean: every alternative the schema allows there says so.
+pub fn is_scalar(schema: &Value, path: &[&str]) -> bool {
+    let mut current: Vec<&Value> = vec![schema];
+    for name in path {
+        match field(schema, &current, name) {
+            Step::Known(next) => current = next,
+            Step::Open | Step::Missing(_) | Step::Scalar => return false,
+        }
+    }
+    let options = expand(schema, &current);
+    !options.is_empty()
+        && options.iter().all(|option| {
+            let kinds = types(option);
+            let scalar_enum = option.get("enum").and_then(Value::as_array).is_some_and(|values| {
+                values.iter().all(|value| matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_)))
+            });
+            scalar_enum
+                || (!kinds.is_empty()
+                    && kinds.iter().all(|kind| matches!(*kind, "string" | "number" | "integer" | "boolean" | "null")))
+        })
+}
+
 fn is_identifier(name: &str) -> bool {
     name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')

@@ -43,7 +43,7 @@ impl Gate {
     /// Compiles a bundle already in memory (the audit store's copy, for a replay).
     pub fn from_bundle(bundle: Bundle, timeout: Duration) -> Result<Gate> {
         let started = Instant::now();
-        let engine = PolicyEngine::compile(&bundle, EngineOptions { timeout, include_tests: false })?;
+        let engine = PolicyEngine::compile(&bundle, EngineOptions { timeout, ..EngineOptions::default() })?;
         let exceptions = exceptions::load(&bundle, &engine.data.environments)?;
         Ok(Gate {
             bundle: bundle.info,

@@ -106,7 +106,7 @@ pub fn run_bundle(bundle: &Bundle, coverage: bool, timeout: Duration) -> Result<
         return Err(Error::new(ErrorKind::PolicyMissing, format!("no *_test.rego files under {}", bundle.info.path))
             .hint("policy tests live beside the policies in files named <name>_test.rego with rules named test_*"));
     }
-    let mut engine = PolicyEngine::compile(bundle, EngineOptions { timeout, include_tests: true })?;
+    let mut engine = PolicyEngine::compile(bundle, EngineOptions { timeout, include_tests: true, memoise: false })?;
     let mut tests = engine.outline.tests.clone();
     tests.sort_by(|a, b| a.file.cmp(&b.file).then(a.line.cmp(&b.line)));
     let regorus = engine.engine_mut();
