@@ -209,7 +209,8 @@ impl RuleGraph {
                             unknown = true;
                             return Ok(());
                         };
-                        if ambiguous(path.split('.').next().unwrap_or(&path)) {
+                        let head = path.split('.').next().unwrap_or(&path);
+                        if ambiguous(head) || (aliases.contains_key(head) && local(head)) {
                             unknown = true;
                             return Ok(());
                         }
@@ -221,14 +222,16 @@ impl RuleGraph {
                                 unknown |=
                                     IMPURE_BUILTINS.contains(&path.as_str()) || !BUILTINS.contains_key(path.as_str());
                                 if path == "object.get" {
-                                    object_get_path(params, &aliases, &mut input);
+                                    object_get_path(params, &mut input);
                                 }
                             }
                         }
                         return Ok(());
                     }
                     let Some((root, segments)) = chain_of(expr) else { return Ok(()) };
-                    if ambiguous(&root) {
+                    // regorus reads a name that is both an import alias and a rule of the
+                    // package as the rule; which one is meant is not followed.
+                    if ambiguous(&root) || (aliases.contains_key(&root) && local(&root)) {
                         unknown = true;
                         return Ok(());
                     }
@@ -240,6 +243,12 @@ impl RuleGraph {
                         None => return Ok(()),
                     };
                     if base == "input" || base.starts_with("input.") {
+                        // A key with a dot (`classes["1.0"]`) would read as two steps.
+                        if segments.iter().any(|segment| matches!(segment, Segment::Field(name) if name.contains('.')))
+                        {
+                            unknown = true;
+                            return Ok(());
+                        }
                         keep_longest(&mut input, expr, base, segments);
                     } else {
                         keep_longest(&mut data, expr, base, segments);
@@ -353,23 +362,21 @@ fn input_field(path: &str) -> String {
     path.strip_prefix("input").map(|rest| rest.trim_start_matches('.')).unwrap_or_default().to_string()
 }
 
-/// `object.get(input.a, ["b", "c"], default)` reads `input.a.b.c`: recorded as the
-/// longest reference at the first argument, so that `input.a` alone does not count. Only
-/// literal keys (a string or an array of strings) are followed.
-fn object_get_path(
-    params: &[regorus::unstable::Ref<Expr>],
-    aliases: &BTreeMap<String, String>,
-    input: &mut BTreeMap<u32, String>,
-) {
+/// `object.get(input, ["a", "b"], default)` reads `input.a.b`: recorded as the longest
+/// reference at the first argument, so that `input` alone does not count. Only literal
+/// keys (a string or an array of strings, without dots) are followed.
+fn object_get_path(params: &[regorus::unstable::Ref<Expr>], input: &mut BTreeMap<u32, String>) {
     let [object, keys, _] = params else { return };
+    // Only `input` itself: on any other object, object.get raises where the object is not
+    // one, which the value at the longer path does not tell.
     let Some((root, segments)) = chain_of(object) else { return };
-    let base = match aliases.get(&root) {
-        _ if root == "input" => root,
-        Some(target) if target.starts_with("input.") => target.clone(),
-        _ => return,
-    };
+    if root != "input" || !segments.is_empty() {
+        return;
+    }
     let literal = |expr: &Expr| match expr {
-        Expr::String { value: Value::String(name), .. } | Expr::RawString { value: Value::String(name), .. } => {
+        Expr::String { value: Value::String(name), .. } | Expr::RawString { value: Value::String(name), .. }
+            if !name.contains('.') =>
+        {
             Some(Segment::Field(name.to_string()))
         }
         _ => None,
@@ -379,10 +386,7 @@ fn object_get_path(
         other => literal(other).map(|segment| vec![segment]),
     };
     let Some(tail) = tail else { return };
-    if segments.iter().any(|segment| !matches!(segment, Segment::Field(_))) {
-        return;
-    }
-    keep_longest(input, object, base, segments.into_iter().chain(tail).collect());
+    keep_longest(input, object, root, tail);
 }
 
 /// The gating packages whose `deny` and `warn` are the same for every evidence document, so
@@ -425,6 +429,7 @@ pub fn memo_rules(
                     .and_then(|rest| rest.strip_prefix('.'))
                     .is_some_and(|name| !name.contains('.') && names.contains(name))
             })
+            && !graph.reads.keys().any(|other| other.strip_prefix(rule).is_some_and(|rest| rest.starts_with('.')))
             && graph.reads.get(rule).is_some_and(|reads| {
                 reads.as_ref().is_some_and(|paths| paths.len() <= MEMO_FIELDS && paths.iter().all(|path| scalar(path)))
             })
@@ -1208,6 +1213,28 @@ test_x if { time.now_ns() > 0 }
         // from the input as it was: nothing is remembered.
         let swapped = format!("{gate}swapped := x if {{ x := env with input.deployment.environment as \"a\" }}\n");
         assert_eq!(remembered(&[("demo.rego", &swapped)]), Vec::new());
+    }
+
+    #[test]
+    fn what_cannot_be_told_apart_by_its_fields_is_not_remembered() {
+        let cases = [
+            // A key with a dot is one step, not two.
+            "positive := input.evaluation.fairness[\"1.0\"]\ndeny contains v if { v := positive }\n",
+            // object.get on a part of the input raises where that part is not an object.
+            "dropped := object.get(input.deployment, \"environment\", \"x\")\ndeny contains v if { v := dropped }\n",
+            // An alias and a rule of one name: regorus reads the rule.
+            "import data.thresholds.demo as limits\nlimits := input.evaluation.metrics\n\
+             floor := limits.accuracy\ndeny contains v if { some v in input.evaluation.metrics; v < floor }\n",
+            // A rule with rules under its name.
+            "limits := {\"a\": 1}\nlimits.b := input.evaluation.metrics\ndeny contains v if { v := limits }\n",
+            // A number is a measurement: not a key.
+            "low := input.evaluation.metrics.accuracy < 0.9\ndeny contains v if { low; v := 1 }\n",
+        ];
+        for case in cases {
+            let text = format!("package modelgate.demo\nimport rego.v1\n\n{case}");
+            let found = remembered(&[("demo.rego", &text)]);
+            assert_eq!(found, Vec::new(), "{case}");
+        }
     }
 
     #[test]

@@ -110,6 +110,8 @@ struct Memo {
     groups: Vec<MemoGroup>,
     /// The entry rule for each set of defined rules met so far ([`PolicyEngine::memo_entry`]).
     entries: std::collections::BTreeMap<Vec<usize>, String>,
+    /// How many documents were evaluated with remembered values.
+    used: usize,
 }
 
 /// Memoised rules that read the same evidence fields.
@@ -125,12 +127,20 @@ struct MemoGroup {
 }
 
 impl MemoGroup {
-    /// The fields' values in `input`, when each is a scalar or absent.
+    /// The fields' values in `input`, when each is a scalar or absent, and absent because a
+    /// step on its way is (not because a step is null or not an object, which a rule may
+    /// tell apart).
     fn key(&self, input: &Value) -> Option<Vec<Value>> {
         self.fields
             .iter()
             .map(|path| {
-                let value = path.iter().fold(input, |value, key| &value[key.as_str()]);
+                let mut value = input;
+                for key in path {
+                    if !matches!(value, Value::Object(_) | Value::Undefined) {
+                        return None;
+                    }
+                    value = &value[key.as_str()];
+                }
                 match value {
                     Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) | Value::Undefined => {
                         Some(value.clone())
@@ -222,7 +232,7 @@ impl PolicyEngine {
                     })
                     .collect();
                 let rules = memoised.iter().map(|(rule, _)| rule.clone()).collect();
-                memo = Some(Memo { rules, groups, entries: std::collections::BTreeMap::new() });
+                memo = Some(Memo { rules, groups, entries: std::collections::BTreeMap::new(), used: 0 });
             }
         }
         Ok(PolicyEngine { engine, packages, outline, catalogs, constants, data: std::sync::Arc::new(data), memo })
@@ -241,6 +251,9 @@ impl PolicyEngine {
             self.engine.set_input(Value::from(wrapped));
             let result = self.engine.eval_rule(rule).map_err(evaluation_error)?;
             if result != Value::Undefined {
+                if let Some(memo) = self.memo.as_mut() {
+                    memo.used += 1;
+                }
                 return self.results(&result);
             }
         }
@@ -299,6 +312,9 @@ impl PolicyEngine {
             return Some(rule.clone());
         }
         if memo.entries.len() >= MEMO_VARIANTS {
+            // The rules are defined for too many different sets of values to pay: evaluate
+            // in full from now on rather than compute them twice.
+            self.memo = None;
             return None;
         }
         let number = memo.entries.len();
@@ -632,6 +648,14 @@ mod tests {
         // of defined rules got an entry of its own.
         assert!(memo.groups.iter().any(|group| group.values.len() >= 12));
         assert!(!memo.entries.is_empty());
+        // Not all: a document whose remembered fields sit under a section that is null is
+        // evaluated in full.
+        assert!(
+            memo.used * 10 >= documents.len() * 8,
+            "{} of {} evaluated with remembered values",
+            memo.used,
+            documents.len()
+        );
     }
 
     #[test]

@@ -81,8 +81,9 @@ pub fn follow(schema: &Value, path: &[Segment]) -> Result<(), Missing> {
     Ok(())
 }
 
-/// Whether the value at `path` (`deployment.environment`) is, whenever present, a string, a
-/// number or a boolean: every alternative the schema allows there says so.
+/// Whether the value at `path` (`deployment.environment`) is, whenever present, a string or
+/// a boolean (or one of a list of such): every alternative the schema allows there says so.
+/// Numbers are left out: they are measurements, different in every document.
 pub fn is_scalar(schema: &Value, path: &[&str]) -> bool {
     let mut current: Vec<&Value> = vec![schema];
     for name in path {
@@ -95,12 +96,12 @@ pub fn is_scalar(schema: &Value, path: &[&str]) -> bool {
     !options.is_empty()
         && options.iter().all(|option| {
             let kinds = types(option);
-            let scalar_enum = option.get("enum").and_then(Value::as_array).is_some_and(|values| {
-                values.iter().all(|value| matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_)))
-            });
+            let scalar_enum = option
+                .get("enum")
+                .and_then(Value::as_array)
+                .is_some_and(|values| values.iter().all(|value| matches!(value, Value::String(_) | Value::Bool(_))));
             scalar_enum
-                || (!kinds.is_empty()
-                    && kinds.iter().all(|kind| matches!(*kind, "string" | "number" | "integer" | "boolean" | "null")))
+                || (!kinds.is_empty() && kinds.iter().all(|kind| matches!(*kind, "string" | "boolean" | "null")))
         })
 }
 
