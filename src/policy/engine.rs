@@ -112,6 +112,8 @@ struct Memo {
     entries: std::collections::BTreeMap<Vec<usize>, String>,
     /// How many documents were evaluated with remembered values.
     used: usize,
+    /// How many documents this engine was asked to evaluate.
+    seen: usize,
 }
 
 /// Memoised rules that read the same evidence fields.
@@ -232,7 +234,7 @@ impl PolicyEngine {
                     })
                     .collect();
                 let rules = memoised.iter().map(|(rule, _)| rule.clone()).collect();
-                memo = Some(Memo { rules, groups, entries: std::collections::BTreeMap::new(), used: 0 });
+                memo = Some(Memo { rules, groups, entries: std::collections::BTreeMap::new(), used: 0, seen: 0 });
             }
         }
         Ok(PolicyEngine { engine, packages, outline, catalogs, constants, data: std::sync::Arc::new(data), memo })
@@ -267,6 +269,12 @@ impl PolicyEngine {
     /// seen; `None` to evaluate in full.
     fn memoised(&mut self, input: &Value) -> Option<Value> {
         let memo = self.memo.as_mut()?;
+        // An engine's first document is evaluated in full: a single `eval` would only pay
+        // for remembering (the values, an entry rule and the engine prepared again).
+        memo.seen += 1;
+        if memo.seen == 1 {
+            return None;
+        }
         let mut all = std::collections::BTreeMap::new();
         let mut input_set = false;
         for group in &mut memo.groups {
