@@ -409,8 +409,8 @@ pub fn constant_packages(modules: &[regorus::unstable::Ref<Module>], outline: &O
 /// Rules worth computing once per value of the few evidence fields they read, rather than
 /// once per document: each rule that `roots` need evaluated, directly or through rules and
 /// functions that are not themselves such a rule, whose value is fixed by at most
-/// [`MEMO_FIELDS`] static paths into the evidence that are `scalar` (a string, a number, a
-/// boolean: an environment, a risk tier), or by none (a constant). In the
+/// [`MEMO_FIELDS`] static paths into the evidence that are `scalar` (a string or a boolean:
+/// an environment, a risk tier), or by none (a constant). In the
 /// built-in library these are the thresholds resolved for an environment and a risk tier,
 /// and each package's catalog. Functions and rules with dotted names are not taken. Empty
 /// when more than [`MEMO_RULES`] would be, and when a rule uses `with`: a rule given its

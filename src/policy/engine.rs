@@ -512,9 +512,9 @@ fn memo_groups(memoised: &[(String, std::collections::BTreeSet<String>)]) -> Vec
 }
 
 /// One rule that gathers every gating package's results, so one evaluation computes
-/// shared helper rules once; and the same with the `memoised` rules given their values
-/// (`memo_result`, with `input.doc` the evidence and `input.memo` the values that the
-/// `memo_values_g*` rules computed for an earlier document with the same fields).
+/// shared helper rules once; and, per group of `memoised` rules, `memo_values_gN`, their
+/// values for the current input. The entry rules that give them those values
+/// (`memo_result_N`) are added when first needed ([`PolicyEngine::memo_entry`]).
 fn entry_module(packages: &[GatingPackage], memoised: &[(String, std::collections::BTreeSet<String>)]) -> String {
     let mut results = String::from("{\n");
     for package in packages {
