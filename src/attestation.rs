@@ -118,6 +118,38 @@ pub fn sign(statement: &Value, key: &SigningKey) -> Value {
     })
 }
 
+/// What an attestation says, as the HTML report lists it: read, not verified
+/// (`modelgate attestation verify` does that).
+pub fn describe(envelope: &Value) -> (String, Vec<(String, String)>) {
+    let mut facts = Vec::new();
+    let statement: Option<Value> = envelope
+        .get("payload")
+        .and_then(Value::as_str)
+        .and_then(|payload| BASE64.decode(payload).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).unwrap_or("-").to_string();
+    if let Some(statement) = &statement {
+        let subject = statement.pointer("/subject/0");
+        facts.push((
+            "subject".to_string(),
+            format!(
+                "{} sha256:{}",
+                text(subject.and_then(|subject| subject.get("name"))),
+                text(subject.and_then(|subject| subject.pointer("/digest/sha256")))
+            ),
+        ));
+        facts.push(("predicate".to_string(), text(statement.get("predicateType"))));
+        facts.push(("result".to_string(), text(statement.pointer("/predicate/verificationResult"))));
+        facts.push(("verified at".to_string(), text(statement.pointer("/predicate/timeVerified"))));
+        facts.push(("verifier".to_string(), text(statement.pointer("/predicate/verifier/id"))));
+        facts.push(("policy".to_string(), text(statement.pointer("/predicate/policy/uri"))));
+    }
+    let key = envelope.pointer("/signatures/0/keyid");
+    facts.push(("signed by key".to_string(), text(key)));
+    facts.push(("envelope".to_string(), text(envelope.get("payloadType"))));
+    ("Attestation".to_string(), facts)
+}
+
 fn hex_of(digest: &str) -> &str {
     digest.strip_prefix("sha256:").unwrap_or(digest)
 }

@@ -1,6 +1,8 @@
 //! Snapshots of every reporter on the blocked example and on an error, plus schema
 //! validation of the SARIF output and of the evidence documents.
 
+#[path = "util/html.rs"]
+mod html;
 mod util;
 
 use util::{filters, modelgate, root};
@@ -16,7 +18,9 @@ fn report(input: &str, policies: &str, format: &str) -> String {
 
 macro_rules! snapshot {
     ($name:expr, $value:expr) => {
-        let filters = filters();
+        let mut filters = filters();
+        // The HTML report names the policy commit in full.
+        filters.push((r" @ <code>[0-9a-f]{40}</code>( \(uncommitted changes\))?".to_string(), " @ [REVISION]".to_string()));
         let filters: Vec<(&str, &str)> = filters.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         insta::with_settings!({filters => filters, prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!($name, $value);
@@ -55,6 +59,33 @@ fn markdown_report() {
 }
 
 #[test]
+fn html_report() {
+    let page = report(BLOCKED, "policies", "html");
+    html::assert_valid(&page, "the HTML report");
+    // The same data as the JSON report: every violation, with its measured value,
+    // threshold and fix, grouped by category; the evidence's groups and features drawn.
+    let json = modelgate(&["eval", "--input", BLOCKED, "--policies", "policies", "--format", "json"]).json();
+    let violations = json["violations"].as_array().expect("violations");
+    assert_eq!(page.matches("<article class=\"finding violation\"").count(), violations.len());
+    for violation in violations {
+        let code = violation["code"].as_str().expect("code");
+        assert!(page.contains(&format!("<code>{code}</code>")), "{code} is missing");
+    }
+    assert!(page.contains(&format!("{} violations block this deployment", violations.len())));
+    assert!(page.contains("<section id=\"fairness\">") && page.contains("<svg"), "fairness chart");
+    assert!(page.contains("aria-label=\"rates per group of race,sex\""));
+    assert!(page.contains("<section id=\"drift\">") && page.contains("score against threshold"));
+    snapshot!("blocked_html", page);
+}
+
+#[test]
+fn html_report_with_exceptions_and_upcoming_rules() {
+    let page = report(BLOCKED, WAIVED_POLICIES, "html");
+    html::assert_valid(&page, "the HTML report with exceptions");
+    assert!(page.contains("<section id=\"exceptions\">"), "exceptions table");
+}
+
+#[test]
 fn github_report_writes_annotations_and_step_summary() {
     let dir = tempfile::tempdir().expect("tempdir");
     let summary = dir.path().join("summary.md");
@@ -72,7 +103,7 @@ fn github_report_writes_annotations_and_step_summary() {
 
 #[test]
 fn error_reports() {
-    for format in ["text", "json", "junit", "sarif", "github", "markdown"] {
+    for format in ["text", "json", "junit", "sarif", "github", "markdown", "html"] {
         let run = modelgate(&[
             "eval",
             "--input",
@@ -83,6 +114,9 @@ fn error_reports() {
             format,
         ]);
         assert_eq!(run.code, 2, "{format}");
+        if format == "html" {
+            html::assert_valid(&run.stdout, "the HTML error report");
+        }
         snapshot!(format!("error_{format}"), run.stdout);
     }
 }

@@ -168,6 +168,68 @@ pub fn stored_findings(store: &dyn Store, entry: &Entry) -> Result<Value> {
     })
 }
 
+/// The report of a recorded decision (or re-evaluation), rebuilt from its entry and its
+/// findings: what the report said when it was made, except the per-rule outcomes (the
+/// entry keeps their counts; a replay gives them again) and the timings.
+pub fn stored_report(store: &dyn Store, record: &Record) -> Result<Report> {
+    let entry = &record.entry;
+    let decision = match entry.decision.as_deref() {
+        Some("allow") => crate::decision::Decision::Allow,
+        Some("deny") => crate::decision::Decision::Deny,
+        Some("error") => crate::decision::Decision::Error,
+        _ => {
+            return Err(Error::new(ErrorKind::Store, format!("{} {} is not a decision", entry.kind.as_str(), entry.id))
+                .hint("`modelgate audit log --kind decision` lists decisions"))
+        }
+    };
+    let findings = stored_findings(store, entry)?;
+    let list = |name: &str| -> Result<Vec<crate::decision::Finding>> {
+        serde_json::from_value(findings.get(name).cloned().unwrap_or(Value::Array(Vec::new()))).map_err(|error| {
+            Error::new(ErrorKind::Store, format!("the {name} recorded by {} are not findings: {error}", entry.id))
+                .hint("run `modelgate audit verify`")
+        })
+    };
+    let text = |key: &str| entry.detail_str(key).map(str::to_string);
+    let policy = match &entry.bundle_digest {
+        Some(digest) => Some(crate::decision::BundleInfo {
+            path: text("policy_path").unwrap_or_else(|| "audit-store".to_string()),
+            digest: digest.clone(),
+            revision: entry.bundle_revision.clone(),
+            subpath: text("policy_subpath"),
+            dirty: entry.detail("policy_dirty").and_then(Value::as_bool),
+            files: store.bundle(digest)?.map_or(0, |manifest| manifest.files.len()),
+        }),
+        None => None,
+    };
+    Ok(Report {
+        schema_version: crate::decision::REPORT_SCHEMA_VERSION.to_string(),
+        decision,
+        decision_id: entry.id.clone(),
+        timestamp: text("timestamp").unwrap_or_else(|| entry.time.clone()),
+        model: (!entry.model.is_empty()).then(|| crate::decision::ModelRef {
+            name: entry.model.clone(),
+            version: entry.version.clone(),
+            owner: text("owner"),
+            risk_tier: text("risk_tier").unwrap_or_default(),
+        }),
+        environment: entry.environment.clone(),
+        policy,
+        evidence_digest: entry.evidence_digest.clone(),
+        evidence_source: text("evidence_source"),
+        violations: list("violations")?,
+        warnings: list("warnings")?,
+        exceptions: list("exceptions")?,
+        rules: Vec::new(),
+        error: entry
+            .detail("error")
+            .filter(|error| !error.is_null())
+            .and_then(|error| serde_json::from_value(error.clone()).ok()),
+        timings: crate::decision::Timings::default(),
+        tool: crate::decision::Tool { name: "modelgate".to_string(), version: entry.tool_version.clone() },
+        audit: Some(AuditRef { store: store.location(), seq: entry.seq, hash: record.hash.clone() }),
+    })
+}
+
 /// Reads an entry's evidence back from the store.
 pub fn stored_evidence(store: &dyn Store, entry: &Entry) -> Result<Evidence> {
     let Some(digest) = &entry.evidence_digest else {

@@ -8,6 +8,7 @@ use modelgate::audit::export::ExportFormat;
 use modelgate::audit::EntryKind;
 use modelgate::exit::ExitStatus;
 use modelgate::run::audit::{self, FilterRequest};
+use modelgate::run::Format;
 
 use super::SectionFormat;
 
@@ -132,9 +133,17 @@ pub struct ShowArgs {
     replay: bool,
     #[command(flatten)]
     store: StoreArg,
-    /// Output format: text to read, or JSON.
-    #[arg(long, short, value_enum, default_value_t = SectionFormat::Text)]
-    format: SectionFormat,
+    /// Output format: text to read, JSON, or a self-contained HTML page (the report as it
+    /// was made, with the evidence's charts, the chain position and the replay).
+    #[arg(long, short, value_enum, default_value_t = ShowFormat::Text)]
+    format: ShowFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShowFormat {
+    Text,
+    Json,
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -198,9 +207,11 @@ pub fn run(command: AuditCommand) -> ExitStatus {
         AuditCommand::Log(args) => {
             audit::log(args.store.get(), &args.filter.request(), args.limit, args.format.into(), out)
         }
-        AuditCommand::Show(args) => {
-            audit::show(args.store.get(), &args.id, args.brief, args.replay, args.format.into(), out)
-        }
+        AuditCommand::Show(args) => match args.format {
+            ShowFormat::Html => audit::show_html(args.store.get(), &args.id, args.replay, out),
+            ShowFormat::Text => audit::show(args.store.get(), &args.id, args.brief, args.replay, Format::Text, out),
+            ShowFormat::Json => audit::show(args.store.get(), &args.id, args.brief, args.replay, Format::Json, out),
+        },
         AuditCommand::At(args) => audit::at(
             args.store.get(),
             args.environment.as_deref(),
@@ -233,8 +244,8 @@ impl StoreArg {
 /// `audit log|show|at|verify --server`: the question asked of the server, which answers
 /// from its store with the same output.
 fn remote(command: &AuditCommand) -> Option<ExitStatus> {
-    let (store, question, format, mut query): (&StoreArg, &str, SectionFormat, Vec<(&str, String)>) = match command {
-        AuditCommand::Log(args) => (&args.store, "log", args.format, {
+    let (store, question, format, mut query): (&StoreArg, &str, &str, Vec<(&str, String)>) = match command {
+        AuditCommand::Log(args) => (&args.store, "log", name(args.format), {
             let mut query = args.filter.query();
             query.push(("limit", args.limit.to_string()));
             query
@@ -242,7 +253,11 @@ fn remote(command: &AuditCommand) -> Option<ExitStatus> {
         AuditCommand::Show(args) => (
             &args.store,
             "show",
-            args.format,
+            match args.format {
+                ShowFormat::Text => "text",
+                ShowFormat::Json => "json",
+                ShowFormat::Html => "html",
+            },
             vec![("id", args.id.clone()), ("brief", args.brief.to_string()), ("replay", args.replay.to_string())],
         ),
         AuditCommand::At(args) => {
@@ -252,13 +267,13 @@ fn remote(command: &AuditCommand) -> Option<ExitStatus> {
                     query.push((key, value.clone()));
                 }
             }
-            (&args.store, "at", args.format, query)
+            (&args.store, "at", name(args.format), query)
         }
         AuditCommand::Verify(args) => {
             let anchors = (!args.anchor.is_empty()).then(|| ("anchors", args.anchor.join(",")));
-            (&args.store, "verify", args.format, anchors.into_iter().collect())
+            (&args.store, "verify", name(args.format), anchors.into_iter().collect())
         }
-        AuditCommand::Init(args) => (&args.store, "init", args.format, Vec::new()),
+        AuditCommand::Init(args) => (&args.store, "init", name(args.format), Vec::new()),
         AuditCommand::Export(args) => {
             let mut query = args.filter.query();
             let export = match args.format {
@@ -268,7 +283,7 @@ fn remote(command: &AuditCommand) -> Option<ExitStatus> {
             };
             query.push(("export", export.to_string()));
             query.push(("no_input", args.no_input.to_string()));
-            (&args.store, "export", SectionFormat::Text, query)
+            (&args.store, "export", "text", query)
         }
         AuditCommand::Copy(_) => return None,
     };
@@ -300,12 +315,8 @@ fn remote(command: &AuditCommand) -> Option<ExitStatus> {
         );
         return Some(ExitStatus::Error);
     }
-    let format_name = match format {
-        SectionFormat::Text => "text",
-        SectionFormat::Json => "json",
-    };
     if question != "export" {
-        query.push(("format", format_name.to_string()));
+        query.push(("format", format.to_string()));
     }
     Some(super::exit(super::server::client(url).and_then(|client| {
         let answer = client.get_query(&format!("/v1/audit/{question}"), &query)?;
@@ -316,11 +327,19 @@ fn remote(command: &AuditCommand) -> Option<ExitStatus> {
             return Ok(ExitStatus::Success);
         }
         match format {
-            SectionFormat::Json => super::say_json(&answer["result"]),
-            SectionFormat::Text => super::say(answer["output"].as_str().unwrap_or_default().trim_end()),
+            "json" => super::say_json(&answer["result"]),
+            _ => super::say(answer["output"].as_str().unwrap_or_default().trim_end()),
         }
         Ok(ExitStatus::from_code(answer["status"].as_u64().unwrap_or(2)))
     })))
+}
+
+/// The name the server's `format=` takes.
+fn name(format: SectionFormat) -> &'static str {
+    match format {
+        SectionFormat::Text => "text",
+        SectionFormat::Json => "json",
+    }
 }
 
 impl FilterArgs {

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 mod audit;
 mod data_lineage;
@@ -87,6 +87,17 @@ enum Command {
     /// Check a decision the server signed before deploying (offline).
     #[command(subcommand)]
     Attestation(server::AttestationCommand),
+    /// Print the shell completion script for SHELL (generated from these definitions).
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page modelgate(1), or write a page per command into a folder.
+    Man {
+        /// Write modelgate.1 and one page per command (modelgate-check.1, …) into DIR.
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,9 +115,56 @@ struct OutputArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output (the verdict still goes to the
+    /// console, on standard error).
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also write the report as FORMAT to PATH (repeatable, e.g. `--report sarif=modelgate.sarif
+    /// --report html=modelgate.html`): one evaluation, one recorded decision, every report.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = report_target)]
+    reports: Vec<ReportTarget>,
+}
+
+/// One `--report FORMAT=PATH`.
+#[derive(Debug, Clone)]
+struct ReportTarget {
+    format: Format,
+    path: PathBuf,
+}
+
+fn report_target(text: &str) -> std::result::Result<ReportTarget, String> {
+    let (format, path) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not FORMAT=PATH (for example sarif=modelgate.sarif)"))?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|format| Some(format.to_possible_value()?.get_name().to_string()))
+            .collect();
+        format!("`{format}` is not a report format; use one of {}", names.join(", "))
+    })?;
+    if path.is_empty() {
+        return Err(format!("`{text}` names no file after `=`"));
+    }
+    Ok(ReportTarget { format, path: PathBuf::from(path) })
+}
+
+impl OutputArgs {
+    /// Two reports to one file would leave only the last: refused before anything is judged.
+    fn check(&self) -> Result<()> {
+        let mut seen: Vec<&Path> = self.output.as_deref().into_iter().collect();
+        for target in &self.reports {
+            if seen.contains(&target.path.as_path()) {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!("two reports are written to {}", target.path.display()),
+                )
+                .hint("give every --report (and --output) its own file"));
+            }
+            seen.push(&target.path);
+        }
+        Ok(())
+    }
 }
 
 /// `--format text|json` and `--output FILE` of the commands that print one evidence
@@ -333,8 +391,35 @@ fn dispatch(cli: Cli) -> ExitStatus {
         Command::Audit(command) => audit::run(command),
         Command::Server(args) => server::run(args),
         Command::Attestation(command) => server::attestation(command),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "modelgate", &mut script);
+            check_status(stdout(&script).map(|()| true))
+        }
+        Command::Man { output_dir } => check_status(man(output_dir.as_deref()).map(|()| true)),
         Command::Policy(PolicyCommand::Publish(args)) => server::publish(args),
         Command::Policy(PolicyCommand::Activate(args)) => server::activate(args),
+    }
+}
+
+/// `modelgate man`: the page of the whole command to standard output, or every page into
+/// `dir` (created when missing).
+fn man(dir: Option<&Path>) -> Result<()> {
+    let command = Cli::command();
+    match dir {
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command)
+                .render(&mut page)
+                .map_err(|error| Error::new(ErrorKind::Io, format!("cannot render the man page: {error}")))?;
+            stdout(&page)
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|error| Error::write(dir, error))?;
+            clap_mangen::generate_to(command, dir).map_err(|error| Error::write(dir, error))?;
+            eprintln!("wrote the man pages to {}", dir.display());
+            Ok(())
+        }
     }
 }
 
@@ -343,6 +428,10 @@ pub(crate) fn timeout(flag: Option<u64>, config: Option<u64>) -> Duration {
 }
 
 fn check(args: CheckArgs) -> ExitStatus {
+    if let Err(error) = args.output.check() {
+        print_error(&error);
+        return ExitStatus::Error;
+    }
     if let Some(url) = &args.server.server {
         if args.policies.is_some() {
             print_error(
@@ -365,6 +454,10 @@ fn check(args: CheckArgs) -> ExitStatus {
 }
 
 fn eval(args: EvalArgs) -> ExitStatus {
+    if let Err(error) = args.output.check() {
+        print_error(&error);
+        return ExitStatus::Error;
+    }
     if args.batch {
         return eval_batch(&args);
     }
@@ -379,6 +472,14 @@ fn eval(args: EvalArgs) -> ExitStatus {
 
 /// `eval --batch`: reports as they come, then the summary; each document's error named.
 fn eval_batch(args: &EvalArgs) -> ExitStatus {
+    if !args.output.reports.is_empty() {
+        print_error(
+            &Error::new(ErrorKind::Config, "--report writes one decision's report; --batch makes many").hint(
+                "use --format json --output FILE for the batch's JSON Lines, or judge one document without --batch",
+            ),
+        );
+        return ExitStatus::Error;
+    }
     let format = match args.output.format {
         Format::Json => modelgate::run::Format::Json,
         Format::Text => modelgate::run::Format::Text,
@@ -431,7 +532,7 @@ fn conclude(judged: gate::Judged, output: &OutputArgs) -> ExitStatus {
     if let Some(error) = &judged.unrecorded {
         eprintln!("warning: the decision was not recorded: {}", error.message);
     }
-    emit(&judged.report, output)
+    emit(&judged.report, output, RenderOptions { evidence: judged.evidence, ..RenderOptions::default() })
 }
 
 impl RecordArgs {
@@ -440,12 +541,14 @@ impl RecordArgs {
     }
 }
 
-/// Renders the report where it was asked for; the exit status follows the decision.
-fn emit(report: &Report, output: &OutputArgs) -> ExitStatus {
+/// Renders the report where it was asked for, and every `--report`; the exit status
+/// follows the decision (2 when a report could not be written).
+fn emit(report: &Report, output: &OutputArgs, options: RenderOptions) -> ExitStatus {
     let to_terminal = output.output.is_none() && std::io::stdout().is_terminal();
-    let options = RenderOptions {
+    let mut options = RenderOptions {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
         github_step_summary: std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+        ..options
     };
     let mut buffer = Vec::new();
     if let Err(error) = report::render(report, output.format, &options, &mut buffer) {
@@ -454,6 +557,28 @@ fn emit(report: &Report, output: &OutputArgs) -> ExitStatus {
     }
     if let Err(error) = write_output(output.output.as_deref(), &buffer) {
         print_error(&error);
+        return ExitStatus::Error;
+    }
+    // The step summary is appended once, by the main output, not again by a --report.
+    if output.format == Format::Github {
+        options.github_step_summary = None;
+    }
+    options.color = false;
+    let mut written = true;
+    for target in &output.reports {
+        let rendered = with_output(Some(&target.path), |out| {
+            report::render(report, target.format, &options, out).map_err(|error| Error::write(&target.path, error))
+        });
+        if let Err(error) = rendered {
+            print_error(&error);
+            written = false;
+        }
+    }
+    // A job log must show the verdict even when the report went to a file.
+    if output.output.is_some() {
+        eprintln!("{}", report::verdict_line(report));
+    }
+    if !written {
         return ExitStatus::Error;
     }
     // A machine-readable report on stdout is for a program; a person still needs the reason.

@@ -246,7 +246,12 @@ pub fn check(url: &str, project: &ProjectArgs, attestation_out: Option<&Path>, o
         "note: judged by {url} under the policy bundle it has active for {}; [policies] in modelgate.toml is not used",
         answer.report.environment.as_deref().unwrap_or("the environment")
     );
-    let status = super::emit(&answer.report, output);
+    let options = modelgate::report::RenderOptions {
+        evidence: answer.evidence.clone(),
+        sections: answer.attestation.as_ref().map(modelgate::attestation::describe).into_iter().collect(),
+        ..Default::default()
+    };
+    let status = super::emit(&answer.report, output, options);
     if let Some(path) = attestation_out {
         let written = match (&answer.attestation, &answer.attestation_missing) {
             (Some(envelope), _) => modelgate::run::write_json(path, envelope),

@@ -9,6 +9,7 @@ use std::io::Write;
 pub use crate::decision::*;
 
 mod github;
+pub mod html;
 mod json;
 mod junit;
 mod markdown;
@@ -24,6 +25,10 @@ pub enum Format {
     Sarif,
     Github,
     Markdown,
+    // One self-contained page (no script, no external request), with the evidence's
+    // fairness per group and drift per feature as charts. (A `///` comment here would turn
+    // `--help` into the long form.)
+    Html,
 }
 
 /// Options that change how a report looks, not what it says.
@@ -32,6 +37,12 @@ pub struct RenderOptions {
     pub color: bool,
     /// Where the GitHub step summary goes (`$GITHUB_STEP_SUMMARY`).
     pub github_step_summary: Option<std::path::PathBuf>,
+    /// The evidence the decision judged: the HTML report draws its fairness per group and
+    /// drift per feature.
+    pub evidence: Option<std::sync::Arc<crate::evidence::Evidence>>,
+    /// Further sections of the HTML report, each a heading and its facts (the attestation,
+    /// the chain position, the replay), worked out by the caller.
+    pub sections: Vec<(String, Vec<(String, String)>)>,
 }
 
 pub fn render(report: &Report, format: Format, options: &RenderOptions, out: &mut dyn Write) -> std::io::Result<()> {
@@ -42,5 +53,12 @@ pub fn render(report: &Report, format: Format, options: &RenderOptions, out: &mu
         Format::Sarif => sarif::render(report, out),
         Format::Github => github::render(report, options, out),
         Format::Markdown => markdown::render(report, out),
+        Format::Html => html::render(report, options, out),
     }
+}
+
+/// One line for the console when the report itself went to a file: the decision, the
+/// model and environment, and the counts.
+pub fn verdict_line(report: &Report) -> String {
+    text::verdict_line(report)
 }

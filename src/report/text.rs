@@ -126,6 +126,27 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> std::io::Res
     Ok(())
 }
 
+/// `modelgate: DENY  credit-scoring 2.5.0 (risk tier high) → production: 44 violations, 3 warnings`.
+pub fn verdict_line(report: &Report) -> String {
+    let subject = match &report.model {
+        Some(model) => {
+            let environment = report.environment.as_deref().map(|e| format!(" → {e}")).unwrap_or_default();
+            format!("  {} {} (risk tier {}){environment}", model.name, model.version, model.risk_tier)
+        }
+        None => String::new(),
+    };
+    let outcome = match &report.error {
+        Some(error) => error.message.clone(),
+        None => format!(
+            "{}, {}, {}",
+            plural(report.violations.len(), "violation"),
+            plural(report.warnings.len(), "warning"),
+            plural(report.exceptions.len(), "exception")
+        ),
+    };
+    format!("modelgate: {}{subject}: {outcome}", report.decision.as_str().to_uppercase())
+}
+
 fn finding_block(painter: &Painter, out: &mut dyn Write, mark: &str, finding: &Finding) -> std::io::Result<()> {
     let severity = painter.paint(severity_style(finding.severity), &format!("[{}]", finding.severity.as_str()));
     let upcoming = match (&finding.effective_on, finding.upcoming) {
@@ -160,7 +181,7 @@ fn short(revision: &str) -> &str {
     &revision[..revision.len().min(12)]
 }
 
-fn plural(count: usize, noun: &str) -> String {
+pub(super) fn plural(count: usize, noun: &str) -> String {
     if count == 1 {
         format!("1 {noun}")
     } else {

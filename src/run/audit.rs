@@ -307,6 +307,11 @@ pub fn show_in(
 
 /// Evaluates the stored evidence under the stored bundle, on the day it was judged.
 fn replay(store: &dyn Store, entry: &Entry) -> Result<Value> {
+    replay_report(store, entry).map(|(summary, _)| summary)
+}
+
+/// [`replay`], with the report of the replay (its per-rule outcomes).
+pub fn replay_report(store: &dyn Store, entry: &Entry) -> Result<(Value, crate::decision::Report)> {
     let digest = entry.bundle_digest.as_deref().ok_or_else(|| {
         Error::new(ErrorKind::Store, format!("{} recorded no policy bundle", entry.id))
             .hint("only decisions can be replayed")
@@ -341,9 +346,64 @@ fn replay(store: &dyn Store, entry: &Entry) -> Result<Value> {
             replayed
         )
     };
-    Ok(
-        json!({"reproduced": reproduced, "decision": report.decision.as_str(), "violations": replayed, "summary": summary}),
-    )
+    let summary = json!({"reproduced": reproduced, "decision": report.decision.as_str(), "violations": replayed, "summary": summary});
+    Ok((summary, report))
+}
+
+/// `audit show --format html`: the decision's report as it was made, with the evidence's
+/// charts, its place in the chain, its bundle's files and the replay (whose per-rule
+/// outcomes fill the rules table when it reproduces the decision). With `replay`, a
+/// decision the replay does not reproduce exits 1, as `--replay` does.
+pub fn show_html(store: Option<&str>, id: &str, replay: bool, out: &mut dyn Write) -> Result<ExitStatus> {
+    show_html_in(open(store)?.as_ref(), id, replay, out)
+}
+
+/// [`show_html`] on a store already open (the server's).
+pub fn show_html_in(store: &dyn Store, id: &str, replay: bool, out: &mut dyn Write) -> Result<ExitStatus> {
+    let record = store.get(id)?.ok_or_else(|| {
+        Error::new(ErrorKind::Store, format!("no entry {id} in the audit store {}", store.location()))
+            .hint("`modelgate audit log` lists entries and their ids")
+    })?;
+    let entry = &record.entry;
+    let mut report = record::stored_report(store, &record)?;
+    let evidence = match &entry.evidence_digest {
+        Some(_) => Some(std::sync::Arc::new(record::stored_evidence(store, entry)?)),
+        None => None,
+    };
+    let mut sections = vec![(
+        "Audit chain".to_string(),
+        vec![
+            ("store".to_string(), store.location()),
+            ("entry".to_string(), format!("{} seq {}", entry.kind.as_str(), entry.seq)),
+            ("hash".to_string(), record.hash.clone()),
+            ("previous hash".to_string(), record.prev_hash.clone()),
+            ("recorded".to_string(), entry.time.clone()),
+            ("requester".to_string(), entry.requester.clone().unwrap_or_else(|| "-".to_string())),
+        ],
+    )];
+    let mut status = ExitStatus::Success;
+    if entry.bundle_digest.is_some() && entry.evidence_digest.is_some() {
+        let (summary, replayed) = replay_report(store, entry)?;
+        let reproduced = summary.get("reproduced") == Some(&Value::Bool(true));
+        if reproduced {
+            report.rules = replayed.rules;
+        } else if replay {
+            status = ExitStatus::Failure;
+        }
+        let text = summary.get("summary").and_then(Value::as_str).unwrap_or_default().to_string();
+        sections.push(("Replay".to_string(), vec![("result".to_string(), text)]));
+    }
+    if let Some(digest) = &entry.bundle_digest {
+        if let Some(manifest) = store.bundle(digest)? {
+            let files = manifest.files.iter().map(|file| (file.path.clone(), file.digest.clone())).collect();
+            sections.push(("Policy files".to_string(), files));
+        }
+    }
+    let options = crate::report::RenderOptions { evidence, sections, ..Default::default() };
+    crate::report::render(&report, crate::report::Format::Html, &options, out)
+        .and_then(|()| out.flush())
+        .map_err(|error| Error::new(ErrorKind::Io, format!("cannot write the output: {error}")))?;
+    Ok(status)
 }
 
 /// `audit at`: what was deployed (in `environment`, of `model`) at `time` (now when

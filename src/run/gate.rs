@@ -57,6 +57,8 @@ pub struct Judged {
     pub report: Report,
     /// Why the decision was not recorded, when `allow_unrecorded` kept it.
     pub unrecorded: Option<Error>,
+    /// The evidence judged, when it was collected or read (the HTML report draws it).
+    pub evidence: Option<Arc<Evidence>>,
 }
 
 impl Judged {
@@ -97,7 +99,7 @@ pub fn check(request: &CheckRequest) -> Judged {
     if let Some(path) = request.evidence_out {
         if let Err(error) = super::write_json(path, &evidence) {
             let report = Report::from_evidence_error(&error, &evidence, None);
-            return conclude(report, &request.recording, &base, Some(&evidence), None);
+            return conclude(report, &request.recording, &base, Some(evidence), None);
         }
     }
     let configured = config.config.policies.path.as_ref().map(|path| config.resolve(path));
@@ -106,14 +108,14 @@ pub fn check(request: &CheckRequest) -> Judged {
             Error::new(ErrorKind::Config, format!("{}: no policy repository configured", config.path.display()))
                 .hint("set [policies] path = \"…\" in modelgate.toml or pass --policies DIR");
         let report = Report::from_evidence_error(&error, &evidence, None);
-        return conclude(report, &request.recording, &base, Some(&evidence), None);
+        return conclude(report, &request.recording, &base, Some(evidence), None);
     };
     let source = Some(config.path.display().to_string());
     let limit = timeout(request.timeout_ms, config.config.policies.timeout_ms);
     let (mut report, files) = judge(&policies, &evidence, source, limit);
     report.timings.collect_us = collect_us;
     report.timings.total_us = started.elapsed().as_micros() as u64;
-    conclude(report, &request.recording, &base, Some(&evidence), files.as_ref().map(|files| files.as_slice()))
+    conclude(report, &request.recording, &base, Some(evidence), files.as_ref().map(|files| files.as_slice()))
 }
 
 pub fn eval(request: &EvalRequest) -> Judged {
@@ -132,7 +134,7 @@ pub fn eval(request: &EvalRequest) -> Judged {
     };
     let (mut report, files) = judge(request.policies, &evidence, Some(source), request.timeout);
     report.timings.total_us = started.elapsed().as_micros() as u64;
-    conclude(report, &request.recording, &base, Some(&evidence), files.as_ref().map(|files| files.as_slice()))
+    conclude(report, &request.recording, &base, Some(evidence), files.as_ref().map(|files| files.as_slice()))
 }
 
 /// Loads the policies and evaluates; any failure is an `error` report naming the model.
@@ -155,26 +157,27 @@ fn conclude(
     mut report: Report,
     recording: &Recording,
     base: &Path,
-    evidence: Option<&Evidence>,
+    evidence: Option<Evidence>,
     files: Option<&[BundleFile]>,
 ) -> Judged {
+    let evidence = evidence.map(Arc::new);
     // With no store named, a project folder that does not exist gets no store created in
     // it (`check typo-dir`): the error report stands.
     let nowhere = recording.store.is_none() && !base.is_dir();
     if recording.skip || nowhere {
-        return Judged { report, unrecorded: None };
+        return Judged { report, unrecorded: None, evidence };
     }
     let access = crate::audit::recording_access(recording.store);
     let recorded = crate::audit::resolve(recording.store, base).and_then(|address| {
         let mut store = crate::audit::open(&address, access)?;
-        crate::audit::record::record_decision(store.as_mut(), &mut report, evidence, files)
+        crate::audit::record::record_decision(store.as_mut(), &mut report, evidence.as_deref(), files)
     });
     match recorded {
-        Ok(_) => Judged { report, unrecorded: None },
-        Err(error) if recording.allow_unrecorded => Judged { report, unrecorded: Some(error) },
+        Ok(_) => Judged { report, unrecorded: None, evidence },
+        Err(error) if recording.allow_unrecorded => Judged { report, unrecorded: Some(error), evidence },
         Err(error) => {
             unrecordable(&mut report, &error);
-            Judged { report, unrecorded: None }
+            Judged { report, unrecorded: None, evidence }
         }
     }
 }

@@ -165,7 +165,9 @@ pub fn check(client: &Client, project: crate::run::Project) -> Result<DecisionRe
         }
         None => None,
     };
-    submit(client, &evidence, subject.as_ref())
+    let mut answer = submit(client, &evidence, subject.as_ref())?;
+    answer.evidence = Some(std::sync::Arc::new(evidence));
+    Ok(answer)
 }
 
 /// Submits an evidence document for a decision.

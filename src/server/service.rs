@@ -195,6 +195,9 @@ pub struct DecisionResponse {
     pub attestation: Option<Value>,
     /// Why there is no attestation, when there is none.
     pub attestation_missing: Option<String>,
+    /// The evidence submitted, kept by the client for its HTML report (never sent back).
+    #[serde(skip)]
+    pub evidence: Option<Arc<crate::evidence::Evidence>>,
 }
 
 impl Service {
@@ -502,7 +505,7 @@ impl Service {
                 (Some(attestation::sign(&statement, &self.key)), None)
             }
         };
-        Ok(DecisionResponse { report, attestation, attestation_missing })
+        Ok(DecisionResponse { report, attestation, attestation_missing, evidence: None })
     }
 
     // ------------------------------------------------------------ deployments
@@ -572,6 +575,16 @@ impl Service {
         use crate::run::audit as answer;
         if question == "export" {
             return self.export(store, &query);
+        }
+        if question == "show" && query.format.as_deref() == Some("html") {
+            let id = query.id.as_deref().ok_or_else(|| ApiError::invalid("`show` needs id=", "pass the entry's id"))?;
+            if store.get(id)?.is_none() {
+                return Err(ApiError::not_found(format!("no entry {id}"), "`audit log` lists entries and their ids"));
+            }
+            let mut out = Vec::new();
+            let status = answer::show_html_in(store, id, query.replay.unwrap_or(false), &mut out)
+                .map_err(ApiError::from_input)?;
+            return Ok(json!({"status": status.code(), "output": String::from_utf8_lossy(&out)}));
         }
         let format = match query.format.as_deref().unwrap_or("json") {
             "json" => crate::run::Format::Json,
