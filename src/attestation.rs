@@ -209,7 +209,7 @@ pub fn verify(bytes: &[u8], expectation: &Expectation) -> Verdict {
 }
 
 /// The statement of a DSSE envelope that `key` signed, or why there is none.
-fn authentic_statement(bytes: &[u8], key: &VerifyingKey) -> std::result::Result<Value, String> {
+pub fn authentic_statement(bytes: &[u8], key: &VerifyingKey) -> std::result::Result<Value, String> {
     let envelope = crate::strict::json_value(bytes)
         .map_err(|error| format!("the attestation is not JSON as modelgate reads it ({error})"))?;
     // A Sigstore bundle carries the envelope inside; a bare envelope is the envelope.

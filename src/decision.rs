@@ -202,6 +202,10 @@ pub struct RuleOutcome {
     pub severity: Severity,
     pub remediation: Option<String>,
     pub status: RuleStatus,
+    /// The regulatory controls the rule supports, `FRAMEWORK:ID` (the policy repository's
+    /// controls.yaml and the catalog entry's `controls`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -33,6 +33,9 @@ pub enum ErrorKind {
     /// An environment the policy repository does not declare.
     UnknownEnvironment,
     Exceptions,
+    /// The policy repository's controls.yaml (the rules' regulatory controls) is malformed
+    /// or names what does not exist.
+    PolicyControls,
     /// A predictions, test-set or other data file that cannot be used as it is.
     DataInvalid,
     /// A load test that could not run, or a load-test report that cannot be read.
@@ -54,6 +57,7 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::EvidenceInvalid => "evidence-invalid",
             ErrorKind::PolicyMissing => "policy-missing",
+            ErrorKind::PolicyControls => "policy-controls",
             ErrorKind::PolicyParse => "policy-parse",
             ErrorKind::PolicyUnknownBuiltin => "policy-unknown-builtin",
             ErrorKind::PolicyNoDeny => "policy-no-deny",

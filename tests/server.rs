@@ -488,6 +488,33 @@ fn lifecycle(backend: Backend) {
     let wrong = offline("other.pub");
     assert_eq!(wrong.code, 1, "{}", wrong.stdout);
     assert!(wrong.stdout.contains("not signed by the given key"), "{}", wrong.stdout);
+    // The passing decision as an evidence package, from the server's store: its chain
+    // position up to the checkpoint the server signed as it stopped, and its attestation,
+    // re-checked offline with the server's key (tampering: tests/evidence_package.rs).
+    let package = auditor.join("package.zip");
+    let packaged = run(command(&auditor)
+        .args(["audit", "package", decision_id, "--framework", "eu-ai-act", "--store", store.address()])
+        .arg("--public-key")
+        .arg(deploy.join("server.pub"))
+        .arg("--attestation")
+        .arg(deploy.join("attestation.json"))
+        .arg("--output")
+        .arg(&package));
+    assert_eq!(packaged.code, 0, "{}\n{}", packaged.stdout, packaged.stderr);
+    let unpack = |key: &str| {
+        run(command(&auditor)
+            .args(["audit", "package", "verify"])
+            .arg(&package)
+            .arg("--public-key")
+            .arg(deploy.join(key)))
+    };
+    let unpacked = unpack("server.pub");
+    assert_eq!(unpacked.code, 0, "{}\n{}", unpacked.stdout, unpacked.stderr);
+    assert!(unpacked.stdout.contains("to the checkpoint at seq"), "{}", unpacked.stdout);
+    assert!(unpacked.stdout.contains("✓ attestation"), "{}", unpacked.stdout);
+    let other = unpack("other.pub");
+    assert_eq!(other.code, 1, "{}", other.stdout);
+    assert!(other.stdout.contains("not the key you trust"), "{}", other.stdout);
     // An entry appended by anyone but the server (here, a decision recorded straight into
     // the store) is not signed: the chain still links, verification with the key fails.
     let evidence = root().join("tests/fixtures/evidence/pass-production.json");

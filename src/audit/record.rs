@@ -172,7 +172,18 @@ pub fn stored_findings(store: &dyn Store, entry: &Entry) -> Result<Value> {
 /// findings: what the report said when it was made, except the per-rule outcomes (the
 /// entry keeps their counts; a replay gives them again) and the timings.
 pub fn stored_report(store: &dyn Store, record: &Record) -> Result<Report> {
-    let entry = &record.entry;
+    let findings = stored_findings(store, &record.entry)?;
+    let files = match &record.entry.bundle_digest {
+        Some(digest) => store.bundle(digest)?.map_or(0, |manifest| manifest.files.len()),
+        None => 0,
+    };
+    report_of(&record.entry, &record.hash, &findings, files, store.location())
+}
+
+/// [`stored_report`] from what it is made of: the entry, its hash, its findings, the
+/// number of its bundle's files and the store's location (an evidence package has them
+/// without the store).
+pub fn report_of(entry: &Entry, hash: &str, findings: &Value, bundle_files: usize, location: String) -> Result<Report> {
     let decision = match entry.decision.as_deref() {
         Some("allow") => crate::decision::Decision::Allow,
         Some("deny") => crate::decision::Decision::Deny,
@@ -182,7 +193,6 @@ pub fn stored_report(store: &dyn Store, record: &Record) -> Result<Report> {
                 .hint("`modelgate audit log --kind decision` lists decisions"))
         }
     };
-    let findings = stored_findings(store, entry)?;
     let list = |name: &str| -> Result<Vec<crate::decision::Finding>> {
         serde_json::from_value(findings.get(name).cloned().unwrap_or(Value::Array(Vec::new()))).map_err(|error| {
             Error::new(ErrorKind::Store, format!("the {name} recorded by {} are not findings: {error}", entry.id))
@@ -190,17 +200,15 @@ pub fn stored_report(store: &dyn Store, record: &Record) -> Result<Report> {
         })
     };
     let text = |key: &str| entry.detail_str(key).map(str::to_string);
-    let policy = match &entry.bundle_digest {
-        Some(digest) => Some(crate::decision::BundleInfo {
-            path: text("policy_path").unwrap_or_else(|| "audit-store".to_string()),
-            digest: digest.clone(),
-            revision: entry.bundle_revision.clone(),
-            subpath: text("policy_subpath"),
-            dirty: entry.detail("policy_dirty").and_then(Value::as_bool),
-            files: store.bundle(digest)?.map_or(0, |manifest| manifest.files.len()),
-        }),
-        None => None,
-    };
+    let policy = entry.bundle_digest.as_ref().map(|digest| crate::decision::BundleInfo {
+        path: text("policy_path").unwrap_or_else(|| "audit-store".to_string()),
+        digest: digest.clone(),
+        revision: entry.bundle_revision.clone(),
+        subpath: text("policy_subpath"),
+        dirty: entry.detail("policy_dirty").and_then(Value::as_bool),
+        files: bundle_files,
+    });
+
     Ok(Report {
         schema_version: crate::decision::REPORT_SCHEMA_VERSION.to_string(),
         decision,
@@ -226,7 +234,7 @@ pub fn stored_report(store: &dyn Store, record: &Record) -> Result<Report> {
             .and_then(|error| serde_json::from_value(error.clone()).ok()),
         timings: crate::decision::Timings::default(),
         tool: crate::decision::Tool { name: "modelgate".to_string(), version: entry.tool_version.clone() },
-        audit: Some(AuditRef { store: store.location(), seq: entry.seq, hash: record.hash.clone() }),
+        audit: Some(AuditRef { store: location, seq: entry.seq, hash: hash.to_string() }),
     })
 }
 

@@ -33,6 +33,56 @@ pub enum AuditCommand {
     /// Copy a store into a new, empty one (SQLite to PostgreSQL, or back), entries exactly
     /// as stored: the chain, its head and every published anchor carry over.
     Copy(CopyArgs),
+    /// Write a recorded decision as an evidence package (zip): report, evidence, policy
+    /// files, chain position and checkpoint, attestation, control-by-control summary;
+    /// `audit package verify FILE.zip` re-checks one offline.
+    Package(PackageArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct PackageArgs {
+    #[command(subcommand)]
+    command: Option<PackageCommand>,
+    /// The decision's id (a report's decision_id).
+    #[arg(required = true)]
+    id: Option<String>,
+    /// Limit the control summary to one framework of the bundle's controls.yaml
+    /// (eu-ai-act, nist-ai-rmf, iso-42001 in the built-in library).
+    #[arg(long)]
+    framework: Option<String>,
+    /// Where to write the package.
+    #[arg(long, short, value_name = "FILE.zip", required = true)]
+    output: Option<PathBuf>,
+    /// The attestation the server signed for this decision (`check --server --attestation`).
+    #[arg(long, value_name = "FILE", requires = "public_key")]
+    attestation: Option<PathBuf>,
+    /// The server's public key (`modelgate server key`): carried in the package and used to
+    /// check the checkpoint, the entries' signatures and the attestation.
+    #[arg(long = "public-key", value_name = "KEY.pub")]
+    public_key: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PackageCommand {
+    /// Re-check an evidence package offline: every file against the recorded entry, the
+    /// entry against the chain and the server's signed checkpoint, the attestation, and
+    /// the reports derived again.
+    Verify(PackageVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PackageVerifyArgs {
+    /// The package (.zip).
+    package: PathBuf,
+    /// The server's public key you trust: the package's own key must be this one.
+    #[arg(long = "public-key", value_name = "KEY.pub")]
+    public_key: Option<PathBuf>,
+    /// Output format: text to read, or JSON.
+    #[arg(long, short, value_enum, default_value_t = SectionFormat::Text)]
+    format: SectionFormat,
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +249,9 @@ pub struct ExportArgs {
 }
 
 pub fn run(command: AuditCommand) -> ExitStatus {
+    if let AuditCommand::Package(args) = &command {
+        return package(args);
+    }
     if let Some(asked) = remote(&command) {
         return asked;
     }
@@ -226,6 +279,7 @@ pub fn run(command: AuditCommand) -> ExitStatus {
             audit::verify(args.store.get(), &args.anchor, key.as_ref(), args.format.into(), out)
         }
         AuditCommand::Copy(args) => audit::copy(&args.from, &args.to, args.format.into(), out),
+        AuditCommand::Package(_) => Ok(ExitStatus::Error),
         AuditCommand::Export(args) => super::with_output(args.output.as_deref(), |out| {
             let written = audit::export(args.store.get(), &args.filter.request(), args.format, !args.no_input, out)?;
             eprintln!("exported {written} entries");
@@ -285,7 +339,7 @@ fn remote(command: &AuditCommand) -> Option<ExitStatus> {
             query.push(("no_input", args.no_input.to_string()));
             (&args.store, "export", "text", query)
         }
-        AuditCommand::Copy(_) => return None,
+        AuditCommand::Copy(_) | AuditCommand::Package(_) => return None,
     };
     let url = store.server.server.as_deref()?;
     if question == "init" {
@@ -332,6 +386,59 @@ fn remote(command: &AuditCommand) -> Option<ExitStatus> {
         }
         Ok(ExitStatus::from_code(answer["status"].as_u64().unwrap_or(2)))
     })))
+}
+
+/// `audit package ID --output FILE.zip` and `audit package verify FILE.zip`.
+fn package(args: &PackageArgs) -> ExitStatus {
+    use modelgate::run::package;
+    if let Some(PackageCommand::Verify(verify)) = &args.command {
+        let result = verify
+            .public_key
+            .as_deref()
+            .map(modelgate::artifacts::signing::keys::VerifyingKey::read)
+            .transpose()
+            .and_then(|key| package::verify_file(&verify.package, key.as_ref()));
+        return super::exit(result.map(|verification| {
+            match verify.format {
+                SectionFormat::Json => super::say_json(&verification),
+                SectionFormat::Text => super::say(verification.text().trim_end()),
+            }
+            verification.status()
+        }));
+    }
+    if args.store.server.server.is_some() {
+        super::print_error(
+            &modelgate::error::Error::new(
+                modelgate::error::ErrorKind::Config,
+                "`audit package` is not asked of the server",
+            )
+            .hint("run it against the server's store (--store), beside the server, with --public-key"),
+        );
+        return ExitStatus::Error;
+    }
+    let (Some(id), Some(output)) = (args.id.as_deref(), args.output.as_deref()) else {
+        return ExitStatus::Error;
+    };
+    let request = package::PackageRequest {
+        id,
+        framework: args.framework.as_deref(),
+        attestation: args.attestation.as_deref(),
+        public_key: args.public_key.as_deref(),
+    };
+    let result = audit::open_store(args.store.get())
+        .and_then(|store| super::with_output_file(output, |file| package::package_in(store.as_ref(), &request, file)));
+    super::exit(result.map(|manifest| {
+        eprintln!(
+            "wrote {} ({} files) for decision {} ({} {}, {})",
+            output.display(),
+            manifest.files.len() + 1,
+            manifest.decision_id,
+            manifest.model,
+            manifest.version,
+            manifest.decision.as_deref().unwrap_or("-")
+        );
+        ExitStatus::Success
+    }))
 }
 
 /// The name the server's `format=` takes.

@@ -665,12 +665,22 @@ pub(crate) fn with_output<T>(path: Option<&Path>, write: impl FnOnce(&mut dyn Wr
             out.flush().map_err(|error| Error::new(ErrorKind::Io, format!("cannot write to standard output: {error}")));
         return result.and_then(|value| flushed.map(|()| value));
     };
+    with_output_file(path, |file| {
+        let mut out = std::io::BufWriter::new(file);
+        let value = write(&mut out)?;
+        out.flush().map_err(|error| Error::write(path, error))?;
+        Ok(value)
+    })
+}
+
+/// Runs `write` with a file written beside `path` and renamed into place when it
+/// succeeds (a zip needs to seek, so not through [`with_output`]'s buffered writer).
+pub(crate) fn with_output_file<T>(path: &Path, write: impl FnOnce(&mut std::fs::File) -> Result<T>) -> Result<T> {
     let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     let partial = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
-    let file = std::fs::File::create(&partial).map_err(|error| Error::write(path, error))?;
-    let mut out = std::io::BufWriter::new(file);
-    let result = write(&mut out).and_then(|value| {
-        out.flush().map_err(|error| Error::write(path, error))?;
+    let mut file = std::fs::File::create(&partial).map_err(|error| Error::write(path, error))?;
+    let result = write(&mut file).and_then(|value| {
+        file.sync_all().map_err(|error| Error::write(path, error))?;
         std::fs::rename(&partial, path).map_err(|error| Error::write(path, error))?;
         Ok(value)
     });

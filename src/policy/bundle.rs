@@ -1,6 +1,6 @@
 //! A policy bundle: the files of a policy repository, their digest and git revision.
 //!
-//! The digest covers every file modelgate reads (Rego, data, exceptions) by relative
+//! The digest covers every file modelgate reads (Rego, data, exceptions, controls) by relative
 //! path and content, so it is the same on every machine and in any file order.
 
 use std::path::{Path, PathBuf};
@@ -34,6 +34,8 @@ pub enum FileKind {
     Data,
     Exceptions,
     DataSchema,
+    /// `controls.yaml`: the regulatory controls each rule supports.
+    Controls,
 }
 
 impl FileKind {
@@ -52,6 +54,8 @@ impl FileKind {
             Some(FileKind::Exceptions)
         } else if path == DATA_SCHEMA_FILE {
             Some(FileKind::DataSchema)
+        } else if path == super::controls::CONTROLS_FILE {
+            Some(FileKind::Controls)
         } else {
             None
         }
@@ -65,6 +69,7 @@ impl FileKind {
             FileKind::Data => "data",
             FileKind::Exceptions => "exceptions",
             FileKind::DataSchema => "data_schema",
+            FileKind::Controls => "controls",
         }
     }
 }

@@ -271,6 +271,7 @@ fn rule_outcomes(
                     severity: catalog_severity(Some(entry)).unwrap_or(Severity::High),
                     remediation: text_field(entry, "remediation"),
                     status: RuleStatus::Pass,
+                    controls: Vec::new(),
                 },
             );
         }
@@ -286,6 +287,7 @@ fn rule_outcomes(
                 severity: finding.severity,
                 remediation: finding.remediation.clone(),
                 status: RuleStatus::Pass,
+                controls: Vec::new(),
             });
             outcome.status = status;
         }

@@ -240,6 +240,11 @@ impl PolicyEngine {
         Ok(PolicyEngine { engine, packages, outline, catalogs, constants, data: std::sync::Arc::new(data), memo })
     }
 
+    /// Each gating package's path and its catalog (code → entry).
+    pub fn catalogs(&self) -> impl Iterator<Item = (&str, &serde_json::Map<String, serde_json::Value>)> + Clone {
+        self.packages.iter().map(|package| package.path.as_str()).zip(&self.catalogs)
+    }
+
     /// Evaluates every gating rule against `input_json` (the evidence document).
     pub fn evaluate(&mut self, input_json: &str) -> Result<Vec<PackageResult>> {
         let input = Value::from_json_str(input_json)
@@ -443,7 +448,7 @@ fn base_engine(bundle: &Bundle, options: EngineOptions, data: &PolicyData) -> Re
         let load = match file.kind {
             FileKind::Rego => true,
             FileKind::RegoTest => options.include_tests,
-            FileKind::Data | FileKind::Exceptions | FileKind::DataSchema => false,
+            FileKind::Data | FileKind::Exceptions | FileKind::DataSchema | FileKind::Controls => false,
         };
         if load {
             engine.add_policy(file.path.clone(), file.contents.clone()).map_err(|error| {

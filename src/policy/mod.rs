@@ -11,6 +11,7 @@ use crate::evidence::{self, Evidence};
 
 pub mod analyze;
 pub mod bundle;
+pub mod controls;
 pub mod data;
 pub mod decide;
 pub mod engine;
@@ -32,6 +33,8 @@ pub struct Gate {
     pub files: std::sync::Arc<Vec<bundle::BundleFile>>,
     engine: PolicyEngine,
     exceptions: Vec<Exception>,
+    /// The regulatory controls of each rule (controls.yaml and the catalogs).
+    pub controls: std::sync::Arc<controls::Controls>,
     compile_time: Duration,
 }
 
@@ -45,11 +48,13 @@ impl Gate {
         let started = Instant::now();
         let engine = PolicyEngine::compile(&bundle, EngineOptions { timeout, ..EngineOptions::default() })?;
         let exceptions = exceptions::load(&bundle, &engine.data.environments)?;
+        let controls = std::sync::Arc::new(controls::load(&bundle, engine.catalogs())?);
         Ok(Gate {
             bundle: bundle.info,
             files: std::sync::Arc::new(bundle.files),
             engine,
             exceptions,
+            controls,
             compile_time: started.elapsed(),
         })
     }
@@ -87,7 +92,10 @@ impl Gate {
             environment: environment.as_deref(),
             today,
         };
-        let outcome = decide::decide(&results, &self.exceptions, &subject)?;
+        let mut outcome = decide::decide(&results, &self.exceptions, &subject)?;
+        for rule in &mut outcome.rules {
+            rule.controls = self.controls.of(&rule.code).to_vec();
+        }
         let evaluate_us = started.elapsed().as_micros() as u64;
         Ok(Report {
             schema_version: REPORT_SCHEMA_VERSION.to_string(),

@@ -76,34 +76,9 @@ const SERIES: &[(&str, &str, &str)] = &[
 
 pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> std::io::Result<()> {
     let mut page = String::with_capacity(64 * 1024);
-    let title = title(report);
-    head(&mut page, &title);
+    head(&mut page, &title(report));
     let _ = writeln!(page, "<body>");
-    verdict_header(&mut page, report);
-    let _ = writeln!(page, "<main>");
-    summary(&mut page, report);
-    if let Some(error) = &report.error {
-        let _ = writeln!(page, "<section id=\"error\"><h2>Error</h2>");
-        let _ = writeln!(page, "<p><strong>{}</strong></p>", escape(&error.message));
-        if let Some(hint) = &error.hint {
-            let _ = writeln!(page, "<p class=\"fix\"><strong>Hint:</strong> {}</p>", escape(hint));
-        }
-        let _ = writeln!(page, "<p>The gate failed closed: nothing was allowed.</p></section>");
-    }
-    findings(&mut page, report);
-    if let Some(evidence) = options.evidence.as_deref() {
-        evidence_charts(&mut page, evidence);
-    }
-    for (heading, facts) in &options.sections {
-        let id = heading.to_lowercase().replace(' ', "-");
-        let _ = writeln!(page, "<section id=\"{}\"><h2>{}</h2><dl class=\"facts\">", escape(&id), escape(heading));
-        for (key, value) in facts {
-            let _ = writeln!(page, "<dt>{}</dt><dd>{}</dd>", escape(key), escape(value));
-        }
-        let _ = writeln!(page, "</dl></section>");
-    }
-    rules(&mut page, report);
-    let _ = writeln!(page, "</main>");
+    body(&mut page, report, options);
     let _ = writeln!(
         page,
         "<footer class=\"muted\" style=\"padding: 1rem 2rem\">{} {} · report schema {} · decision {}</footer>",
@@ -114,6 +89,37 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
     );
     let _ = writeln!(page, "</body>\n</html>");
     out.write_all(page.as_bytes())
+}
+
+/// The report's header and `<main>`: the page's body, for the report file and for the
+/// dashboard's decision page.
+pub fn body(page: &mut String, report: &Report, options: &RenderOptions) {
+    verdict_header(page, report);
+    let _ = writeln!(page, "<main>");
+    summary(page, report);
+    if let Some(error) = &report.error {
+        let _ = writeln!(page, "<section id=\"error\"><h2>Error</h2>");
+        let _ = writeln!(page, "<p><strong>{}</strong></p>", escape(&error.message));
+        if let Some(hint) = &error.hint {
+            let _ = writeln!(page, "<p class=\"fix\"><strong>Hint:</strong> {}</p>", escape(hint));
+        }
+        let _ = writeln!(page, "<p>The gate failed closed: nothing was allowed.</p></section>");
+    }
+    findings(page, report);
+    if let Some(evidence) = options.evidence.as_deref() {
+        evidence_charts(page, evidence);
+    }
+    for (heading, facts) in &options.sections {
+        let id = heading.to_lowercase().replace(' ', "-");
+        let _ = writeln!(page, "<section id=\"{}\"><h2>{}</h2><dl class=\"facts\">", escape(&id), escape(heading));
+        for (key, value) in facts {
+            let _ = writeln!(page, "<dt>{}</dt><dd>{}</dd>", escape(key), escape(value));
+        }
+        let _ = writeln!(page, "</dl></section>");
+    }
+    controls(page, report);
+    rules(page, report);
+    let _ = writeln!(page, "</main>");
 }
 
 /// `<!DOCTYPE html>` to `</head>`: the policy that keeps the file from loading anything.
@@ -128,7 +134,8 @@ pub fn head(page: &mut String, title: &str) {
     let _ = writeln!(page, "<title>{}</title>\n<style>{STYLE}</style>\n</head>", escape(title));
 }
 
-fn title(report: &Report) -> String {
+/// The page's title: the decision, the model and the environment.
+pub fn title(report: &Report) -> String {
     let decision = report.decision.as_str().to_uppercase();
     match &report.model {
         Some(model) => {
@@ -464,6 +471,48 @@ pub fn drift_chart(page: &mut String, drift: &Drift) {
         );
     }
     let _ = writeln!(page, "</tbody></table>");
+}
+
+/// The rules grouped by the regulatory controls they support, one table per framework.
+fn controls(page: &mut String, report: &Report) {
+    let mut frameworks: std::collections::BTreeMap<&str, Vec<(&str, Vec<&super::RuleOutcome>)>> = Default::default();
+    for rule in &report.rules {
+        for control in &rule.controls {
+            let Some((framework, id)) = control.split_once(':') else { continue };
+            let controls = frameworks.entry(framework).or_default();
+            match controls.iter_mut().find(|(known, _)| *known == id) {
+                Some((_, rules)) => rules.push(rule),
+                None => controls.push((id, vec![rule])),
+            }
+        }
+    }
+    if frameworks.is_empty() {
+        return;
+    }
+    let _ = writeln!(page, "<section id=\"controls\"><h2>Rules by regulatory control</h2>");
+    for (framework, controls) in frameworks {
+        let _ = writeln!(
+            page,
+            "<details><summary>{} ({} controls)</summary><table><thead><tr><th>control</th><th>rules and outcomes</th></tr></thead><tbody>",
+            escape(framework),
+            controls.len()
+        );
+        for (id, rules) in controls {
+            let outcomes: Vec<String> = rules
+                .iter()
+                .map(|rule| {
+                    format!(
+                        "<span class=\"badge {0}\">{0}</span> <code>{1}</code>",
+                        rule.status.as_str(),
+                        escape(&rule.code)
+                    )
+                })
+                .collect();
+            let _ = writeln!(page, "<tr><td>{}</td><td>{}</td></tr>", escape(id), outcomes.join("<br>"));
+        }
+        let _ = writeln!(page, "</tbody></table></details>");
+    }
+    let _ = writeln!(page, "</section>");
 }
 
 fn rules(page: &mut String, report: &Report) {

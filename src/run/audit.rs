@@ -33,6 +33,10 @@ fn emit(out: &mut dyn Write, format: Format, value: &Value, text: impl FnOnce() 
 }
 
 /// The store named by `--store` / `MODELGATE_STORE`, else `.modelgate/audit.db` here, read-only.
+pub fn open_store(store: Option<&str>) -> Result<Box<dyn Store>> {
+    open(store)
+}
+
 fn open(store: Option<&str>) -> Result<Box<dyn Store>> {
     audit::open(&audit::resolve(store, Path::new("."))?, Access::ReadOnly)
 }
@@ -316,8 +320,31 @@ pub fn replay_report(store: &dyn Store, entry: &Entry) -> Result<(Value, crate::
         Error::new(ErrorKind::Store, format!("{} recorded no policy bundle", entry.id))
             .hint("only decisions can be replayed")
     })?;
-    let mut evidence = record::stored_evidence(store, entry)?;
+    let evidence = record::stored_evidence(store, entry)?;
     let (_, files) = record::stored_bundle(store, digest)?;
+    let replayed = replay_of(entry, evidence, files)?;
+    Ok((replayed.summary, replayed.report))
+}
+
+/// What a replay found: whether it reproduced the decision, its report, and the
+/// regulatory controls of the bundle it ran.
+pub struct Replayed {
+    pub summary: Value,
+    pub report: crate::decision::Report,
+    pub controls: std::sync::Arc<crate::policy::controls::Controls>,
+}
+
+/// Evaluates `evidence` under the bundle `files` as `entry` recorded them, on the day the
+/// entry was judged, and compares the outcome with what it recorded.
+pub fn replay_of(
+    entry: &Entry,
+    mut evidence: crate::evidence::Evidence,
+    files: Vec<crate::policy::bundle::BundleFile>,
+) -> Result<Replayed> {
+    let digest = entry.bundle_digest.as_deref().ok_or_else(|| {
+        Error::new(ErrorKind::Store, format!("{} recorded no policy bundle", entry.id))
+            .hint("only decisions can be replayed")
+    })?;
     let bundle = crate::policy::bundle::Bundle::from_files("audit-store", entry.bundle_revision.clone(), files);
     let judged_at = entry.detail_str("judged_at").map(str::to_string).unwrap_or_else(|| entry.time.clone());
     let time = chrono::DateTime::parse_from_rfc3339(&judged_at)
@@ -347,7 +374,7 @@ pub fn replay_report(store: &dyn Store, entry: &Entry) -> Result<(Value, crate::
         )
     };
     let summary = json!({"reproduced": reproduced, "decision": report.decision.as_str(), "violations": replayed, "summary": summary});
-    Ok((summary, report))
+    Ok(Replayed { summary, report, controls: gate.controls.clone() })
 }
 
 /// `audit show --format html`: the decision's report as it was made, with the evidence's
@@ -365,15 +392,52 @@ pub fn show_html_in(store: &dyn Store, id: &str, replay: bool, out: &mut dyn Wri
             .hint("`modelgate audit log` lists entries and their ids")
     })?;
     let entry = &record.entry;
-    let mut report = record::stored_report(store, &record)?;
+    let findings = record::stored_findings(store, entry)?;
     let evidence = match &entry.evidence_digest {
-        Some(_) => Some(std::sync::Arc::new(record::stored_evidence(store, entry)?)),
+        Some(_) => Some(record::stored_evidence(store, entry)?),
         None => None,
     };
+    let files = match &entry.bundle_digest {
+        Some(digest) => Some(record::stored_bundle(store, digest)?.1),
+        None => None,
+    };
+    let view = decision_view(&record, store.location(), &findings, evidence, files)?;
+    out.write_all(&view.page)
+        .and_then(|()| out.flush())
+        .map_err(|error| Error::new(ErrorKind::Io, format!("cannot write the output: {error}")))?;
+    let reproduced = view.replay.as_ref().is_none_or(|summary| summary.get("reproduced") == Some(&Value::Bool(true)));
+    Ok(if replay && !reproduced { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+/// A recorded decision as a person reads it: its report as it was made, and that report
+/// as the HTML page of `audit show --format html` and of an evidence package.
+pub struct DecisionView {
+    pub report: crate::decision::Report,
+    pub page: Vec<u8>,
+    /// The replay's summary, when the decision could be replayed.
+    pub replay: Option<Value>,
+    /// The regulatory controls of the decision's bundle, when it could be replayed.
+    pub controls: Option<std::sync::Arc<crate::policy::controls::Controls>>,
+}
+
+/// Builds [`DecisionView`] from what a decision is made of: its record, the store's
+/// location, its findings, its evidence and its bundle's files. The replay's per-rule
+/// outcomes fill the report's rules when it reproduces the decision (the entry keeps only
+/// their counts).
+pub fn decision_view(
+    record: &crate::audit::Record,
+    location: String,
+    findings: &Value,
+    evidence: Option<crate::evidence::Evidence>,
+    files: Option<Vec<crate::policy::bundle::BundleFile>>,
+) -> Result<DecisionView> {
+    let entry = &record.entry;
+    let bundle_files = files.as_ref().map_or(0, Vec::len);
+    let mut report = record::report_of(entry, &record.hash, findings, bundle_files, location.clone())?;
     let mut sections = vec![(
         "Audit chain".to_string(),
         vec![
-            ("store".to_string(), store.location()),
+            ("store".to_string(), location),
             ("entry".to_string(), format!("{} seq {}", entry.kind.as_str(), entry.seq)),
             ("hash".to_string(), record.hash.clone()),
             ("previous hash".to_string(), record.prev_hash.clone()),
@@ -381,29 +445,27 @@ pub fn show_html_in(store: &dyn Store, id: &str, replay: bool, out: &mut dyn Wri
             ("requester".to_string(), entry.requester.clone().unwrap_or_else(|| "-".to_string())),
         ],
     )];
-    let mut status = ExitStatus::Success;
-    if entry.bundle_digest.is_some() && entry.evidence_digest.is_some() {
-        let (summary, replayed) = replay_report(store, entry)?;
-        let reproduced = summary.get("reproduced") == Some(&Value::Bool(true));
-        if reproduced {
-            report.rules = replayed.rules;
-        } else if replay {
-            status = ExitStatus::Failure;
+    let (mut replay, mut controls) = (None, None);
+    if let (Some(evidence), Some(files)) = (&evidence, &files) {
+        let replayed = replay_of(entry, evidence.clone(), files.clone())?;
+        if replayed.summary.get("reproduced") == Some(&Value::Bool(true)) {
+            report.rules = replayed.report.rules;
         }
-        let text = summary.get("summary").and_then(Value::as_str).unwrap_or_default().to_string();
+        let text = replayed.summary.get("summary").and_then(Value::as_str).unwrap_or_default().to_string();
         sections.push(("Replay".to_string(), vec![("result".to_string(), text)]));
+        replay = Some(replayed.summary);
+        controls = Some(replayed.controls);
     }
-    if let Some(digest) = &entry.bundle_digest {
-        if let Some(manifest) = store.bundle(digest)? {
-            let files = manifest.files.iter().map(|file| (file.path.clone(), file.digest.clone())).collect();
-            sections.push(("Policy files".to_string(), files));
-        }
+    if let Some(files) = &files {
+        let listed = files.iter().map(|file| (file.path.clone(), audit::sha256(file.contents.as_bytes()))).collect();
+        sections.push(("Policy files".to_string(), listed));
     }
-    let options = crate::report::RenderOptions { evidence, sections, ..Default::default() };
-    crate::report::render(&report, crate::report::Format::Html, &options, out)
-        .and_then(|()| out.flush())
-        .map_err(|error| Error::new(ErrorKind::Io, format!("cannot write the output: {error}")))?;
-    Ok(status)
+    let options =
+        crate::report::RenderOptions { evidence: evidence.map(std::sync::Arc::new), sections, ..Default::default() };
+    let mut page = Vec::new();
+    crate::report::render(&report, crate::report::Format::Html, &options, &mut page)
+        .map_err(|error| Error::new(ErrorKind::Io, format!("cannot render the report: {error}")))?;
+    Ok(DecisionView { report, page, replay, controls })
 }
 
 /// `audit at`: what was deployed (in `environment`, of `model`) at `time` (now when

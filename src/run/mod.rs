@@ -9,6 +9,7 @@ pub mod deploy;
 pub mod docs;
 pub mod gate;
 pub mod lifecycle;
+pub mod package;
 
 use std::path::Path;
 
