@@ -233,5 +233,54 @@ fn queries(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, record_one, reevaluate, queries);
+/// The dashboard's pages on the million-decision store: the server time of each page (the
+/// page function over the store; the HTTP layer adds well under a millisecond).
+fn dashboard(c: &mut Criterion) {
+    use modelgate::server::ui;
+    let mut gate = gate();
+    let path = bench_dir().join("decisions-1m.db");
+    million_store(&path, &mut gate);
+    let store = audit::open(&file(&path), Access::ReadOnly).expect("store");
+    let key_path = bench_dir().join("dashboard-key.pem");
+    if !key_path.exists() {
+        modelgate::server::generate_key(&key_path).expect("a key");
+    }
+    let key = modelgate::artifacts::signing::keys::SigningKey::read(&key_path).expect("key").verifying_key();
+    let mut newest = String::new();
+    store
+        .scan(
+            &Filter { limit: Some(1), newest_first: true, kinds: vec![EntryKind::Decision], ..Filter::default() },
+            &mut |record| {
+                newest = record.entry.id;
+                Ok(false)
+            },
+        )
+        .expect("scan");
+    let mut group = c.benchmark_group("dashboard-1m");
+    group.sample_size(10);
+    group
+        .bench_function("fleet", |b| b.iter(|| ui::fleet(store.as_ref(), &ui::FleetFilter::default()).expect("fleet")));
+    group.bench_function("fleet-production-non-compliant", |b| {
+        let filter = ui::FleetFilter {
+            environment: Some("production".into()),
+            state: Some("non-compliant".into()),
+            ..ui::FleetFilter::default()
+        };
+        b.iter(|| ui::fleet(store.as_ref(), &filter).expect("fleet"))
+    });
+    group.bench_function("model", |b| b.iter(|| ui::model(store.as_ref(), "model-17").expect("model")));
+    group.bench_function("decision", |b| b.iter(|| ui::decision(store.as_ref(), &newest).expect("decision")));
+    group.bench_function("bundles", |b| {
+        b.iter(|| {
+            ui::bundles(store.as_ref(), &ui::BundlesQuery::default()).map_err(|error| error.message).expect("bundles")
+        })
+    });
+    group.bench_function("audit-production-now", |b| {
+        let query = ui::AuditPageQuery { environment: Some("production".into()), ..ui::AuditPageQuery::default() };
+        b.iter(|| ui::audit_page(store.as_ref(), &key, &query).expect("audit"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, record_one, reevaluate, queries, dashboard);
 criterion_main!(benches);

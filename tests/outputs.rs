@@ -188,6 +188,7 @@ fn the_html_report_opens_in_chromium_without_the_network() {
     assert!(text.contains("violations block this deployment"), "{text}");
     assert!(text.contains("Fairness per group") && text.contains("Drift per feature"));
     assert_eq!(browser.count("section#fairness svg"), 3, "one chart per sensitive attribute");
+    browser.screenshot_top(&browser::screenshot_path("report-top"));
     browser.screenshot(&browser::screenshot_path("report"));
     let requests = browser.requests();
     assert_eq!(requests, vec![url], "the page loads nothing but itself");

@@ -165,6 +165,17 @@ fn signed_bytes(entry: &Entry) -> Vec<u8> {
     serde_json::to_vec(&bare).unwrap_or_default()
 }
 
+/// Whether the checkpoint `entry`'s signature of the head it names verifies with `key`.
+pub fn signed_by_checkpoint(entry: &Entry, key: &VerifyingKey) -> bool {
+    let seq = entry.detail("seq").and_then(serde_json::Value::as_u64);
+    let (Some(seq), Some(hash), Some(time), Some(signature)) =
+        (seq, entry.detail_str("hash"), entry.detail_str("time"), entry.detail_str("signature"))
+    else {
+        return false;
+    };
+    BASE64.decode(signature).is_ok_and(|signature| key.verify(message(seq, hash, time).as_bytes(), &signature))
+}
+
 /// Whether `entry` carries a valid signature of `key`.
 pub fn signed_by(entry: &Entry, key: &VerifyingKey) -> bool {
     let signature = entry.detail_str(SIGNATURE_DETAIL).and_then(|text| BASE64.decode(text).ok());

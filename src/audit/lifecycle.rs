@@ -15,7 +15,7 @@ use crate::evidence::Evidence;
 use crate::policy::{fleet, Gate};
 
 /// What became of a deployed model under the policies judged now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// It complied and no longer does.

@@ -27,7 +27,7 @@ header.verdict.deny { border-color: var(--deny); }
 header.verdict.error { border-color: var(--error); }
 header h1 { margin: 0; font-size: 1.5rem; }
 header p { margin: .3rem 0 0; color: var(--muted); }
-main { padding: 1rem 2rem 2rem; max-width: 1100px; }
+main { padding: 1rem 2rem 2rem; max-width: 1280px; }
 nav.site { padding: .5rem 2rem; background: #24292f; }
 nav.site a { color: #fff; margin-right: 1.2rem; text-decoration: none; font-weight: 600; }
 nav.site a.current { text-decoration: underline; }
@@ -427,11 +427,13 @@ pub fn fairness_chart(page: &mut String, key: &str, attribute: &FairnessAttribut
 /// features in red; p-values on a 0–1 axis, distances on one axis shared by every
 /// distance-measured feature (to the largest score or threshold).
 pub fn drift_chart(page: &mut String, drift: &Drift) {
+    let drifted = match drift.drifted_count {
+        Some(count) => format!("{count} of {} features drifted", drift.features.len()),
+        None => format!("{} features", drift.features.len()),
+    };
     let _ = writeln!(
         page,
-        "<p>{} of {} features drifted (share {}); reference {} rows, current {} rows.</p>",
-        drift.drifted_count.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
-        drift.features.len(),
+        "<p>{drifted} (drifted share {}); reference {} rows, current {} rows.</p>",
         number(drift.drifted_share),
         drift.reference_rows,
         drift.current_rows

@@ -391,6 +391,21 @@ pub fn show_html_in(store: &dyn Store, id: &str, replay: bool, out: &mut dyn Wri
         Error::new(ErrorKind::Store, format!("no entry {id} in the audit store {}", store.location()))
             .hint("`modelgate audit log` lists entries and their ids")
     })?;
+    let (view, _, _) = stored_decision_view(store, &record)?;
+    out.write_all(&view.page)
+        .and_then(|()| out.flush())
+        .map_err(|error| Error::new(ErrorKind::Io, format!("cannot write the output: {error}")))?;
+    let reproduced = view.replay.as_ref().is_none_or(|summary| summary.get("reproduced") == Some(&Value::Bool(true)));
+    Ok(if replay && !reproduced { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+/// [`decision_view`] of a decision in `store`, with the evidence and bundle files it was
+/// made from.
+#[allow(clippy::type_complexity)]
+pub fn stored_decision_view(
+    store: &dyn Store,
+    record: &crate::audit::Record,
+) -> Result<(DecisionView, Option<crate::evidence::Evidence>, Option<Vec<crate::policy::bundle::BundleFile>>)> {
     let entry = &record.entry;
     let findings = record::stored_findings(store, entry)?;
     let evidence = match &entry.evidence_digest {
@@ -401,12 +416,8 @@ pub fn show_html_in(store: &dyn Store, id: &str, replay: bool, out: &mut dyn Wri
         Some(digest) => Some(record::stored_bundle(store, digest)?.1),
         None => None,
     };
-    let view = decision_view(&record, store.location(), &findings, evidence, files)?;
-    out.write_all(&view.page)
-        .and_then(|()| out.flush())
-        .map_err(|error| Error::new(ErrorKind::Io, format!("cannot write the output: {error}")))?;
-    let reproduced = view.replay.as_ref().is_none_or(|summary| summary.get("reproduced") == Some(&Value::Bool(true)));
-    Ok(if replay && !reproduced { ExitStatus::Failure } else { ExitStatus::Success })
+    let view = decision_view(record, store.location(), &findings, evidence.clone(), files.clone())?;
+    Ok((view, evidence, files))
 }
 
 /// A recorded decision as a person reads it: its report as it was made, and that report
@@ -497,11 +508,7 @@ pub fn at_in(
         Some(text) => audit::parse_time(text, "--time")?,
         None => audit::now(),
     };
-    let deployments = store.deployments_at(Some(&time), environment, model)?;
-    let mut rows = Vec::new();
-    for deployment in &deployments {
-        rows.push(deployed_row(store, deployment, &time)?);
-    }
+    let rows = deployed_rows_of(store, environment, model, &time)?;
     let value = json!({"time": time, "environment": environment, "deployments": rows});
     emit(out, format, &value, || {
         let mut out = String::new();
@@ -566,6 +573,21 @@ pub fn at_in(
 }
 
 /// A deployment in force at `time`, with the decision it was made by.
+/// What was deployed (in `environment`) at `time`: `audit at`'s rows.
+pub fn deployed_rows(store: &dyn Store, environment: Option<&str>, time: &str) -> Result<Vec<Value>> {
+    deployed_rows_of(store, environment, None, time)
+}
+
+fn deployed_rows_of(
+    store: &dyn Store,
+    environment: Option<&str>,
+    model: Option<&str>,
+    time: &str,
+) -> Result<Vec<Value>> {
+    let deployments = store.deployments_at(Some(time), environment, model)?;
+    deployments.iter().map(|deployment| deployed_row(store, deployment, time)).collect()
+}
+
 fn deployed_row(store: &dyn Store, deployment: &Record, time: &str) -> Result<Value> {
     let entry = &deployment.entry;
     let decision_id = entry.detail_str("decision_id").unwrap_or_default();

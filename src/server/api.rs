@@ -21,6 +21,7 @@ use serde_json::json;
 use super::auth::{self, Caller, Role};
 use super::config::TlsFile;
 use super::service::{AuditQuery, Service};
+use super::ui;
 use super::ApiError;
 use crate::audit::Store;
 use crate::error::{Error, ErrorKind, Result};
@@ -52,6 +53,15 @@ pub fn router(service: Shared) -> Router {
         .route("/v1/audit/{question}", get(audit))
         .route("/v1/tokens", get(list_tokens).post(create_token))
         .route("/v1/tokens/{id}/revoke", post(revoke_token))
+        .route("/ui", get(ui_root))
+        .route("/ui/", get(ui_root))
+        .route("/ui/login", get(ui_login_form).post(ui_login))
+        .route("/ui/logout", post(ui_logout))
+        .route("/ui/fleet", get(ui_fleet))
+        .route("/ui/models/{model}", get(ui_model))
+        .route("/ui/decisions/{id}", get(ui_decision))
+        .route("/ui/bundles", get(ui_bundles))
+        .route("/ui/audit", get(ui_audit))
         .fallback(unknown_route)
         .layer(middleware::from_fn_with_state(service.clone(), gatekeeper))
         .layer(DefaultBodyLimit::max(limit))
@@ -76,18 +86,209 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
 /// client without one cannot make the server hold request bodies); the handlers get the
 /// caller it authenticated.
 async fn gatekeeper(State(service): State<Shared>, mut request: Request, next: Next) -> Response {
-    if matches!(request.uri().path(), "/healthz" | "/readyz") {
+    let path = request.uri().path();
+    if matches!(path, "/healthz" | "/readyz" | "/ui/login") {
         return next.run(request).await;
     }
+    let ui = path == "/ui" || path.starts_with("/ui/");
     let authorization =
         request.headers().get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).map(str::to_string);
-    match working(service, move |_, store| Ok(auth::authenticate(store, authorization.as_deref())??)).await {
+    // The dashboard's pages take the session cookie when no bearer token is sent.
+    let session = match (ui, &authorization) {
+        (true, None) => ui::session_id(request.headers().get(header::COOKIE).and_then(|value| value.to_str().ok())),
+        _ => None,
+    };
+    if ui && authorization.is_none() && session.is_none() {
+        return ui_html(StatusCode::UNAUTHORIZED, ui::login_page(None));
+    }
+    let asked = working(service, move |service, store| match &session {
+        Some(id) => Ok(ui::session_caller(store, &service.sessions, id)??),
+        None => Ok(auth::authenticate(store, authorization.as_deref())??),
+    })
+    .await;
+    match asked {
         Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
+        Err(error) if ui => ui_html(
+            StatusCode::from_u16(error.status).unwrap_or(StatusCode::UNAUTHORIZED),
+            ui::login_page(Some(&error.message)),
+        ),
         Err(error) => error.into_response(),
     }
+}
+
+// ------------------------------------------------------------------ dashboard (/ui)
+
+/// A dashboard page: HTML that loads nothing from elsewhere, is never cached and is never
+/// framed.
+fn ui_html(status: StatusCode, page: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'",
+            ),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        page,
+    )
+        .into_response()
+}
+
+fn ui_redirect(to: &str, cookie: Option<String>) -> Response {
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
+    if let Some(cookie) = cookie.and_then(|cookie| axum::http::HeaderValue::from_str(&cookie).ok()) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+async fn ui_root() -> Response {
+    ui_redirect("/ui/fleet", None)
+}
+
+async fn ui_login_form() -> Response {
+    ui_html(StatusCode::OK, ui::login_page(None))
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+/// An auditor or governance token opens a session: an HttpOnly, SameSite=Strict cookie.
+async fn ui_login(State(service): State<Shared>, form: axum::Form<LoginForm>) -> Response {
+    let token = form.0.token.trim().to_string();
+    let secure = service.config.tls.is_some();
+    let opened = working(service, move |service, store| {
+        let caller = auth::authenticate(store, Some(&format!("Bearer {token}")))??;
+        caller.require(ui::ROLES, "open the dashboard")?;
+        Ok(service.sessions.open(&auth::hash(&token)))
+    })
+    .await;
+    match opened {
+        Ok(id) => {
+            let cookie = format!(
+                "{}={id}; Path=/ui; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                ui::COOKIE,
+                ui::SESSION.as_secs(),
+                if secure { "; Secure" } else { "" }
+            );
+            ui_redirect("/ui/fleet", Some(cookie))
+        }
+        Err(error) => ui_html(
+            StatusCode::from_u16(error.status).unwrap_or(StatusCode::UNAUTHORIZED),
+            ui::login_page(Some(&error.message)),
+        ),
+    }
+}
+
+async fn ui_logout(State(service): State<Shared>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(id) = ui::session_id(headers.get(header::COOKIE).and_then(|value| value.to_str().ok())) {
+        service.sessions.close(&id);
+    }
+    ui_redirect("/ui/login", Some(format!("{}=; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=0", ui::COOKIE)))
+}
+
+/// A page for an auditor or governance caller: `work` gives its title and content, or
+/// `None` when what it shows does not exist (404).
+async fn ui_page(
+    service: Shared,
+    caller: Caller,
+    current: &'static str,
+    work: impl FnOnce(&Service, &dyn Store) -> std::result::Result<Option<(String, String)>, ApiError> + Send + 'static,
+) -> Response {
+    if let Err(refusal) = caller.require(ui::ROLES, "open the dashboard") {
+        let error = ApiError::from(refusal);
+        return ui_html(StatusCode::FORBIDDEN, ui::page("modelgate: forbidden", current, None, &error_content(&error)));
+    }
+    match working(service, move |service, store| work(service, store)).await {
+        Ok(Some((title, content))) => ui_html(StatusCode::OK, ui::page(&title, current, Some(&caller), &content)),
+        Ok(None) => ui_html(
+            StatusCode::NOT_FOUND,
+            ui::page(
+                "modelgate: not found",
+                current,
+                Some(&caller),
+                &error_content(&ApiError::not_found("nothing here", "follow the links from the fleet page")),
+            ),
+        ),
+        Err(error) => ui_html(
+            StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            ui::page("modelgate: error", current, Some(&caller), &error_content(&error)),
+        ),
+    }
+}
+
+fn error_content(error: &ApiError) -> String {
+    let escape = crate::report::html::escape;
+    format!(
+        "<main><h1>{}</h1><p>{}</p><p class=\"fix\">{}</p></main>",
+        error.status,
+        escape(&error.message),
+        escape(error.hint.as_deref().unwrap_or(""))
+    )
+}
+
+async fn ui_fleet(
+    State(service): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    axum::extract::Query(filter): axum::extract::Query<ui::FleetFilter>,
+) -> Response {
+    ui_page(service, caller, "Fleet", move |_, store| {
+        Ok(Some(("modelgate: fleet".to_string(), ui::fleet(store, &filter).map_err(ApiError::from_input)?)))
+    })
+    .await
+}
+
+async fn ui_model(
+    State(service): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path(model): Path<String>,
+) -> Response {
+    ui_page(service, caller, "Fleet", move |_, store| {
+        let content = ui::model(store, &model).map_err(ApiError::from_input)?;
+        Ok(content.map(|content| (format!("modelgate: {model}"), content)))
+    })
+    .await
+}
+
+async fn ui_decision(
+    State(service): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    ui_page(service, caller, "Fleet", move |_, store| ui::decision(store, &id).map_err(ApiError::from_input)).await
+}
+
+async fn ui_bundles(
+    State(service): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    axum::extract::Query(query): axum::extract::Query<ui::BundlesQuery>,
+) -> Response {
+    ui_page(service, caller, "Bundles", move |_, store| {
+        Ok(Some(("modelgate: bundles".to_string(), ui::bundles(store, &query)?)))
+    })
+    .await
+}
+
+async fn ui_audit(
+    State(service): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    axum::extract::Query(query): axum::extract::Query<ui::AuditPageQuery>,
+) -> Response {
+    ui_page(service, caller, "Audit", move |service, store| {
+        let key = service.key.verifying_key();
+        Ok(Some(("modelgate: audit".to_string(), ui::audit_page(store, &key, &query).map_err(ApiError::from_input)?)))
+    })
+    .await
 }
 
 async fn unknown_route() -> Response {

@@ -141,7 +141,13 @@ pub fn authenticate(store: &dyn Store, header: Option<&str>) -> Result<std::resu
     if !secret.starts_with(TOKEN_PREFIX) {
         return Ok(Err(Refusal::Unauthorized("not a modelgate token (they start with mgt_)".into())));
     }
-    let Some(token) = store.token_by_hash(&hash(secret))? else {
+    authenticate_hash(store, &hash(secret))
+}
+
+/// The caller of the token whose hash is `token_hash` (a dashboard session keeps the hash):
+/// 401 when it is unknown, revoked or expired.
+pub fn authenticate_hash(store: &dyn Store, token_hash: &str) -> Result<std::result::Result<Caller, Refusal>> {
+    let Some(token) = store.token_by_hash(token_hash)? else {
         return Ok(Err(Refusal::Unauthorized("unknown token".into())));
     };
     if let Some(revoked) = &token.revoked {

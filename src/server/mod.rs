@@ -14,6 +14,7 @@ pub mod client;
 pub mod config;
 pub mod metrics;
 pub mod service;
+pub mod ui;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -74,6 +74,8 @@ pub struct Service {
     /// Turns to work on a request: more threads than cores only thrash.
     pub turns: Arc<tokio::sync::Semaphore>,
     pub metrics: super::metrics::Metrics,
+    /// The dashboard's open sessions.
+    pub sessions: super::ui::Sessions,
 }
 
 /// A file of a bundle being published.
@@ -214,6 +216,7 @@ impl Service {
             gates: Mutex::new(HashMap::new()),
             turns,
             metrics: super::metrics::Metrics::default(),
+            sessions: super::ui::Sessions::default(),
         })
     }
 
@@ -303,28 +306,7 @@ impl Service {
 
     /// Every published bundle, newest first, and the bundle active in each environment.
     pub fn bundles(&self, store: &dyn Store) -> std::result::Result<Value, ApiError> {
-        let mut published = Vec::new();
-        let filter = Filter { kinds: vec![EntryKind::Publish], newest_first: true, ..Filter::default() };
-        store.scan(&filter, &mut |record| {
-            let entry = record.entry;
-            published.push(json!({
-                "digest": entry.bundle_digest,
-                "revision": entry.bundle_revision,
-                "published_at": entry.time,
-                "published_by": entry.requester,
-                "environments": entry.detail("environments"),
-                "tests": entry.detail("tests"),
-                "entry": entry_ref(&entry),
-            }));
-            Ok(true)
-        })?;
-        let mut active = Map::new();
-        for environment in store.environments()? {
-            if let Some(entry) = active_entry(store, &environment)? {
-                active.insert(environment, json!({"digest": entry.bundle_digest, "revision": entry.bundle_revision, "activated_at": entry.time, "activated_by": entry.requester}));
-            }
-        }
-        Ok(json!({"bundles": published, "active": active}))
+        bundle_listing(store)
     }
 
     /// Makes a published bundle the one in force for an environment, then judges every model
@@ -851,4 +833,31 @@ pub fn active_entry(store: &dyn Store, environment: &str) -> Result<Option<Entry
         Ok(true)
     })?;
     Ok(last)
+}
+
+/// Every published bundle, newest first, and the bundle active in each environment (what
+/// `GET /v1/bundles` answers and the dashboard's bundles page shows).
+pub fn bundle_listing(store: &dyn Store) -> std::result::Result<Value, ApiError> {
+    let mut published = Vec::new();
+    let filter = Filter { kinds: vec![EntryKind::Publish], newest_first: true, ..Filter::default() };
+    store.scan(&filter, &mut |record| {
+        let entry = record.entry;
+        published.push(json!({
+            "digest": entry.bundle_digest,
+            "revision": entry.bundle_revision,
+            "published_at": entry.time,
+            "published_by": entry.requester,
+            "environments": entry.detail("environments"),
+            "tests": entry.detail("tests"),
+            "entry": entry_ref(&entry),
+        }));
+        Ok(true)
+    })?;
+    let mut active = Map::new();
+    for environment in store.environments()? {
+        if let Some(entry) = active_entry(store, &environment)? {
+            active.insert(environment, json!({"digest": entry.bundle_digest, "revision": entry.bundle_revision, "activated_at": entry.time, "activated_by": entry.requester}));
+        }
+    }
+    Ok(json!({"bundles": published, "active": active}))
 }

@@ -130,6 +130,50 @@ impl Browser {
         self.runtime.block_on(element.click()).unwrap_or_else(|error| panic!("cannot click {css}: {error}"));
     }
 
+    /// Clicks `css` (a submit button or a link) and waits until the browser is at another
+    /// page (up to 10 s).
+    pub fn navigate_by(&self, css: &str) {
+        let before = self.url();
+        self.click(css);
+        let started = Instant::now();
+        while self.url() == before {
+            assert!(started.elapsed() < Duration::from_secs(10), "clicking {css} on {before} led nowhere");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // The new page is loaded once its body is there.
+        let _ = self.runtime.block_on(self.client().wait().for_element(Locator::Css("body")));
+    }
+
+    /// Types `text` into the field matching `css`.
+    pub fn fill(&self, css: &str, text: &str) {
+        let element = self
+            .runtime
+            .block_on(self.client().find(Locator::Css(css)))
+            .unwrap_or_else(|error| panic!("no element {css}: {error}"));
+        self.runtime
+            .block_on(element.send_keys(text))
+            .unwrap_or_else(|error| panic!("cannot type into {css}: {error}"));
+    }
+
+    /// The rendered text of every element matching `css`.
+    pub fn texts(&self, css: &str) -> Vec<String> {
+        let elements = self.runtime.block_on(self.client().find_all(Locator::Css(css))).expect("find");
+        elements.iter().map(|element| self.runtime.block_on(element.text()).expect("text")).collect()
+    }
+
+    /// The values of the options of the `<select>` matching `css`.
+    pub fn option_values(&self, css: &str) -> Vec<String> {
+        let options = self
+            .runtime
+            .block_on(self.client().find_all(Locator::Css(&format!("{css} option"))))
+            .expect("find options");
+        options
+            .iter()
+            .filter_map(|option| self.runtime.block_on(option.attr("value")).ok().flatten())
+            .filter(|value| !value.is_empty())
+            .collect()
+    }
+
     /// Picks `value` in the `<select>` matching `css`.
     pub fn select(&self, css: &str, value: &str) {
         let element = self
@@ -157,6 +201,15 @@ impl Browser {
         }
         std::fs::write(path, png).expect("screenshot written");
         let _ = self.runtime.block_on(self.client().set_window_size(1280, 1000));
+    }
+
+    /// A PNG of what the window shows (1280×1000, the top of the page), written to `path`.
+    pub fn screenshot_top(&self, path: &Path) {
+        let png = self.runtime.block_on(self.client().screenshot()).expect("screenshot");
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("screenshot folder");
+        }
+        std::fs::write(path, png).expect("screenshot written");
     }
 
     /// Console messages at level SEVERE since the last call (failed loads included).

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod receivers;
+pub mod server;
 pub mod stores;
 
 use std::path::{Path, PathBuf};
