@@ -12,13 +12,16 @@ use util::{recording, root, run};
 
 const BLOCKED: &str = "tests/fixtures/examples/credit-scoring-blocked.json";
 
-/// A store holding one recorded decision (the blocked example), and its id.
-fn recorded(dir: &Path) -> (PathBuf, String) {
+/// A store holding one recorded decision (the blocked example), its id, and the anchor
+/// its report gave (`SEQ:HASH`).
+fn recorded(dir: &Path) -> (PathBuf, String, String) {
     let store = dir.join("audit.db");
     let judged =
         run(recording(&store).args(["eval", "--input", BLOCKED, "--policies", "policies", "--format", "json"]));
     assert_eq!(judged.code, 1, "{}", judged.stderr);
-    (store, judged.json()["decision_id"].as_str().expect("id").to_string())
+    let report = judged.json();
+    let anchor = format!("{}:{}", report["audit"]["seq"], report["audit"]["hash"].as_str().expect("hash"));
+    (store, report["decision_id"].as_str().expect("id").to_string(), anchor)
 }
 
 fn package(store: &Path, id: &str, output: &Path, extra: &[&str]) -> util::Run {
@@ -30,8 +33,8 @@ fn package(store: &Path, id: &str, output: &Path, extra: &[&str]) -> util::Run {
         .args(extra))
 }
 
-fn verify(package: &Path) -> util::Run {
-    run(util::command(&root()).args(["audit", "package", "verify"]).arg(package))
+fn verify(package: &Path, anchor: &str) -> util::Run {
+    run(util::command(&root()).args(["audit", "package", "verify", "--anchor", anchor]).arg(package))
 }
 
 fn read_zip(path: &Path) -> Vec<(String, Vec<u8>)> {
@@ -92,10 +95,24 @@ fn reseal(files: &mut [(String, Vec<u8>)], name: &str, bytes: &[u8]) {
     manifest.1 = serde_json::to_vec_pretty(&value).expect("json");
 }
 
+/// The manifest with a new file `name` listed.
+fn reseal_new(files: &mut [(String, Vec<u8>)], name: &str, bytes: &[u8]) {
+    let manifest = files.iter_mut().find(|(path, _)| path == "manifest.json").expect("manifest");
+    let mut value: serde_json::Value = serde_json::from_slice(&manifest.1).expect("manifest json");
+    use sha2::Digest;
+    value["files"].as_array_mut().expect("files").push(serde_json::json!({
+        "path": name,
+        "sha256": format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes))),
+        "size": bytes.len(),
+        "kind": "primary",
+    }));
+    manifest.1 = serde_json::to_vec_pretty(&value).expect("json");
+}
+
 #[test]
 fn a_decision_round_trips_through_its_package() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (store, id) = recorded(dir.path());
+    let (store, id, anchor) = recorded(dir.path());
     let output = dir.path().join("package.zip");
     let made = package(&store, &id, &output, &["--framework", "eu-ai-act"]);
     assert_eq!(made.code, 0, "{}", made.stderr);
@@ -145,18 +162,26 @@ fn a_decision_round_trips_through_its_package() {
     assert_eq!(parity["evidence"], "/evaluation/fairness");
     assert!(parity["findings"][0]["measured"].is_number(), "{parity}");
 
-    let verified = verify(&output);
+    let verified = verify(&output, &anchor);
     assert_eq!(verified.code, 0, "{}\n{}", verified.stdout, verified.stderr);
     assert!(verified.stdout.ends_with("package.zip: verified\n"), "{}", verified.stdout);
-    let json = run(util::command(&root()).args(["audit", "package", "verify", "--format", "json"]).arg(&output));
+    let json = run(util::command(&root())
+        .args(["audit", "package", "verify", "--format", "json", "--anchor", &anchor])
+        .arg(&output));
     assert_eq!(json.code, 0);
     assert!(json.json()["checks"].as_array().expect("checks").iter().all(|check| check["ok"] == true));
+    // Nothing the verifier trusts: consistent is not verified.
+    let alone = run(util::command(&root()).args(["audit", "package", "verify"]).arg(&output));
+    assert_eq!(alone.code, 1, "{}", alone.stdout);
+    assert!(alone.stdout.contains("nothing you trust vouches for the entry"), "{}", alone.stdout);
+    let elsewhere = verify(&output, &format!("1:sha256:{}", "0".repeat(64)));
+    assert_eq!(elsewhere.code, 1, "{}", elsewhere.stdout);
 }
 
 #[test]
 fn tampering_with_any_file_fails_verification() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (store, id) = recorded(dir.path());
+    let (store, id, anchor) = recorded(dir.path());
     let output = dir.path().join("package.zip");
     assert_eq!(package(&store, &id, &output, &[]).code, 0);
     let files = read_zip(&output);
@@ -168,7 +193,7 @@ fn tampering_with_any_file_fails_verification() {
         altered[index].1 = changed.clone();
         let path = dir.path().join("altered.zip");
         write_zip(&path, &altered);
-        let caught = verify(&path);
+        let caught = verify(&path, &anchor);
         assert_eq!(caught.code, 1, "{name} changed alone: {}\n{}", caught.stdout, caught.stderr);
         assert!(caught.stdout.contains("NOT verified"), "{name}: {}", caught.stdout);
         // The file changed and the manifest made to match: the recorded entry, the chain
@@ -176,7 +201,7 @@ fn tampering_with_any_file_fails_verification() {
         if name != "manifest.json" {
             reseal(&mut altered, name, &changed);
             write_zip(&path, &altered);
-            let caught = verify(&path);
+            let caught = verify(&path, &anchor);
             assert_eq!(caught.code, 1, "{name} changed and resealed: {}\n{}", caught.stdout, caught.stderr);
             let failed: Vec<&str> = caught.stdout.lines().filter(|line| line.starts_with('✗')).collect();
             assert!(
@@ -186,18 +211,68 @@ fn tampering_with_any_file_fails_verification() {
             );
         }
     }
+    // A coordinated forgery: the entry turned into an allow, its hash recomputed, the
+    // chain segment and the manifest made to match. Only an anchor the verifier kept (or the
+    // server's key) tells.
+    let mut forged = files.clone();
+    let position =
+        |files: &[(String, Vec<u8>)], name: &str| files.iter().position(|(path, _)| path == name).expect(name);
+    let entry_index = position(&forged, "decision/entry.json");
+    let text = String::from_utf8(forged[entry_index].1.clone()).expect("utf-8");
+    let changed = text.replacen("\"decision\":\"deny\"", "\"decision\":\"allow\"", 1);
+    assert_ne!(changed, text, "the entry names its decision");
+    let manifest_index = position(&forged, "manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_slice(&forged[manifest_index].1).expect("manifest");
+    let prev = manifest["entry"]["prev_hash"].as_str().expect("prev").to_string();
+    let hash = {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(format!("modelgate-audit-v1\n{prev}\n{changed}").as_bytes());
+        format!("sha256:{}", hex::encode(hasher.finalize()))
+    };
+    manifest["entry"]["hash"] = hash.clone().into();
+    manifest["decision"] = "allow".into();
+    forged[manifest_index].1 = serde_json::to_vec_pretty(&manifest).expect("json");
+    let segment_index = position(&forged, "chain/segment.jsonl");
+    let mut line: serde_json::Value =
+        serde_json::from_slice(forged[segment_index].1.split(|b| *b == b'\n').next().expect("a line")).expect("link");
+    line["content"] = changed.clone().into();
+    line["hash"] = hash.into();
+    let segment = format!("{line}\n").into_bytes();
+    forged[segment_index].1 = segment.clone();
+    forged[entry_index].1 = changed.clone().into_bytes();
+    reseal(&mut forged, "decision/entry.json", changed.as_bytes());
+    reseal(&mut forged, "chain/segment.jsonl", &segment);
+    let path = dir.path().join("forged.zip");
+    write_zip(&path, &forged);
+    let caught = verify(&path, &anchor);
+    assert_eq!(caught.code, 1, "{}", caught.stdout);
+    assert!(caught.stdout.contains("✓ entry") && caught.stdout.contains("✓ chain"), "{}", caught.stdout);
+    assert!(caught.stdout.contains("✗ anchor"), "the kept anchor catches it: {}", caught.stdout);
     // A file added, or taken out.
     let mut added = files.clone();
     added.push(("policies/extra.rego".to_string(), b"package extra\n".to_vec()));
     let path = dir.path().join("added.zip");
     write_zip(&path, &added);
-    let caught = verify(&path);
+    let caught = verify(&path, &anchor);
     assert_eq!(caught.code, 1);
     assert!(caught.stdout.contains("policies/extra.rego is not listed"), "{}", caught.stdout);
+    // A file the format does not hold, listed and sealed in the manifest.
+    let mut smuggled = files.clone();
+    smuggled.push(("decision/approval.txt".to_string(), b"approved".to_vec()));
+    reseal_new(&mut smuggled, "decision/approval.txt", b"approved");
+    write_zip(&path, &smuggled);
+    let caught = verify(&path, &anchor);
+    assert_eq!(caught.code, 1);
+    assert!(
+        caught.stdout.contains("decision/approval.txt is not a file an evidence package holds"),
+        "{}",
+        caught.stdout
+    );
     let removed: Vec<(String, Vec<u8>)> =
         files.iter().filter(|(name, _)| name != "policies/data.yaml").cloned().collect();
     write_zip(&path, &removed);
-    let caught = verify(&path);
+    let caught = verify(&path, &anchor);
     assert_eq!(caught.code, 1);
     assert!(caught.stdout.contains("policies/data.yaml is listed but missing"), "{}", caught.stdout);
 }
@@ -205,7 +280,7 @@ fn tampering_with_any_file_fails_verification() {
 #[test]
 fn what_cannot_be_packaged_or_read_is_an_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (store, id) = recorded(dir.path());
+    let (store, id, anchor) = recorded(dir.path());
     let output = dir.path().join("package.zip");
     let typo = package(&store, &id, &output, &["--framework", "eu-ai-akt"]);
     util::assert_fails_closed(&typo, &["--framework eu-ai-akt", "did you mean `eu-ai-act`"]);
@@ -214,11 +289,11 @@ fn what_cannot_be_packaged_or_read_is_an_error() {
     util::assert_fails_closed(&unknown, &["no entry 01890000-0000-7000-8000-000000000000"]);
     let not_a_zip = dir.path().join("not.zip");
     std::fs::write(&not_a_zip, b"PK\x03\x04 not really").expect("write");
-    let unreadable = verify(&not_a_zip);
+    let unreadable = verify(&not_a_zip, &anchor);
     util::assert_fails_closed(&unreadable, &["not a zip archive"]);
     let escaping = dir.path().join("escaping.zip");
     write_zip(&escaping, &[("../outside.json".to_string(), b"{}".to_vec())]);
-    util::assert_fails_closed(&verify(&escaping), &["would be written outside the package"]);
-    let missing = verify(&dir.path().join("absent.zip"));
+    util::assert_fails_closed(&verify(&escaping, &anchor), &["would be written outside the package"]);
+    let missing = verify(&dir.path().join("absent.zip"), &anchor);
     assert_eq!(missing.code, 2);
 }

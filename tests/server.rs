@@ -396,6 +396,7 @@ fn lifecycle(backend: Backend) {
     assert_eq!(unpacked.code, 0, "{}\n{}", unpacked.stdout, unpacked.stderr);
     assert!(unpacked.stdout.contains("to the checkpoint at seq"), "{}", unpacked.stdout);
     assert!(unpacked.stdout.contains("✓ attestation"), "{}", unpacked.stdout);
+    assert!(unpacked.stdout.contains("✓ anchor       the checkpoint signed by your key"), "{}", unpacked.stdout);
     let other = unpack("other.pub");
     assert_eq!(other.code, 1, "{}", other.stdout);
     assert!(other.stdout.contains("not the key you trust"), "{}", other.stdout);

@@ -8,6 +8,8 @@ set -uo pipefail
 modelgate=${MODELGATE:-modelgate}
 dir=${INPUT_REPORT_DIR:-modelgate-reports}
 mkdir -p "$dir"
+# A report left by an earlier run must not speak for this one.
+rm -f "$dir/report.json" "$dir/modelgate.sarif" "$dir/attestation.json"
 args=(check "${INPUT_PROJECT:-.}" --format github
     --report "json=$dir/report.json" --report "sarif=$dir/modelgate.sarif"
     --report "html=$dir/report.html" --report "junit=$dir/junit.xml"
@@ -28,7 +30,7 @@ status=0
 
 decision=error
 id=
-if [[ -s "$dir/report.json" ]]; then
+if [[ $status -le 1 && -s "$dir/report.json" ]]; then
     decision=$(sed -n 's/^  "decision": "\([a-z]*\)",$/\1/p' "$dir/report.json" | head -1)
     id=$(sed -n 's/^  "decision_id": "\([^"]*\)",$/\1/p' "$dir/report.json" | head -1)
 fi

@@ -77,9 +77,15 @@ pub enum PackageCommand {
 pub struct PackageVerifyArgs {
     /// The package (.zip).
     package: PathBuf,
-    /// The server's public key you trust: the package's own key must be this one.
+    /// The server's public key you trust: the package's own key must be this one, and its
+    /// checkpoint (or its signature on the entry) vouches for the decision.
     #[arg(long = "public-key", value_name = "KEY.pub")]
     public_key: Option<PathBuf>,
+    /// An anchor you kept (`SEQ:sha256:…`, the decision's audit seq and hash as its report
+    /// gave them, or a head `audit verify` printed): it must be in the package's chain.
+    /// Without --public-key or --anchor nothing you trust vouches for the package (exit 1).
+    #[arg(long, value_name = "SEQ:HASH")]
+    anchor: Option<String>,
     /// Output format: text to read, or JSON.
     #[arg(long, short, value_enum, default_value_t = SectionFormat::Text)]
     format: SectionFormat,
@@ -392,12 +398,28 @@ fn remote(command: &AuditCommand) -> Option<ExitStatus> {
 fn package(args: &PackageArgs) -> ExitStatus {
     use modelgate::run::package;
     if let Some(PackageCommand::Verify(verify)) = &args.command {
+        let anchor = match verify.anchor.as_deref() {
+            Some(text) => match modelgate::audit::chain::Anchor::parse(text) {
+                Some(anchor) => Some(anchor),
+                None => {
+                    super::print_error(
+                        &modelgate::error::Error::new(
+                            modelgate::error::ErrorKind::Config,
+                            format!("--anchor `{text}` is not SEQ:sha256:HEX"),
+                        )
+                        .hint("pass the decision's audit seq and hash as its report gave them, e.g. 412:sha256:…"),
+                    );
+                    return ExitStatus::Error;
+                }
+            },
+            None => None,
+        };
         let result = verify
             .public_key
             .as_deref()
             .map(modelgate::artifacts::signing::keys::VerifyingKey::read)
             .transpose()
-            .and_then(|key| package::verify_file(&verify.package, key.as_ref()));
+            .and_then(|key| package::verify_file(&verify.package, key.as_ref(), anchor.as_ref()));
         return super::exit(result.map(|verification| {
             match verify.format {
                 SectionFormat::Json => super::say_json(&verification),

@@ -31,7 +31,7 @@ pub const KNOWN_FRAMEWORKS: &[(&str, &str)] = &[
 /// The form of a framework's name, and of a control id in a framework modelgate does not
 /// know (a team's own catalogue): printable, no colon, no surrounding space.
 const FRAMEWORK_NAME: &str = r"^[a-z0-9][a-z0-9-]*$";
-const OTHER_CONTROL: &str = r"^[A-Za-z0-9][A-Za-z0-9 .()/_-]*$";
+const OTHER_CONTROL: &str = r"^[A-Za-z0-9]([A-Za-z0-9 .()/_-]*[A-Za-z0-9.)_-])?$";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,6 +116,12 @@ pub fn load<'a>(
                 "give the framework's full name".to_string(),
             ));
         }
+        if framework.controls.is_empty() {
+            return Err(invalid(
+                format!("{at}: frameworks.{name}.controls is empty"),
+                "declare the framework's controls, each with its title".to_string(),
+            ));
+        }
         let form = id_form(&name)?;
         for (id, title) in &framework.controls {
             if !form.is_match(id) {
@@ -143,6 +149,12 @@ pub fn load<'a>(
             return Err(invalid(
                 format!("{at}: rules.{code}: no package catalogues the rule {code}"),
                 format!("{guess}map the codes of the packages' catalogs (`modelgate policy test` lists them)"),
+            ));
+        }
+        if listed.is_empty() {
+            return Err(invalid(
+                format!("{at}: rules.{code} lists no control"),
+                "list the controls the rule supports, or leave the rule out".to_string(),
             ));
         }
         for control in &listed {

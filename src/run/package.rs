@@ -43,6 +43,10 @@ pub const FRAMEWORKS: &[&str] = &["eu-ai-act", "nist-ai-rmf", "iso-42001"];
 const MAX_PACKAGE: u64 = 1 << 30;
 const MAX_FILES: usize = 10_000;
 const MAX_FILE: u64 = 256 << 20;
+/// The findings file of an entry that names none.
+const NO_FINDINGS: &[u8] = b"{\"violations\":[],\"warnings\":[],\"exceptions\":[]}";
+/// The most a package holds uncompressed, all files together.
+const MAX_TOTAL: u64 = 2 << 30;
 /// The longest chain segment a package carries (entry to checkpoint).
 const MAX_SEGMENT: usize = 100_000;
 
@@ -151,7 +155,7 @@ pub fn package_in(store: &dyn Store, request: &PackageRequest, out: impl Write +
     };
     let findings = match entry.detail_str("findings") {
         Some(digest) => blob(digest, "the findings")?,
-        None => b"{\"violations\":[],\"warnings\":[],\"exceptions\":[]}".to_vec(),
+        None => NO_FINDINGS.to_vec(),
     };
     let evidence = entry.evidence_digest.as_deref().map(|digest| blob(digest, "the evidence")).transpose()?;
     let digest = entry.bundle_digest.as_deref().unwrap_or_default();
@@ -165,7 +169,14 @@ pub fn package_in(store: &dyn Store, request: &PackageRequest, out: impl Write +
         framework: request.framework.map(str::to_string),
     };
     let derived = derive(&primary)?;
-    if let (Some(framework), Some(controls)) = (request.framework, &derived.view.controls) {
+    if let Some(framework) = request.framework {
+        let controls = derived.view.controls.as_deref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Store,
+                format!("{} cannot be replayed, so its bundle's controls are not known", entry.id),
+            )
+            .hint("package it without --framework: the summary then lists no controls")
+        })?;
         check_framework(framework, controls)?;
     }
     let (segment, checkpoint_ref) = segment(store, &record)?;
@@ -555,12 +566,16 @@ impl PackageVerification {
 
 /// Reads the package at `path` (bounded, a regular file) and verifies it; `key` is the
 /// server's public key the verifier trusts (the package's own key is checked against it).
-pub fn verify_file(path: &Path, key: Option<&VerifyingKey>) -> Result<PackageVerification> {
+pub fn verify_file(
+    path: &Path,
+    key: Option<&VerifyingKey>,
+    anchor: Option<&chain::Anchor>,
+) -> Result<PackageVerification> {
     let bytes = crate::input::read_at_most(path, MAX_PACKAGE)?.ok_or_else(|| {
         Error::new(ErrorKind::Config, format!("{}: larger than 1 GiB, not an evidence package", path.display()))
             .hint("pass the .zip `modelgate audit package` wrote")
     })?;
-    verify_bytes(&path.display().to_string(), &bytes, key)
+    verify_bytes(&path.display().to_string(), &bytes, key, anchor)
 }
 
 /// Reads the zip: every file once, names that stay inside it, sizes bounded.
@@ -575,6 +590,7 @@ fn unzip(name: &str, bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
         return Err(unreadable(format!("{} files, more than an evidence package holds", archive.len())));
     }
     let mut files = BTreeMap::new();
+    let mut total = 0u64;
     for index in 0..archive.len() {
         let mut file = archive.by_index(index).map_err(|error| unreadable(format!("file {index}: {error}")))?;
         let path = file.name().to_string();
@@ -595,6 +611,10 @@ fn unzip(name: &str, bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
         if contents.len() as u64 > MAX_FILE {
             return Err(unreadable(format!("{path} is larger than 256 MiB")));
         }
+        total += contents.len() as u64;
+        if total > MAX_TOTAL {
+            return Err(unreadable("more than 2 GiB uncompressed, more than an evidence package holds".into()));
+        }
         if files.insert(path.clone(), contents).is_some() {
             return Err(unreadable(format!("{path} is in the archive twice")));
         }
@@ -603,7 +623,12 @@ fn unzip(name: &str, bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
 }
 
 /// [`verify_file`] on the package's bytes.
-pub fn verify_bytes(name: &str, bytes: &[u8], trusted: Option<&VerifyingKey>) -> Result<PackageVerification> {
+pub fn verify_bytes(
+    name: &str,
+    bytes: &[u8],
+    trusted: Option<&VerifyingKey>,
+    anchor: Option<&chain::Anchor>,
+) -> Result<PackageVerification> {
     let files = unzip(name, bytes)?;
     let mut verification = PackageVerification { package: name.to_string(), decision_id: None, checks: Vec::new() };
     let manifest_path = Path::new("manifest.json");
@@ -644,6 +669,13 @@ pub fn verify_bytes(name: &str, bytes: &[u8], trusted: Option<&VerifyingKey>) ->
     }
     for path in files.keys().filter(|path| *path != "manifest.json" && !listed.contains(path.as_str())) {
         problems.push(format!("{path} is not listed in manifest.json"));
+    }
+    for file in &manifest.files {
+        match kind_of(&file.path) {
+            Some(kind) if kind == file.kind => {}
+            Some(kind) => problems.push(format!("{} is {kind}, the manifest says {}", file.path, file.kind)),
+            None => problems.push(format!("{} is not a file an evidence package holds", file.path)),
+        }
     }
     verification.check("files", problems, format!("{} files match the manifest", manifest.files.len()));
 
@@ -686,12 +718,14 @@ pub fn verify_bytes(name: &str, bytes: &[u8], trusted: Option<&VerifyingKey>) ->
         (Some(digest), Some(bytes)) if &audit::sha256(bytes) == digest => {}
         (Some(digest), Some(_)) => problems.push(format!("evidence/evidence.json is not the evidence {digest}")),
         (Some(digest), None) => problems.push(format!("the evidence {digest} is missing")),
-        (None, _) => {}
+        (None, Some(_)) => problems.push("the entry names no evidence, yet the package holds some".into()),
+        (None, None) => {}
     }
     match entry.detail_str("findings") {
         Some(digest) if audit::sha256(file("decision/findings.json")) == digest => {}
         Some(digest) => problems.push(format!("decision/findings.json is not the findings {digest}")),
-        None => {}
+        None if file("decision/findings.json").as_slice() == NO_FINDINGS => {}
+        None => problems.push("the entry names no findings, yet the package holds some".into()),
     }
     verification.check(
         "evidence",
@@ -734,10 +768,14 @@ pub fn verify_bytes(name: &str, bytes: &[u8], trusted: Option<&VerifyingKey>) ->
     // 5. The chain from the entry to the checkpoint, and the server's signatures.
     let key = package_key(&files, trusted);
     let (problems, detail) = check_chain(file("chain/segment.jsonl"), &content, &manifest, key.as_ref());
+    let chain_holds = problems.is_empty();
     verification.check("chain", problems, detail);
     if let Err(problem) = &key {
         verification.check("key", vec![problem.clone()], String::new());
     }
+    // 5b. What vouches for the entry: something the verifier trusts, not the package.
+    let (problems, detail) = anchored(&entry, &manifest, file("chain/segment.jsonl"), trusted, anchor, chain_holds);
+    verification.check("anchor", problems, detail);
 
     // 6. The attestation, when there is one.
     if let Some(bytes) = files.get("attestation/attestation.json") {
@@ -790,6 +828,75 @@ pub fn verify_bytes(name: &str, bytes: &[u8], trusted: Option<&VerifyingKey>) ->
         "report.json, report.html and the control summary are what the recorded files render to".into(),
     );
     Ok(verification)
+}
+
+/// What a package may hold, and whether each file is recorded (`primary`) or rendered from
+/// those (`derived`).
+fn kind_of(path: &str) -> Option<&'static str> {
+    match path {
+        "decision/entry.json"
+        | "decision/findings.json"
+        | "evidence/evidence.json"
+        | "chain/segment.jsonl"
+        | "keys/server.pub"
+        | "attestation/attestation.json" => Some("primary"),
+        "decision/report.json" | "decision/report.html" | "controls/summary.json" | "controls/summary.md" => {
+            Some("derived")
+        }
+        _ if path.strip_prefix("policies/").is_some_and(|rest| FileKind::of(rest).is_some()) => Some("primary"),
+        _ => None,
+    }
+}
+
+/// Whether something the verifier trusts vouches for the entry: the server's checkpoint
+/// covering it or the server's signature on it, checked with the key the verifier gave; or
+/// an anchor (`SEQ:HASH`) the verifier kept, of the entry or of a later link of the
+/// segment. The package's own key proves nothing: whoever made the package could have made
+/// the key.
+fn anchored(
+    entry: &Entry,
+    manifest: &Manifest,
+    segment: &[u8],
+    trusted: Option<&VerifyingKey>,
+    anchor: Option<&chain::Anchor>,
+    chain_holds: bool,
+) -> (Vec<String>, String) {
+    if let Some(anchor) = anchor {
+        let links: Vec<(u64, String)> = std::str::from_utf8(segment)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<SegmentLine>(line).ok())
+            .map(|line| (line.seq, line.hash))
+            .collect();
+        let held = links.iter().any(|(seq, hash)| *seq == anchor.seq && *hash == anchor.hash);
+        return if held && chain_holds {
+            (Vec::new(), format!("the anchor {}:{} you gave is in the chain", anchor.seq, chain::short(&anchor.hash)))
+        } else {
+            (
+                vec![format!("the anchor {}:{} you gave is not in the package's chain", anchor.seq, anchor.hash)],
+                String::new(),
+            )
+        };
+    }
+    if let Some(key) = trusted {
+        if manifest.checkpoint.is_some() && chain_holds {
+            return (Vec::new(), format!("the checkpoint signed by your key sha256:{} covers it", key.hint()));
+        }
+        if checkpoint::signed_by(entry, key) {
+            return (Vec::new(), format!("the entry is signed by your key sha256:{}", key.hint()));
+        }
+        return (
+            vec![format!(
+                "neither a checkpoint nor a signature of your key sha256:{} vouches for the entry",
+                key.hint()
+            )],
+            String::new(),
+        );
+    }
+    (
+        vec!["nothing you trust vouches for the entry: pass --public-key (the server's key) or --anchor SEQ:HASH (the decision's audit seq and hash, as its report gave them)".into()],
+        String::new(),
+    )
 }
 
 /// The key to check signatures with: the verifier's, which the package's key (if any)
@@ -900,6 +1007,12 @@ fn check_chain(
                         .is_ok_and(|signature| key.verify(checkpoint::message(covers, hash, time).as_bytes(), &signature));
                     if !authentic {
                         problems.push(format!("the checkpoint at seq {} is not signed by sha256:{}", entry.seq, key.hint()));
+                    }
+                    if reference.covers_seq != covers
+                        || reference.time != time
+                        || reference.key != entry.detail_str("key").unwrap_or_default()
+                    {
+                        problems.push("the manifest's checkpoint is not the checkpoint entry's".into());
                     }
                     match lines.iter().find(|line| line.seq == covers) {
                         Some(line) if line.hash == hash && covers >= manifest.entry.seq => {}

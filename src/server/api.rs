@@ -164,9 +164,15 @@ struct LoginForm {
 }
 
 /// An auditor or governance token opens a session: an HttpOnly, SameSite=Strict cookie.
-async fn ui_login(State(service): State<Shared>, form: axum::Form<LoginForm>) -> Response {
+async fn ui_login(
+    State(service): State<Shared>,
+    headers: axum::http::HeaderMap,
+    form: axum::Form<LoginForm>,
+) -> Response {
     let token = form.0.token.trim().to_string();
-    let secure = service.config.tls.is_some();
+    // Secure when the server speaks TLS, or a TLS proxy in front of it says the browser did.
+    let forwarded = headers.get("x-forwarded-proto").and_then(|value| value.to_str().ok()) == Some("https");
+    let secure = service.config.tls.is_some() || forwarded;
     let opened = working(service, move |service, store| {
         let caller = auth::authenticate(store, Some(&format!("Bearer {token}")))??;
         caller.require(ui::ROLES, "open the dashboard")?;

@@ -191,6 +191,21 @@ pub fn fleet_rows(store: &dyn Store, environment: Option<&str>) -> crate::error:
         let entry = &deployment.entry;
         let environment = entry.environment.clone().unwrap_or_default();
         let Some(original) = store.get(entry.detail_str("decision_id").unwrap_or_default())? else {
+            // A deployment whose decision is not in the store is shown, as an error: a
+            // model must not drop out of the fleet because its record is broken.
+            rows.push(FleetRow {
+                model: entry.model.clone(),
+                version: entry.version.clone(),
+                environment,
+                owner: None,
+                state: State::Error,
+                deployed_at: entry.time.clone(),
+                judgement_id: entry.id.clone(),
+                judgement: "missing decision".to_string(),
+                judged_at: entry.time.clone(),
+                categories: BTreeSet::new(),
+                active_bundle: None,
+            });
             return Ok(());
         };
         // The re-evaluations of this deployment, newest first: the latest is the state; a
@@ -330,7 +345,7 @@ pub fn fleet(store: &dyn Store, filter: &FleetFilter) -> crate::error::Result<St
             State::NonCompliant { since_bundle, since } => format!(
                 "<span class=\"badge non-compliant\">non-compliant</span> since {} ({})",
                 since_bundle.as_deref().map(short).unwrap_or_else(|| "its deployment".into()),
-                escape(&since[..10.min(since.len())])
+                escape(prefix(since, 10))
             ),
             State::Grace { until } => format!("<span class=\"badge grace\">grace</span> until {}", escape(until)),
             other => format!("<span class=\"badge {0}\">{0}</span>", other.name()),
@@ -354,7 +369,7 @@ pub fn fleet(store: &dyn Store, filter: &FleetFilter) -> crate::error::Result<St
             escape(row.owner.as_deref().unwrap_or("-")),
             url_part(&row.judgement_id),
             escape(&row.judgement),
-            escape(&row.judged_at[..19.min(row.judged_at.len())]),
+            escape(prefix(&row.judged_at, 19)),
             row.active_bundle.as_deref().map(short).unwrap_or_else(|| "-".into())
         );
     }
@@ -419,8 +434,7 @@ pub fn model(store: &dyn Store, name: &str) -> crate::error::Result<Option<Strin
         let evidence = record::stored_evidence(store, &record.entry)?;
         for (metric, value) in evidence.evaluation.iter().flat_map(|evaluation| evaluation.metrics.iter()) {
             if let Some(value) = value.filter(|value| (0.0..=1.0).contains(value)) {
-                let label =
-                    format!("{} {}", record.entry.version, &record.entry.time[..10.min(record.entry.time.len())]);
+                let label = format!("{} {}", record.entry.version, prefix(&record.entry.time, 10));
                 series.entry(metric.clone()).or_default().push((label, value));
             }
         }
@@ -472,12 +486,12 @@ pub fn model(store: &dyn Store, name: &str) -> crate::error::Result<Option<Strin
     );
     for record in &judgements {
         let entry = &record.entry;
-        let decision = entry.decision.as_deref().unwrap_or("error");
+        let decision = escape(entry.decision.as_deref().unwrap_or("error"));
         let _ = writeln!(
             content,
             "<tr><td><a href=\"/ui/decisions/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"badge {decision}\">{decision}</span></td><td class=\"num\">{}</td><td>{}</td></tr>",
             url_part(&entry.id),
-            escape(&entry.time[..19.min(entry.time.len())]),
+            escape(prefix(&entry.time, 19)),
             entry.kind.as_str(),
             escape(&entry.version),
             escape(entry.environment.as_deref().unwrap_or("-")),
@@ -706,7 +720,7 @@ pub fn bundles(store: &dyn Store, query: &BundlesQuery) -> std::result::Result<S
         let _ = writeln!(
             content,
             "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-            escape(&entry.time[..19.min(entry.time.len())]),
+            escape(prefix(&entry.time, 19)),
             escape(entry.environment.as_deref().unwrap_or("-")),
             entry.bundle_digest.as_deref().map(short).unwrap_or_default(),
             entry.detail_str("previous").map(short).unwrap_or_else(|| "-".into()),
@@ -866,10 +880,15 @@ pub fn audit_page(
     Ok(content)
 }
 
+/// The first `characters` characters of `text` (whole characters, whatever it holds).
+fn prefix(text: &str, characters: usize) -> &str {
+    text.char_indices().nth(characters).map_or(text, |(end, _)| &text[..end])
+}
+
 /// `sha256:abcdef012345…` for a digest.
 fn short(digest: &str) -> String {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-    format!("sha256:{}…", escape(&hex[..12.min(hex.len())]))
+    format!("sha256:{}…", escape(prefix(hex, 12)))
 }
 
 /// A path segment: ids and model names are made of safe characters, anything else is
