@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::auth::{self, Caller, Role};
 use super::ApiError;
 use crate::audit::{self, checkpoint, lifecycle, record, EntryKind, Filter, Record, Store};
-use crate::decision::Finding;
+use crate::decision::{display_value, Finding};
 use crate::report::html::{self, escape};
 
 /// The session cookie.
@@ -427,24 +427,56 @@ pub fn model(store: &dyn Store, name: &str) -> crate::error::Result<Option<Strin
     let decisions: Vec<&Record> =
         judgements.iter().filter(|record| record.entry.kind == EntryKind::Decision).take(20).collect();
     let mut series: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
+    let mut parity: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
     for record in decisions.iter().rev() {
         if record.entry.evidence_digest.is_none() {
             continue;
         }
         let evidence = record::stored_evidence(store, &record.entry)?;
+        let label = format!("{} {}", record.entry.version, prefix(&record.entry.time, 10));
         for (metric, value) in evidence.evaluation.iter().flat_map(|evaluation| evaluation.metrics.iter()) {
             if let Some(value) = value.filter(|value| (0.0..=1.0).contains(value)) {
-                let label = format!("{} {}", record.entry.version, prefix(&record.entry.time, 10));
-                series.entry(metric.clone()).or_default().push((label, value));
+                series.entry(metric.clone()).or_default().push((label.clone(), value));
+            }
+        }
+        let fairness = evidence.evaluation.iter().flat_map(|evaluation| evaluation.fairness.iter().flatten());
+        for (attribute, figures) in fairness {
+            if let Some(value) = figures.demographic_parity_difference.filter(|value| value.is_finite()) {
+                parity.entry(attribute.clone()).or_default().push((label.clone(), value));
             }
         }
     }
+    let findings = record::stored_findings(store, &latest.entry)?;
     if !series.is_empty() {
         let _ = writeln!(content, "<section id=\"trend\"><h2>Metrics across decisions</h2>");
-        trend_chart(&mut content, &series);
+        trend_chart(&mut content, &series, 1.0, None, "metrics across decisions");
+        if !parity.is_empty() {
+            // The threshold the latest judgement applied, where a finding names it.
+            let threshold = ["violations", "warnings"]
+                .iter()
+                .flat_map(|list| findings.get(*list).and_then(Value::as_array).into_iter().flatten())
+                .filter(|finding| {
+                    finding.get("code").and_then(Value::as_str) == Some("fairness/demographic-parity-difference")
+                })
+                .find_map(|finding| {
+                    let details = finding.get("details")?;
+                    let value = details.get("threshold")?.as_f64()?;
+                    let source = details.get("threshold_source").and_then(Value::as_str).unwrap_or("the policies");
+                    Some((value, format!("maximum {} ({source})", display_value(&serde_json::json!(value)))))
+                });
+            let highest = parity.values().flatten().map(|(_, value)| *value).fold(0.0, f64::max);
+            let axis = highest.max(threshold.as_ref().map_or(0.0, |(value, _)| *value)).max(0.01) * 1.25;
+            let _ = writeln!(content, "<h3>Demographic parity difference per sensitive attribute</h3>");
+            trend_chart(
+                &mut content,
+                &parity,
+                axis,
+                threshold.as_ref(),
+                "demographic parity difference across decisions",
+            );
+        }
         let _ = writeln!(content, "</section>");
     }
-    let findings = record::stored_findings(store, &latest.entry)?;
     let violations: Vec<Finding> =
         serde_json::from_value(findings.get("violations").cloned().unwrap_or(Value::Array(Vec::new())))
             .unwrap_or_default();
@@ -503,8 +535,15 @@ pub fn model(store: &dyn Store, name: &str) -> crate::error::Result<Option<Strin
     Ok(Some(content))
 }
 
-/// One line per metric across the decisions, on a 0–1 axis.
-fn trend_chart(content: &mut String, series: &BTreeMap<String, Vec<(String, f64)>>) {
+/// One line per series across the decisions, on a 0–`axis` axis, with the threshold drawn
+/// as a dashed line when one is known.
+fn trend_chart(
+    content: &mut String,
+    series: &BTreeMap<String, Vec<(String, f64)>>,
+    axis: f64,
+    threshold: Option<&(f64, String)>,
+    label: &str,
+) {
     const COLOURS: &[&str] = &["#0969da", "#1a7f37", "#cf222e", "#8250df", "#9a6700", "#57606a", "#bf3989"];
     let labels: Vec<&String> = {
         let mut seen = Vec::new();
@@ -519,20 +558,34 @@ fn trend_chart(content: &mut String, series: &BTreeMap<String, Vec<(String, f64)
     };
     let (left, width, height) = (40.0, 640.0, 220.0);
     let step = if labels.len() > 1 { width / (labels.len() - 1) as f64 } else { 0.0 };
-    let y = |value: f64| 10.0 + (1.0 - value) * (height - 20.0);
+    let y = |value: f64| 10.0 + (1.0 - (value / axis).clamp(0.0, 1.0)) * (height - 20.0);
     let _ = writeln!(
         content,
-        "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"metrics across decisions\">",
-        left + width + 180.0,
-        height + 40.0
+        "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"{}\">",
+        left + width + 260.0,
+        height + 40.0,
+        escape(label)
     );
-    for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
+    for share in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        let tick = axis * share;
         let _ = writeln!(
             content,
-            "<line x1=\"{left}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"#d0d7de\"/><text x=\"4\" y=\"{2}\">{tick}</text>",
+            "<line x1=\"{left}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"#d0d7de\"/><text x=\"4\" y=\"{2}\">{3}</text>",
             y(tick),
             left + width,
-            y(tick) + 4.0
+            y(tick) + 4.0,
+            display_value(&serde_json::json!((tick * 1000.0).round() / 1000.0))
+        );
+    }
+    if let Some((value, text)) = threshold {
+        let _ = writeln!(
+            content,
+            "<line x1=\"{left}\" y1=\"{0:.1}\" x2=\"{1}\" y2=\"{0:.1}\" stroke=\"#cf222e\" stroke-dasharray=\"6 4\" stroke-width=\"2\"><title>{2}</title></line><text x=\"{3}\" y=\"{4:.1}\" fill=\"#cf222e\">{2}</text>",
+            y(*value),
+            left + width,
+            escape(text),
+            left + 4.0,
+            y(*value) - 4.0
         );
     }
     for (index, label) in labels.iter().enumerate() {
@@ -573,7 +626,17 @@ fn trend_chart(content: &mut String, series: &BTreeMap<String, Vec<(String, f64)
             escape(metric)
         );
     }
-    let _ = writeln!(content, "</svg><figcaption>Each decision's overall metrics, oldest left.</figcaption></figure>");
+    let _ = writeln!(
+        content,
+        "</svg><figcaption>{}, oldest left.</figcaption></figure>",
+        escape(&{
+            let mut caption = label.to_string();
+            if let Some(first) = caption.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            caption
+        })
+    );
 }
 
 // ------------------------------------------------------------------ decision
