@@ -277,7 +277,7 @@ fn dashboard(c: &mut Criterion) {
     });
     group.bench_function("audit-production-now", |b| {
         let query = ui::AuditPageQuery { environment: Some("production".into()), ..ui::AuditPageQuery::default() };
-        b.iter(|| ui::audit_page(store.as_ref(), &key, &query).expect("audit"))
+        b.iter(|| ui::audit_page(store.as_ref(), &key, &query, &ui::Verifications::default()).expect("audit"))
     });
     group.finish();
 }

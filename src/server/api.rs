@@ -292,7 +292,10 @@ async fn ui_audit(
 ) -> Response {
     ui_page(service, caller, "Audit", move |service, store| {
         let key = service.key.verifying_key();
-        Ok(Some(("modelgate: audit".to_string(), ui::audit_page(store, &key, &query).map_err(ApiError::from_input)?)))
+        Ok(Some((
+            "modelgate: audit".to_string(),
+            ui::audit_page(store, &key, &query, &service.verifications).map_err(ApiError::from_input)?,
+        )))
     })
     .await
 }

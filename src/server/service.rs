@@ -76,6 +76,8 @@ pub struct Service {
     pub metrics: super::metrics::Metrics,
     /// The dashboard's open sessions.
     pub sessions: super::ui::Sessions,
+    /// The dashboard's last full chain verification.
+    pub verifications: super::ui::Verifications,
 }
 
 /// A file of a bundle being published.
@@ -217,6 +219,7 @@ impl Service {
             turns,
             metrics: super::metrics::Metrics::default(),
             sessions: super::ui::Sessions::default(),
+            verifications: super::ui::Verifications::default(),
         })
     }
 

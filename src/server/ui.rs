@@ -856,10 +856,26 @@ pub struct AuditPageQuery {
     pub verify: Option<String>,
 }
 
+/// The last full verification the audit page ran: asked again within a minute for the same
+/// head, it is shown (with when it ran) instead of reading the whole store again, so
+/// reloading the page does not tie up the server.
+#[derive(Default)]
+pub struct Verifications {
+    last: Mutex<Option<Verified>>,
+}
+
+/// One full verification: the head it covered, when it ran (monotonic and as text),
+/// whether it held, and what it said.
+type Verified = (Option<(u64, String)>, Instant, String, bool, String);
+
+/// How long a verification of an unchanged chain is shown instead of run again.
+const VERIFICATION_KEPT: Duration = Duration::from_secs(60);
+
 pub fn audit_page(
     store: &dyn Store,
     key: &crate::artifacts::signing::keys::VerifyingKey,
     query: &AuditPageQuery,
+    verifications: &Verifications,
 ) -> crate::error::Result<String> {
     let environment = query.environment.as_deref().filter(|value| !value.is_empty());
     let time = match query.time.as_deref().filter(|value| !value.is_empty()) {
@@ -927,14 +943,33 @@ pub fn audit_page(
     }
     let _ = writeln!(content, "</dl>");
     if query.verify.as_deref() == Some("1") {
-        let mut out = Vec::new();
-        let status = crate::run::audit::verify_in(store, &[], Some(key), crate::run::Format::Text, &mut out)?;
+        let head = store.head()?;
+        let kept = {
+            let last = verifications.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            last.as_ref()
+                .filter(|(at_head, when, ..)| *at_head == head && when.elapsed() < VERIFICATION_KEPT)
+                .map(|(_, _, time, ok, text)| (time.clone(), *ok, text.clone()))
+        };
+        let (time, ok, text) = match kept {
+            Some(kept) => kept,
+            None => {
+                let mut out = Vec::new();
+                let status = crate::run::audit::verify_in(store, &[], Some(key), crate::run::Format::Text, &mut out)?;
+                let ok = status == crate::exit::ExitStatus::Success;
+                let text = String::from_utf8_lossy(&out).into_owned();
+                let time = audit::now();
+                let mut last = verifications.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                *last = Some((head, Instant::now(), time.clone(), ok, text.clone()));
+                (time, ok, text)
+            }
+        };
         let _ = writeln!(
             content,
-            "<p id=\"verification\"><span class=\"badge {}\">{}</span></p><pre>{}</pre>",
-            if status == crate::exit::ExitStatus::Success { "pass" } else { "fail" },
-            if status == crate::exit::ExitStatus::Success { "verified" } else { "NOT verified" },
-            escape(&String::from_utf8_lossy(&out))
+            "<p id=\"verification\"><span class=\"badge {}\">{}</span> at {}</p><pre>{}</pre>",
+            if ok { "pass" } else { "fail" },
+            if ok { "verified" } else { "NOT verified" },
+            escape(&time),
+            escape(&text)
         );
     } else {
         let _ = writeln!(content, "<p><a href=\"/ui/audit?verify=1\" id=\"verify\">Verify the whole chain now</a> <span class=\"muted\">(reads every entry, blob and signature)</span></p>");
