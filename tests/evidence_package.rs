@@ -249,6 +249,16 @@ fn tampering_with_any_file_fails_verification() {
     assert_eq!(caught.code, 1, "{}", caught.stdout);
     assert!(caught.stdout.contains("✓ entry") && caught.stdout.contains("✓ chain"), "{}", caught.stdout);
     assert!(caught.stdout.contains("✗ anchor"), "the kept anchor catches it: {}", caught.stdout);
+    // An attestation slipped in: only the key the verifier gives checks one.
+    let mut attested = files.clone();
+    let envelope = br#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}"#;
+    attested.push(("attestation/attestation.json".to_string(), envelope.to_vec()));
+    reseal_new(&mut attested, "attestation/attestation.json", envelope);
+    let path = dir.path().join("attested.zip");
+    write_zip(&path, &attested);
+    let caught = verify(&path, &anchor);
+    assert_eq!(caught.code, 1, "{}", caught.stdout);
+    assert!(caught.stdout.contains("✗ attestation"), "{}", caught.stdout);
     // A file added, or taken out.
     let mut added = files.clone();
     added.push(("policies/extra.rego".to_string(), b"package extra\n".to_vec()));

@@ -313,7 +313,8 @@ fn column_difference(stated: &Columns, stored: &Columns) -> String {
 
 /// `sha256:0123456789ab…`
 pub fn short(hash: &str) -> String {
-    let end = hash.len().min(19);
+    // Whole characters: a hash read from an untrusted file may hold anything.
+    let end = hash.char_indices().nth(19).map_or(hash.len(), |(end, _)| end);
     format!("{}…", &hash[..end])
 }
 

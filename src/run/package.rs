@@ -774,14 +774,22 @@ pub fn verify_bytes(
         verification.check("key", vec![problem.clone()], String::new());
     }
     // 5b. What vouches for the entry: something the verifier trusts, not the package.
-    let (problems, detail) = anchored(&entry, &manifest, file("chain/segment.jsonl"), trusted, anchor, chain_holds);
+    let (problems, detail) = anchored(
+        &entry,
+        &manifest,
+        file("chain/segment.jsonl"),
+        trusted,
+        anchor,
+        chain_holds,
+        files.get("attestation/attestation.json"),
+    );
     verification.check("anchor", problems, detail);
 
     // 6. The attestation, when there is one.
     if let Some(bytes) = files.get("attestation/attestation.json") {
-        let problems =
-            attestation_problems(bytes, &entry, &manifest.entry.hash, key.as_ref().ok().and_then(Option::as_ref));
-        verification.check("attestation", problems, "signed by the server, for this decision".into());
+        // Only the key the verifier trusts: the package's own key could be anyone's.
+        let problems = attestation_problems(bytes, &entry, &manifest.entry.hash, trusted);
+        verification.check("attestation", problems, "signed by your key, for this decision".into());
     }
 
     // 7. The derived files, derived again.
@@ -860,6 +868,7 @@ fn anchored(
     trusted: Option<&VerifyingKey>,
     anchor: Option<&chain::Anchor>,
     chain_holds: bool,
+    attestation: Option<&Vec<u8>>,
 ) -> (Vec<String>, String) {
     if let Some(anchor) = anchor {
         let links: Vec<(u64, String)> = std::str::from_utf8(segment)
@@ -882,12 +891,16 @@ fn anchored(
         if manifest.checkpoint.is_some() && chain_holds {
             return (Vec::new(), format!("the checkpoint signed by your key sha256:{} covers it", key.hint()));
         }
-        if checkpoint::signed_by(entry, key) {
-            return (Vec::new(), format!("the entry is signed by your key sha256:{}", key.hint()));
+        // The server's signature on an entry does not cover its place in the chain (it
+        // signs the entry before the store numbers it); the attestation does.
+        if attestation
+            .is_some_and(|bytes| attestation_problems(bytes, entry, &manifest.entry.hash, Some(key)).is_empty())
+        {
+            return (Vec::new(), format!("the attestation signed by your key sha256:{} names this entry", key.hint()));
         }
         return (
             vec![format!(
-                "neither a checkpoint nor a signature of your key sha256:{} vouches for the entry",
+                "no checkpoint signed by your key sha256:{} covers the entry yet (package it again after the server's next checkpoint), and no attestation of it is included",
                 key.hint()
             )],
             String::new(),
@@ -959,7 +972,7 @@ fn check_chain(
         _ => problems.push("the chain segment does not start at the decision's entry".into()),
     }
     for pair in lines.windows(2) {
-        if pair[1].seq != pair[0].seq + 1 || pair[1].prev_hash != pair[0].hash {
+        if pair[0].seq.checked_add(1) != Some(pair[1].seq) || pair[1].prev_hash != pair[0].hash {
             problems.push(format!("the chain breaks between seq {} and {}", pair[0].seq, pair[1].seq));
         }
     }

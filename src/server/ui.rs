@@ -200,7 +200,7 @@ pub fn fleet_rows(store: &dyn Store, environment: Option<&str>) -> crate::error:
                 owner: None,
                 state: State::Error,
                 deployed_at: entry.time.clone(),
-                judgement_id: entry.id.clone(),
+                judgement_id: String::new(),
                 judgement: "missing decision".to_string(),
                 judged_at: entry.time.clone(),
                 categories: BTreeSet::new(),
@@ -360,15 +360,22 @@ pub fn fleet(store: &dyn Store, filter: &FleetFilter) -> crate::error::Result<St
         };
         let _ = writeln!(
             content,
-            "<tr class=\"state-{}\"><td><a href=\"/ui/models/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{state}{categories}</td><td><a href=\"/ui/decisions/{}\" class=\"judgement\">{}</a> <span class=\"muted\">{}</span></td><td>{}</td></tr>",
+            "<tr class=\"state-{}\"><td><a href=\"/ui/models/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{state}{categories}</td><td>{} <span class=\"muted\">{}</span></td><td>{}</td></tr>",
             row.state.name(),
             url_part(&row.model),
             escape(&row.model),
             escape(&row.version),
             escape(&row.environment),
             escape(row.owner.as_deref().unwrap_or("-")),
-            url_part(&row.judgement_id),
-            escape(&row.judgement),
+            if row.judgement_id.is_empty() {
+                escape(&row.judgement)
+            } else {
+                format!(
+                    "<a href=\"/ui/decisions/{}\" class=\"judgement\">{}</a>",
+                    url_part(&row.judgement_id),
+                    escape(&row.judgement)
+                )
+            },
             escape(prefix(&row.judged_at, 19)),
             row.active_bundle.as_deref().map(short).unwrap_or_else(|| "-".into())
         );
