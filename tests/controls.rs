@@ -4,8 +4,24 @@
 
 mod util;
 
-use modelgate::policy::{controls, engine::DEFAULT_TIMEOUT, Gate};
+use modelgate::policy::{engine::DEFAULT_TIMEOUT, Gate};
 use util::root;
+
+/// The form of each framework's control ids, written here from the frameworks' own
+/// numbering (not taken from the loader, so a loader that grew lax is caught).
+const FORMS: &[(&str, &str)] = &[
+    (
+        "eu-ai-act",
+        r"^(Art\. [1-9][0-9]*(\([1-9][0-9]*\))?(\([a-z]\))?|Annex (I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII))$",
+    ),
+    ("nist-ai-rmf", r"^(GOVERN|MAP|MEASURE|MANAGE) [1-6]\.[1-9][0-9]?$"),
+    ("iso-42001", r"^A\.(2|3|4|5|6|7|8|9|10)(\.[1-9][0-9]?){1,2}$"),
+];
+
+fn well_formed(control: &str) -> bool {
+    let Some((framework, id)) = control.split_once(':') else { return false };
+    FORMS.iter().any(|(name, form)| *name == framework && regex::Regex::new(form).expect("form").is_match(id))
+}
 
 fn library() -> Gate {
     Gate::load(&root().join("policies"), DEFAULT_TIMEOUT).expect("the built-in library loads")
@@ -21,12 +37,12 @@ fn every_rule_of_the_library_supports_a_well_formed_control() {
     for rule in &report.rules {
         assert!(!rule.controls.is_empty(), "{} supports no control", rule.code);
         for control in &rule.controls {
-            assert!(controls::well_formed(control), "{}: `{control}` is not well-formed", rule.code);
+            assert!(well_formed(control), "{}: `{control}` is not well-formed", rule.code);
             assert!(gate.controls.title(control).is_some(), "{}: `{control}` is not declared", rule.code);
         }
         let frameworks: Vec<&str> =
             rule.controls.iter().filter_map(|control| control.split_once(':')).map(|(f, _)| f).collect();
-        for framework in controls::KNOWN_FRAMEWORKS.iter().map(|(name, _)| *name) {
+        for framework in FORMS.iter().map(|(name, _)| *name) {
             assert!(frameworks.contains(&framework), "{} names no {framework} control", rule.code);
         }
     }
@@ -34,7 +50,7 @@ fn every_rule_of_the_library_supports_a_well_formed_control() {
     // declared control id has its framework's form.
     for (name, framework) in &gate.controls.frameworks {
         for id in framework.controls.keys() {
-            assert!(controls::well_formed(&format!("{name}:{id}")), "{name}:{id}");
+            assert!(well_formed(&format!("{name}:{id}")), "{name}:{id}");
         }
     }
 }

@@ -219,7 +219,8 @@ fn the_dashboard_in_a_real_browser() {
     // Its latest judgement: the full report, evidence, bundle files, replay.
     browser.navigate_by("#latest h2 a");
     assert!(browser.url().contains("/ui/decisions/"), "{}", browser.url());
-    for section in ["#violations", "#evidence", "#bundle", "#replay", "#chain", "#rules"] {
+    for section in ["#violations", "#evidence", "#bundle", "#replay", "#audit-chain", "#policy-files", "#rules", "main"]
+    {
         assert_eq!(browser.count(section), 1, "{section} on the decision page");
     }
     assert!(browser.text().contains("reproduced"), "the replay reproduces the re-evaluation");

@@ -13,6 +13,13 @@ use util::{modelgate, recording, root, run};
 
 const BLOCKED: &str = "tests/fixtures/examples/credit-scoring-blocked.json";
 
+/// `modelgate eval` of the blocked example under the library, with `extra` arguments.
+fn eval_blocked(extra: &[&str]) -> util::Run {
+    let mut args = vec!["eval", "--input", BLOCKED, "--policies", "policies"];
+    args.extend_from_slice(extra);
+    modelgate(&args)
+}
+
 fn entries(store: &std::path::Path) -> Vec<serde_json::Value> {
     let log =
         run(util::command(&root()).args(["audit", "log", "--limit", "0", "--format", "json", "--store"]).arg(store));
@@ -62,17 +69,7 @@ fn one_evaluation_writes_every_report_and_records_one_decision() {
 fn a_report_written_to_a_file_still_shows_the_verdict() {
     let dir = tempfile::tempdir().expect("tempdir");
     let output = dir.path().join("report.json");
-    let judged = modelgate(&[
-        "eval",
-        "--input",
-        BLOCKED,
-        "--policies",
-        "policies",
-        "--format",
-        "json",
-        "--output",
-        &output.display().to_string(),
-    ]);
+    let judged = eval_blocked(&["--format", "json", "--output", &output.display().to_string()]);
     assert_eq!(judged.code, 1);
     assert!(judged.stdout.is_empty(), "{}", judged.stdout);
     let report: serde_json::Value =
@@ -109,11 +106,9 @@ fn two_reports_to_one_file_are_refused_before_anything_is_judged() {
         (vec!["--report", "pdf=x.pdf"], "is not a report format"),
         (vec!["--report", "html="], "names no file"),
     ] {
-        let mut all = vec!["eval", "--input", BLOCKED, "--policies", "policies"];
-        all.extend(arguments);
-        let refused = modelgate(&all);
-        assert_eq!(refused.code, 2, "{all:?}");
-        assert!(refused.stderr.contains(needle), "{all:?}: {}", refused.stderr);
+        let refused = eval_blocked(&arguments);
+        assert_eq!(refused.code, 2, "{arguments:?}");
+        assert!(refused.stderr.contains(needle), "{arguments:?}: {}", refused.stderr);
     }
     let batch = modelgate(&[
         "eval",
@@ -170,15 +165,7 @@ fn audit_show_renders_the_recorded_decision_as_html_with_its_replay() {
 fn the_html_report_opens_in_chromium_without_the_network() {
     let dir = tempfile::tempdir().expect("tempdir");
     let page = dir.path().join("report.html");
-    let judged = modelgate(&[
-        "eval",
-        "--input",
-        BLOCKED,
-        "--policies",
-        "policies",
-        "--report",
-        &format!("html={}", page.display()),
-    ]);
+    let judged = eval_blocked(&["--report", &format!("html={}", page.display())]);
     assert_eq!(judged.code, 1, "{}", judged.stderr);
     let browser = browser::Browser::start();
     let url = format!("file://{}", page.display());

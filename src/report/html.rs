@@ -91,9 +91,14 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
     out.write_all(page.as_bytes())
 }
 
-/// The report's header and `<main>`: the page's body, for the report file and for the
-/// dashboard's decision page.
+/// The report's header and `<main>`: the page's body, for the report file.
 pub fn body(page: &mut String, report: &Report, options: &RenderOptions) {
+    body_with(page, report, options, |_| {});
+}
+
+/// [`body`], with `more` written at the end of `<main>` (the dashboard's decision page adds
+/// the evidence and the bundle's files).
+pub fn body_with(page: &mut String, report: &Report, options: &RenderOptions, more: impl FnOnce(&mut String)) {
     verdict_header(page, report);
     let _ = writeln!(page, "<main>");
     summary(page, report);
@@ -119,6 +124,7 @@ pub fn body(page: &mut String, report: &Report, options: &RenderOptions) {
     }
     controls(page, report);
     rules(page, report);
+    more(page);
     let _ = writeln!(page, "</main>");
 }
 

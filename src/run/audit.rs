@@ -391,21 +391,16 @@ pub fn show_html_in(store: &dyn Store, id: &str, replay: bool, out: &mut dyn Wri
         Error::new(ErrorKind::Store, format!("no entry {id} in the audit store {}", store.location()))
             .hint("`modelgate audit log` lists entries and their ids")
     })?;
-    let (view, _, _) = stored_decision_view(store, &record)?;
-    out.write_all(&view.page)
+    let view = stored_decision_view(store, &record)?;
+    out.write_all(&view.page()?)
         .and_then(|()| out.flush())
         .map_err(|error| Error::new(ErrorKind::Io, format!("cannot write the output: {error}")))?;
     let reproduced = view.replay.as_ref().is_none_or(|summary| summary.get("reproduced") == Some(&Value::Bool(true)));
     Ok(if replay && !reproduced { ExitStatus::Failure } else { ExitStatus::Success })
 }
 
-/// [`decision_view`] of a decision in `store`, with the evidence and bundle files it was
-/// made from.
-#[allow(clippy::type_complexity)]
-pub fn stored_decision_view(
-    store: &dyn Store,
-    record: &crate::audit::Record,
-) -> Result<(DecisionView, Option<crate::evidence::Evidence>, Option<Vec<crate::policy::bundle::BundleFile>>)> {
+/// [`decision_view`] of a decision in `store`.
+pub fn stored_decision_view(store: &dyn Store, record: &crate::audit::Record) -> Result<DecisionView> {
     let entry = &record.entry;
     let findings = record::stored_findings(store, entry)?;
     let evidence = match &entry.evidence_digest {
@@ -416,19 +411,32 @@ pub fn stored_decision_view(
         Some(digest) => Some(record::stored_bundle(store, digest)?.1),
         None => None,
     };
-    let view = decision_view(record, store.location(), &findings, evidence.clone(), files.clone())?;
-    Ok((view, evidence, files))
+    decision_view(record, store.location(), &findings, evidence, files)
 }
 
 /// A recorded decision as a person reads it: its report as it was made, and that report
 /// as the HTML page of `audit show --format html` and of an evidence package.
 pub struct DecisionView {
     pub report: crate::decision::Report,
-    pub page: Vec<u8>,
+    /// What the page shows beside the report: the evidence's charts, the chain position,
+    /// the replay, the policy files' digests.
+    pub options: crate::report::RenderOptions,
+    /// The decision's bundle files, as stored.
+    pub files: Option<Vec<crate::policy::bundle::BundleFile>>,
     /// The replay's summary, when the decision could be replayed.
     pub replay: Option<Value>,
     /// The regulatory controls of the decision's bundle, when it could be replayed.
     pub controls: Option<std::sync::Arc<crate::policy::controls::Controls>>,
+}
+
+impl DecisionView {
+    /// The report as one self-contained HTML page.
+    pub fn page(&self) -> Result<Vec<u8>> {
+        let mut page = Vec::new();
+        crate::report::render(&self.report, crate::report::Format::Html, &self.options, &mut page)
+            .map_err(|error| Error::new(ErrorKind::Io, format!("cannot render the report: {error}")))?;
+        Ok(page)
+    }
 }
 
 /// Builds [`DecisionView`] from what a decision is made of: its record, the store's
@@ -473,10 +481,7 @@ pub fn decision_view(
     }
     let options =
         crate::report::RenderOptions { evidence: evidence.map(std::sync::Arc::new), sections, ..Default::default() };
-    let mut page = Vec::new();
-    crate::report::render(&report, crate::report::Format::Html, &options, &mut page)
-        .map_err(|error| Error::new(ErrorKind::Io, format!("cannot render the report: {error}")))?;
-    Ok(DecisionView { report, page, replay, controls })
+    Ok(DecisionView { report, options, files, replay, controls })
 }
 
 /// `audit at`: what was deployed (in `environment`, of `model`) at `time` (now when

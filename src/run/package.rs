@@ -367,7 +367,7 @@ fn derive(primary: &Primary) -> Result<Derived> {
     summary_json.push(b'\n');
     let files = vec![
         ("decision/report.json".to_string(), report),
-        ("decision/report.html".to_string(), view.page.clone()),
+        ("decision/report.html".to_string(), view.page()?),
         ("controls/summary.json".to_string(), summary_json),
         ("controls/summary.md".to_string(), summary_markdown(&summary).into_bytes()),
     ];

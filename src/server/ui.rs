@@ -648,81 +648,63 @@ fn trend_chart(
 
 // ------------------------------------------------------------------ decision
 
-/// A decision: the full report as it was made, the evidence, the bundle files with line
-/// numbers, the subject it attested, and the replay.
+/// A decision: the full report as it was made with its chain position, replay and policy
+/// files' digests (as `audit show --format html` has them), then the artifact it attested,
+/// the evidence sections and the bundle's files with line numbers.
 pub fn decision(store: &dyn Store, id: &str) -> crate::error::Result<Option<(String, String)>> {
     let Some(record) = store.get(id)? else { return Ok(None) };
     let entry = &record.entry;
     if !matches!(entry.kind, EntryKind::Decision | EntryKind::Reevaluation) {
         return Ok(None);
     }
-    let (view, evidence, files) = crate::run::audit::stored_decision_view(store, &record)?;
+    let view = crate::run::audit::stored_decision_view(store, &record)?;
     let mut content = String::new();
-    let options = crate::report::RenderOptions {
-        evidence: evidence.clone().map(std::sync::Arc::new),
-        sections: Vec::new(),
-        ..Default::default()
-    };
-    html::body(&mut content, &view.report, &options);
-    let _ = writeln!(content, "<main>");
-    let _ = writeln!(
-        content,
-        "<section id=\"replay\"><h2>Replay</h2><p>{}</p></section>",
-        escape(
-            view.replay
-                .as_ref()
-                .and_then(|summary| summary.get("summary"))
-                .and_then(Value::as_str)
-                .unwrap_or("not replayed: the entry names no evidence or bundle"),
-        )
-    );
-    let _ = writeln!(content, "<section id=\"chain\"><h2>Audit chain</h2><dl class=\"facts\"><dt>entry</dt><dd>{} seq {}</dd><dt>hash</dt><dd><code>{}</code></dd><dt>previous</dt><dd><code>{}</code></dd><dt>requester</dt><dd>{}</dd></dl></section>",
-        entry.kind.as_str(), entry.seq, escape(&record.hash), escape(&record.prev_hash), escape(entry.requester.as_deref().unwrap_or("-")));
-    let _ = writeln!(content, "<section id=\"attestation\"><h2>Attestation</h2>");
-    match entry.detail("subject").filter(|subject| !subject.is_null()) {
-        Some(subject) => {
-            let _ = writeln!(
-                content,
-                "<p>The server signed this decision for the artifact {} <code>{}</code> (an in-toto statement in a DSSE envelope, handed to the pipeline; `modelgate attestation verify` checks it).</p>",
-                escape(subject.get("name").and_then(Value::as_str).unwrap_or("-")),
-                escape(subject.get("digest").and_then(Value::as_str).unwrap_or("-"))
-            );
-        }
-        None => {
-            let _ = writeln!(content, "<p class=\"muted\">No artifact was attested for this decision.</p>");
-        }
-    }
-    let _ = writeln!(content, "</section>");
-    if let Some(evidence) = &evidence {
-        let _ = writeln!(content, "<section id=\"evidence\"><h2>Evidence</h2>");
-        let value = serde_json::to_value(evidence).unwrap_or(Value::Null);
-        for (section, part) in value.as_object().into_iter().flatten() {
-            let text = serde_json::to_string_pretty(part).unwrap_or_default();
-            let _ = writeln!(
-                content,
-                "<details><summary>{}</summary><pre>{}</pre></details>",
-                escape(section),
-                escape(&text)
-            );
-        }
-        let _ = writeln!(content, "</section>");
-    }
-    if let Some(files) = &files {
-        let _ = writeln!(
-            content,
-            "<section id=\"bundle\"><h2>Policy bundle <code>{}</code></h2>",
-            escape(entry.bundle_digest.as_deref().unwrap_or(""))
-        );
-        for file in files {
-            let _ = writeln!(content, "<details><summary>{}</summary><pre>", escape(&file.path));
-            for (number, line) in file.contents.lines().enumerate() {
-                let _ = writeln!(content, "<span class=\"muted\">{:>4}</span>  {}", number + 1, escape(line));
+    html::body_with(&mut content, &view.report, &view.options, |content| {
+        let _ = writeln!(content, "<section id=\"attestation\"><h2>Attestation</h2>");
+        match entry.detail("subject").filter(|subject| !subject.is_null()) {
+            Some(subject) => {
+                let _ = writeln!(
+                    content,
+                    "<p>The server signed this decision for the artifact {} <code>{}</code> (an in-toto statement in a DSSE envelope, handed to the pipeline; `modelgate attestation verify` checks it).</p>",
+                    escape(subject.get("name").and_then(Value::as_str).unwrap_or("-")),
+                    escape(subject.get("digest").and_then(Value::as_str).unwrap_or("-"))
+                );
             }
-            let _ = writeln!(content, "</pre></details>");
+            None => {
+                let _ = writeln!(content, "<p class=\"muted\">No artifact was attested for this decision.</p>");
+            }
         }
         let _ = writeln!(content, "</section>");
-    }
-    let _ = writeln!(content, "</main>");
+        if let Some(evidence) = view.options.evidence.as_deref() {
+            let _ = writeln!(content, "<section id=\"evidence\"><h2>Evidence</h2>");
+            let value = serde_json::to_value(evidence).unwrap_or(Value::Null);
+            for (section, part) in value.as_object().into_iter().flatten() {
+                let text = serde_json::to_string_pretty(part).unwrap_or_default();
+                let _ = writeln!(
+                    content,
+                    "<details><summary>{}</summary><pre>{}</pre></details>",
+                    escape(section),
+                    escape(&text)
+                );
+            }
+            let _ = writeln!(content, "</section>");
+        }
+        if let Some(files) = &view.files {
+            let _ = writeln!(
+                content,
+                "<section id=\"bundle\"><h2>Policy bundle <code>{}</code></h2>",
+                escape(entry.bundle_digest.as_deref().unwrap_or(""))
+            );
+            for file in files {
+                let _ = writeln!(content, "<details><summary>{}</summary><pre>", escape(&file.path));
+                for (number, line) in file.contents.lines().enumerate() {
+                    let _ = writeln!(content, "<span class=\"muted\">{:>4}</span>  {}", number + 1, escape(line));
+                }
+                let _ = writeln!(content, "</pre></details>");
+            }
+            let _ = writeln!(content, "</section>");
+        }
+    });
     Ok(Some((html::title(&view.report), content)))
 }
 

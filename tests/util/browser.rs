@@ -117,16 +117,20 @@ impl Browser {
         elements.iter().filter_map(|element| self.runtime.block_on(element.attr("href")).ok().flatten()).collect()
     }
 
+    /// The element matching `css` (it must be there).
+    fn element(&self, css: &str) -> fantoccini::elements::Element {
+        self.runtime
+            .block_on(self.client().find(Locator::Css(css)))
+            .unwrap_or_else(|error| panic!("no element {css}: {error}"))
+    }
+
     /// How many elements match `css`.
     pub fn count(&self, css: &str) -> usize {
         self.runtime.block_on(self.client().find_all(Locator::Css(css))).expect("find").len()
     }
 
     pub fn click(&self, css: &str) {
-        let element = self
-            .runtime
-            .block_on(self.client().find(Locator::Css(css)))
-            .unwrap_or_else(|error| panic!("no element {css}: {error}"));
+        let element = self.element(css);
         self.runtime.block_on(element.click()).unwrap_or_else(|error| panic!("cannot click {css}: {error}"));
     }
 
@@ -146,10 +150,7 @@ impl Browser {
 
     /// Types `text` into the field matching `css`.
     pub fn fill(&self, css: &str, text: &str) {
-        let element = self
-            .runtime
-            .block_on(self.client().find(Locator::Css(css)))
-            .unwrap_or_else(|error| panic!("no element {css}: {error}"));
+        let element = self.element(css);
         self.runtime
             .block_on(element.send_keys(text))
             .unwrap_or_else(|error| panic!("cannot type into {css}: {error}"));
@@ -176,10 +177,7 @@ impl Browser {
 
     /// Picks `value` in the `<select>` matching `css`.
     pub fn select(&self, css: &str, value: &str) {
-        let element = self
-            .runtime
-            .block_on(self.client().find(Locator::Css(css)))
-            .unwrap_or_else(|error| panic!("no element {css}: {error}"));
+        let element = self.element(css);
         self.runtime
             .block_on(element.select_by_value(value))
             .unwrap_or_else(|error| panic!("cannot select {value} in {css}: {error}"));
